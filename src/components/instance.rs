@@ -1,0 +1,268 @@
+//! Instances: cores, admission (concurrency limit and accept queue), and CPU scheduling.
+//!
+//! An instance has one or more *executors*, each a run queue with some cores:
+//! - `thread_pool`: one executor holding all cores; any free core takes the next CPU segment
+//!   (Go, the JVM, a thread-per-request server). With exponential CPU steps and Poisson
+//!   arrivals this is exactly an M/M/c queue.
+//! - `event_loop`: one executor per core; a request stays on the loop that accepted it, as in
+//!   Node.js cluster mode. With one core it is a single Node process: a 3 s `block` step delays
+//!   every other request on it by up to 3 s, which is what event-loop lag measures.
+//!
+//! Event-loop lag is measured as the time a ready CPU segment waits for a core, which is the
+//! delay Node's own monitor (a timer callback waiting for the loop) observes.
+
+use crate::kernel::{SimDuration, SimTime};
+use crate::metrics::TimeAverage;
+use std::collections::VecDeque;
+
+/// How an instance's cores run CPU work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// One shared run queue for all cores.
+    ThreadPool,
+    /// One event loop per core, requests pinned to the loop that accepted them.
+    EventLoop,
+}
+
+/// The shape of every instance of a service.
+#[derive(Debug, Clone)]
+pub struct InstanceSpec {
+    /// CPU cores.
+    pub cores: u32,
+    /// How the cores run CPU work.
+    pub runtime: Runtime,
+    /// Maximum requests in progress; `u32::MAX` means no limit.
+    pub concurrency_limit: u32,
+    /// Maximum requests waiting for admission; `u32::MAX` means no limit.
+    pub queue_limit: u32,
+    /// Time slice for `cpu` steps; `None` runs them to completion.
+    pub cpu_quantum: Option<SimDuration>,
+}
+
+/// A CPU segment waiting for a core.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadySegment {
+    /// The request (slot in the request slab).
+    pub request: u32,
+    /// When it became ready, for lag.
+    pub ready_at: SimTime,
+}
+
+/// A run queue and the cores that serve it.
+#[derive(Debug)]
+pub struct Executor {
+    /// Cores in this executor.
+    pub cores: u32,
+    /// Cores busy now.
+    pub busy: u32,
+    /// Segments waiting for a core, in arrival order.
+    pub run_queue: VecDeque<ReadySegment>,
+}
+
+/// What admission decided for an arriving request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// It may start now.
+    Admitted,
+    /// It waits in the accept queue.
+    Queued,
+    /// The accept queue is full: answer 503.
+    Rejected,
+}
+
+/// Per-instance measurements, all since the end of warm-up (or since the instance started).
+#[derive(Debug, Default, Clone)]
+pub struct InstanceStats {
+    /// Busy cores over time.
+    pub busy_cores: TimeAverage,
+    /// Requests waiting (accept queue plus CPU run queues) over time.
+    pub queue_length: TimeAverage,
+    /// CPU segments started, and how many of them had to wait for a core.
+    pub segments: u64,
+    /// Segments that waited for a core.
+    pub segments_waited: u64,
+    /// Sum of the waits, in nanoseconds.
+    pub wait_ns: u128,
+    /// Longest wait (event-loop lag), in nanoseconds.
+    pub max_lag_ns: u64,
+    /// Longest wait within the current time-series bucket.
+    pub bucket_max_lag_ns: u64,
+}
+
+/// One running instance.
+#[derive(Debug)]
+pub struct Instance {
+    /// Index of the service it belongs to.
+    pub service: u32,
+    /// Requests admitted and not yet answered.
+    pub in_progress: u32,
+    /// Requests waiting for admission.
+    pub accept_queue: VecDeque<u32>,
+    /// Run queues with their cores.
+    pub executors: Vec<Executor>,
+    /// Which executor the next admitted request is pinned to (event-loop runtime).
+    next_executor: u32,
+    concurrency_limit: u32,
+    queue_limit: u32,
+    /// Measurements.
+    pub stats: InstanceStats,
+}
+
+impl Instance {
+    /// A fresh, idle instance of `spec`.
+    pub fn new(service: u32, spec: &InstanceSpec, now: SimTime) -> Self {
+        let executors = match spec.runtime {
+            Runtime::ThreadPool => vec![Executor::new(spec.cores)],
+            Runtime::EventLoop => (0..spec.cores).map(|_| Executor::new(1)).collect(),
+        };
+        let mut stats = InstanceStats::default();
+        stats.busy_cores.start(now);
+        stats.queue_length.start(now);
+        Instance {
+            service,
+            in_progress: 0,
+            accept_queue: VecDeque::new(),
+            executors,
+            next_executor: 0,
+            concurrency_limit: spec.concurrency_limit,
+            queue_limit: spec.queue_limit,
+            stats,
+        }
+    }
+
+    /// Open requests: in progress plus waiting for admission. What "connections" means to a
+    /// least-connections balancer.
+    #[inline]
+    pub fn open_requests(&self) -> u32 {
+        self.in_progress + self.accept_queue.len() as u32
+    }
+
+    /// Requests waiting: for admission or for a core.
+    #[inline]
+    pub fn waiting(&self) -> u64 {
+        self.accept_queue.len() as u64
+            + self.executors.iter().map(|e| e.run_queue.len() as u64).sum::<u64>()
+    }
+
+    /// Total cores.
+    pub fn cores(&self) -> u32 {
+        self.executors.iter().map(|e| e.cores).sum()
+    }
+
+    /// Busy cores.
+    #[inline]
+    pub fn busy_cores(&self) -> u32 {
+        self.executors.iter().map(|e| e.busy).sum()
+    }
+
+    /// Decides what happens to a request that reaches this instance.
+    #[inline]
+    pub fn admit(&mut self, request: u32, now: SimTime) -> Admission {
+        if self.in_progress < self.concurrency_limit {
+            self.in_progress += 1;
+            Admission::Admitted
+        } else if (self.accept_queue.len() as u32) < self.queue_limit {
+            self.accept_queue.push_back(request);
+            self.note_queue_change(now);
+            Admission::Queued
+        } else {
+            Admission::Rejected
+        }
+    }
+
+    /// Frees the slot of an answered request; returns the next queued request to start, which
+    /// then holds the freed slot.
+    #[inline]
+    pub fn release(&mut self, now: SimTime) -> Option<u32> {
+        match self.accept_queue.pop_front() {
+            Some(next) => {
+                self.note_queue_change(now);
+                Some(next)
+            }
+            None => {
+                self.in_progress -= 1;
+                None
+            }
+        }
+    }
+
+    /// Chooses the executor for a newly admitted request.
+    #[inline]
+    pub fn pin_executor(&mut self) -> u32 {
+        let n = self.executors.len() as u32;
+        if n == 1 {
+            return 0;
+        }
+        let e = self.next_executor;
+        self.next_executor = (e + 1) % n;
+        e
+    }
+
+    /// Offers a CPU segment to executor `e`. Returns true if a core took it at once (the
+    /// caller schedules its end); otherwise it waits in the run queue.
+    #[inline]
+    pub fn offer_segment(&mut self, e: u32, request: u32, now: SimTime) -> bool {
+        let ex = &mut self.executors[e as usize];
+        if ex.busy < ex.cores && ex.run_queue.is_empty() {
+            ex.busy += 1;
+            self.stats.busy_cores.add(now, 1);
+            self.stats.segments += 1;
+            true
+        } else {
+            ex.run_queue.push_back(ReadySegment { request, ready_at: now });
+            self.note_queue_change(now);
+            false
+        }
+    }
+
+    /// A core of executor `e` finished a segment. Returns the next segment it takes, if any
+    /// (the core stays busy with it); otherwise the core goes idle.
+    #[inline]
+    pub fn finish_segment(&mut self, e: u32, now: SimTime) -> Option<u32> {
+        let ex = &mut self.executors[e as usize];
+        match ex.run_queue.pop_front() {
+            Some(seg) => {
+                let wait = now.since(seg.ready_at).as_nanos();
+                let s = &mut self.stats;
+                s.segments += 1;
+                if wait > 0 {
+                    s.segments_waited += 1;
+                    s.wait_ns += u128::from(wait);
+                }
+                s.max_lag_ns = s.max_lag_ns.max(wait);
+                s.bucket_max_lag_ns = s.bucket_max_lag_ns.max(wait);
+                self.note_queue_change(now);
+                Some(seg.request)
+            }
+            None => {
+                ex.busy -= 1;
+                self.stats.busy_cores.add(now, -1);
+                None
+            }
+        }
+    }
+
+    #[inline]
+    fn note_queue_change(&mut self, now: SimTime) {
+        let w = self.waiting();
+        self.stats.queue_length.set(now, w as i64);
+    }
+
+    /// Restarts the measurements at `now` (end of warm-up), keeping current levels.
+    pub fn reset_stats(&mut self, now: SimTime) {
+        let s = &mut self.stats;
+        s.busy_cores.reset(now);
+        s.queue_length.reset(now);
+        s.segments = 0;
+        s.segments_waited = 0;
+        s.wait_ns = 0;
+        s.max_lag_ns = 0;
+        s.bucket_max_lag_ns = 0;
+    }
+}
+
+impl Executor {
+    fn new(cores: u32) -> Self {
+        Executor { cores, busy: 0, run_queue: VecDeque::new() }
+    }
+}

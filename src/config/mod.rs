@@ -1,0 +1,186 @@
+//! Experiment and model files: parsing (serde types that mirror the JSON), variant patches,
+//! and validation into the typed [`Experiment`] the simulation runs.
+//!
+//! Two steps, as in ripgrep's low/high args: [`raw`] accepts any well-typed JSON and refuses
+//! unknown fields; [`resolve`] refuses impossible values. Every error names the file, the JSON
+//! path and what was expected.
+
+mod error;
+pub mod patch;
+pub mod quantity;
+pub mod raw;
+mod resolve;
+
+pub use error::{ConfigError, Location};
+
+use crate::experiment::{Experiment, Variant};
+use raw::{ModelSource, RawExperiment, RawModel};
+use resolve::At;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+
+fn read(file: &Path, what: &'static str, referenced_from: Option<Location>) -> Result<String, ConfigError> {
+    std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+        file: file.to_path_buf(),
+        what,
+        referenced_from,
+        source,
+    })
+}
+
+/// Parses `text` as `T`, with the path of any error and its line and column.
+fn parse_text<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, ConfigError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| ConfigError::from_serde(file, "", e, ""))?;
+    // Anything after the document is a syntax error too.
+    de.end().map_err(|e| ConfigError::Syntax {
+        file: file.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: "unexpected characters after the end of the JSON document".into(),
+    })?;
+    Ok(value)
+}
+
+/// Parses a JSON value already in memory as `T`; errors carry `prefix` in their path.
+fn parse_value<T: DeserializeOwned>(file: &Path, prefix: &str, value: &serde_json::Value, context: &str) -> Result<T, ConfigError> {
+    serde_path_to_error::deserialize(value).map_err(|e| ConfigError::from_serde(file, prefix, e, context))
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem().map_or_else(|| "experiment".to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Loads and validates a model file on its own.
+pub fn load_model(path: &Path) -> Result<crate::model::Model, ConfigError> {
+    let text = read(path, "the model file", None)?;
+    let raw: RawModel = parse_text(path, &text)?;
+    resolve::model(&raw, At { file: path, prefix: "", context: "" }, &file_stem(path))
+}
+
+/// Loads an experiment file, its model and traces, applies the variants and validates it all.
+/// Nothing is run and nothing is written.
+pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
+    let text = read(path, "the experiment file", None)?;
+    let raw: RawExperiment = parse_text(path, &text)?;
+    let mut config: serde_json::Value = serde_json::from_str(&text).map_err(|e| ConfigError::Syntax {
+        file: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let exp_at = At { file: path, prefix: "", context: "" };
+
+    // The base model, from its own file or inline.
+    let (model_file, model_prefix, model_raw, model_value): (PathBuf, &str, RawModel, serde_json::Value) = match raw.model {
+        ModelSource::Path(p) => {
+            let file = base_dir.join(&p);
+            let from = Location { file: path.to_path_buf(), path: "model".into(), line_column: None };
+            let mtext = read(&file, "the model file", Some(from))?;
+            let mraw: RawModel = parse_text(&file, &mtext)?;
+            let mvalue: serde_json::Value = serde_json::from_str(&mtext).expect("parsed above");
+            (file, "", mraw, mvalue)
+        }
+        ModelSource::Inline(m) => (path.to_path_buf(), "model", *m, config["model"].clone()),
+    };
+    let model_at = At { file: &model_file, prefix: model_prefix, context: "" };
+    let base_model = resolve::model(&model_raw, model_at, &file_stem(&model_file))?;
+
+    // Settings.
+    let duration = resolve_duration(exp_at, "duration", raw.duration)?;
+    let warmup = raw.warmup.map_or(crate::kernel::SimDuration::ZERO, |w| w.0);
+    if warmup >= duration {
+        return Err(ConfigError::invalid(path, "warmup", format!("warmup (\"{warmup}\") must be shorter than duration (\"{duration}\"), or nothing is measured")));
+    }
+    let resolution = match raw.resolution {
+        Some(r) => resolve_duration(exp_at, "resolution", r)?,
+        None => crate::kernel::SimDuration::from_secs(1),
+    };
+    let buckets = duration.as_nanos() / resolution.as_nanos();
+    if buckets > 10_000_000 {
+        return Err(ConfigError::invalid(path, "resolution", format!("resolution \"{resolution}\" makes {buckets} time-series rows per run for duration \"{duration}\"; use a coarser resolution (at most 10 million rows)")));
+    }
+    let replications = match raw.replications {
+        Some(0) => return Err(ConfigError::invalid(path, "replications", "replications must be at least 1")),
+        Some(n) => n,
+        None => 1,
+    };
+    let slo = raw.slo.as_ref().map(|s| resolve::slo(s, exp_at)).transpose()?;
+    if raw.workload.is_empty() {
+        return Err(ConfigError::invalid(path, "workload", "the workload needs at least one client"));
+    }
+    let rates = raw
+        .workload
+        .iter()
+        .enumerate()
+        .map(|(k, c)| resolve::client_rate(c, k, exp_at, &base_dir))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    // Variants: patches over the base model's JSON.
+    let mut models = Vec::new();
+    if raw.variants.is_empty() {
+        models.push(("base".to_string(), base_model, None));
+    } else {
+        for (name, patch) in &raw.variants {
+            let prefix = format!("variants.{name}");
+            if name.is_empty() {
+                return Err(ConfigError::invalid(path, "variants", "variant names must not be empty"));
+            }
+            if !patch.is_object() {
+                return Err(ConfigError::invalid(path, &prefix, "a variant is a JSON merge patch over the model: an object such as {\"services\": {\"api\": {\"replicas\": 3}}}, or {} for the model as it is"));
+            }
+            patch::check(patch, &model_value).map_err(|(rel, msg)| {
+                ConfigError::invalid(path, error::join_path(&prefix, &rel), format!("in variant `{name}`: {msg}"))
+            })?;
+            let mut patched = model_value.clone();
+            patch::apply(&mut patched, patch);
+            let context = format!("in variant `{name}` (the model with its patch applied): ");
+            let vraw: RawModel = parse_value(path, &prefix, &patched, &context)?;
+            let at = At { file: path, prefix: &prefix, context: &context };
+            let model = resolve::model(&vraw, at, &base_model.name)?;
+            models.push((name.clone(), model, Some(prefix)));
+        }
+    }
+    let mut variants = Vec::new();
+    for (name, model, prefix) in models {
+        let context = match &prefix {
+            Some(_) => format!("in variant `{name}`: "),
+            None => String::new(),
+        };
+        let model_at = At { file: path, prefix: "", context: &context };
+        let workload = raw
+            .workload
+            .iter()
+            .enumerate()
+            .map(|(k, c)| resolve::client(c, k, rates[k].clone(), &model, model_at, exp_at))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut names: Vec<&str> = workload.iter().map(|c| c.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(ConfigError::invalid(path, "workload", format!("two clients are named `{}`; names must be unique because they key the random streams", w[0])));
+        }
+        variants.push(Variant { name, model, workload });
+    }
+    config["model"] = model_value;
+    Ok(Experiment {
+        name: raw.name.unwrap_or_else(|| file_stem(path)),
+        description: raw.description,
+        file: path.to_path_buf(),
+        seed: raw.seed.unwrap_or(1),
+        replications,
+        duration,
+        warmup,
+        resolution,
+        slo,
+        variants,
+        config,
+    })
+}
+
+fn resolve_duration(at: At, field: &str, d: quantity::Duration) -> Result<crate::kernel::SimDuration, ConfigError> {
+    if d.0.is_zero() {
+        return Err(ConfigError::invalid(at.file, field, format!("{field} must be longer than zero")));
+    }
+    Ok(d.0)
+}

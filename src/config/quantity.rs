@@ -1,0 +1,216 @@
+//! Quantities with units as they are written in files: durations ("50ms", "2.5s", "1h") and
+//! sizes ("512MiB", "64KB", or a plain number of bytes).
+
+use crate::kernel::SimDuration;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use std::fmt;
+
+/// A duration read from a file. Written as a string with a unit: ns, us, ms, s, m, h, d.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Duration(pub SimDuration);
+
+const DURATION_EXPECTED: &str =
+    "a duration with a unit, like \"50ms\", \"2.5s\", \"10m\" or \"1h\" (units: ns, us, ms, s, m, h, d)";
+
+impl Duration {
+    /// Parses "2.5s", "1h30m", "100ms"; compound forms are summed.
+    pub fn parse(text: &str) -> Result<Duration, String> {
+        let s = text.trim();
+        if s.is_empty() {
+            return Err(format!("expected {DURATION_EXPECTED}, found an empty string"));
+        }
+        let bad = || format!("expected {DURATION_EXPECTED}, found \"{text}\"");
+        let mut total = 0.0_f64;
+        let mut rest = s;
+        while !rest.is_empty() {
+            let num_end = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == 'E'))
+                .ok_or_else(|| {
+                    format!("\"{text}\" has no unit; expected {DURATION_EXPECTED}")
+                })?;
+            // "e" may start an exponent only when followed by a digit; otherwise it is no unit
+            // we know, which the unit match below reports.
+            let (num, after) = rest.split_at(num_end);
+            let value: f64 = num.parse().map_err(|_| bad())?;
+            let unit_end = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
+            let (unit, next) = after.split_at(unit_end);
+            let scale = match unit.trim() {
+                "ns" => 1e-9,
+                "us" | "µs" => 1e-6,
+                "ms" => 1e-3,
+                "s" | "sec" => 1.0,
+                "m" | "min" => 60.0,
+                "h" => 3600.0,
+                "d" => 86400.0,
+                _ => return Err(bad()),
+            };
+            total += value * scale;
+            rest = next;
+        }
+        if !total.is_finite() {
+            return Err(bad());
+        }
+        Ok(Duration(SimDuration::from_secs_f64(total)))
+    }
+
+    /// In seconds.
+    pub fn secs(self) -> f64 {
+        self.0.as_secs_f64()
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(DURATION_EXPECTED)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
+                Duration::parse(v).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
+                Err(E::custom(format!(
+                    "found the bare number {v}; expected {DURATION_EXPECTED}. Bare numbers are refused because their unit would be a guess"
+                )))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
+                Err(E::custom(format!(
+                    "found the bare number {v}; expected {DURATION_EXPECTED}. Bare numbers are refused because their unit would be a guess"
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// A size in bytes: a plain number, or a string with a unit (B, KB, MB, GB, KiB, MiB, GiB).
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Size(pub f64);
+
+const SIZE_EXPECTED: &str =
+    "a size: a number of bytes or a string like \"512MiB\", \"64KB\" (units: B, KB, MB, GB, KiB, MiB, GiB)";
+
+impl Size {
+    /// Parses "512MiB", "1.5GB", "100".
+    pub fn parse(text: &str) -> Result<Size, String> {
+        let s = text.trim();
+        let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let value: f64 =
+            num.trim().parse().map_err(|_| format!("expected {SIZE_EXPECTED}, found \"{text}\""))?;
+        let scale = match unit.trim() {
+            "" | "B" => 1.0,
+            "KB" | "kB" => 1e3,
+            "MB" => 1e6,
+            "GB" => 1e9,
+            "KiB" => 1024.0,
+            "MiB" => 1024.0 * 1024.0,
+            "GiB" => 1024.0 * 1024.0 * 1024.0,
+            _ => return Err(format!("expected {SIZE_EXPECTED}, found \"{text}\"")),
+        };
+        Ok(Size(value * scale))
+    }
+}
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Size;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(SIZE_EXPECTED)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Size, E> {
+                Size::parse(v).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Size, E> {
+                Ok(Size(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Size, E> {
+                Ok(Size(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Size, E> {
+                Ok(Size(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A value a distribution can be over: durations (seconds) or sizes (bytes).
+pub trait Quantity: for<'de> Deserialize<'de> + Copy + fmt::Debug {
+    /// The value in base units.
+    fn base(self) -> f64;
+    /// Parses the string shorthand for a constant.
+    fn parse_str(s: &str) -> Result<Self, String>;
+}
+
+impl Quantity for Duration {
+    fn base(self) -> f64 {
+        self.secs()
+    }
+    fn parse_str(s: &str) -> Result<Self, String> {
+        Duration::parse(s)
+    }
+}
+
+impl Quantity for Size {
+    fn base(self) -> f64 {
+        self.0
+    }
+    fn parse_str(s: &str) -> Result<Self, String> {
+        Size::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: &str) -> f64 {
+        Duration::parse(s).unwrap().secs()
+    }
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(secs("50ms"), 0.05);
+        assert_eq!(secs("2.5s"), 2.5);
+        assert_eq!(secs("1h"), 3600.0);
+        assert_eq!(secs("1h30m"), 5400.0);
+        assert_eq!(secs("10us"), 1e-5);
+        assert_eq!(secs("3d"), 259200.0);
+        assert_eq!(secs("0s"), 0.0);
+        assert_eq!(Duration::parse("5851800s").unwrap().0.as_nanos(), 5_851_800_000_000_000);
+    }
+
+    #[test]
+    fn durations_without_units_are_refused() {
+        for bad in ["50", "", "fast", "5 parsecs", "1.2.3s", "ms"] {
+            let e = Duration::parse(bad).unwrap_err();
+            assert!(e.contains("expected a duration"), "{bad}: {e}");
+        }
+        let e = serde_json::from_str::<Duration>("5").unwrap_err().to_string();
+        assert!(e.contains("bare number 5"), "{e}");
+    }
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(Size::parse("512MiB").unwrap().0, 512.0 * 1048576.0);
+        assert_eq!(Size::parse("64KB").unwrap().0, 64000.0);
+        assert_eq!(Size::parse("100").unwrap().0, 100.0);
+        assert!(Size::parse("3 bananas").is_err());
+        assert_eq!(serde_json::from_str::<Size>("2048").unwrap().0, 2048.0);
+    }
+}

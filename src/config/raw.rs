@@ -1,0 +1,333 @@
+//! Serde types that mirror the JSON files field for field. Unknown fields are refused. Nothing
+//! here is validated beyond types: [`super::resolve`] turns these into the typed specs the
+//! simulation reads, rejecting impossible values with their JSON path.
+
+use super::quantity::{Duration, Quantity};
+use indexmap::IndexMap;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// An experiment file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExperiment {
+    /// Defaults to the file name without extension.
+    pub name: Option<String>,
+    /// What the experiment shows; printed in reports.
+    pub description: Option<String>,
+    /// A path to a model file (relative to this file) or the model inline.
+    pub model: ModelSource,
+    /// The clients that send traffic.
+    pub workload: Vec<RawClient>,
+    /// Simulated time, e.g. "10m".
+    pub duration: Duration,
+    /// Initial period excluded from the summary.
+    pub warmup: Option<Duration>,
+    /// Master seed (default 1).
+    pub seed: Option<u64>,
+    /// Independent replications per variant (default 1).
+    pub replications: Option<u32>,
+    /// Time-series bucket width (default "1s").
+    pub resolution: Option<Duration>,
+    /// Service-level objective.
+    pub slo: Option<RawSlo>,
+    /// Named JSON merge patches over the model, run in this order.
+    #[serde(default)]
+    pub variants: IndexMap<String, serde_json::Value>,
+}
+
+/// Where the model comes from.
+#[derive(Debug)]
+pub enum ModelSource {
+    /// A path relative to the file that names it.
+    Path(String),
+    /// The model written in place.
+    Inline(Box<RawModel>),
+}
+
+impl<'de> Deserialize<'de> for ModelSource {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ModelSource;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a path to a model file (a string) or a model object")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ModelSource, E> {
+                Ok(ModelSource::Path(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ModelSource, A::Error> {
+                RawModel::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|m| ModelSource::Inline(Box::new(m)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A model file: the system's topology and capacities.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    /// Display name.
+    pub name: Option<String>,
+    /// What is modelled.
+    pub description: Option<String>,
+    /// Services by name.
+    pub services: IndexMap<String, RawService>,
+}
+
+/// A service: identical instances behind a balancer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    /// What the service does.
+    pub description: Option<String>,
+    /// Number of instances.
+    pub replicas: i64,
+    /// The shape of every instance.
+    pub instance: RawInstance,
+    /// How requests are spread over instances (default round robin).
+    pub balancer: Option<RawBalancer>,
+    /// Endpoints by name.
+    pub endpoints: IndexMap<String, RawEndpoint>,
+}
+
+/// An instance shape.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInstance {
+    /// CPU cores.
+    pub cores: i64,
+    /// "thread_pool" (default) or "event_loop".
+    pub runtime: Option<RawRuntime>,
+    /// Maximum requests in progress at once; more wait in the accept queue.
+    pub concurrency_limit: Option<i64>,
+    /// Maximum requests waiting for admission; more are rejected (503).
+    pub queue_limit: Option<i64>,
+    /// Time slice for `cpu` steps; absent means run to completion.
+    pub cpu_quantum: Option<Duration>,
+}
+
+/// How an instance's cores run CPU work.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawRuntime {
+    /// One shared run queue for all cores (Go, JVM, a thread-per-request server).
+    ThreadPool,
+    /// One event loop per core; a request stays on the loop that accepted it (Node cluster).
+    EventLoop,
+}
+
+/// A load-balancing algorithm.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawBalancer {
+    /// Each instance in turn.
+    RoundRobin {},
+    /// Uniformly at random.
+    Random {},
+    /// The instance with the fewest open requests (ties: round robin among them).
+    LeastConnections {},
+}
+
+/// An endpoint: what serving one request costs, step by step.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEndpoint {
+    /// What the endpoint does.
+    pub description: Option<String>,
+    /// The steps, run in order.
+    pub steps: Vec<RawStep>,
+}
+
+/// One step of an endpoint.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawStep {
+    /// Compute that needs a core (time-sliced if the instance has a `cpu_quantum`).
+    Cpu(RawDist<Duration>),
+    /// Synchronous compute that holds its core until done, never sliced.
+    Block(RawDist<Duration>),
+    /// An asynchronous wait that holds no core.
+    Io(RawDist<Duration>),
+}
+
+/// A distribution: a string shorthand for a constant ("20ms") or an object with a `kind`.
+#[derive(Debug)]
+pub enum RawDist<Q> {
+    /// A constant written as a plain quantity.
+    Shorthand(Q),
+    /// A full specification.
+    Spec(DistSpec<Q>),
+}
+
+impl<'de, Q: Quantity> Deserialize<'de> for RawDist<Q> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<Q>(PhantomData<Q>);
+        impl<'de, Q: Quantity> Visitor<'de> for V<Q> {
+            type Value = RawDist<Q>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a constant like \"20ms\", or a distribution object such as {\"kind\": \"exponential\", \"mean\": \"20ms\"}",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDist<Q>, E> {
+                Q::parse_str(v).map(RawDist::Shorthand).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawDist<Q>, E> {
+                Q::deserialize(de::value::U64Deserializer::<E>::new(v)).map(RawDist::Shorthand)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawDist<Q>, E> {
+                Q::deserialize(de::value::I64Deserializer::<E>::new(v)).map(RawDist::Shorthand)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawDist<Q>, E> {
+                Q::deserialize(de::value::F64Deserializer::<E>::new(v)).map(RawDist::Shorthand)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawDist<Q>, A::Error> {
+                DistSpec::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawDist::Spec)
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// The distribution kinds.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields, bound = "Q: Quantity")]
+pub enum DistSpec<Q> {
+    /// Always `value`.
+    Constant { value: Q },
+    /// Exponential with the given mean.
+    Exponential { mean: Q },
+    /// Uniform between min and max.
+    Uniform { min: Q, max: Q },
+    /// Normal truncated at zero.
+    Normal { mean: Q, std_dev: Q },
+    /// Log-normal by `mean` and `p99`, or by `mu` and `sigma` of ln(x in base units).
+    Lognormal { mean: Option<Q>, p99: Option<Q>, mu: Option<f64>, sigma: Option<f64> },
+    /// Gamma by `shape` and either `scale` or `mean`.
+    Gamma { shape: f64, scale: Option<Q>, mean: Option<Q> },
+    /// Pareto by minimum `scale` and tail index `shape`.
+    Pareto { scale: Q, shape: f64 },
+    /// One of `values`, with optional `weights`.
+    Empirical { values: Vec<Q>, weights: Option<Vec<f64>> },
+}
+
+/// A client: open-loop (arrivals from a rate profile) or closed-loop (connections).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClient {
+    /// Names the client's random streams and its rows in reports.
+    pub name: Option<String>,
+    /// "open" or "closed".
+    pub kind: RawClientKind,
+    /// Open: the arrival rate over time.
+    pub rate: Option<RawRate>,
+    /// Closed: number of connections, each with one request outstanding at a time.
+    pub connections: Option<i64>,
+    /// Closed: pause between a response and the next request (default none).
+    pub think: Option<RawDist<Duration>>,
+    /// Closed: connections start evenly spread over this span (default all at once).
+    pub ramp_up: Option<Duration>,
+    /// Closed: pause after an error before the connection sends again (default "1ms").
+    pub error_pause: Option<Duration>,
+    /// Which endpoints requests go to, with weights.
+    pub mix: Vec<RawMixEntry>,
+    /// The client gives up after this long (default: never).
+    pub timeout: Option<Duration>,
+}
+
+/// Open or closed loop.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawClientKind {
+    /// Arrivals do not wait for responses.
+    Open,
+    /// Each connection waits for its response before sending again.
+    Closed,
+}
+
+/// One entry of a client's endpoint mix.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMixEntry {
+    /// Service name in the model.
+    pub service: String,
+    /// Endpoint name in that service.
+    pub endpoint: String,
+    /// Relative weight (default 1).
+    pub weight: Option<f64>,
+}
+
+/// Arrival-rate profiles, in requests per second.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawRate {
+    /// A fixed rate.
+    Constant { rps: f64 },
+    /// `from_rps` until `start`, linear to `to_rps` over `over`, then `to_rps`.
+    Ramp { from_rps: f64, to_rps: f64, start: Option<Duration>, over: Duration },
+    /// `from_rps` before `at`, `to_rps` from then on.
+    Step { from_rps: f64, to_rps: f64, at: Duration },
+    /// Baseline, linear rise to the peak, plateau, linear decay back to baseline.
+    Spike {
+        baseline_rps: f64,
+        peak_rps: f64,
+        start: Duration,
+        rise: Duration,
+        plateau: Duration,
+        decay: Duration,
+    },
+    /// mean * (1 + amplitude * cos(2 pi (t - peak_at) / period)).
+    Diurnal { mean_rps: f64, amplitude: f64, period: Option<Duration>, peak_at: Option<Duration> },
+    /// Rates at given times, joined linearly (default) or held until the next point.
+    Points { points: Vec<RawPoint>, interpolation: Option<RawInterpolation> },
+    /// A CSV trace with `t_seconds,requests` rows, replayed from `from` to `to`.
+    Trace {
+        file: String,
+        from: Option<Duration>,
+        to: Option<Duration>,
+        peak_rps: Option<f64>,
+        factor: Option<f64>,
+        interpolation: Option<RawInterpolation>,
+    },
+    /// The sum of several profiles.
+    Sum { of: Vec<RawRate> },
+}
+
+/// A point of a `points` profile.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPoint {
+    /// When.
+    pub at: Duration,
+    /// Requests per second at that time.
+    pub rps: f64,
+}
+
+/// How a profile goes between points.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawInterpolation {
+    /// Straight lines between points.
+    Linear,
+    /// Hold each point's rate until the next point.
+    Step,
+}
+
+/// Service-level objective.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    /// The latency quantile the target applies to (default 0.99).
+    pub quantile: Option<f64>,
+    /// Latency target at that quantile.
+    pub latency: Option<Duration>,
+    /// Highest acceptable fraction of requests that end in error.
+    pub error_rate: Option<f64>,
+    /// Window over which violation minutes are judged (default "1m").
+    pub window: Option<Duration>,
+}

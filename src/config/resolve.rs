@@ -1,0 +1,432 @@
+//! From raw file types to the typed specs the simulation reads: names resolved to indices,
+//! durations to ticks, impossible values refused with their JSON path.
+
+use super::error::ConfigError;
+use super::quantity::{Duration, Quantity};
+use super::raw::*;
+use crate::components::balancer::BalancerSpec;
+use crate::components::endpoint::{EndpointSpec, Step};
+use crate::components::instance::{InstanceSpec, Runtime};
+use crate::components::service::ServiceSpec;
+use crate::distribution::Dist;
+use crate::experiment::Slo;
+use crate::kernel::SimDuration;
+use crate::model::Model;
+use crate::workload::client::{ClientKind, ClientSpec, Mix, MixEntry};
+use crate::workload::rate::{Interpolation, RateProfile};
+use crate::workload::trace::{Replay, Trace};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Where errors point: a file and a path prefix within it.
+#[derive(Clone, Copy)]
+pub(crate) struct At<'a> {
+    pub file: &'a Path,
+    /// Path of the value being resolved, e.g. `variants.big.services.api`.
+    pub prefix: &'a str,
+    /// Put before every message, e.g. "in variant `big`: ".
+    pub context: &'a str,
+}
+
+impl At<'_> {
+    fn path(&self, rel: &str) -> String {
+        super::error::join_path(self.prefix, rel)
+    }
+    fn err(&self, rel: &str, msg: impl AsRef<str>) -> ConfigError {
+        ConfigError::invalid(self.file, self.path(rel), format!("{}{}", self.context, msg.as_ref()))
+    }
+}
+
+fn positive_int(at: At, rel: &str, v: i64, what: &str) -> Result<u32, ConfigError> {
+    if v < 1 || v > i64::from(u32::MAX) {
+        return Err(at.err(rel, format!("{what} must be a whole number of at least 1, got {v}")));
+    }
+    Ok(v as u32)
+}
+
+fn positive_duration(at: At, rel: &str, d: Duration, what: &str) -> Result<SimDuration, ConfigError> {
+    if d.0.is_zero() {
+        return Err(at.err(rel, format!("{what} must be longer than zero, got \"{}\"", d.0)));
+    }
+    Ok(d.0)
+}
+
+fn rate(at: At, rel: &str, v: f64, zero_ok: bool) -> Result<f64, ConfigError> {
+    let ok = v.is_finite() && if zero_ok { v >= 0.0 } else { v > 0.0 };
+    if !ok {
+        let want = if zero_ok { "zero or more" } else { "more than zero" };
+        return Err(at.err(rel, format!("a rate in requests per second must be {want}, got {v}")));
+    }
+    Ok(v)
+}
+
+/// Resolves a model.
+pub(crate) fn model(raw: &RawModel, at: At, default_name: &str) -> Result<Model, ConfigError> {
+    if raw.services.is_empty() {
+        return Err(at.err("services", "a model needs at least one service"));
+    }
+    let mut services = Vec::with_capacity(raw.services.len());
+    for (name, s) in &raw.services {
+        let rel = format!("services.{name}");
+        check_name(at, &rel, name, "service")?;
+        services.push(service(name, s, at, &rel)?);
+    }
+    Ok(Model {
+        name: raw.name.clone().unwrap_or_else(|| default_name.to_string()),
+        description: raw.description.clone(),
+        services,
+    })
+}
+
+fn check_name(at: At, rel: &str, name: &str, what: &str) -> Result<(), ConfigError> {
+    let ok = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        return Err(at.err(
+            rel,
+            format!("{what} name `{name}` must be non-empty and use only letters, digits, `-` and `_` (it appears in report keys such as `service.endpoint`)"),
+        ));
+    }
+    Ok(())
+}
+
+fn service(name: &str, s: &RawService, at: At, rel: &str) -> Result<ServiceSpec, ConfigError> {
+    if s.replicas < 0 || s.replicas > i64::from(u32::MAX) {
+        return Err(at.err(&format!("{rel}.replicas"), format!("replicas must be zero or more, got {}", s.replicas)));
+    }
+    let i = &s.instance;
+    let irel = format!("{rel}.instance");
+    let cores = positive_int(at, &format!("{irel}.cores"), i.cores, "cores")?;
+    let concurrency_limit = match i.concurrency_limit {
+        Some(v) => positive_int(at, &format!("{irel}.concurrency_limit"), v, "concurrency_limit")?,
+        None => u32::MAX,
+    };
+    let queue_limit = match i.queue_limit {
+        Some(v) if v < 0 || v > i64::from(u32::MAX) => {
+            return Err(at.err(&format!("{irel}.queue_limit"), format!("queue_limit must be zero or more, got {v}")));
+        }
+        Some(v) => v as u32,
+        None => u32::MAX,
+    };
+    if i.queue_limit.is_some() && i.concurrency_limit.is_none() {
+        return Err(at.err(
+            &format!("{irel}.queue_limit"),
+            "queue_limit only applies to requests waiting for a concurrency slot; set concurrency_limit too",
+        ));
+    }
+    let cpu_quantum = match i.cpu_quantum {
+        Some(q) => Some(positive_duration(at, &format!("{irel}.cpu_quantum"), q, "cpu_quantum")?),
+        None => None,
+    };
+    let runtime = match i.runtime {
+        None | Some(RawRuntime::ThreadPool) => Runtime::ThreadPool,
+        Some(RawRuntime::EventLoop) => Runtime::EventLoop,
+    };
+    let balancer = match s.balancer {
+        None | Some(RawBalancer::RoundRobin {}) => BalancerSpec::RoundRobin,
+        Some(RawBalancer::Random {}) => BalancerSpec::Random,
+        Some(RawBalancer::LeastConnections {}) => BalancerSpec::LeastConnections,
+    };
+    if s.endpoints.is_empty() {
+        return Err(at.err(&format!("{rel}.endpoints"), "a service needs at least one endpoint"));
+    }
+    let mut endpoints = Vec::new();
+    for (ename, e) in &s.endpoints {
+        let erel = format!("{rel}.endpoints.{ename}");
+        check_name(at, &erel, ename, "endpoint")?;
+        if e.steps.is_empty() {
+            return Err(at.err(&format!("{erel}.steps"), "an endpoint needs at least one step (cpu, block or io)"));
+        }
+        let mut steps = Vec::new();
+        for (k, step) in e.steps.iter().enumerate() {
+            let srel = format!("{erel}.steps[{k}]");
+            steps.push(match step {
+                RawStep::Cpu(d) => Step::Cpu(dist(d, at, &format!("{srel}.cpu"))?),
+                RawStep::Block(d) => Step::Block(dist(d, at, &format!("{srel}.block"))?),
+                RawStep::Io(d) => Step::Io(dist(d, at, &format!("{srel}.io"))?),
+            });
+        }
+        endpoints.push(EndpointSpec { name: ename.clone(), steps });
+    }
+    Ok(ServiceSpec {
+        name: name.to_string(),
+        replicas: s.replicas as u32,
+        instance: InstanceSpec { cores, runtime, concurrency_limit, queue_limit, cpu_quantum },
+        balancer,
+        endpoints,
+    })
+}
+
+/// Resolves a distribution over any quantity.
+pub(crate) fn dist<Q: Quantity>(raw: &RawDist<Q>, at: At, rel: &str) -> Result<Dist, ConfigError> {
+    let b = |q: &Q| q.base();
+    let built = match raw {
+        RawDist::Shorthand(q) => Dist::constant(b(q)),
+        RawDist::Spec(spec) => match spec {
+            DistSpec::Constant { value } => Dist::constant(b(value)),
+            DistSpec::Exponential { mean } => Dist::exponential(b(mean)),
+            DistSpec::Uniform { min, max } => Dist::uniform(b(min), b(max)),
+            DistSpec::Normal { mean, std_dev } => Dist::normal(b(mean), b(std_dev)),
+            DistSpec::Lognormal { mean, p99, mu, sigma } => match (mean, p99, mu, sigma) {
+                (Some(m), Some(p), None, None) => Dist::lognormal_mean_p99(b(m), b(p)),
+                (None, None, Some(mu), Some(s)) => Dist::lognormal_mu_sigma(*mu, *s),
+                _ => {
+                    return Err(at.err(rel, "a lognormal needs either `mean` and `p99`, or `mu` and `sigma` (of the natural log of the value in seconds or bytes)"));
+                }
+            },
+            DistSpec::Gamma { shape, scale, mean } => match (scale, mean) {
+                (Some(s), None) => Dist::gamma(*shape, b(s)),
+                (None, Some(m)) if *shape > 0.0 => Dist::gamma(*shape, b(m) / shape),
+                (None, Some(_)) => Dist::gamma(*shape, 1.0),
+                _ => return Err(at.err(rel, "a gamma needs `shape` and exactly one of `scale` or `mean`")),
+            },
+            DistSpec::Pareto { scale, shape } => Dist::pareto(b(scale), *shape),
+            DistSpec::Empirical { values, weights } => {
+                Dist::empirical(values.iter().map(b).collect(), weights.clone())
+            }
+        },
+    };
+    built.map_err(|e| at.err(rel, format!("impossible distribution: {}", e.0)))
+}
+
+/// Resolves a rate profile; trace files are read relative to `base_dir`.
+pub(crate) fn rate_profile(raw: &RawRate, at: At, rel: &str, base_dir: &Path) -> Result<RateProfile, ConfigError> {
+    let f = |field: &str| format!("{rel}.{field}");
+    let secs = |d: &Duration| d.secs();
+    let linear = |times: Vec<f64>, rates: Vec<f64>| RateProfile::Piecewise { times, rates, interpolation: Interpolation::Linear };
+    Ok(match raw {
+        RawRate::Constant { rps } => RateProfile::constant(rate(at, &f("rps"), *rps, false)?),
+        RawRate::Ramp { from_rps, to_rps, start, over } => {
+            let a = rate(at, &f("from_rps"), *from_rps, true)?;
+            let z = rate(at, &f("to_rps"), *to_rps, true)?;
+            let over = positive_duration(at, &f("over"), *over, "a ramp's `over`")?.as_secs_f64();
+            let s = start.as_ref().map_or(0.0, secs);
+            if a + z == 0.0 {
+                return Err(at.err(rel, "a ramp from 0 to 0 sends nothing"));
+            }
+            linear(vec![s, s + over], vec![a, z])
+        }
+        RawRate::Step { from_rps, to_rps, at: when } => {
+            let a = rate(at, &f("from_rps"), *from_rps, true)?;
+            let z = rate(at, &f("to_rps"), *to_rps, true)?;
+            if a + z == 0.0 {
+                return Err(at.err(rel, "a step from 0 to 0 sends nothing"));
+            }
+            RateProfile::Piecewise { times: vec![0.0, secs(when)], rates: vec![a, z], interpolation: Interpolation::Step }
+        }
+        RawRate::Spike { baseline_rps, peak_rps, start, rise, plateau, decay } => {
+            let b = rate(at, &f("baseline_rps"), *baseline_rps, true)?;
+            let p = rate(at, &f("peak_rps"), *peak_rps, false)?;
+            let t0 = secs(start);
+            let t1 = t0 + secs(rise);
+            let t2 = t1 + secs(plateau);
+            let t3 = t2 + secs(decay);
+            // A zero-length phase gives two points at one time: a jump, which the piecewise
+            // profile handles (the later point holds from that time on).
+            let times = vec![0.0, t0, t1, t2, t3];
+            let rates = vec![b, b, p, p, b];
+            RateProfile::Piecewise { times, rates, interpolation: Interpolation::Linear }
+        }
+        RawRate::Diurnal { mean_rps, amplitude, period, peak_at } => {
+            let mean = rate(at, &f("mean_rps"), *mean_rps, false)?;
+            if !(0.0..=1.0).contains(amplitude) {
+                return Err(at.err(&f("amplitude"), format!("amplitude is a fraction of the mean between 0 and 1, got {amplitude}")));
+            }
+            let period = match period {
+                Some(p) => positive_duration(at, &f("period"), *p, "period")?.as_secs_f64(),
+                None => 86_400.0,
+            };
+            let peak_at = peak_at.as_ref().map_or(period / 2.0, secs);
+            RateProfile::Diurnal { mean, amplitude: *amplitude, period, peak_at }
+        }
+        RawRate::Points { points, interpolation } => {
+            if points.is_empty() {
+                return Err(at.err(&f("points"), "a points profile needs at least one point"));
+            }
+            let mut times = Vec::new();
+            let mut rates = Vec::new();
+            for (k, p) in points.iter().enumerate() {
+                let t = secs(&p.at);
+                if let Some(&prev) = times.last() {
+                    if t < prev {
+                        return Err(at.err(&format!("{rel}.points[{k}].at"), format!("points must be in time order; \"{}\" comes before the previous point (two points at one time make a jump)", p.at.0)));
+                    }
+                }
+                times.push(t);
+                rates.push(rate(at, &format!("{rel}.points[{k}].rps"), p.rps, true)?);
+            }
+            if rates.iter().all(|r| *r == 0.0) {
+                return Err(at.err(&f("points"), "every point has rate 0, so nothing is sent"));
+            }
+            RateProfile::Piecewise { times, rates, interpolation: interp(*interpolation) }
+        }
+        RawRate::Trace { file, from, to, peak_rps, factor, interpolation } => {
+            let path = base_dir.join(file);
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                file: path.clone(),
+                what: "the trace file",
+                referenced_from: Some(super::error::Location { file: at.file.to_path_buf(), path: at.path(&f("file")), line_column: None }),
+                source,
+            })?;
+            let trace = Trace::parse(&text)
+                .map_err(|e| at.err(&f("file"), format!("trace file {}: {e}", path.display())))?;
+            if let Some(p) = peak_rps {
+                rate(at, &f("peak_rps"), *p, false)?;
+            }
+            if let Some(x) = factor {
+                if !(x.is_finite() && *x > 0.0) {
+                    return Err(at.err(&f("factor"), format!("factor must be more than zero, got {x}")));
+                }
+            }
+            let replay = Replay {
+                from: from.as_ref().map_or(trace.starts[0], secs),
+                to: to.as_ref().map(secs),
+                peak_rps: *peak_rps,
+                factor: *factor,
+                interpolation: match interpolation {
+                    Some(RawInterpolation::Linear) => Interpolation::Linear,
+                    _ => Interpolation::Step,
+                },
+            };
+            trace.profile(&replay).map_err(|e| at.err(rel, format!("trace file {}: {e}", path.display())))?
+        }
+        RawRate::Sum { of } => {
+            if of.is_empty() {
+                return Err(at.err(&f("of"), "a sum needs at least one profile"));
+            }
+            let parts = of
+                .iter()
+                .enumerate()
+                .map(|(k, r)| rate_profile(r, at, &format!("{rel}.of[{k}]"), base_dir))
+                .collect::<Result<Vec<_>, _>>()?;
+            RateProfile::Sum(parts)
+        }
+    })
+}
+
+fn interp(i: Option<RawInterpolation>) -> Interpolation {
+    match i {
+        None | Some(RawInterpolation::Linear) => Interpolation::Linear,
+        Some(RawInterpolation::Step) => Interpolation::Step,
+    }
+}
+
+/// Checks what of a client does not depend on the model, and returns its rate profile.
+pub(crate) fn client_rate(
+    c: &RawClient,
+    k: usize,
+    at: At,
+    base_dir: &Path,
+) -> Result<Option<Arc<RateProfile>>, ConfigError> {
+    let rel = format!("workload[{k}]");
+    let f = |field: &str| format!("{rel}.{field}");
+    match c.kind {
+        RawClientKind::Open => {
+            for (present, field) in [
+                (c.connections.is_some(), "connections"),
+                (c.think.is_some(), "think"),
+                (c.ramp_up.is_some(), "ramp_up"),
+                (c.error_pause.is_some(), "error_pause"),
+            ] {
+                if present {
+                    return Err(at.err(&f(field), format!("`{field}` only applies to closed-loop clients (\"kind\": \"closed\"); an open client sends at its `rate` whatever the responses")));
+                }
+            }
+            let Some(r) = &c.rate else {
+                return Err(at.err(&rel, "an open client needs a `rate` profile, e.g. {\"kind\": \"constant\", \"rps\": 100}"));
+            };
+            Ok(Some(Arc::new(rate_profile(r, at, &f("rate"), base_dir)?)))
+        }
+        RawClientKind::Closed => {
+            if c.rate.is_some() {
+                return Err(at.err(&f("rate"), "a closed-loop client has no `rate`: it sends when its previous response arrives; set `connections` (and optionally `think`)"));
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Resolves a client against a model.
+pub(crate) fn client(
+    c: &RawClient,
+    k: usize,
+    rate: Option<Arc<RateProfile>>,
+    model: &Model,
+    at: At,
+    workload_at: At,
+) -> Result<ClientSpec, ConfigError> {
+    let rel = format!("workload[{k}]");
+    let f = |field: &str| format!("{rel}.{field}");
+    let name = c.name.clone().unwrap_or_else(|| format!("client{k}"));
+    check_name(workload_at, &f("name"), &name, "client")?;
+    if c.mix.is_empty() {
+        return Err(workload_at.err(&f("mix"), "a client needs at least one `mix` entry naming a service and endpoint"));
+    }
+    let mut weighted = Vec::new();
+    for (m, e) in c.mix.iter().enumerate() {
+        let mrel = format!("{rel}.mix[{m}]");
+        let Some(s) = model.service_index(&e.service) else {
+            let known: Vec<&str> = model.services.iter().map(|s| s.name.as_str()).collect();
+            return Err(at.err(&format!("{mrel}.service"), format!("no service `{}` in the model (it has: {})", e.service, known.join(", "))));
+        };
+        let svc = &model.services[s];
+        let Some(ep) = svc.endpoints.iter().position(|x| x.name == e.endpoint) else {
+            let known: Vec<&str> = svc.endpoints.iter().map(|x| x.name.as_str()).collect();
+            return Err(at.err(&format!("{mrel}.endpoint"), format!("service `{}` has no endpoint `{}` (it has: {})", e.service, e.endpoint, known.join(", "))));
+        };
+        let w = e.weight.unwrap_or(1.0);
+        if !(w.is_finite() && w > 0.0) {
+            return Err(workload_at.err(&format!("{mrel}.weight"), format!("weight must be more than zero, got {w}")));
+        }
+        weighted.push((MixEntry { service: s as u32, endpoint: ep as u32 }, w));
+    }
+    let timeout = match c.timeout {
+        Some(t) => Some(positive_duration(workload_at, &f("timeout"), t, "timeout")?),
+        None => None,
+    };
+    let kind = match rate {
+        Some(rate) => ClientKind::Open { rate },
+        None => {
+            let Some(n) = c.connections else {
+                return Err(workload_at.err(&rel, "a closed-loop client needs `connections`, e.g. 50 as in `autocannon -c 50`"));
+            };
+            let connections = positive_int(workload_at, &f("connections"), n, "connections")?;
+            ClientKind::Closed {
+                connections,
+                think: match &c.think {
+                    Some(d) => Some(dist(d, workload_at, &f("think"))?),
+                    None => None,
+                },
+                ramp_up: c.ramp_up.map_or(SimDuration::ZERO, |d| d.0),
+                error_pause: c.error_pause.map_or(SimDuration::from_millis(1), |d| d.0),
+            }
+        }
+    };
+    Ok(ClientSpec { name, kind, mix: Mix::new(weighted), timeout })
+}
+
+/// Resolves the SLO.
+pub(crate) fn slo(raw: &RawSlo, at: At) -> Result<Slo, ConfigError> {
+    let quantile = raw.quantile.unwrap_or(0.99);
+    if !(quantile > 0.0 && quantile < 1.0) {
+        return Err(at.err("slo.quantile", format!("quantile must be between 0 and 1 (0.99 for p99), got {quantile}")));
+    }
+    if raw.latency.is_none() && raw.error_rate.is_none() {
+        return Err(at.err("slo", "an SLO needs a `latency` target, an `error_rate` target, or both"));
+    }
+    let latency = match raw.latency {
+        Some(l) => Some(positive_duration(at, "slo.latency", l, "the latency target")?),
+        None => None,
+    };
+    if let Some(e) = raw.error_rate {
+        if !(0.0..=1.0).contains(&e) {
+            return Err(at.err("slo.error_rate", format!("error_rate is a fraction between 0 and 1, got {e}")));
+        }
+    }
+    let window = match raw.window {
+        Some(w) => positive_duration(at, "slo.window", w, "the SLO window")?,
+        None => SimDuration::from_secs(60),
+    };
+    Ok(Slo { quantile, latency, error_rate: raw.error_rate, window })
+}
+

@@ -1,0 +1,43 @@
+//! # Surge
+//!
+//! A deterministic discrete-event simulator for comparing scalability strategies before the
+//! traffic arrives. Describe a system (services, instances with cores and event loops,
+//! balancers) in a model file and the traffic in an experiment file; Surge simulates every
+//! request in virtual time and reports latency, errors, utilisation and queueing.
+//!
+//! The flow, which the modules follow:
+//!
+//! 1. [`config::load_experiment`] reads an experiment file (and its model and traces), applies
+//!    each variant's JSON merge patch, and validates everything into an [`Experiment`].
+//! 2. [`Experiment::runs`] expands it into runs (variant x replication).
+//! 3. [`experiment::run_experiment`] executes the runs in parallel; each run is a
+//!    [`simulation::Simulation`] driven by the [`kernel`]'s event loop.
+//! 4. [`report`] turns the results into `report.json`, `timeseries.csv` and a terminal table.
+//!
+//! ```no_run
+//! use surge::{config, experiment, report};
+//! let exp = config::load_experiment(std::path::Path::new("experiments/quickstart.json"))?;
+//! let results = experiment::run_experiment(&exp, &experiment::ExecuteOptions::default());
+//! let report = report::Report::new(&exp, &results);
+//! println!("{}", report::table::render(&report));
+//! # Ok::<(), surge::config::ConfigError>(())
+//! ```
+//!
+//! Same file and same seed give a byte-identical report, whatever the thread count.
+
+
+pub mod components;
+pub mod config;
+pub mod distribution;
+pub mod experiment;
+pub mod kernel;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod simulation;
+pub mod workload;
+
+pub use experiment::Experiment;
+
+/// The version written into every report.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

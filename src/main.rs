@@ -1,0 +1,209 @@
+//! The `surge` command line: parses arguments, calls the library, prints, and exits with
+//! 0 (success), 2 (bad input) or 1 (anything else, e.g. an output that cannot be written).
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use surge::experiment::{ExecuteOptions, Experiment, run_experiment};
+use surge::report::{Report, table, write_outputs};
+use surge::workload::ClientKind;
+
+#[derive(Parser, Debug)]
+#[command(name = "surge", version, about = "Deterministic discrete-event simulation of scalability strategies")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run an experiment: every variant x replication, then print a summary and write
+    /// report.json and timeseries.csv.
+    Run {
+        /// The experiment file.
+        file: PathBuf,
+        /// Output directory [default: results/<experiment name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override the file's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override the file's number of replications.
+        #[arg(long)]
+        replications: Option<u32>,
+        /// Worker threads [default: all cores].
+        #[arg(short = 'j', long)]
+        jobs: Option<usize>,
+        /// Print nothing but errors.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Check experiment files (and the models and traces they name) without running them.
+    Validate {
+        /// Experiment files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Input problems exit with 2, everything else with 1.
+enum Failure {
+    BadInput(String),
+    Other(anyhow::Error),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run { file, out, seed, replications, jobs, quiet } => run(&file, out, seed, replications, jobs, quiet),
+        Command::Validate { files } => validate(&files),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(e)) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+fn load(file: &Path) -> Result<Experiment, Failure> {
+    surge::config::load_experiment(file).map_err(|e| Failure::BadInput(e.to_string()))
+}
+
+fn run(
+    file: &Path,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    replications: Option<u32>,
+    jobs: Option<usize>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let mut exp = load(file)?;
+    if let Some(s) = seed {
+        exp.seed = s;
+        exp.config["seed"] = s.into();
+    }
+    if let Some(r) = replications {
+        if r == 0 {
+            return Err(Failure::BadInput("--replications must be at least 1".into()));
+        }
+        exp.replications = r;
+        exp.config["replications"] = r.into();
+    }
+    if jobs == Some(0) {
+        return Err(Failure::BadInput("-j/--jobs must be at least 1".into()));
+    }
+    let out = out.unwrap_or_else(|| Path::new("results").join(&exp.name));
+    let progress = Arc::new(AtomicU64::new(0));
+    let options = ExecuteOptions { threads: jobs, progress: Some(progress.clone()) };
+    let show_bar = !quiet && std::io::stdout().is_terminal();
+    let total_ns = exp.duration.as_nanos() as u128 * exp.runs().len() as u128;
+    let done = AtomicBool::new(false);
+    let results = std::thread::scope(|scope| {
+        if show_bar {
+            scope.spawn(|| draw_progress(&progress, total_ns, &done, exp.runs().len()));
+        }
+        let r = run_experiment(&exp, &options);
+        done.store(true, Ordering::Relaxed);
+        r
+    });
+    let report = Report::new(&exp, &results);
+    let written = write_outputs(&out, &report, &results).map_err(|e| Failure::Other(e.into()))?;
+    if !quiet {
+        let mut stdout = std::io::stdout().lock();
+        let text = format!(
+            "{}{}\n{}\nwrote {}\n",
+            exp.name,
+            exp.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default(),
+            table::render(&report),
+            written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+        stdout.write_all(text.as_bytes()).context("writing the summary").map_err(Failure::Other)?;
+    }
+    Ok(())
+}
+
+fn draw_progress(progress: &AtomicU64, total_ns: u128, done: &AtomicBool, runs: usize) {
+    let total_ms = (total_ns / 1_000_000).max(1) as u64;
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total_ms), indicatif::ProgressDrawTarget::stdout());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {percent:>3}% of {msg} simulated, {elapsed} elapsed, ETA {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("{runs} run(s)"));
+    while !done.load(Ordering::Relaxed) {
+        bar.set_position((progress.load(Ordering::Relaxed) / 1_000_000).min(total_ms));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
+}
+
+fn validate(files: &[PathBuf]) -> Result<(), Failure> {
+    let mut failures = Vec::new();
+    let mut stdout = std::io::stdout().lock();
+    for f in files {
+        match surge::config::load_experiment(f) {
+            Ok(exp) => {
+                let line = format!("ok: {} ({})\n", f.display(), describe(&exp));
+                stdout.write_all(line.as_bytes()).context("writing").map_err(Failure::Other)?;
+            }
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    if failures.is_empty() { Ok(()) } else { Err(Failure::BadInput(failures.join("\nerror: "))) }
+}
+
+/// One line on what will run, with the mean CPU load each open client offers each service.
+fn describe(exp: &Experiment) -> String {
+    let mut parts = vec![format!(
+        "{} variant(s) x {} replication(s), {} simulated per run",
+        exp.variants.len(),
+        exp.replications,
+        surge::kernel::SimDuration::from_nanos(exp.duration.as_nanos())
+    )];
+    for v in &exp.variants {
+        let mut load = vec![0.0; v.model.services.len()];
+        let horizon = exp.duration.as_secs_f64();
+        for c in &v.workload {
+            let ClientKind::Open { rate } = &c.kind else { continue };
+            let mean_rate = rate.expected_arrivals(horizon) / horizon;
+            for (i, e) in c.mix.entries().iter().enumerate() {
+                let svc = &v.model.services[e.service as usize];
+                if let Some(cpu) = svc.mean_cpu_s(e.endpoint as usize) {
+                    load[e.service as usize] += mean_rate * c.mix.share(i) * cpu;
+                }
+            }
+        }
+        let loads: Vec<String> = v
+            .model
+            .services
+            .iter()
+            .zip(&load)
+            .filter(|(_, l)| **l > 0.0)
+            .map(|(s, l)| {
+                let cores = f64::from(s.replicas * s.instance.cores);
+                format!("{} at {:.0}% of CPU capacity", s.name, 100.0 * l / cores.max(1e-9))
+            })
+            .collect();
+        if !loads.is_empty() {
+            parts.push(format!("{}: {}", v.name, loads.join(", ")));
+        }
+    }
+    parts.join("; ")
+}

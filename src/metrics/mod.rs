@@ -1,0 +1,11 @@
+//! Measurements: latency histograms, outcome counters, time-weighted averages and the time
+//! series. Everything here is O(1) memory in the number of requests simulated.
+
+mod histogram;
+mod outcome;
+mod time_average;
+pub mod timeseries;
+
+pub use histogram::{LatencyHistogram, LatencySummary};
+pub use outcome::{Outcome, OutcomeCounts};
+pub use time_average::TimeAverage;

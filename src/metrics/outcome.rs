@@ -1,0 +1,77 @@
+//! How a request ended. Every request that arrives ends in exactly one outcome, or is still in
+//! flight when the run stops.
+
+use indexmap::IndexMap;
+
+/// The end of a request, as its client saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Answered successfully.
+    Ok,
+    /// Refused by an instance whose accept queue was full (HTTP 503).
+    Rejected,
+    /// The client gave up waiting.
+    TimedOut,
+    /// The service had no instance to send it to (HTTP 502/503 from the balancer).
+    NoInstance,
+}
+
+impl Outcome {
+    /// Every outcome, in report order.
+    pub const ALL: [Outcome; 4] = [Outcome::Ok, Outcome::Rejected, Outcome::TimedOut, Outcome::NoInstance];
+
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Rejected => "rejected",
+            Outcome::TimedOut => "timed_out",
+            Outcome::NoInstance => "no_instance",
+        }
+    }
+
+    #[inline]
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Counts by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutcomeCounts([u64; Outcome::ALL.len()]);
+
+impl OutcomeCounts {
+    /// Counts one.
+    #[inline]
+    pub fn record(&mut self, o: Outcome) {
+        self.0[o.index()] += 1;
+    }
+
+    /// How many ended with `o`.
+    pub fn get(&self, o: Outcome) -> u64 {
+        self.0[o.index()]
+    }
+
+    /// All outcomes.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// All but `Ok`.
+    pub fn errors(&self) -> u64 {
+        self.total() - self.get(Outcome::Ok)
+    }
+
+    /// Adds another set of counts.
+    pub fn merge(&mut self, other: &OutcomeCounts) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+
+    /// As a name -> count map, every outcome present (zeros included) for stable columns.
+    pub fn to_map(&self) -> IndexMap<String, u64> {
+        Outcome::ALL.iter().map(|o| (o.name().to_string(), self.get(*o))).collect()
+    }
+}

@@ -1,0 +1,39 @@
+//! Time series: one row per bucket of virtual time (default 1 s), for plots and notebooks.
+
+use super::OutcomeCounts;
+
+/// Per-service figures within one bucket.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceBucket {
+    /// Busy core-time over available core-time.
+    pub cpu_utilisation: f64,
+    /// Mean requests waiting (admission or a core), summed over instances.
+    pub queue_length: f64,
+    /// Instances serving at the end of the bucket.
+    pub instances: u32,
+    /// Longest wait of a CPU segment for a core, in seconds.
+    pub max_event_loop_lag_s: f64,
+}
+
+/// One bucket.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimeSeriesRow {
+    /// Bucket start, seconds.
+    pub t_s: f64,
+    /// Bucket width, seconds (the last bucket may be shorter).
+    pub width_s: f64,
+    /// Requests that arrived.
+    pub arrivals: u64,
+    /// Requests that ended, by outcome.
+    pub outcomes: OutcomeCounts,
+    /// Successful responses per second.
+    pub throughput_rps: f64,
+    /// Median latency of successful responses, seconds (0 if none).
+    pub p50_s: f64,
+    /// 99th percentile, seconds (0 if none).
+    pub p99_s: f64,
+    /// Mean requests in flight (sent, not yet answered).
+    pub in_flight: f64,
+    /// Per service, in model order.
+    pub services: Vec<ServiceBucket>,
+}

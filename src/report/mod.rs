@@ -1,0 +1,150 @@
+//! Reports: `report.json` (the contract later tools read), `timeseries.csv`, and the terminal
+//! summary table.
+
+pub mod table;
+pub mod timeseries_csv;
+mod write;
+
+pub use write::{OutputError, write_outputs};
+
+use crate::experiment::stats::{Estimate, estimate};
+use crate::experiment::{Experiment, RunResult};
+use crate::simulation::RunSummary;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// The full report of an experiment. Field names are the contract documented in the README.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    /// Experiment name.
+    pub experiment: String,
+    /// What it shows.
+    pub description: Option<String>,
+    /// Surge version that produced it.
+    pub surge_version: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Replications per variant.
+    pub replications: u32,
+    /// Simulated seconds per run.
+    pub duration_s: f64,
+    /// Warm-up seconds excluded from summaries.
+    pub warmup_s: f64,
+    /// Time-series bucket width, seconds.
+    pub resolution_s: f64,
+    /// Every run, variant-major then replication.
+    pub runs: Vec<RunReport>,
+    /// Per variant: means over replications with 95% confidence intervals.
+    pub variants: IndexMap<String, VariantReport>,
+    /// The experiment as run (model inlined).
+    pub config: serde_json::Value,
+}
+
+/// One run in the report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunReport {
+    /// Variant name.
+    pub variant: String,
+    /// Replication number, from 0.
+    pub replication: u32,
+    /// Master seed; with `replication` it reproduces the run.
+    pub seed: u64,
+    /// The figures.
+    pub summary: RunSummary,
+}
+
+/// A variant's figures over its replications.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VariantReport {
+    /// Replications aggregated.
+    pub replications: u32,
+    /// Flat metric name -> estimate, e.g. `latency_s.p99`, `services.api.cpu_utilisation`.
+    pub metrics: IndexMap<String, Estimate>,
+    /// Whether every replication met the SLO (absent without an SLO).
+    pub slo_met: Option<bool>,
+}
+
+impl Report {
+    /// Builds the report from results in run order.
+    pub fn new(experiment: &Experiment, results: &[RunResult]) -> Report {
+        let runs: Vec<RunReport> = results
+            .iter()
+            .map(|r| RunReport {
+                variant: r.variant.clone(),
+                replication: r.id.replication,
+                seed: r.seed,
+                summary: r.output.summary.clone(),
+            })
+            .collect();
+        let mut variants = IndexMap::new();
+        for v in &experiment.variants {
+            let mine: Vec<&RunSummary> = runs.iter().filter(|r| r.variant == v.name).map(|r| &r.summary).collect();
+            variants.insert(v.name.clone(), aggregate(&mine));
+        }
+        Report {
+            experiment: experiment.name.clone(),
+            description: experiment.description.clone(),
+            surge_version: crate::VERSION.to_string(),
+            seed: experiment.seed,
+            replications: experiment.replications,
+            duration_s: experiment.duration.as_secs_f64(),
+            warmup_s: experiment.warmup.as_secs_f64(),
+            resolution_s: experiment.resolution.as_secs_f64(),
+            runs,
+            variants,
+            config: experiment.config.clone(),
+        }
+    }
+
+    /// The report as pretty JSON with a trailing newline. Deterministic: maps keep insertion
+    /// order and floats print in shortest round-trip form.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("reports contain only serialisable data");
+        s.push('\n');
+        s
+    }
+}
+
+/// The scalar metrics of a run summary, flattened to `a.b.c` names, in a fixed order.
+pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
+    let mut m = IndexMap::new();
+    m.insert("arrivals".into(), s.arrivals as f64);
+    m.insert("completed".into(), s.completed as f64);
+    m.insert("throughput_rps".into(), s.throughput_rps);
+    m.insert("error_rate".into(), s.error_rate);
+    for (cause, r) in &s.error_rates {
+        m.insert(format!("error_rates.{cause}"), *r);
+    }
+    let l = &s.latency_s;
+    for (k, v) in [("mean", l.mean), ("p50", l.p50), ("p90", l.p90), ("p95", l.p95), ("p99", l.p99), ("p999", l.p999), ("max", l.max)] {
+        m.insert(format!("latency_s.{k}"), v);
+    }
+    m.insert("mean_response_s".into(), s.mean_response_s);
+    m.insert("mean_in_flight".into(), s.mean_in_flight);
+    for (name, svc) in &s.services {
+        m.insert(format!("services.{name}.instances"), f64::from(svc.instances));
+        m.insert(format!("services.{name}.cpu_utilisation"), svc.cpu_utilisation);
+        m.insert(format!("services.{name}.mean_queue_length"), svc.mean_queue_length);
+        m.insert(format!("services.{name}.peak_queue_length"), svc.peak_queue_length as f64);
+        m.insert(format!("services.{name}.cpu_wait_probability"), svc.cpu_wait_probability);
+        m.insert(format!("services.{name}.peak_event_loop_lag_s"), svc.peak_event_loop_lag_s);
+    }
+    if let Some(slo) = &s.slo {
+        m.insert("slo.violation_minutes".into(), slo.violation_minutes);
+        m.insert("slo.latency_observed_s".into(), slo.latency_observed_s);
+    }
+    m
+}
+
+fn aggregate(runs: &[&RunSummary]) -> VariantReport {
+    let flats: Vec<IndexMap<String, f64>> = runs.iter().map(|s| flatten(s)).collect();
+    let mut metrics = IndexMap::new();
+    if let Some(first) = flats.first() {
+        for key in first.keys() {
+            let values: Vec<f64> = flats.iter().filter_map(|f| f.get(key).copied()).collect();
+            metrics.insert(key.clone(), estimate(&values));
+        }
+    }
+    let slo_met = runs.first().and_then(|r| r.slo.as_ref()).map(|_| runs.iter().all(|r| r.slo.as_ref().is_some_and(|s| s.met)));
+    VariantReport { replications: runs.len() as u32, metrics, slo_met }
+}

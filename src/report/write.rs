@@ -1,0 +1,37 @@
+//! Writing outputs so that a directory never holds a partial result: each file is written to a
+//! temporary name and renamed into place, and `report.json`, which marks a finished result, is
+//! renamed last.
+
+use super::{Report, timeseries_csv};
+use crate::experiment::RunResult;
+use std::path::{Path, PathBuf};
+
+/// Could not write an output.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", .path.display())]
+pub struct OutputError {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// Why.
+    pub source: std::io::Error,
+}
+
+/// Writes `timeseries.csv` and then `report.json` into `dir`, creating it. Returns the paths.
+pub fn write_outputs(dir: &Path, report: &Report, results: &[RunResult]) -> Result<Vec<PathBuf>, OutputError> {
+    std::fs::create_dir_all(dir).map_err(|source| OutputError { path: dir.to_path_buf(), source })?;
+    let services: Vec<String> = report.runs.first().map(|r| r.summary.services.keys().cloned().collect()).unwrap_or_default();
+    let csv = timeseries_csv::render(results, &services);
+    let ts = dir.join("timeseries.csv");
+    let rep = dir.join("report.json");
+    // A stale report from an earlier run must not sit beside a new time series.
+    let _ = std::fs::remove_file(&rep);
+    atomic_write(&ts, csv.as_bytes())?;
+    atomic_write(&rep, report.to_json().as_bytes())?;
+    Ok(vec![rep, ts])
+}
+
+fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|source| OutputError { path: tmp.clone(), source })?;
+    std::fs::rename(&tmp, path).map_err(|source| OutputError { path: path.to_path_buf(), source })
+}

@@ -1,0 +1,432 @@
+//! One run: the model's state, the events that change it, and the request path
+//! client -> balancer -> instance (admission, CPU scheduling, I/O) -> response.
+//!
+//! Events are a small plain enum handled by `match`; requests live in a slab; nothing on the
+//! per-request path allocates once the slab and queues have grown to their working size.
+
+mod observe;
+pub mod request;
+
+pub use observe::{InstanceSummary, RunSummary, ServiceSummary, SloSummary};
+
+use crate::components::balancer::Balancer;
+use crate::components::endpoint::Step;
+use crate::components::instance::{Admission, Instance};
+use crate::experiment::{Experiment, Variant};
+use crate::kernel::{
+    Handler, RequestRng, RunStatus, Scheduler, SimDuration, SimTime, Stream, run_until, stream,
+};
+use crate::metrics::{Outcome, timeseries::TimeSeriesRow};
+use crate::workload::client::ClientKind;
+use crate::workload::rate::ArrivalProcess;
+use observe::Observer;
+use rand::Rng;
+use request::{ANSWERED, COUNTED, NO_CONNECTION, Request, RequestSlab, SERVER_DONE};
+use std::collections::VecDeque;
+
+/// Everything that happens in a run.
+#[derive(Debug, Clone, Copy)]
+pub enum Event {
+    /// An open-loop client's next arrival.
+    Arrival { client: u32 },
+    /// A closed-loop connection sends its next request.
+    Send { client: u32, connection: u32 },
+    /// A core finished a CPU slice of a request.
+    SliceDone { request: u32 },
+    /// A request's I/O step finished.
+    IoDone { request: u32 },
+    /// A client's oldest deadline may have passed.
+    Deadline { client: u32 },
+}
+
+/// A pending deadline: the client gives up on (slot, generation) at `at`.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    at: SimTime,
+    slot: u32,
+    generation: u32,
+}
+
+#[derive(Debug)]
+struct ClientState {
+    /// Inter-arrival draws (open loop).
+    arrivals_rng: Stream,
+    /// Endpoint choice.
+    mix_rng: Stream,
+    /// Per-request seeds.
+    request_rng: Stream,
+    /// Think-time draws (closed loop).
+    think_rng: Stream,
+    process: Option<ArrivalProcess>,
+    /// Deadlines in send order, which is deadline order since the timeout is fixed.
+    deadlines: VecDeque<Deadline>,
+    deadline_armed: bool,
+}
+
+#[derive(Debug)]
+struct ServiceState {
+    /// Instances that take new requests.
+    ready: Vec<u32>,
+    balancer: Balancer,
+}
+
+/// The state of one run.
+pub struct Simulation<'a> {
+    variant: &'a Variant,
+    horizon: SimTime,
+    warmup_end: SimTime,
+    clients: Vec<ClientState>,
+    services: Vec<ServiceState>,
+    instances: Vec<Instance>,
+    requests: RequestSlab,
+    observer: Observer,
+}
+
+impl std::fmt::Debug for Simulation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulation")
+            .field("variant", &self.variant.name)
+            .field("in_flight", &self.requests.live())
+            .finish()
+    }
+}
+
+/// What a finished run hands back.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// The summary (after warm-up).
+    pub summary: RunSummary,
+    /// One row per bucket (whole run, warm-up included).
+    pub timeseries: Vec<TimeSeriesRow>,
+}
+
+impl<'a> Simulation<'a> {
+    /// Builds the run of `variant` for `replication`, with every instance ready at time zero
+    /// and every client's first request scheduled.
+    pub fn new(
+        experiment: &Experiment,
+        variant: &'a Variant,
+        replication: u32,
+        scheduler: &mut Scheduler<Event>,
+    ) -> Self {
+        let seed = experiment.seed;
+        let model = &variant.model;
+        let mut instances = Vec::new();
+        let mut services = Vec::new();
+        for (s, spec) in model.services.iter().enumerate() {
+            let mut ready = Vec::with_capacity(spec.replicas as usize);
+            for _ in 0..spec.replicas {
+                ready.push(instances.len() as u32);
+                instances.push(Instance::new(s as u32, &spec.instance, SimTime::ZERO));
+            }
+            let rng = stream(seed, replication, &spec.name, "balancer");
+            services.push(ServiceState { ready, balancer: Balancer::new(spec.balancer, rng) });
+        }
+        let horizon = SimTime::ZERO + experiment.duration;
+        let mut clients = Vec::new();
+        for (c, spec) in variant.workload.iter().enumerate() {
+            let mut state = ClientState {
+                arrivals_rng: stream(seed, replication, &spec.name, "arrivals"),
+                mix_rng: stream(seed, replication, &spec.name, "mix"),
+                request_rng: stream(seed, replication, &spec.name, "requests"),
+                think_rng: stream(seed, replication, &spec.name, "think"),
+                process: None,
+                deadlines: VecDeque::new(),
+                deadline_armed: false,
+            };
+            match &spec.kind {
+                ClientKind::Open { rate } => {
+                    let mut p = ArrivalProcess::new(rate);
+                    if let Some(t) = p.next(rate, &mut state.arrivals_rng, horizon.as_secs_f64()) {
+                        scheduler.schedule_at(SimTime::from_secs_f64(t), Event::Arrival { client: c as u32 });
+                    }
+                    state.process = Some(p);
+                }
+                ClientKind::Closed { connections, ramp_up, .. } => {
+                    for k in 0..*connections {
+                        let offset = ramp_up.as_nanos() as u128 * k as u128 / *connections as u128;
+                        scheduler.schedule_at(
+                            SimTime::from_nanos(offset as u64),
+                            Event::Send { client: c as u32, connection: k },
+                        );
+                    }
+                }
+            }
+            clients.push(state);
+        }
+        let observer = Observer::new(experiment, model);
+        Simulation {
+            variant,
+            horizon,
+            warmup_end: SimTime::ZERO + experiment.warmup,
+            clients,
+            services,
+            instances,
+            requests: RequestSlab::default(),
+            observer,
+        }
+    }
+
+    /// Runs to the horizon, calling `progress(now)` every so many events (for progress bars;
+    /// it cannot influence the run).
+    pub fn run(mut self, scheduler: &mut Scheduler<Event>, mut progress: impl FnMut(SimTime)) -> RunOutput {
+        const CHUNK: u64 = 1 << 16;
+        let mut events = 0;
+        loop {
+            let horizon = self.horizon;
+            let (status, n) = run_until(&mut self, scheduler, horizon, CHUNK);
+            events += n;
+            progress(scheduler.now());
+            if status == RunStatus::ReachedHorizon {
+                break;
+            }
+        }
+        let counted_in_flight = self
+            .requests
+            .iter_live()
+            .filter(|r| r.flags & ANSWERED == 0 && r.flags & COUNTED != 0)
+            .count() as u64;
+        self.observer.finish(
+            self.horizon,
+            &self.variant.model,
+            &mut self.instances,
+            &self.services,
+            counted_in_flight,
+            events,
+            self.requests.capacity_used() as u64,
+        )
+    }
+
+    /// A new request from client `c` (on `connection` for closed loops).
+    fn send(&mut self, c: u32, connection: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let spec = &self.variant.workload[c as usize];
+        let state = &mut self.clients[c as usize];
+        let dest = spec.mix.pick(&mut state.mix_rng);
+        let seed = state.request_rng.next_u64();
+        let counted = now >= self.warmup_end;
+        let slot = self.requests.insert(Request {
+            arrival: now,
+            rng: RequestRng::new(seed),
+            client: c,
+            connection,
+            service: dest.service,
+            endpoint: dest.endpoint,
+            instance: u32::MAX,
+            executor: 0,
+            step: 0,
+            remaining_cpu: 0,
+            generation: 0,
+            flags: if counted { COUNTED } else { 0 },
+        });
+        self.observer.arrival(now, dest.service, dest.endpoint, counted);
+        if let Some(timeout) = spec.timeout {
+            let generation = self.requests.get(slot).generation;
+            state.deadlines.push_back(Deadline { at: now + timeout, slot, generation });
+            if !state.deadline_armed {
+                state.deadline_armed = true;
+                s.schedule_at(now + timeout, Event::Deadline { client: c });
+            }
+        }
+        self.dispatch(slot, now, s);
+    }
+
+    /// The balancer picks an instance; the instance admits, queues or rejects.
+    fn dispatch(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let service = self.requests.get(slot).service as usize;
+        let svc = &mut self.services[service];
+        let Some(instance) = svc.balancer.pick(&svc.ready, &self.instances) else {
+            self.server_done(slot);
+            self.answer(slot, Outcome::NoInstance, now, s);
+            return;
+        };
+        self.requests.get_mut(slot).instance = instance;
+        match self.instances[instance as usize].admit(slot, now) {
+            Admission::Admitted => self.start(slot, now, s),
+            Admission::Queued => {}
+            Admission::Rejected => {
+                self.server_done(slot);
+                self.answer(slot, Outcome::Rejected, now, s);
+            }
+        }
+    }
+
+    /// An admitted request begins its first step.
+    fn start(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let r = self.requests.get(slot);
+        let executor = self.instances[r.instance as usize].pin_executor();
+        let r = self.requests.get_mut(slot);
+        r.executor = executor;
+        r.step = 0;
+        self.run_step(slot, now, s);
+    }
+
+    /// Begins the request's current step, or answers it if there are no more.
+    fn run_step(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let r = self.requests.get_mut(slot);
+        let endpoint = &self.variant.model.services[r.service as usize].endpoints[r.endpoint as usize];
+        let Some(step) = endpoint.steps.get(r.step as usize) else {
+            self.complete(slot, now, s);
+            return;
+        };
+        match step {
+            Step::Cpu(d) | Step::Block(d) => {
+                r.remaining_cpu = d.sample_duration(&mut r.rng).as_nanos();
+                let (instance, executor) = (r.instance, r.executor);
+                if self.instances[instance as usize].offer_segment(executor, slot, now) {
+                    self.start_slice(slot, now, s);
+                }
+            }
+            Step::Io(d) => {
+                let wait = d.sample_duration(&mut r.rng);
+                s.schedule_in(wait, Event::IoDone { request: slot });
+            }
+        }
+    }
+
+    /// A core starts running the request's current CPU step: all of it, or one quantum of a
+    /// `cpu` step on an instance with time slicing.
+    #[inline]
+    fn start_slice(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let r = self.requests.get_mut(slot);
+        let service = &self.variant.model.services[r.service as usize];
+        let sliced = matches!(
+            service.endpoints[r.endpoint as usize].steps[r.step as usize],
+            Step::Cpu(_)
+        );
+        let slice = match service.instance.cpu_quantum {
+            Some(q) if sliced => r.remaining_cpu.min(q.as_nanos()),
+            _ => r.remaining_cpu,
+        };
+        r.remaining_cpu -= slice;
+        s.schedule_at(now + SimDuration::from_nanos(slice), Event::SliceDone { request: slot });
+    }
+
+    fn slice_done(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let r = *self.requests.get(slot);
+        let instance = &mut self.instances[r.instance as usize];
+        if let Some(next) = instance.finish_segment(r.executor, now) {
+            self.start_slice(next, now, s);
+        }
+        if r.remaining_cpu > 0 {
+            // Preempted at the end of its quantum: back of the run queue.
+            if self.instances[r.instance as usize].offer_segment(r.executor, slot, now) {
+                self.start_slice(slot, now, s);
+            }
+        } else {
+            self.requests.get_mut(slot).step += 1;
+            self.run_step(slot, now, s);
+        }
+    }
+
+    /// The instance has finished the request: free its slot (admitting the next queued
+    /// request) and answer the client, unless the client already gave up.
+    fn complete(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let instance = self.requests.get(slot).instance;
+        if let Some(next) = self.instances[instance as usize].release(now) {
+            self.start(next, now, s);
+        }
+        self.server_done(slot);
+        self.answer(slot, Outcome::Ok, now, s);
+    }
+
+    #[inline]
+    fn server_done(&mut self, slot: u32) {
+        self.requests.get_mut(slot).flags |= SERVER_DONE;
+    }
+
+    /// Records the request's outcome at its client (once), then lets a closed-loop connection
+    /// go on. Frees the slot when the server is done with it too.
+    fn answer(&mut self, slot: u32, outcome: Outcome, now: SimTime, s: &mut Scheduler<Event>) {
+        let r = self.requests.get_mut(slot);
+        if r.flags & ANSWERED == 0 {
+            r.flags |= ANSWERED;
+            let r = *r;
+            let latency = now.since(r.arrival);
+            self.observer.outcome(
+                now,
+                r.service,
+                r.endpoint,
+                outcome,
+                latency,
+                r.flags & COUNTED != 0,
+            );
+            if r.connection != NO_CONNECTION {
+                self.next_send(r.client, r.connection, outcome, now, s);
+            }
+        }
+        if self.requests.get(slot).flags & SERVER_DONE != 0 {
+            self.requests.remove(slot);
+        }
+    }
+
+    /// Schedules a closed-loop connection's next request after its think time.
+    fn next_send(&mut self, c: u32, connection: u32, outcome: Outcome, now: SimTime, s: &mut Scheduler<Event>) {
+        let ClientKind::Closed { think, error_pause, .. } = &self.variant.workload[c as usize].kind else {
+            return;
+        };
+        let mut pause = match think {
+            Some(d) => d.sample_duration(&mut self.clients[c as usize].think_rng),
+            None => SimDuration::ZERO,
+        };
+        if outcome != Outcome::Ok {
+            pause = pause.max(*error_pause);
+        }
+        s.schedule_at(now + pause, Event::Send { client: c, connection });
+    }
+
+    /// Times out every request of client `c` whose deadline has passed; re-arms for the next.
+    fn deadline(&mut self, c: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        self.clients[c as usize].deadline_armed = false;
+        while let Some(d) = self.clients[c as usize].deadlines.front().copied() {
+            let r = self.requests.get(d.slot);
+            let stale = r.generation != d.generation || r.flags & ANSWERED != 0;
+            if stale {
+                self.clients[c as usize].deadlines.pop_front();
+            } else if d.at <= now {
+                self.clients[c as usize].deadlines.pop_front();
+                // The server keeps working on it, as real servers do; its answer is dropped.
+                self.answer(d.slot, Outcome::TimedOut, now, s);
+            } else {
+                self.clients[c as usize].deadline_armed = true;
+                s.schedule_at(d.at, Event::Deadline { client: c });
+                break;
+            }
+        }
+    }
+
+    fn arrival(&mut self, c: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let ClientKind::Open { rate } = &self.variant.workload[c as usize].kind else {
+            return;
+        };
+        let state = &mut self.clients[c as usize];
+        if let Some(p) = state.process.as_mut() {
+            if let Some(t) = p.next(rate, &mut state.arrivals_rng, self.horizon.as_secs_f64()) {
+                s.schedule_at(SimTime::from_secs_f64(t), Event::Arrival { client: c });
+            }
+        }
+        self.send(c, NO_CONNECTION, now, s);
+    }
+}
+
+impl Handler for Simulation<'_> {
+    type Event = Event;
+
+    #[inline]
+    fn handle(&mut self, event: Event, s: &mut Scheduler<Event>) {
+        let now = s.now();
+        if now >= self.observer.next_mark() {
+            self.observer.cross_marks(now, &mut self.instances, &self.services);
+        }
+        match event {
+            Event::Arrival { client } => self.arrival(client, now, s),
+            Event::Send { client, connection } => self.send(client, connection, now, s),
+            Event::SliceDone { request } => self.slice_done(request, now, s),
+            Event::IoDone { request } => {
+                self.requests.get_mut(request).step += 1;
+                self.run_step(request, now, s);
+            }
+            Event::Deadline { client } => self.deadline(client, now, s),
+        }
+    }
+}
+

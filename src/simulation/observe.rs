@@ -1,0 +1,500 @@
+//! What a run measures: the summary after warm-up, one time-series row per bucket, and SLO
+//! windows. Bucket and window edges are crossed lazily, when the first event at or after an
+//! edge arrives, so measuring costs no events of its own.
+
+use super::{RunOutput, ServiceState};
+use crate::components::instance::Instance;
+use crate::experiment::{Experiment, Slo};
+use crate::kernel::{SimDuration, SimTime};
+use crate::metrics::timeseries::{ServiceBucket, TimeSeriesRow};
+use crate::metrics::{LatencyHistogram, LatencySummary, Outcome, OutcomeCounts, TimeAverage};
+use crate::model::Model;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// The figures of one run, after warm-up. Part of the report contract (see README).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunSummary {
+    /// Simulated seconds the summary covers (duration minus warm-up).
+    pub measured_s: f64,
+    /// Requests sent after warm-up.
+    pub arrivals: u64,
+    /// How those requests ended, by cause.
+    pub outcomes: IndexMap<String, u64>,
+    /// Of those, still unanswered when the run stopped.
+    pub in_flight_at_end: u64,
+    /// Requests answered successfully.
+    pub completed: u64,
+    /// Errors over ended requests.
+    pub error_rate: f64,
+    /// Each error cause over ended requests.
+    pub error_rates: IndexMap<String, f64>,
+    /// Successful responses per second.
+    pub throughput_rps: f64,
+    /// Latency of successful responses, seconds.
+    pub latency_s: LatencySummary,
+    /// Mean time from send to outcome over all ended requests (errors included), seconds.
+    pub mean_response_s: f64,
+    /// Arrivals per second.
+    pub arrival_rate_rps: f64,
+    /// Time-averaged requests in flight; Little's law says it equals
+    /// arrival_rate_rps x mean_response_s.
+    pub mean_in_flight: f64,
+    /// Per endpoint, keyed `service.endpoint`.
+    pub endpoints: IndexMap<String, EndpointSummary>,
+    /// Per service.
+    pub services: IndexMap<String, ServiceSummary>,
+    /// The SLO verdict, if the experiment has one.
+    pub slo: Option<SloSummary>,
+    /// Events the kernel processed (whole run).
+    pub events: u64,
+    /// Most requests held in memory at once (whole run).
+    pub peak_requests_in_memory: u64,
+}
+
+/// One endpoint's figures.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EndpointSummary {
+    /// Requests sent to it.
+    pub arrivals: u64,
+    /// How they ended.
+    pub outcomes: IndexMap<String, u64>,
+    /// Latency of its successful responses.
+    pub latency_s: LatencySummary,
+}
+
+/// One service's figures.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceSummary {
+    /// Instances at the end.
+    pub instances: u32,
+    /// Cores per instance.
+    pub cores_per_instance: u32,
+    /// Busy core-time over available core-time.
+    pub cpu_utilisation: f64,
+    /// Time-averaged requests waiting (for admission or a core), summed over instances.
+    pub mean_queue_length: f64,
+    /// Longest queue any one instance had.
+    pub peak_queue_length: u64,
+    /// Fraction of CPU segments that had to wait for a core (Erlang C's P(wait) for M/M/c).
+    pub cpu_wait_probability: f64,
+    /// Mean wait of a CPU segment for a core, seconds.
+    pub mean_cpu_wait_s: f64,
+    /// Longest wait of a CPU segment for a core (event-loop lag), seconds.
+    pub peak_event_loop_lag_s: f64,
+    /// Per instance, in creation order.
+    pub per_instance: Vec<InstanceSummary>,
+}
+
+/// One instance's figures.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InstanceSummary {
+    /// Busy core-time over available core-time.
+    pub cpu_utilisation: f64,
+    /// Time-averaged requests waiting.
+    pub mean_queue_length: f64,
+    /// Longest queue.
+    pub peak_queue_length: u64,
+    /// Longest wait for a core, seconds.
+    pub peak_event_loop_lag_s: f64,
+}
+
+/// The SLO verdict.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SloSummary {
+    /// Which latency quantile the target is for.
+    pub quantile: f64,
+    /// Latency target, seconds.
+    pub latency_target_s: Option<f64>,
+    /// Observed latency at that quantile over the whole measured period, seconds.
+    pub latency_observed_s: f64,
+    /// Error-rate target.
+    pub error_rate_target: Option<f64>,
+    /// Observed error rate.
+    pub error_rate_observed: f64,
+    /// Whether the whole measured period meets every target.
+    pub met: bool,
+    /// Window length, seconds.
+    pub window_s: f64,
+    /// Windows judged.
+    pub windows: u64,
+    /// Windows that missed a target.
+    pub windows_violated: u64,
+    /// Minutes in violating windows.
+    pub violation_minutes: f64,
+}
+
+#[derive(Debug, Clone)]
+struct EndpointStats {
+    arrivals: u64,
+    outcomes: OutcomeCounts,
+    latency: LatencyHistogram,
+}
+
+/// Counts over a span (a bucket or an SLO window).
+#[derive(Debug, Clone)]
+struct SpanStats {
+    arrivals: u64,
+    outcomes: OutcomeCounts,
+    ok_latency: LatencyHistogram,
+}
+
+impl SpanStats {
+    fn new() -> Self {
+        SpanStats { arrivals: 0, outcomes: OutcomeCounts::default(), ok_latency: LatencyHistogram::coarse() }
+    }
+    fn clear(&mut self) {
+        self.arrivals = 0;
+        self.outcomes = OutcomeCounts::default();
+        self.ok_latency.clear();
+    }
+}
+
+pub(super) struct Observer {
+    resolution: SimDuration,
+    warmup_end: SimTime,
+    warm: bool,
+    next_mark: SimTime,
+    bucket_start: SimTime,
+    window_start: SimTime,
+    slo: Option<Slo>,
+    // After warm-up.
+    arrivals: u64,
+    outcomes: OutcomeCounts,
+    latency: LatencyHistogram,
+    response_ns: u128,
+    endpoints: Vec<Vec<EndpointStats>>,
+    in_flight: TimeAverage,
+    // Current bucket and SLO window.
+    bucket: SpanStats,
+    window: SpanStats,
+    windows: u64,
+    windows_violated: u64,
+    violation_ns: u128,
+    rows: Vec<TimeSeriesRow>,
+}
+
+impl Observer {
+    pub(super) fn new(experiment: &Experiment, model: &Model) -> Self {
+        let warmup_end = SimTime::ZERO + experiment.warmup;
+        let endpoints = model
+            .services
+            .iter()
+            .map(|s| {
+                s.endpoints
+                    .iter()
+                    .map(|_| EndpointStats {
+                        arrivals: 0,
+                        outcomes: OutcomeCounts::default(),
+                        latency: LatencyHistogram::precise(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let buckets = (experiment.duration.as_nanos() / experiment.resolution.as_nanos().max(1)) as usize;
+        let mut o = Observer {
+            resolution: experiment.resolution,
+            warmup_end,
+            warm: experiment.warmup.is_zero(),
+            next_mark: SimTime::ZERO,
+            bucket_start: SimTime::ZERO,
+            window_start: warmup_end,
+            slo: experiment.slo,
+            arrivals: 0,
+            outcomes: OutcomeCounts::default(),
+            latency: LatencyHistogram::precise(),
+            response_ns: 0,
+            endpoints,
+            in_flight: TimeAverage::default(),
+            bucket: SpanStats::new(),
+            window: SpanStats::new(),
+            windows: 0,
+            windows_violated: 0,
+            violation_ns: 0,
+            rows: Vec::with_capacity(buckets.min(1 << 20) + 1),
+        };
+        o.in_flight.start(SimTime::ZERO);
+        o.next_mark = o.compute_next_mark();
+        o
+    }
+
+    fn next_bucket_end(&self) -> SimTime {
+        self.bucket_start + self.resolution
+    }
+
+    fn next_window_end(&self) -> Option<SimTime> {
+        self.slo.map(|slo| self.window_start + slo.window)
+    }
+
+    fn compute_next_mark(&self) -> SimTime {
+        let mut m = self.next_bucket_end();
+        if !self.warm {
+            m = m.min(self.warmup_end);
+        }
+        if let Some(w) = self.next_window_end() {
+            m = m.min(w);
+        }
+        m
+    }
+
+    /// The earliest edge (bucket, window, warm-up end) not yet crossed.
+    #[inline]
+    pub(super) fn next_mark(&self) -> SimTime {
+        self.next_mark
+    }
+
+    /// Crosses every edge at or before `now`, in time order.
+    pub(super) fn cross_marks(&mut self, now: SimTime, instances: &mut [Instance], services: &[ServiceState]) {
+        while self.next_mark <= now {
+            let mark = self.next_mark;
+            if !self.warm && mark == self.warmup_end {
+                self.warm = true;
+                self.in_flight.reset(mark);
+                for i in instances.iter_mut() {
+                    i.reset_stats(mark);
+                }
+            }
+            if mark == self.next_bucket_end() {
+                self.close_bucket(mark, instances, services);
+            }
+            if self.next_window_end() == Some(mark) {
+                self.close_window(mark);
+            }
+            self.next_mark = self.compute_next_mark();
+        }
+    }
+
+    fn close_bucket(&mut self, end: SimTime, instances: &mut [Instance], services: &[ServiceState]) {
+        let width = end.since(self.bucket_start);
+        let width_ns = width.as_nanos().max(1) as f64;
+        let mut per_service: Vec<ServiceBucket> = services
+            .iter()
+            .map(|s| ServiceBucket { instances: s.ready.len() as u32, ..Default::default() })
+            .collect();
+        let mut cores = vec![0u32; services.len()];
+        for inst in instances.iter_mut() {
+            let s = inst.service as usize;
+            let (busy, _) = inst.stats.busy_cores.take_bucket(end);
+            let (queue, _) = inst.stats.queue_length.take_bucket(end);
+            let b = &mut per_service[s];
+            b.cpu_utilisation += busy as f64;
+            b.queue_length += queue as f64 / width_ns;
+            b.max_event_loop_lag_s = b.max_event_loop_lag_s.max(inst.stats.bucket_max_lag_ns as f64 / 1e9);
+            inst.stats.bucket_max_lag_ns = 0;
+            cores[s] += inst.cores();
+        }
+        for (b, c) in per_service.iter_mut().zip(cores) {
+            b.cpu_utilisation = if c == 0 { 0.0 } else { b.cpu_utilisation / (c as f64 * width_ns) };
+        }
+        let (in_flight_area, _) = self.in_flight.take_bucket(end);
+        let ok = self.bucket.outcomes.get(Outcome::Ok);
+        self.rows.push(TimeSeriesRow {
+            t_s: self.bucket_start.as_secs_f64(),
+            width_s: width.as_secs_f64(),
+            arrivals: self.bucket.arrivals,
+            outcomes: self.bucket.outcomes,
+            throughput_rps: ok as f64 / width.as_secs_f64().max(1e-9),
+            p50_s: self.bucket.ok_latency.quantile_s(0.5),
+            p99_s: self.bucket.ok_latency.quantile_s(0.99),
+            in_flight: in_flight_area as f64 / width_ns,
+            services: per_service,
+        });
+        self.bucket.clear();
+        self.bucket_start = end;
+    }
+
+    fn close_window(&mut self, end: SimTime) {
+        let Some(slo) = self.slo else { return };
+        let len = end.since(self.window_start).as_nanos();
+        self.window_start = end;
+        if len == 0 {
+            return;
+        }
+        self.windows += 1;
+        if window_violates(&slo, &self.window) {
+            self.windows_violated += 1;
+            self.violation_ns += u128::from(len);
+        }
+        self.window.clear();
+    }
+
+    /// A request was sent.
+    #[inline]
+    pub(super) fn arrival(&mut self, now: SimTime, service: u32, endpoint: u32, counted: bool) {
+        self.bucket.arrivals += 1;
+        self.in_flight.add(now, 1);
+        if counted {
+            self.arrivals += 1;
+            self.window.arrivals += 1;
+            self.endpoints[service as usize][endpoint as usize].arrivals += 1;
+        }
+    }
+
+    /// A request ended with `outcome` after `latency`.
+    #[inline]
+    pub(super) fn outcome(
+        &mut self,
+        now: SimTime,
+        service: u32,
+        endpoint: u32,
+        outcome: Outcome,
+        latency: SimDuration,
+        counted: bool,
+    ) {
+        let ns = latency.as_nanos();
+        self.in_flight.add(now, -1);
+        self.bucket.outcomes.record(outcome);
+        if outcome == Outcome::Ok {
+            self.bucket.ok_latency.record(ns);
+        }
+        if !counted {
+            return;
+        }
+        self.outcomes.record(outcome);
+        self.response_ns += u128::from(ns);
+        let ep = &mut self.endpoints[service as usize][endpoint as usize];
+        ep.outcomes.record(outcome);
+        self.window.outcomes.record(outcome);
+        if outcome == Outcome::Ok {
+            self.latency.record(ns);
+            ep.latency.record(ns);
+            self.window.ok_latency.record(ns);
+        }
+    }
+
+    /// Closes the run at `horizon` and builds the summary.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn finish(
+        mut self,
+        horizon: SimTime,
+        model: &Model,
+        instances: &mut [Instance],
+        services: &[ServiceState],
+        counted_in_flight: u64,
+        events: u64,
+        peak_requests: u64,
+    ) -> RunOutput {
+        self.cross_marks(horizon, instances, services);
+        if horizon > self.bucket_start {
+            self.close_bucket(horizon, instances, services);
+        }
+        if self.slo.is_some() && horizon > self.window_start {
+            self.close_window(horizon);
+        }
+        let measured = horizon.since(self.warmup_end).as_secs_f64();
+        let ended = self.outcomes.total();
+        let ratio = |n: u64| if ended == 0 { 0.0 } else { n as f64 / ended as f64 };
+        let error_rates = Outcome::ALL
+            .iter()
+            .filter(|o| **o != Outcome::Ok)
+            .map(|o| (o.name().to_string(), ratio(self.outcomes.get(*o))))
+            .collect();
+        let per_second = |n: u64| if measured > 0.0 { n as f64 / measured } else { 0.0 };
+        let mut endpoints = IndexMap::new();
+        let mut service_summaries = IndexMap::new();
+        for (s, spec) in model.services.iter().enumerate() {
+            for (e, ep) in spec.endpoints.iter().enumerate() {
+                let st = &self.endpoints[s][e];
+                endpoints.insert(
+                    format!("{}.{}", spec.name, ep.name),
+                    EndpointSummary {
+                        arrivals: st.arrivals,
+                        outcomes: st.outcomes.to_map(),
+                        latency_s: st.latency.summary(),
+                    },
+                );
+            }
+            service_summaries.insert(spec.name.clone(), summarise_service(s as u32, spec.instance.cores, instances, horizon));
+        }
+        let latency = self.latency.summary();
+        let error_rate = ratio(self.outcomes.errors());
+        let slo = self.slo.map(|slo| {
+            let observed = self.latency.quantile_s(slo.quantile);
+            let latency_ok = slo.latency.is_none_or(|t| observed <= t.as_secs_f64());
+            let errors_ok = slo.error_rate.is_none_or(|t| error_rate <= t);
+            SloSummary {
+                quantile: slo.quantile,
+                latency_target_s: slo.latency.map(|d| d.as_secs_f64()),
+                latency_observed_s: observed,
+                error_rate_target: slo.error_rate,
+                error_rate_observed: error_rate,
+                met: latency_ok && errors_ok,
+                window_s: slo.window.as_secs_f64(),
+                windows: self.windows,
+                windows_violated: self.windows_violated,
+                violation_minutes: self.violation_ns as f64 / 60e9,
+            }
+        });
+        let summary = RunSummary {
+            measured_s: measured,
+            arrivals: self.arrivals,
+            outcomes: self.outcomes.to_map(),
+            in_flight_at_end: counted_in_flight,
+            completed: self.outcomes.get(Outcome::Ok),
+            error_rate,
+            error_rates,
+            throughput_rps: per_second(self.outcomes.get(Outcome::Ok)),
+            latency_s: latency,
+            mean_response_s: if ended == 0 { 0.0 } else { self.response_ns as f64 / ended as f64 / 1e9 },
+            arrival_rate_rps: per_second(self.arrivals),
+            mean_in_flight: self.in_flight.mean(horizon),
+            endpoints,
+            services: service_summaries,
+            slo,
+            events,
+            peak_requests_in_memory: peak_requests,
+        };
+        RunOutput { summary, timeseries: self.rows }
+    }
+}
+
+/// Whether a window misses the SLO. A window with nothing ended meets it.
+fn window_violates(slo: &Slo, w: &SpanStats) -> bool {
+    let ended = w.outcomes.total();
+    if ended == 0 {
+        return false;
+    }
+    let latency_bad = slo
+        .latency
+        .is_some_and(|t| w.ok_latency.count() > 0 && w.ok_latency.quantile_s(slo.quantile) > t.as_secs_f64());
+    let errors_bad = slo.error_rate.is_some_and(|t| w.outcomes.errors() as f64 / ended as f64 > t);
+    latency_bad || errors_bad
+}
+
+fn summarise_service(s: u32, cores_per_instance: u32, instances: &mut [Instance], horizon: SimTime) -> ServiceSummary {
+    let mut per_instance = Vec::new();
+    let (mut busy, mut cores, mut queue, mut peak_q, mut lag) = (0.0, 0u64, 0.0, 0u64, 0u64);
+    let (mut segments, mut waited, mut wait_ns) = (0u64, 0u64, 0u128);
+    for inst in instances.iter_mut().filter(|i| i.service == s) {
+        let c = inst.cores();
+        let st = &mut inst.stats;
+        let b = st.busy_cores.mean(horizon);
+        let q = st.queue_length.mean(horizon);
+        let pq = st.queue_length.peak().max(0) as u64;
+        busy += b;
+        cores += u64::from(c);
+        queue += q;
+        peak_q = peak_q.max(pq);
+        lag = lag.max(st.max_lag_ns);
+        segments += st.segments;
+        waited += st.segments_waited;
+        wait_ns += st.wait_ns;
+        per_instance.push(InstanceSummary {
+            cpu_utilisation: if c == 0 { 0.0 } else { b / f64::from(c) },
+            mean_queue_length: q,
+            peak_queue_length: pq,
+            peak_event_loop_lag_s: st.max_lag_ns as f64 / 1e9,
+        });
+    }
+    ServiceSummary {
+        instances: per_instance.len() as u32,
+        cores_per_instance,
+        cpu_utilisation: if cores == 0 { 0.0 } else { busy / cores as f64 },
+        mean_queue_length: queue,
+        peak_queue_length: peak_q,
+        cpu_wait_probability: if segments == 0 { 0.0 } else { waited as f64 / segments as f64 },
+        mean_cpu_wait_s: if segments == 0 { 0.0 } else { wait_ns as f64 / segments as f64 / 1e9 },
+        peak_event_loop_lag_s: lag as f64 / 1e9,
+        per_instance,
+    }
+}

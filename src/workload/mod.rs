@@ -1,0 +1,8 @@
+//! Traffic: who sends requests, when, and to which endpoints.
+
+pub mod client;
+pub mod rate;
+pub mod trace;
+
+pub use client::{ClientKind, ClientSpec, MixEntry};
+pub use rate::{Interpolation, RateProfile};
