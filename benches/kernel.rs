@@ -36,7 +36,9 @@ fn hold(bencher: divan::Bencher, pending: u32) {
         for i in 0..pending {
             s.schedule_at(SimTime::from_nanos(u64::from(i)), i);
         }
-        let mut h = Hold { state: 0x9e37_79b9_7f4a_7c15 };
+        let mut h = Hold {
+            state: 0x9e37_79b9_7f4a_7c15,
+        };
         run_until(&mut h, &mut s, SimTime::MAX, EVENTS)
     });
 }

@@ -21,7 +21,12 @@ fn mm4_one_million_requests(bencher: divan::Bencher) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/mm4.json");
     let mut exp = surge::config::load_experiment(&path).expect("mm4.json is valid");
     exp.duration = SimDuration::from_secs(SECONDS);
-    let id = RunId { variant: 0, replication: 0 };
+    let id = RunId {
+        variant: 0,
+        replication: 0,
+    };
     let arrivals = run_one(&exp, id, None).output.summary.arrivals;
-    bencher.counter(ItemsCount::new(arrivals)).bench_local(|| run_one(&exp, id, None));
+    bencher
+        .counter(ItemsCount::new(arrivals))
+        .bench_local(|| run_one(&exp, id, None));
 }

@@ -19,13 +19,28 @@ pub enum Dist {
     /// Normal truncated at zero (negative draws are redrawn, so the shape above zero is kept).
     Normal { mean: f64, std_dev: f64 },
     /// Log-normal: ln X ~ N(mu, sigma^2).
-    LogNormal { mu: f64, sigma: f64, sampler: LogNormal<f64> },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+        sampler: LogNormal<f64>,
+    },
     /// Gamma with shape k and scale theta (mean k * theta).
-    Gamma { shape: f64, scale: f64, sampler: Gamma<f64> },
+    Gamma {
+        shape: f64,
+        scale: f64,
+        sampler: Gamma<f64>,
+    },
     /// Pareto (type I) with minimum `scale` and tail index `shape`.
-    Pareto { scale: f64, shape: f64, sampler: Pareto<f64> },
+    Pareto {
+        scale: f64,
+        shape: f64,
+        sampler: Pareto<f64>,
+    },
     /// One of the listed values, chosen with the given cumulative weights (last = 1).
-    Empirical { values: Vec<f64>, cumulative: Vec<f64> },
+    Empirical {
+        values: Vec<f64>,
+        cumulative: Vec<f64>,
+    },
 }
 
 /// Why a distribution's parameters are impossible. The config layer adds file and path.
@@ -53,7 +68,9 @@ impl Dist {
         check_non_negative("min", min)?;
         check_non_negative("max", max)?;
         if max < min {
-            return Err(DistError(format!("`max` ({max}) must not be below `min` ({min})")));
+            return Err(DistError(format!(
+                "`max` ({max}) must not be below `min` ({min})"
+            )));
         }
         Ok(Dist::Uniform { min, max })
     }
@@ -107,7 +124,11 @@ impl Dist {
         check_positive("shape", shape)?;
         check_positive("scale", scale)?;
         Gamma::new(shape, scale)
-            .map(|sampler| Dist::Gamma { shape, scale, sampler })
+            .map(|sampler| Dist::Gamma {
+                shape,
+                scale,
+                sampler,
+            })
             .map_err(|e| DistError(format!("invalid gamma: {e}")))
     }
 
@@ -116,7 +137,11 @@ impl Dist {
         check_positive("scale", scale)?;
         check_positive("shape", shape)?;
         Pareto::new(scale, shape)
-            .map(|sampler| Dist::Pareto { scale, shape, sampler })
+            .map(|sampler| Dist::Pareto {
+                scale,
+                shape,
+                sampler,
+            })
             .map_err(|e| DistError(format!("invalid Pareto: {e}")))
     }
 
@@ -174,7 +199,9 @@ impl Dist {
             Dist::Pareto { sampler, .. } => sampler.sample(rng),
             Dist::Empirical { values, cumulative } => {
                 let u: f64 = rng.random();
-                let i = cumulative.partition_point(|&c| c <= u).min(values.len() - 1);
+                let i = cumulative
+                    .partition_point(|&c| c <= u)
+                    .min(values.len() - 1);
                 values[i]
             }
         }
@@ -209,7 +236,9 @@ impl Dist {
             }
             Dist::LogNormal { mu, sigma, .. } => Some((mu + sigma * sigma / 2.0).exp()),
             Dist::Gamma { shape, scale, .. } => Some(shape * scale),
-            Dist::Pareto { scale, shape, .. } => (*shape > 1.0).then(|| shape * scale / (shape - 1.0)),
+            Dist::Pareto { scale, shape, .. } => {
+                (*shape > 1.0).then(|| shape * scale / (shape - 1.0))
+            }
             Dist::Empirical { values, cumulative } => {
                 let mut prev = 0.0;
                 let mut m = 0.0;
@@ -227,7 +256,9 @@ fn check_positive(name: &str, v: f64) -> Result<(), DistError> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
-        Err(DistError(format!("`{name}` must be a positive number, got {v}")))
+        Err(DistError(format!(
+            "`{name}` must be a positive number, got {v}"
+        )))
     }
 }
 
@@ -252,7 +283,11 @@ mod tests {
         let sum: f64 = (0..n).map(|_| d.sample(&mut rng)).sum();
         let m = d.mean().unwrap();
         let tol = 5.0 * sd / (n as f64).sqrt();
-        assert!((sum / n as f64 - m).abs() < tol, "{d:?}: sample mean {} vs {m}", sum / n as f64);
+        assert!(
+            (sum / n as f64 - m).abs() < tol,
+            "{d:?}: sample mean {} vs {m}",
+            sum / n as f64
+        );
     }
 
     #[test]
@@ -261,8 +296,14 @@ mod tests {
         check_mean(&Dist::uniform(1.0, 3.0).unwrap(), 2.0 / 12f64.sqrt());
         check_mean(&Dist::normal(1.0, 2.0).unwrap(), 2.0);
         check_mean(&Dist::gamma(2.0, 0.5).unwrap(), (2.0f64).sqrt() * 0.5);
-        check_mean(&Dist::pareto(1.0, 3.0).unwrap(), (3.0f64 / 4.0).sqrt() / 2.0);
-        check_mean(&Dist::empirical(vec![1.0, 2.0, 10.0], Some(vec![1.0, 1.0, 2.0])).unwrap(), 4.5);
+        check_mean(
+            &Dist::pareto(1.0, 3.0).unwrap(),
+            (3.0f64 / 4.0).sqrt() / 2.0,
+        );
+        check_mean(
+            &Dist::empirical(vec![1.0, 2.0, 10.0], Some(vec![1.0, 1.0, 2.0])).unwrap(),
+            4.5,
+        );
         let ln = Dist::lognormal_mean_p99(0.05, 0.4).unwrap();
         check_mean(&ln, 0.2);
     }

@@ -25,7 +25,6 @@
 //!
 //! Same file and same seed give a byte-identical report, whatever the thread count.
 
-
 pub mod components;
 pub mod config;
 pub mod distribution;

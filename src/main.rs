@@ -13,7 +13,11 @@ use surge::report::{Report, table, write_outputs};
 use surge::workload::ClientKind;
 
 #[derive(Parser, Debug)]
-#[command(name = "surge", version, about = "Deterministic discrete-event simulation of scalability strategies")]
+#[command(
+    name = "surge",
+    version,
+    about = "Deterministic discrete-event simulation of scalability strategies"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -59,7 +63,14 @@ enum Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { file, out, seed, replications, jobs, quiet } => run(&file, out, seed, replications, jobs, quiet),
+        Command::Run {
+            file,
+            out,
+            seed,
+            replications,
+            jobs,
+            quiet,
+        } => run(&file, out, seed, replications, jobs, quiet),
         Command::Validate { files } => validate(&files),
     };
     match result {
@@ -79,7 +90,10 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn load(file: &Path) -> Result<Experiment, Failure> {
@@ -101,7 +115,9 @@ fn run(
     }
     if let Some(r) = replications {
         if r == 0 {
-            return Err(Failure::BadInput("--replications must be at least 1".into()));
+            return Err(Failure::BadInput(
+                "--replications must be at least 1".into(),
+            ));
         }
         exp.replications = r;
         exp.config["replications"] = r.into();
@@ -111,7 +127,10 @@ fn run(
     }
     let out = out.unwrap_or_else(|| Path::new("results").join(&exp.name));
     let progress = Arc::new(AtomicU64::new(0));
-    let options = ExecuteOptions { threads: jobs, progress: Some(progress.clone()) };
+    let options = ExecuteOptions {
+        threads: jobs,
+        progress: Some(progress.clone()),
+    };
     let show_bar = !quiet && std::io::stdout().is_terminal();
     let total_ns = exp.duration.as_nanos() as u128 * exp.runs().len() as u128;
     let done = AtomicBool::new(false);
@@ -130,21 +149,36 @@ fn run(
         let text = format!(
             "{}{}\n{}\nwrote {}\n",
             exp.name,
-            exp.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default(),
+            exp.description
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default(),
             table::render(&report),
-            written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
-        stdout.write_all(text.as_bytes()).context("writing the summary").map_err(Failure::Other)?;
+        stdout
+            .write_all(text.as_bytes())
+            .context("writing the summary")
+            .map_err(Failure::Other)?;
     }
     Ok(())
 }
 
 fn draw_progress(progress: &AtomicU64, total_ns: u128, done: &AtomicBool, runs: usize) {
     let total_ms = (total_ns / 1_000_000).max(1) as u64;
-    let bar = indicatif::ProgressBar::with_draw_target(Some(total_ms), indicatif::ProgressDrawTarget::stdout());
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total_ms),
+        indicatif::ProgressDrawTarget::stdout(),
+    );
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {percent:>3}% of {msg} simulated, {elapsed} elapsed, ETA {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {percent:>3}% of {msg} simulated, {elapsed} elapsed, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_message(format!("{runs} run(s)"));
     while !done.load(Ordering::Relaxed) {
@@ -161,12 +195,19 @@ fn validate(files: &[PathBuf]) -> Result<(), Failure> {
         match surge::config::load_experiment(f) {
             Ok(exp) => {
                 let line = format!("ok: {} ({})\n", f.display(), describe(&exp));
-                stdout.write_all(line.as_bytes()).context("writing").map_err(Failure::Other)?;
+                stdout
+                    .write_all(line.as_bytes())
+                    .context("writing")
+                    .map_err(Failure::Other)?;
             }
             Err(e) => failures.push(e.to_string()),
         }
     }
-    if failures.is_empty() { Ok(()) } else { Err(Failure::BadInput(failures.join("\nerror: "))) }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::BadInput(failures.join("\nerror: ")))
+    }
 }
 
 /// One line on what will run, with the mean CPU load each open client offers each service.
@@ -181,7 +222,9 @@ fn describe(exp: &Experiment) -> String {
         let mut load = vec![0.0; v.model.services.len()];
         let horizon = exp.duration.as_secs_f64();
         for c in &v.workload {
-            let ClientKind::Open { rate } = &c.kind else { continue };
+            let ClientKind::Open { rate } = &c.kind else {
+                continue;
+            };
             let mean_rate = rate.expected_arrivals(horizon) / horizon;
             for (i, e) in c.mix.entries().iter().enumerate() {
                 let svc = &v.model.services[e.service as usize];
@@ -198,7 +241,11 @@ fn describe(exp: &Experiment) -> String {
             .filter(|(_, l)| **l > 0.0)
             .map(|(s, l)| {
                 let cores = f64::from(s.replicas * s.instance.cores);
-                format!("{} at {:.0}% of CPU capacity", s.name, 100.0 * l / cores.max(1e-9))
+                format!(
+                    "{} at {:.0}% of CPU capacity",
+                    s.name,
+                    100.0 * l / cores.max(1e-9)
+                )
             })
             .collect();
         if !loads.is_empty() {

@@ -43,7 +43,11 @@ pub struct Balancer {
 impl Balancer {
     /// A balancer with its own random stream.
     pub fn new(spec: BalancerSpec, rng: Stream) -> Self {
-        Balancer { spec, cursor: 0, rng }
+        Balancer {
+            spec,
+            cursor: 0,
+            rng,
+        }
     }
 
     /// Picks one of `candidates` (indices into `instances`); `None` if there are none.

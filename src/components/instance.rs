@@ -141,7 +141,11 @@ impl Instance {
     #[inline]
     pub fn waiting(&self) -> u64 {
         self.accept_queue.len() as u64
-            + self.executors.iter().map(|e| e.run_queue.len() as u64).sum::<u64>()
+            + self
+                .executors
+                .iter()
+                .map(|e| e.run_queue.len() as u64)
+                .sum::<u64>()
     }
 
     /// Total cores.
@@ -209,7 +213,10 @@ impl Instance {
             self.stats.segments += 1;
             true
         } else {
-            ex.run_queue.push_back(ReadySegment { request, ready_at: now });
+            ex.run_queue.push_back(ReadySegment {
+                request,
+                ready_at: now,
+            });
             self.note_queue_change(now);
             false
         }
@@ -263,6 +270,10 @@ impl Instance {
 
 impl Executor {
     fn new(cores: u32) -> Self {
-        Executor { cores, busy: 0, run_queue: VecDeque::new() }
+        Executor {
+            cores,
+            busy: 0,
+            run_queue: VecDeque::new(),
+        }
     }
 }

@@ -23,9 +23,12 @@ impl ServiceSpec {
     /// Offered CPU seconds per request of `endpoint`, where every step's mean is finite.
     pub fn mean_cpu_s(&self, endpoint: usize) -> Option<f64> {
         use crate::components::endpoint::Step;
-        self.endpoints[endpoint].steps.iter().try_fold(0.0, |acc, s| match s {
-            Step::Cpu(d) | Step::Block(d) => d.mean().map(|m| acc + m),
-            Step::Io(_) => Some(acc),
-        })
+        self.endpoints[endpoint]
+            .steps
+            .iter()
+            .try_fold(0.0, |acc, s| match s {
+                Step::Cpu(d) | Step::Block(d) => d.mean().map(|m| acc + m),
+                Step::Io(_) => Some(acc),
+            })
     }
 }

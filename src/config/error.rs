@@ -21,7 +21,15 @@ impl fmt::Display for Location {
         if let Some((l, c)) = self.line_column {
             write!(f, ":{l}:{c}")?;
         }
-        write!(f, ": at `{}`", if self.path.is_empty() { "." } else { &self.path })
+        write!(
+            f,
+            ": at `{}`",
+            if self.path.is_empty() {
+                "."
+            } else {
+                &self.path
+            }
+        )
     }
 }
 
@@ -74,7 +82,11 @@ impl ConfigError {
     /// An `Invalid` error at `path` in `file`.
     pub fn invalid(file: &Path, path: impl Into<String>, message: impl Into<String>) -> Self {
         ConfigError::Invalid {
-            location: Location { file: file.to_path_buf(), path: path.into(), line_column: None },
+            location: Location {
+                file: file.to_path_buf(),
+                path: path.into(),
+                line_column: None,
+            },
             message: message.into(),
         }
     }
@@ -108,7 +120,11 @@ impl ConfigError {
         let path = join_path(prefix, &err.path().to_string());
         let message = explain_serde(&strip_position(&inner.to_string()));
         ConfigError::Invalid {
-            location: Location { file: file.to_path_buf(), path, line_column },
+            location: Location {
+                file: file.to_path_buf(),
+                path,
+                line_column,
+            },
             message: format!("{context}{message}"),
         }
     }
@@ -136,13 +152,20 @@ fn strip_position(msg: &str) -> String {
 /// Rewords serde's terse messages into what a user should write.
 fn explain_serde(msg: &str) -> String {
     if let Some(rest) = msg.strip_prefix("unknown field ") {
-        return format!("unknown field {rest}. Check the spelling; unknown fields are refused so that typos cannot silently change a run.");
+        return format!(
+            "unknown field {rest}. Check the spelling; unknown fields are refused so that typos cannot silently change a run."
+        );
     }
     if let Some(rest) = msg.strip_prefix("unknown variant ") {
         return format!("unknown kind {rest}");
     }
-    if let Some(rest) = msg.strip_prefix("invalid type: ") {
+    let plain = msg
+        .replace("expected i64", "expected a whole number")
+        .replace("expected u64", "expected a whole number, zero or more")
+        .replace("expected u32", "expected a whole number, zero or more")
+        .replace("expected f64", "expected a number");
+    if let Some(rest) = plain.strip_prefix("invalid type: ") {
         return format!("wrong type: found {rest}");
     }
-    msg.to_string()
+    plain
 }

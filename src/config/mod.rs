@@ -19,7 +19,11 @@ use resolve::At;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
-fn read(file: &Path, what: &'static str, referenced_from: Option<Location>) -> Result<String, ConfigError> {
+fn read(
+    file: &Path,
+    what: &'static str,
+    referenced_from: Option<Location>,
+) -> Result<String, ConfigError> {
     std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
         file: file.to_path_buf(),
         what,
@@ -31,7 +35,8 @@ fn read(file: &Path, what: &'static str, referenced_from: Option<Location>) -> R
 /// Parses `text` as `T`, with the path of any error and its line and column.
 fn parse_text<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, ConfigError> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| ConfigError::from_serde(file, "", e, ""))?;
+    let value = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| ConfigError::from_serde(file, "", e, ""))?;
     // Anything after the document is a syntax error too.
     de.end().map_err(|e| ConfigError::Syntax {
         file: file.to_path_buf(),
@@ -43,19 +48,36 @@ fn parse_text<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, ConfigE
 }
 
 /// Parses a JSON value already in memory as `T`; errors carry `prefix` in their path.
-fn parse_value<T: DeserializeOwned>(file: &Path, prefix: &str, value: &serde_json::Value, context: &str) -> Result<T, ConfigError> {
-    serde_path_to_error::deserialize(value).map_err(|e| ConfigError::from_serde(file, prefix, e, context))
+fn parse_value<T: DeserializeOwned>(
+    file: &Path,
+    prefix: &str,
+    value: &serde_json::Value,
+    context: &str,
+) -> Result<T, ConfigError> {
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| ConfigError::from_serde(file, prefix, e, context))
 }
 
 fn file_stem(path: &Path) -> String {
-    path.file_stem().map_or_else(|| "experiment".to_string(), |s| s.to_string_lossy().into_owned())
+    path.file_stem().map_or_else(
+        || "experiment".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    )
 }
 
 /// Loads and validates a model file on its own.
 pub fn load_model(path: &Path) -> Result<crate::model::Model, ConfigError> {
     let text = read(path, "the model file", None)?;
     let raw: RawModel = parse_text(path, &text)?;
-    resolve::model(&raw, At { file: path, prefix: "", context: "" }, &file_stem(path))
+    resolve::model(
+        &raw,
+        At {
+            file: path,
+            prefix: "",
+            context: "",
+        },
+        &file_stem(path),
+    )
 }
 
 /// Loads an experiment file, its model and traces, applies the variants and validates it all.
@@ -63,20 +85,34 @@ pub fn load_model(path: &Path) -> Result<crate::model::Model, ConfigError> {
 pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
     let text = read(path, "the experiment file", None)?;
     let raw: RawExperiment = parse_text(path, &text)?;
-    let mut config: serde_json::Value = serde_json::from_str(&text).map_err(|e| ConfigError::Syntax {
-        file: path.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
-    })?;
+    let mut config: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| ConfigError::Syntax {
+            file: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let exp_at = At { file: path, prefix: "", context: "" };
+    let exp_at = At {
+        file: path,
+        prefix: "",
+        context: "",
+    };
 
     // The base model, from its own file or inline.
-    let (model_file, model_prefix, model_raw, model_value): (PathBuf, &str, RawModel, serde_json::Value) = match raw.model {
+    let (model_file, model_prefix, model_raw, model_value): (
+        PathBuf,
+        &str,
+        RawModel,
+        serde_json::Value,
+    ) = match raw.model {
         ModelSource::Path(p) => {
             let file = base_dir.join(&p);
-            let from = Location { file: path.to_path_buf(), path: "model".into(), line_column: None };
+            let from = Location {
+                file: path.to_path_buf(),
+                path: "model".into(),
+                line_column: None,
+            };
             let mtext = read(&file, "the model file", Some(from))?;
             let mraw: RawModel = parse_text(&file, &mtext)?;
             let mvalue: serde_json::Value = serde_json::from_str(&mtext).expect("parsed above");
@@ -84,14 +120,24 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
         }
         ModelSource::Inline(m) => (path.to_path_buf(), "model", *m, config["model"].clone()),
     };
-    let model_at = At { file: &model_file, prefix: model_prefix, context: "" };
+    let model_at = At {
+        file: &model_file,
+        prefix: model_prefix,
+        context: "",
+    };
     let base_model = resolve::model(&model_raw, model_at, &file_stem(&model_file))?;
 
     // Settings.
     let duration = resolve_duration(exp_at, "duration", raw.duration)?;
     let warmup = raw.warmup.map_or(crate::kernel::SimDuration::ZERO, |w| w.0);
     if warmup >= duration {
-        return Err(ConfigError::invalid(path, "warmup", format!("warmup (\"{warmup}\") must be shorter than duration (\"{duration}\"), or nothing is measured")));
+        return Err(ConfigError::invalid(
+            path,
+            "warmup",
+            format!(
+                "warmup (\"{warmup}\") must be shorter than duration (\"{duration}\"), or nothing is measured"
+            ),
+        ));
     }
     let resolution = match raw.resolution {
         Some(r) => resolve_duration(exp_at, "resolution", r)?,
@@ -99,16 +145,36 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
     };
     let buckets = duration.as_nanos() / resolution.as_nanos();
     if buckets > 10_000_000 {
-        return Err(ConfigError::invalid(path, "resolution", format!("resolution \"{resolution}\" makes {buckets} time-series rows per run for duration \"{duration}\"; use a coarser resolution (at most 10 million rows)")));
+        return Err(ConfigError::invalid(
+            path,
+            "resolution",
+            format!(
+                "resolution \"{resolution}\" makes {buckets} time-series rows per run for duration \"{duration}\"; use a coarser resolution (at most 10 million rows)"
+            ),
+        ));
     }
     let replications = match raw.replications {
-        Some(0) => return Err(ConfigError::invalid(path, "replications", "replications must be at least 1")),
+        Some(0) => {
+            return Err(ConfigError::invalid(
+                path,
+                "replications",
+                "replications must be at least 1",
+            ));
+        }
         Some(n) => n,
         None => 1,
     };
-    let slo = raw.slo.as_ref().map(|s| resolve::slo(s, exp_at)).transpose()?;
+    let slo = raw
+        .slo
+        .as_ref()
+        .map(|s| resolve::slo(s, exp_at))
+        .transpose()?;
     if raw.workload.is_empty() {
-        return Err(ConfigError::invalid(path, "workload", "the workload needs at least one client"));
+        return Err(ConfigError::invalid(
+            path,
+            "workload",
+            "the workload needs at least one client",
+        ));
     }
     let rates = raw
         .workload
@@ -125,19 +191,35 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
         for (name, patch) in &raw.variants {
             let prefix = format!("variants.{name}");
             if name.is_empty() {
-                return Err(ConfigError::invalid(path, "variants", "variant names must not be empty"));
+                return Err(ConfigError::invalid(
+                    path,
+                    "variants",
+                    "variant names must not be empty",
+                ));
             }
             if !patch.is_object() {
-                return Err(ConfigError::invalid(path, &prefix, "a variant is a JSON merge patch over the model: an object such as {\"services\": {\"api\": {\"replicas\": 3}}}, or {} for the model as it is"));
+                return Err(ConfigError::invalid(
+                    path,
+                    &prefix,
+                    "a variant is a JSON merge patch over the model: an object such as {\"services\": {\"api\": {\"replicas\": 3}}}, or {} for the model as it is",
+                ));
             }
             patch::check(patch, &model_value).map_err(|(rel, msg)| {
-                ConfigError::invalid(path, error::join_path(&prefix, &rel), format!("in variant `{name}`: {msg}"))
+                ConfigError::invalid(
+                    path,
+                    error::join_path(&prefix, &rel),
+                    format!("in variant `{name}`: {msg}"),
+                )
             })?;
             let mut patched = model_value.clone();
             patch::apply(&mut patched, patch);
             let context = format!("in variant `{name}` (the model with its patch applied): ");
             let vraw: RawModel = parse_value(path, &prefix, &patched, &context)?;
-            let at = At { file: path, prefix: &prefix, context: &context };
+            let at = At {
+                file: path,
+                prefix: &prefix,
+                context: &context,
+            };
             let model = resolve::model(&vraw, at, &base_model.name)?;
             models.push((name.clone(), model, Some(prefix)));
         }
@@ -148,7 +230,11 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
             Some(_) => format!("in variant `{name}`: "),
             None => String::new(),
         };
-        let model_at = At { file: path, prefix: "", context: &context };
+        let model_at = At {
+            file: path,
+            prefix: "",
+            context: &context,
+        };
         let workload = raw
             .workload
             .iter()
@@ -158,9 +244,20 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
         let mut names: Vec<&str> = workload.iter().map(|c| c.name.as_str()).collect();
         names.sort_unstable();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-            return Err(ConfigError::invalid(path, "workload", format!("two clients are named `{}`; names must be unique because they key the random streams", w[0])));
+            return Err(ConfigError::invalid(
+                path,
+                "workload",
+                format!(
+                    "two clients are named `{}`; names must be unique because they key the random streams",
+                    w[0]
+                ),
+            ));
         }
-        variants.push(Variant { name, model, workload });
+        variants.push(Variant {
+            name,
+            model,
+            workload,
+        });
     }
     config["model"] = model_value;
     Ok(Experiment {
@@ -178,9 +275,17 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
     })
 }
 
-fn resolve_duration(at: At, field: &str, d: quantity::Duration) -> Result<crate::kernel::SimDuration, ConfigError> {
+fn resolve_duration(
+    at: At,
+    field: &str,
+    d: quantity::Duration,
+) -> Result<crate::kernel::SimDuration, ConfigError> {
     if d.0.is_zero() {
-        return Err(ConfigError::invalid(at.file, field, format!("{field} must be longer than zero")));
+        return Err(ConfigError::invalid(
+            at.file,
+            field,
+            format!("{field} must be longer than zero"),
+        ));
     }
     Ok(d.0)
 }

@@ -12,7 +12,11 @@ fn is_named_map(path: &[String]) -> bool {
 }
 
 fn describe(path: &[String]) -> &'static str {
-    if path.len() == 1 { "service" } else { "endpoint" }
+    if path.len() == 1 {
+        "service"
+    } else {
+        "endpoint"
+    }
 }
 
 /// Checks that every key `patch` names exists in `target` where it must. Returns the JSON path
@@ -35,7 +39,12 @@ fn check_at(patch: &Value, target: &Value, path: &mut Vec<String>) -> Result<(),
             }
             None if value.is_null() => {
                 path.push(key.clone());
-                return Err((path.join("."), format!("the patch removes `{key}`, which the model does not have, so it would do nothing")));
+                return Err((
+                    path.join("."),
+                    format!(
+                        "the patch removes `{key}`, which the model does not have, so it would do nothing"
+                    ),
+                ));
             }
             None if is_named_map(path) => {
                 let known: Vec<&str> = t.keys().map(String::as_str).collect();
@@ -95,11 +104,25 @@ mod tests {
     fn patches_that_name_nothing_are_refused() {
         let model = json!({"services": {"api": {"replicas": 1, "endpoints": {"users": {}}}}});
         assert!(check(&json!({"services": {"api": {"replicas": 3}}}), &model).is_ok());
-        assert!(check(&json!({"services": {"api": {"balancer": {"kind": "random"}}}}), &model).is_ok());
-        let (path, msg) = check(&json!({"services": {"apii": {"replicas": 3}}}), &model).unwrap_err();
+        assert!(
+            check(
+                &json!({"services": {"api": {"balancer": {"kind": "random"}}}}),
+                &model
+            )
+            .is_ok()
+        );
+        let (path, msg) =
+            check(&json!({"services": {"apii": {"replicas": 3}}}), &model).unwrap_err();
         assert_eq!(path, "services.apii");
-        assert!(msg.contains("service `apii`") && msg.contains("it has: api"), "{msg}");
-        let (path, _) = check(&json!({"services": {"api": {"endpoints": {"user": {}}}}}), &model).unwrap_err();
+        assert!(
+            msg.contains("service `apii`") && msg.contains("it has: api"),
+            "{msg}"
+        );
+        let (path, _) = check(
+            &json!({"services": {"api": {"endpoints": {"user": {}}}}}),
+            &model,
+        )
+        .unwrap_err();
         assert_eq!(path, "services.api.endpoints.user");
         assert!(check(&json!({"services": {"api": {"description": null}}}), &model).is_err());
     }

@@ -10,15 +10,16 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Duration(pub SimDuration);
 
-const DURATION_EXPECTED: &str =
-    "a duration with a unit, like \"50ms\", \"2.5s\", \"10m\" or \"1h\" (units: ns, us, ms, s, m, h, d)";
+const DURATION_EXPECTED: &str = "a duration with a unit, like \"50ms\", \"2.5s\", \"10m\" or \"1h\" (units: ns, us, ms, s, m, h, d)";
 
 impl Duration {
     /// Parses "2.5s", "1h30m", "100ms"; compound forms are summed.
     pub fn parse(text: &str) -> Result<Duration, String> {
         let s = text.trim();
         if s.is_empty() {
-            return Err(format!("expected {DURATION_EXPECTED}, found an empty string"));
+            return Err(format!(
+                "expected {DURATION_EXPECTED}, found an empty string"
+            ));
         }
         let bad = || format!("expected {DURATION_EXPECTED}, found \"{text}\"");
         let mut total = 0.0_f64;
@@ -26,14 +27,14 @@ impl Duration {
         while !rest.is_empty() {
             let num_end = rest
                 .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == 'E'))
-                .ok_or_else(|| {
-                    format!("\"{text}\" has no unit; expected {DURATION_EXPECTED}")
-                })?;
+                .ok_or_else(|| format!("\"{text}\" has no unit; expected {DURATION_EXPECTED}"))?;
             // "e" may start an exponent only when followed by a digit; otherwise it is no unit
             // we know, which the unit match below reports.
             let (num, after) = rest.split_at(num_end);
             let value: f64 = num.parse().map_err(|_| bad())?;
-            let unit_end = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
+            let unit_end = after
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(after.len());
             let (unit, next) = after.split_at(unit_end);
             let scale = match unit.trim() {
                 "ns" => 1e-9,
@@ -99,8 +100,7 @@ impl Serialize for Duration {
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
 pub struct Size(pub f64);
 
-const SIZE_EXPECTED: &str =
-    "a size: a number of bytes or a string like \"512MiB\", \"64KB\" (units: B, KB, MB, GB, KiB, MiB, GiB)";
+const SIZE_EXPECTED: &str = "a size: a number of bytes or a string like \"512MiB\", \"64KB\" (units: B, KB, MB, GB, KiB, MiB, GiB)";
 
 impl Size {
     /// Parses "512MiB", "1.5GB", "100".
@@ -108,8 +108,10 @@ impl Size {
         let s = text.trim();
         let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
         let (num, unit) = s.split_at(split);
-        let value: f64 =
-            num.trim().parse().map_err(|_| format!("expected {SIZE_EXPECTED}, found \"{text}\""))?;
+        let value: f64 = num
+            .trim()
+            .parse()
+            .map_err(|_| format!("expected {SIZE_EXPECTED}, found \"{text}\""))?;
         let scale = match unit.trim() {
             "" | "B" => 1.0,
             "KB" | "kB" => 1e3,
@@ -192,7 +194,10 @@ mod tests {
         assert_eq!(secs("10us"), 1e-5);
         assert_eq!(secs("3d"), 259200.0);
         assert_eq!(secs("0s"), 0.0);
-        assert_eq!(Duration::parse("5851800s").unwrap().0.as_nanos(), 5_851_800_000_000_000);
+        assert_eq!(
+            Duration::parse("5851800s").unwrap().0.as_nanos(),
+            5_851_800_000_000_000
+        );
     }
 
     #[test]
@@ -201,7 +206,9 @@ mod tests {
             let e = Duration::parse(bad).unwrap_err();
             assert!(e.contains("expected a duration"), "{bad}: {e}");
         }
-        let e = serde_json::from_str::<Duration>("5").unwrap_err().to_string();
+        let e = serde_json::from_str::<Duration>("5")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("bare number 5"), "{e}");
     }
 

@@ -4,8 +4,8 @@
 
 use super::quantity::{Duration, Quantity};
 use indexmap::IndexMap;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -196,7 +196,12 @@ impl<'de, Q: Quantity> Deserialize<'de> for RawDist<Q> {
 
 /// The distribution kinds.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields, bound = "Q: Quantity")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    bound = "Q: Quantity"
+)]
 pub enum DistSpec<Q> {
     /// Always `value`.
     Constant { value: Q },
@@ -207,13 +212,25 @@ pub enum DistSpec<Q> {
     /// Normal truncated at zero.
     Normal { mean: Q, std_dev: Q },
     /// Log-normal by `mean` and `p99`, or by `mu` and `sigma` of ln(x in base units).
-    Lognormal { mean: Option<Q>, p99: Option<Q>, mu: Option<f64>, sigma: Option<f64> },
+    Lognormal {
+        mean: Option<Q>,
+        p99: Option<Q>,
+        mu: Option<f64>,
+        sigma: Option<f64>,
+    },
     /// Gamma by `shape` and either `scale` or `mean`.
-    Gamma { shape: f64, scale: Option<Q>, mean: Option<Q> },
+    Gamma {
+        shape: f64,
+        scale: Option<Q>,
+        mean: Option<Q>,
+    },
     /// Pareto by minimum `scale` and tail index `shape`.
     Pareto { scale: Q, shape: f64 },
     /// One of `values`, with optional `weights`.
-    Empirical { values: Vec<Q>, weights: Option<Vec<f64>> },
+    Empirical {
+        values: Vec<Q>,
+        weights: Option<Vec<f64>>,
+    },
 }
 
 /// A client: open-loop (arrivals from a rate profile) or closed-loop (connections).
@@ -269,9 +286,18 @@ pub enum RawRate {
     /// A fixed rate.
     Constant { rps: f64 },
     /// `from_rps` until `start`, linear to `to_rps` over `over`, then `to_rps`.
-    Ramp { from_rps: f64, to_rps: f64, start: Option<Duration>, over: Duration },
+    Ramp {
+        from_rps: f64,
+        to_rps: f64,
+        start: Option<Duration>,
+        over: Duration,
+    },
     /// `from_rps` before `at`, `to_rps` from then on.
-    Step { from_rps: f64, to_rps: f64, at: Duration },
+    Step {
+        from_rps: f64,
+        to_rps: f64,
+        at: Duration,
+    },
     /// Baseline, linear rise to the peak, plateau, linear decay back to baseline.
     Spike {
         baseline_rps: f64,
@@ -282,9 +308,17 @@ pub enum RawRate {
         decay: Duration,
     },
     /// mean * (1 + amplitude * cos(2 pi (t - peak_at) / period)).
-    Diurnal { mean_rps: f64, amplitude: f64, period: Option<Duration>, peak_at: Option<Duration> },
+    Diurnal {
+        mean_rps: f64,
+        amplitude: f64,
+        period: Option<Duration>,
+        peak_at: Option<Duration>,
+    },
     /// Rates at given times, joined linearly (default) or held until the next point.
-    Points { points: Vec<RawPoint>, interpolation: Option<RawInterpolation> },
+    Points {
+        points: Vec<RawPoint>,
+        interpolation: Option<RawInterpolation>,
+    },
     /// A CSV trace with `t_seconds,requests` rows, replayed from `from` to `to`.
     Trace {
         file: String,

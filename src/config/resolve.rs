@@ -33,20 +33,35 @@ impl At<'_> {
         super::error::join_path(self.prefix, rel)
     }
     fn err(&self, rel: &str, msg: impl AsRef<str>) -> ConfigError {
-        ConfigError::invalid(self.file, self.path(rel), format!("{}{}", self.context, msg.as_ref()))
+        ConfigError::invalid(
+            self.file,
+            self.path(rel),
+            format!("{}{}", self.context, msg.as_ref()),
+        )
     }
 }
 
 fn positive_int(at: At, rel: &str, v: i64, what: &str) -> Result<u32, ConfigError> {
     if v < 1 || v > i64::from(u32::MAX) {
-        return Err(at.err(rel, format!("{what} must be a whole number of at least 1, got {v}")));
+        return Err(at.err(
+            rel,
+            format!("{what} must be a whole number of at least 1, got {v}"),
+        ));
     }
     Ok(v as u32)
 }
 
-fn positive_duration(at: At, rel: &str, d: Duration, what: &str) -> Result<SimDuration, ConfigError> {
+fn positive_duration(
+    at: At,
+    rel: &str,
+    d: Duration,
+    what: &str,
+) -> Result<SimDuration, ConfigError> {
     if d.0.is_zero() {
-        return Err(at.err(rel, format!("{what} must be longer than zero, got \"{}\"", d.0)));
+        return Err(at.err(
+            rel,
+            format!("{what} must be longer than zero, got \"{}\"", d.0),
+        ));
     }
     Ok(d.0)
 }
@@ -54,8 +69,15 @@ fn positive_duration(at: At, rel: &str, d: Duration, what: &str) -> Result<SimDu
 fn rate(at: At, rel: &str, v: f64, zero_ok: bool) -> Result<f64, ConfigError> {
     let ok = v.is_finite() && if zero_ok { v >= 0.0 } else { v > 0.0 };
     if !ok {
-        let want = if zero_ok { "zero or more" } else { "more than zero" };
-        return Err(at.err(rel, format!("a rate in requests per second must be {want}, got {v}")));
+        let want = if zero_ok {
+            "zero or more"
+        } else {
+            "more than zero"
+        };
+        return Err(at.err(
+            rel,
+            format!("a rate in requests per second must be {want}, got {v}"),
+        ));
     }
     Ok(v)
 }
@@ -80,7 +102,9 @@ pub(crate) fn model(raw: &RawModel, at: At, default_name: &str) -> Result<Model,
 
 fn check_name(at: At, rel: &str, name: &str, what: &str) -> Result<(), ConfigError> {
     let ok = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !ok {
         return Err(at.err(
             rel,
@@ -92,18 +116,29 @@ fn check_name(at: At, rel: &str, name: &str, what: &str) -> Result<(), ConfigErr
 
 fn service(name: &str, s: &RawService, at: At, rel: &str) -> Result<ServiceSpec, ConfigError> {
     if s.replicas < 0 || s.replicas > i64::from(u32::MAX) {
-        return Err(at.err(&format!("{rel}.replicas"), format!("replicas must be zero or more, got {}", s.replicas)));
+        return Err(at.err(
+            &format!("{rel}.replicas"),
+            format!("replicas must be zero or more, got {}", s.replicas),
+        ));
     }
     let i = &s.instance;
     let irel = format!("{rel}.instance");
     let cores = positive_int(at, &format!("{irel}.cores"), i.cores, "cores")?;
     let concurrency_limit = match i.concurrency_limit {
-        Some(v) => positive_int(at, &format!("{irel}.concurrency_limit"), v, "concurrency_limit")?,
+        Some(v) => positive_int(
+            at,
+            &format!("{irel}.concurrency_limit"),
+            v,
+            "concurrency_limit",
+        )?,
         None => u32::MAX,
     };
     let queue_limit = match i.queue_limit {
         Some(v) if v < 0 || v > i64::from(u32::MAX) => {
-            return Err(at.err(&format!("{irel}.queue_limit"), format!("queue_limit must be zero or more, got {v}")));
+            return Err(at.err(
+                &format!("{irel}.queue_limit"),
+                format!("queue_limit must be zero or more, got {v}"),
+            ));
         }
         Some(v) => v as u32,
         None => u32::MAX,
@@ -115,7 +150,12 @@ fn service(name: &str, s: &RawService, at: At, rel: &str) -> Result<ServiceSpec,
         ));
     }
     let cpu_quantum = match i.cpu_quantum {
-        Some(q) => Some(positive_duration(at, &format!("{irel}.cpu_quantum"), q, "cpu_quantum")?),
+        Some(q) => Some(positive_duration(
+            at,
+            &format!("{irel}.cpu_quantum"),
+            q,
+            "cpu_quantum",
+        )?),
         None => None,
     };
     let runtime = match i.runtime {
@@ -128,14 +168,20 @@ fn service(name: &str, s: &RawService, at: At, rel: &str) -> Result<ServiceSpec,
         Some(RawBalancer::LeastConnections {}) => BalancerSpec::LeastConnections,
     };
     if s.endpoints.is_empty() {
-        return Err(at.err(&format!("{rel}.endpoints"), "a service needs at least one endpoint"));
+        return Err(at.err(
+            &format!("{rel}.endpoints"),
+            "a service needs at least one endpoint",
+        ));
     }
     let mut endpoints = Vec::new();
     for (ename, e) in &s.endpoints {
         let erel = format!("{rel}.endpoints.{ename}");
         check_name(at, &erel, ename, "endpoint")?;
         if e.steps.is_empty() {
-            return Err(at.err(&format!("{erel}.steps"), "an endpoint needs at least one step (cpu, block or io)"));
+            return Err(at.err(
+                &format!("{erel}.steps"),
+                "an endpoint needs at least one step (cpu, block or io)",
+            ));
         }
         let mut steps = Vec::new();
         for (k, step) in e.steps.iter().enumerate() {
@@ -146,12 +192,21 @@ fn service(name: &str, s: &RawService, at: At, rel: &str) -> Result<ServiceSpec,
                 RawStep::Io(d) => Step::Io(dist(d, at, &format!("{srel}.io"))?),
             });
         }
-        endpoints.push(EndpointSpec { name: ename.clone(), steps });
+        endpoints.push(EndpointSpec {
+            name: ename.clone(),
+            steps,
+        });
     }
     Ok(ServiceSpec {
         name: name.to_string(),
         replicas: s.replicas as u32,
-        instance: InstanceSpec { cores, runtime, concurrency_limit, queue_limit, cpu_quantum },
+        instance: InstanceSpec {
+            cores,
+            runtime,
+            concurrency_limit,
+            queue_limit,
+            cpu_quantum,
+        },
         balancer,
         endpoints,
     })
@@ -167,7 +222,12 @@ pub(crate) fn dist<Q: Quantity>(raw: &RawDist<Q>, at: At, rel: &str) -> Result<D
             DistSpec::Exponential { mean } => Dist::exponential(b(mean)),
             DistSpec::Uniform { min, max } => Dist::uniform(b(min), b(max)),
             DistSpec::Normal { mean, std_dev } => Dist::normal(b(mean), b(std_dev)),
-            DistSpec::Lognormal { mean, p99, mu, sigma } => match (mean, p99, mu, sigma) {
+            DistSpec::Lognormal {
+                mean,
+                p99,
+                mu,
+                sigma,
+            } => match (mean, p99, mu, sigma) {
                 (Some(m), Some(p), None, None) => Dist::lognormal_mean_p99(b(m), b(p)),
                 (None, None, Some(mu), Some(s)) => Dist::lognormal_mu_sigma(*mu, *s),
                 _ => {
@@ -178,7 +238,12 @@ pub(crate) fn dist<Q: Quantity>(raw: &RawDist<Q>, at: At, rel: &str) -> Result<D
                 (Some(s), None) => Dist::gamma(*shape, b(s)),
                 (None, Some(m)) if *shape > 0.0 => Dist::gamma(*shape, b(m) / shape),
                 (None, Some(_)) => Dist::gamma(*shape, 1.0),
-                _ => return Err(at.err(rel, "a gamma needs `shape` and exactly one of `scale` or `mean`")),
+                _ => {
+                    return Err(at.err(
+                        rel,
+                        "a gamma needs `shape` and exactly one of `scale` or `mean`",
+                    ));
+                }
             },
             DistSpec::Pareto { scale, shape } => Dist::pareto(b(scale), *shape),
             DistSpec::Empirical { values, weights } => {
@@ -190,13 +255,27 @@ pub(crate) fn dist<Q: Quantity>(raw: &RawDist<Q>, at: At, rel: &str) -> Result<D
 }
 
 /// Resolves a rate profile; trace files are read relative to `base_dir`.
-pub(crate) fn rate_profile(raw: &RawRate, at: At, rel: &str, base_dir: &Path) -> Result<RateProfile, ConfigError> {
+pub(crate) fn rate_profile(
+    raw: &RawRate,
+    at: At,
+    rel: &str,
+    base_dir: &Path,
+) -> Result<RateProfile, ConfigError> {
     let f = |field: &str| format!("{rel}.{field}");
     let secs = |d: &Duration| d.secs();
-    let linear = |times: Vec<f64>, rates: Vec<f64>| RateProfile::Piecewise { times, rates, interpolation: Interpolation::Linear };
+    let linear = |times: Vec<f64>, rates: Vec<f64>| RateProfile::Piecewise {
+        times,
+        rates,
+        interpolation: Interpolation::Linear,
+    };
     Ok(match raw {
         RawRate::Constant { rps } => RateProfile::constant(rate(at, &f("rps"), *rps, false)?),
-        RawRate::Ramp { from_rps, to_rps, start, over } => {
+        RawRate::Ramp {
+            from_rps,
+            to_rps,
+            start,
+            over,
+        } => {
             let a = rate(at, &f("from_rps"), *from_rps, true)?;
             let z = rate(at, &f("to_rps"), *to_rps, true)?;
             let over = positive_duration(at, &f("over"), *over, "a ramp's `over`")?.as_secs_f64();
@@ -206,15 +285,30 @@ pub(crate) fn rate_profile(raw: &RawRate, at: At, rel: &str, base_dir: &Path) ->
             }
             linear(vec![s, s + over], vec![a, z])
         }
-        RawRate::Step { from_rps, to_rps, at: when } => {
+        RawRate::Step {
+            from_rps,
+            to_rps,
+            at: when,
+        } => {
             let a = rate(at, &f("from_rps"), *from_rps, true)?;
             let z = rate(at, &f("to_rps"), *to_rps, true)?;
             if a + z == 0.0 {
                 return Err(at.err(rel, "a step from 0 to 0 sends nothing"));
             }
-            RateProfile::Piecewise { times: vec![0.0, secs(when)], rates: vec![a, z], interpolation: Interpolation::Step }
+            RateProfile::Piecewise {
+                times: vec![0.0, secs(when)],
+                rates: vec![a, z],
+                interpolation: Interpolation::Step,
+            }
         }
-        RawRate::Spike { baseline_rps, peak_rps, start, rise, plateau, decay } => {
+        RawRate::Spike {
+            baseline_rps,
+            peak_rps,
+            start,
+            rise,
+            plateau,
+            decay,
+        } => {
             let b = rate(at, &f("baseline_rps"), *baseline_rps, true)?;
             let p = rate(at, &f("peak_rps"), *peak_rps, false)?;
             let t0 = secs(start);
@@ -225,21 +319,41 @@ pub(crate) fn rate_profile(raw: &RawRate, at: At, rel: &str, base_dir: &Path) ->
             // profile handles (the later point holds from that time on).
             let times = vec![0.0, t0, t1, t2, t3];
             let rates = vec![b, b, p, p, b];
-            RateProfile::Piecewise { times, rates, interpolation: Interpolation::Linear }
+            RateProfile::Piecewise {
+                times,
+                rates,
+                interpolation: Interpolation::Linear,
+            }
         }
-        RawRate::Diurnal { mean_rps, amplitude, period, peak_at } => {
+        RawRate::Diurnal {
+            mean_rps,
+            amplitude,
+            period,
+            peak_at,
+        } => {
             let mean = rate(at, &f("mean_rps"), *mean_rps, false)?;
             if !(0.0..=1.0).contains(amplitude) {
-                return Err(at.err(&f("amplitude"), format!("amplitude is a fraction of the mean between 0 and 1, got {amplitude}")));
+                return Err(at.err(
+                    &f("amplitude"),
+                    format!("amplitude is a fraction of the mean between 0 and 1, got {amplitude}"),
+                ));
             }
             let period = match period {
                 Some(p) => positive_duration(at, &f("period"), *p, "period")?.as_secs_f64(),
                 None => 86_400.0,
             };
             let peak_at = peak_at.as_ref().map_or(period / 2.0, secs);
-            RateProfile::Diurnal { mean, amplitude: *amplitude, period, peak_at }
+            RateProfile::Diurnal {
+                mean,
+                amplitude: *amplitude,
+                period,
+                peak_at,
+            }
         }
-        RawRate::Points { points, interpolation } => {
+        RawRate::Points {
+            points,
+            interpolation,
+        } => {
             if points.is_empty() {
                 return Err(at.err(&f("points"), "a points profile needs at least one point"));
             }
@@ -258,14 +372,29 @@ pub(crate) fn rate_profile(raw: &RawRate, at: At, rel: &str, base_dir: &Path) ->
             if rates.iter().all(|r| *r == 0.0) {
                 return Err(at.err(&f("points"), "every point has rate 0, so nothing is sent"));
             }
-            RateProfile::Piecewise { times, rates, interpolation: interp(*interpolation) }
+            RateProfile::Piecewise {
+                times,
+                rates,
+                interpolation: interp(*interpolation),
+            }
         }
-        RawRate::Trace { file, from, to, peak_rps, factor, interpolation } => {
+        RawRate::Trace {
+            file,
+            from,
+            to,
+            peak_rps,
+            factor,
+            interpolation,
+        } => {
             let path = base_dir.join(file);
             let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
                 file: path.clone(),
                 what: "the trace file",
-                referenced_from: Some(super::error::Location { file: at.file.to_path_buf(), path: at.path(&f("file")), line_column: None }),
+                referenced_from: Some(super::error::Location {
+                    file: at.file.to_path_buf(),
+                    path: at.path(&f("file")),
+                    line_column: None,
+                }),
                 source,
             })?;
             let trace = Trace::parse(&text)
@@ -275,7 +404,10 @@ pub(crate) fn rate_profile(raw: &RawRate, at: At, rel: &str, base_dir: &Path) ->
             }
             if let Some(x) = factor {
                 if !(x.is_finite() && *x > 0.0) {
-                    return Err(at.err(&f("factor"), format!("factor must be more than zero, got {x}")));
+                    return Err(at.err(
+                        &f("factor"),
+                        format!("factor must be more than zero, got {x}"),
+                    ));
                 }
             }
             let replay = Replay {
@@ -288,7 +420,9 @@ pub(crate) fn rate_profile(raw: &RawRate, at: At, rel: &str, base_dir: &Path) ->
                     _ => Interpolation::Step,
                 },
             };
-            trace.profile(&replay).map_err(|e| at.err(rel, format!("trace file {}: {e}", path.display())))?
+            trace
+                .profile(&replay)
+                .map_err(|e| at.err(rel, format!("trace file {}: {e}", path.display())))?
         }
         RawRate::Sum { of } => {
             if of.is_empty() {
@@ -360,25 +494,52 @@ pub(crate) fn client(
     let name = c.name.clone().unwrap_or_else(|| format!("client{k}"));
     check_name(workload_at, &f("name"), &name, "client")?;
     if c.mix.is_empty() {
-        return Err(workload_at.err(&f("mix"), "a client needs at least one `mix` entry naming a service and endpoint"));
+        return Err(workload_at.err(
+            &f("mix"),
+            "a client needs at least one `mix` entry naming a service and endpoint",
+        ));
     }
     let mut weighted = Vec::new();
     for (m, e) in c.mix.iter().enumerate() {
         let mrel = format!("{rel}.mix[{m}]");
         let Some(s) = model.service_index(&e.service) else {
             let known: Vec<&str> = model.services.iter().map(|s| s.name.as_str()).collect();
-            return Err(at.err(&format!("{mrel}.service"), format!("no service `{}` in the model (it has: {})", e.service, known.join(", "))));
+            return Err(at.err(
+                &format!("{mrel}.service"),
+                format!(
+                    "no service `{}` in the model (it has: {})",
+                    e.service,
+                    known.join(", ")
+                ),
+            ));
         };
         let svc = &model.services[s];
         let Some(ep) = svc.endpoints.iter().position(|x| x.name == e.endpoint) else {
             let known: Vec<&str> = svc.endpoints.iter().map(|x| x.name.as_str()).collect();
-            return Err(at.err(&format!("{mrel}.endpoint"), format!("service `{}` has no endpoint `{}` (it has: {})", e.service, e.endpoint, known.join(", "))));
+            return Err(at.err(
+                &format!("{mrel}.endpoint"),
+                format!(
+                    "service `{}` has no endpoint `{}` (it has: {})",
+                    e.service,
+                    e.endpoint,
+                    known.join(", ")
+                ),
+            ));
         };
         let w = e.weight.unwrap_or(1.0);
         if !(w.is_finite() && w > 0.0) {
-            return Err(workload_at.err(&format!("{mrel}.weight"), format!("weight must be more than zero, got {w}")));
+            return Err(workload_at.err(
+                &format!("{mrel}.weight"),
+                format!("weight must be more than zero, got {w}"),
+            ));
         }
-        weighted.push((MixEntry { service: s as u32, endpoint: ep as u32 }, w));
+        weighted.push((
+            MixEntry {
+                service: s as u32,
+                endpoint: ep as u32,
+            },
+            w,
+        ));
     }
     let timeout = match c.timeout {
         Some(t) => Some(positive_duration(workload_at, &f("timeout"), t, "timeout")?),
@@ -388,7 +549,10 @@ pub(crate) fn client(
         Some(rate) => ClientKind::Open { rate },
         None => {
             let Some(n) = c.connections else {
-                return Err(workload_at.err(&rel, "a closed-loop client needs `connections`, e.g. 50 as in `autocannon -c 50`"));
+                return Err(workload_at.err(
+                    &rel,
+                    "a closed-loop client needs `connections`, e.g. 50 as in `autocannon -c 50`",
+                ));
             };
             let connections = positive_int(workload_at, &f("connections"), n, "connections")?;
             ClientKind::Closed {
@@ -402,31 +566,54 @@ pub(crate) fn client(
             }
         }
     };
-    Ok(ClientSpec { name, kind, mix: Mix::new(weighted), timeout })
+    Ok(ClientSpec {
+        name,
+        kind,
+        mix: Mix::new(weighted),
+        timeout,
+    })
 }
 
 /// Resolves the SLO.
 pub(crate) fn slo(raw: &RawSlo, at: At) -> Result<Slo, ConfigError> {
     let quantile = raw.quantile.unwrap_or(0.99);
     if !(quantile > 0.0 && quantile < 1.0) {
-        return Err(at.err("slo.quantile", format!("quantile must be between 0 and 1 (0.99 for p99), got {quantile}")));
+        return Err(at.err(
+            "slo.quantile",
+            format!("quantile must be between 0 and 1 (0.99 for p99), got {quantile}"),
+        ));
     }
     if raw.latency.is_none() && raw.error_rate.is_none() {
-        return Err(at.err("slo", "an SLO needs a `latency` target, an `error_rate` target, or both"));
+        return Err(at.err(
+            "slo",
+            "an SLO needs a `latency` target, an `error_rate` target, or both",
+        ));
     }
     let latency = match raw.latency {
-        Some(l) => Some(positive_duration(at, "slo.latency", l, "the latency target")?),
+        Some(l) => Some(positive_duration(
+            at,
+            "slo.latency",
+            l,
+            "the latency target",
+        )?),
         None => None,
     };
     if let Some(e) = raw.error_rate {
         if !(0.0..=1.0).contains(&e) {
-            return Err(at.err("slo.error_rate", format!("error_rate is a fraction between 0 and 1, got {e}")));
+            return Err(at.err(
+                "slo.error_rate",
+                format!("error_rate is a fraction between 0 and 1, got {e}"),
+            ));
         }
     }
     let window = match raw.window {
         Some(w) => positive_duration(at, "slo.window", w, "the SLO window")?,
         None => SimDuration::from_secs(60),
     };
-    Ok(Slo { quantile, latency, error_rate: raw.error_rate, window })
+    Ok(Slo {
+        quantile,
+        latency,
+        error_rate: raw.error_rate,
+        window,
+    })
 }
-

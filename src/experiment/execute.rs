@@ -44,14 +44,23 @@ pub fn run_one(experiment: &Experiment, id: RunId, progress: Option<&AtomicU64>)
             reported = now;
         }
     });
-    RunResult { id, variant: variant.name.clone(), seed: experiment.seed, output }
+    RunResult {
+        id,
+        variant: variant.name.clone(),
+        seed: experiment.seed,
+        output,
+    }
 }
 
 /// Simulates every run of the experiment, in parallel, returning results in run order.
 pub fn run_experiment(experiment: &Experiment, options: &ExecuteOptions) -> Vec<RunResult> {
     let runs = experiment.runs();
     let progress = options.progress.as_deref();
-    let work = || runs.par_iter().map(|id| run_one(experiment, *id, progress)).collect();
+    let work = || {
+        runs.par_iter()
+            .map(|id| run_one(experiment, *id, progress))
+            .collect()
+    };
     match options.threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))

@@ -75,7 +75,12 @@ impl Experiment {
     /// All runs, in report order: variant-major, then replication.
     pub fn runs(&self) -> Vec<RunId> {
         (0..self.variants.len())
-            .flat_map(|v| (0..self.replications).map(move |r| RunId { variant: v, replication: r }))
+            .flat_map(|v| {
+                (0..self.replications).map(move |r| RunId {
+                    variant: v,
+                    replication: r,
+                })
+            })
             .collect()
     }
 }

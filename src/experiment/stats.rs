@@ -21,18 +21,36 @@ pub struct Estimate {
 /// Mean and Student-t 95% interval of `values` (independent replications).
 pub fn estimate(values: &[f64]) -> Estimate {
     let n = values.len();
-    let mean = if n == 0 { 0.0 } else { values.iter().sum::<f64>() / n as f64 };
+    let mean = if n == 0 {
+        0.0
+    } else {
+        values.iter().sum::<f64>() / n as f64
+    };
     if n < 2 {
-        return Estimate { mean, ci95_half_width: None, ci95_low: None, ci95_high: None, n: n as u32 };
+        return Estimate {
+            mean,
+            ci95_half_width: None,
+            ci95_low: None,
+            ci95_high: None,
+            n: n as u32,
+        };
     }
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
     let half = t_quantile(0.975, (n - 1) as f64) * (var / n as f64).sqrt();
-    Estimate { mean, ci95_half_width: Some(half), ci95_low: Some(mean - half), ci95_high: Some(mean + half), n: n as u32 }
+    Estimate {
+        mean,
+        ci95_half_width: Some(half),
+        ci95_low: Some(mean - half),
+        ci95_high: Some(mean + half),
+        n: n as u32,
+    }
 }
 
 /// The `p` quantile of Student's t with `dof` degrees of freedom.
 pub fn t_quantile(p: f64, dof: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, dof).map(|t| t.inverse_cdf(p)).unwrap_or(f64::NAN)
+    StudentsT::new(0.0, 1.0, dof)
+        .map(|t| t.inverse_cdf(p))
+        .unwrap_or(f64::NAN)
 }
 
 #[cfg(test)]

@@ -36,7 +36,10 @@ impl<E> Default for Scheduler<E> {
 impl<E> Scheduler<E> {
     /// An empty scheduler at time zero.
     pub fn new() -> Self {
-        Scheduler { now: SimTime::ZERO, queue: EventQueue::new() }
+        Scheduler {
+            now: SimTime::ZERO,
+            queue: EventQueue::new(),
+        }
     }
 
     /// The current virtual time.
@@ -149,8 +152,14 @@ mod tests {
             s.schedule_at(SimTime::from_nanos(i), i as u32 + 100);
         }
         let mut r = Recorder { seen: vec![] };
-        assert_eq!(run_until(&mut r, &mut s, SimTime::MAX, 4), (RunStatus::BudgetSpent, 4));
-        assert_eq!(run_until(&mut r, &mut s, SimTime::MAX, 100), (RunStatus::ReachedHorizon, 6));
+        assert_eq!(
+            run_until(&mut r, &mut s, SimTime::MAX, 4),
+            (RunStatus::BudgetSpent, 4)
+        );
+        assert_eq!(
+            run_until(&mut r, &mut s, SimTime::MAX, 100),
+            (RunStatus::ReachedHorizon, 6)
+        );
         assert_eq!(r.seen.len(), 10);
     }
 }

@@ -96,8 +96,14 @@ mod tests {
         assert_eq!(draws, PINNED_DRAWS);
     }
 
-    const PINNED_SEED: u64 = 0;
-    const PINNED_DRAWS: [u64; 3] = [0, 0, 0];
+    const PINNED_SEED: u64 = 8065855625785808213;
+    // Cross-checked against an independent Python implementation of FNV-1a, SplitMix64 and
+    // xoshiro256++ (Blackman and Vigna).
+    const PINNED_DRAWS: [u64; 3] = [
+        2098269261138625681,
+        11859668194627633679,
+        6697414225043219132,
+    ];
 
     #[test]
     fn streams_differ_by_every_part() {

@@ -50,7 +50,12 @@ impl LatencyHistogram {
     fn with(lowest: u64, digits: u8) -> Self {
         let hist = Histogram::new_with_bounds(lowest, HIGHEST_NS, digits)
             .expect("constant histogram bounds are valid");
-        LatencyHistogram { hist, count: 0, sum_ns: 0, max_ns: 0 }
+        LatencyHistogram {
+            hist,
+            count: 0,
+            sum_ns: 0,
+            max_ns: 0,
+        }
     }
 
     /// Records one latency. O(1), no allocation.
@@ -69,7 +74,11 @@ impl LatencyHistogram {
 
     /// Exact mean in seconds (0 if empty).
     pub fn mean_s(&self) -> f64 {
-        if self.count == 0 { 0.0 } else { self.sum_ns as f64 / self.count as f64 / 1e9 }
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sum_ns as f64 / self.count as f64 / 1e9
+        }
     }
 
     /// The `q` quantile in seconds, never above the exact maximum (0 if empty).
@@ -82,7 +91,9 @@ impl LatencyHistogram {
 
     /// Adds another histogram's latencies.
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        self.hist.add(&other.hist).expect("histograms of one kind have equal bounds");
+        self.hist
+            .add(&other.hist)
+            .expect("histograms of one kind have equal bounds");
         self.count += other.count;
         self.sum_ns += other.sum_ns;
         self.max_ns = self.max_ns.max(other.max_ns);
@@ -131,11 +142,18 @@ mod tests {
 
     #[test]
     fn merged_equals_recorded_together() {
-        let (mut a, mut b, mut all) =
-            (LatencyHistogram::precise(), LatencyHistogram::precise(), LatencyHistogram::precise());
+        let (mut a, mut b, mut all) = (
+            LatencyHistogram::precise(),
+            LatencyHistogram::precise(),
+            LatencyHistogram::precise(),
+        );
         for v in 0..5000u64 {
             let ns = v * v * 37 + 1;
-            if v % 3 == 0 { a.record(ns) } else { b.record(ns) }
+            if v % 3 == 0 {
+                a.record(ns)
+            } else {
+                b.record(ns)
+            }
             all.record(ns);
         }
         a.merge(&b);

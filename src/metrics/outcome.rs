@@ -19,7 +19,12 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in report order.
-    pub const ALL: [Outcome; 4] = [Outcome::Ok, Outcome::Rejected, Outcome::TimedOut, Outcome::NoInstance];
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Ok,
+        Outcome::Rejected,
+        Outcome::TimedOut,
+        Outcome::NoInstance,
+    ];
 
     /// The name used in reports.
     pub fn name(self) -> &'static str {
@@ -72,6 +77,9 @@ impl OutcomeCounts {
 
     /// As a name -> count map, every outcome present (zeros included) for stable columns.
     pub fn to_map(&self) -> IndexMap<String, u64> {
-        Outcome::ALL.iter().map(|o| (o.name().to_string(), self.get(*o))).collect()
+        Outcome::ALL
+            .iter()
+            .map(|o| (o.name().to_string(), self.get(*o)))
+            .collect()
     }
 }

@@ -19,7 +19,11 @@ pub struct TimeAverage {
 impl TimeAverage {
     /// Starts measuring at `now` with level zero.
     pub fn start(&mut self, now: SimTime) {
-        *self = TimeAverage { last: now, since: now, ..Default::default() };
+        *self = TimeAverage {
+            last: now,
+            since: now,
+            ..Default::default()
+        };
     }
 
     #[inline]
@@ -67,7 +71,11 @@ impl TimeAverage {
     pub fn mean(&mut self, now: SimTime) -> f64 {
         self.accrue(now);
         let span = now.since(self.since).as_nanos();
-        if span == 0 { self.level as f64 } else { self.area as f64 / span as f64 }
+        if span == 0 {
+            self.level as f64
+        } else {
+            self.area as f64 / span as f64
+        }
     }
 
     /// Highest level since the last reset.

@@ -78,7 +78,11 @@ impl Report {
             .collect();
         let mut variants = IndexMap::new();
         for v in &experiment.variants {
-            let mine: Vec<&RunSummary> = runs.iter().filter(|r| r.variant == v.name).map(|r| &r.summary).collect();
+            let mine: Vec<&RunSummary> = runs
+                .iter()
+                .filter(|r| r.variant == v.name)
+                .map(|r| &r.summary)
+                .collect();
             variants.insert(v.name.clone(), aggregate(&mine));
         }
         Report {
@@ -99,7 +103,8 @@ impl Report {
     /// The report as pretty JSON with a trailing newline. Deterministic: maps keep insertion
     /// order and floats print in shortest round-trip form.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("reports contain only serialisable data");
+        let mut s =
+            serde_json::to_string_pretty(self).expect("reports contain only serialisable data");
         s.push('\n');
         s
     }
@@ -116,18 +121,44 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         m.insert(format!("error_rates.{cause}"), *r);
     }
     let l = &s.latency_s;
-    for (k, v) in [("mean", l.mean), ("p50", l.p50), ("p90", l.p90), ("p95", l.p95), ("p99", l.p99), ("p999", l.p999), ("max", l.max)] {
+    for (k, v) in [
+        ("mean", l.mean),
+        ("p50", l.p50),
+        ("p90", l.p90),
+        ("p95", l.p95),
+        ("p99", l.p99),
+        ("p999", l.p999),
+        ("max", l.max),
+    ] {
         m.insert(format!("latency_s.{k}"), v);
     }
     m.insert("mean_response_s".into(), s.mean_response_s);
     m.insert("mean_in_flight".into(), s.mean_in_flight);
     for (name, svc) in &s.services {
-        m.insert(format!("services.{name}.instances"), f64::from(svc.instances));
-        m.insert(format!("services.{name}.cpu_utilisation"), svc.cpu_utilisation);
-        m.insert(format!("services.{name}.mean_queue_length"), svc.mean_queue_length);
-        m.insert(format!("services.{name}.peak_queue_length"), svc.peak_queue_length as f64);
-        m.insert(format!("services.{name}.cpu_wait_probability"), svc.cpu_wait_probability);
-        m.insert(format!("services.{name}.peak_event_loop_lag_s"), svc.peak_event_loop_lag_s);
+        m.insert(
+            format!("services.{name}.instances"),
+            f64::from(svc.instances),
+        );
+        m.insert(
+            format!("services.{name}.cpu_utilisation"),
+            svc.cpu_utilisation,
+        );
+        m.insert(
+            format!("services.{name}.mean_queue_length"),
+            svc.mean_queue_length,
+        );
+        m.insert(
+            format!("services.{name}.peak_queue_length"),
+            svc.peak_queue_length as f64,
+        );
+        m.insert(
+            format!("services.{name}.cpu_wait_probability"),
+            svc.cpu_wait_probability,
+        );
+        m.insert(
+            format!("services.{name}.peak_event_loop_lag_s"),
+            svc.peak_event_loop_lag_s,
+        );
     }
     if let Some(slo) = &s.slo {
         m.insert("slo.violation_minutes".into(), slo.violation_minutes);
@@ -145,6 +176,13 @@ fn aggregate(runs: &[&RunSummary]) -> VariantReport {
             metrics.insert(key.clone(), estimate(&values));
         }
     }
-    let slo_met = runs.first().and_then(|r| r.slo.as_ref()).map(|_| runs.iter().all(|r| r.slo.as_ref().is_some_and(|s| s.met)));
-    VariantReport { replications: runs.len() as u32, metrics, slo_met }
+    let slo_met = runs
+        .first()
+        .and_then(|r| r.slo.as_ref())
+        .map(|_| runs.iter().all(|r| r.slo.as_ref().is_some_and(|s| s.met)));
+    VariantReport {
+        replications: runs.len() as u32,
+        metrics,
+        slo_met,
+    }
 }

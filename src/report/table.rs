@@ -9,7 +9,15 @@ pub fn render(report: &Report) -> String {
     let names: Vec<&String> = report.variants.keys().collect();
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let metric = |key: &str| -> Vec<String> {
-        report.variants.values().map(|v| v.metrics.get(key).map_or("-".to_string(), |e| fmt_est(key, e))).collect()
+        report
+            .variants
+            .values()
+            .map(|v| {
+                v.metrics
+                    .get(key)
+                    .map_or("-".to_string(), |e| fmt_est(key, e))
+            })
+            .collect()
     };
     let mut push = |label: &str, key: &str| rows.push((label.to_string(), metric(key)));
     push("arrivals", "arrivals");
@@ -19,7 +27,12 @@ pub fn render(report: &Report) -> String {
     let causes: Vec<String> = report
         .variants
         .values()
-        .flat_map(|v| v.metrics.keys().filter(|k| k.starts_with("error_rates.")).cloned())
+        .flat_map(|v| {
+            v.metrics
+                .keys()
+                .filter(|k| k.starts_with("error_rates."))
+                .cloned()
+        })
         .fold(Vec::new(), |mut acc, k| {
             if !acc.contains(&k) {
                 acc.push(k);
@@ -30,7 +43,15 @@ pub fn render(report: &Report) -> String {
         let cause = key.trim_start_matches("error_rates.");
         rows.push((format!("  {cause}"), metric(key)));
     }
-    for (label, q) in [("latency p50", "p50"), ("latency p90", "p90"), ("latency p95", "p95"), ("latency p99", "p99"), ("latency p99.9", "p999"), ("latency max", "max")] {
+    for (label, q) in [
+        ("latency mean", "mean"),
+        ("latency p50", "p50"),
+        ("latency p90", "p90"),
+        ("latency p95", "p95"),
+        ("latency p99", "p99"),
+        ("latency p99.9", "p999"),
+        ("latency max", "max"),
+    ] {
         rows.push((label.to_string(), metric(&format!("latency_s.{q}"))));
     }
     let services: Vec<String> = report
@@ -39,7 +60,11 @@ pub fn render(report: &Report) -> String {
         .map(|r| r.summary.services.keys().cloned().collect())
         .unwrap_or_default();
     for s in &services {
-        let prefix = if services.len() > 1 { format!("{s}: ") } else { String::new() };
+        let prefix = if services.len() > 1 {
+            format!("{s}: ")
+        } else {
+            String::new()
+        };
         for (label, key) in [
             ("instances", "instances"),
             ("CPU utilisation", "cpu_utilisation"),
@@ -47,19 +72,44 @@ pub fn render(report: &Report) -> String {
             ("peak queue length", "peak_queue_length"),
             ("peak event-loop lag", "peak_event_loop_lag_s"),
         ] {
-            rows.push((format!("{prefix}{label}"), metric(&format!("services.{s}.{key}"))));
+            rows.push((
+                format!("{prefix}{label}"),
+                metric(&format!("services.{s}.{key}")),
+            ));
         }
     }
     if report.variants.values().any(|v| v.slo_met.is_some()) {
-        rows.push(("SLO violation (min)".into(), metric("slo.violation_minutes")));
+        rows.push((
+            "SLO violation (min)".into(),
+            metric("slo.violation_minutes"),
+        ));
         rows.push((
             "SLO met".into(),
-            report.variants.values().map(|v| match v.slo_met { Some(true) => "yes".into(), Some(false) => "NO".into(), None => "-".into() }).collect(),
+            report
+                .variants
+                .values()
+                .map(|v| match v.slo_met {
+                    Some(true) => "yes".into(),
+                    Some(false) => "NO".into(),
+                    None => "-".into(),
+                })
+                .collect(),
         ));
     }
-    let label_w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0).max(6);
+    let label_w = rows
+        .iter()
+        .map(|r| r.0.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(6);
     let col_w: Vec<usize> = (0..names.len())
-        .map(|i| rows.iter().map(|r| r.1[i].chars().count()).chain([names[i].chars().count()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r.1[i].chars().count())
+                .chain([names[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     let _ = write!(out, "{:label_w$}", "");
@@ -78,7 +128,11 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
     }
     if report.replications > 1 {
-        let _ = writeln!(out, "(means over {} replications, +- the 95% confidence half-width)", report.replications);
+        let _ = writeln!(
+            out,
+            "(means over {} replications, +- the 95% confidence half-width)",
+            report.replications
+        );
     }
     out
 }
@@ -94,10 +148,21 @@ fn fmt_est(key: &str, e: &crate::experiment::stats::Estimate) -> String {
 /// Formats by what the metric is: seconds as ms or s, fractions as %, counts as integers.
 pub fn fmt_value(key: &str, v: f64) -> String {
     if key.ends_with("_s") || key.contains("latency_s.") {
-        if v.abs() >= 1.0 { format!("{v:.3} s") } else { format!("{:.2} ms", v * 1e3) }
-    } else if key.contains("error_rate") || key.ends_with("utilisation") || key.ends_with("probability") {
+        if v.abs() >= 1.0 {
+            format!("{v:.3} s")
+        } else {
+            format!("{:.2} ms", v * 1e3)
+        }
+    } else if key.contains("error_rate")
+        || key.ends_with("utilisation")
+        || key.ends_with("probability")
+    {
         format!("{:.2}%", v * 100.0)
-    } else if key == "arrivals" || key == "completed" || key.ends_with("instances") || key.ends_with("peak_queue_length") {
+    } else if key == "arrivals"
+        || key == "completed"
+        || key.ends_with("instances")
+        || key.ends_with("peak_queue_length")
+    {
         format!("{v:.0}")
     } else {
         format!("{v:.2}")

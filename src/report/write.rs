@@ -17,9 +17,20 @@ pub struct OutputError {
 }
 
 /// Writes `timeseries.csv` and then `report.json` into `dir`, creating it. Returns the paths.
-pub fn write_outputs(dir: &Path, report: &Report, results: &[RunResult]) -> Result<Vec<PathBuf>, OutputError> {
-    std::fs::create_dir_all(dir).map_err(|source| OutputError { path: dir.to_path_buf(), source })?;
-    let services: Vec<String> = report.runs.first().map(|r| r.summary.services.keys().cloned().collect()).unwrap_or_default();
+pub fn write_outputs(
+    dir: &Path,
+    report: &Report,
+    results: &[RunResult],
+) -> Result<Vec<PathBuf>, OutputError> {
+    std::fs::create_dir_all(dir).map_err(|source| OutputError {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let services: Vec<String> = report
+        .runs
+        .first()
+        .map(|r| r.summary.services.keys().cloned().collect())
+        .unwrap_or_default();
     let csv = timeseries_csv::render(results, &services);
     let ts = dir.join("timeseries.csv");
     let rep = dir.join("report.json");
@@ -32,6 +43,12 @@ pub fn write_outputs(dir: &Path, report: &Report, results: &[RunResult]) -> Resu
 
 fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|source| OutputError { path: tmp.clone(), source })?;
-    std::fs::rename(&tmp, path).map_err(|source| OutputError { path: path.to_path_buf(), source })
+    std::fs::write(&tmp, bytes).map_err(|source| OutputError {
+        path: tmp.clone(),
+        source,
+    })?;
+    std::fs::rename(&tmp, path).map_err(|source| OutputError {
+        path: path.to_path_buf(),
+        source,
+    })
 }

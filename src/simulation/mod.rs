@@ -120,7 +120,10 @@ impl<'a> Simulation<'a> {
                 instances.push(Instance::new(s as u32, &spec.instance, SimTime::ZERO));
             }
             let rng = stream(seed, replication, &spec.name, "balancer");
-            services.push(ServiceState { ready, balancer: Balancer::new(spec.balancer, rng) });
+            services.push(ServiceState {
+                ready,
+                balancer: Balancer::new(spec.balancer, rng),
+            });
         }
         let horizon = SimTime::ZERO + experiment.duration;
         let mut clients = Vec::new();
@@ -138,16 +141,26 @@ impl<'a> Simulation<'a> {
                 ClientKind::Open { rate } => {
                     let mut p = ArrivalProcess::new(rate);
                     if let Some(t) = p.next(rate, &mut state.arrivals_rng, horizon.as_secs_f64()) {
-                        scheduler.schedule_at(SimTime::from_secs_f64(t), Event::Arrival { client: c as u32 });
+                        scheduler.schedule_at(
+                            SimTime::from_secs_f64(t),
+                            Event::Arrival { client: c as u32 },
+                        );
                     }
                     state.process = Some(p);
                 }
-                ClientKind::Closed { connections, ramp_up, .. } => {
+                ClientKind::Closed {
+                    connections,
+                    ramp_up,
+                    ..
+                } => {
                     for k in 0..*connections {
                         let offset = ramp_up.as_nanos() as u128 * k as u128 / *connections as u128;
                         scheduler.schedule_at(
                             SimTime::from_nanos(offset as u64),
-                            Event::Send { client: c as u32, connection: k },
+                            Event::Send {
+                                client: c as u32,
+                                connection: k,
+                            },
                         );
                     }
                 }
@@ -169,7 +182,11 @@ impl<'a> Simulation<'a> {
 
     /// Runs to the horizon, calling `progress(now)` every so many events (for progress bars;
     /// it cannot influence the run).
-    pub fn run(mut self, scheduler: &mut Scheduler<Event>, mut progress: impl FnMut(SimTime)) -> RunOutput {
+    pub fn run(
+        mut self,
+        scheduler: &mut Scheduler<Event>,
+        mut progress: impl FnMut(SimTime),
+    ) -> RunOutput {
         const CHUNK: u64 = 1 << 16;
         let mut events = 0;
         loop {
@@ -218,10 +235,15 @@ impl<'a> Simulation<'a> {
             generation: 0,
             flags: if counted { COUNTED } else { 0 },
         });
-        self.observer.arrival(now, dest.service, dest.endpoint, counted);
+        self.observer
+            .arrival(now, dest.service, dest.endpoint, counted);
         if let Some(timeout) = spec.timeout {
             let generation = self.requests.get(slot).generation;
-            state.deadlines.push_back(Deadline { at: now + timeout, slot, generation });
+            state.deadlines.push_back(Deadline {
+                at: now + timeout,
+                slot,
+                generation,
+            });
             if !state.deadline_armed {
                 state.deadline_armed = true;
                 s.schedule_at(now + timeout, Event::Deadline { client: c });
@@ -263,7 +285,8 @@ impl<'a> Simulation<'a> {
     /// Begins the request's current step, or answers it if there are no more.
     fn run_step(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
         let r = self.requests.get_mut(slot);
-        let endpoint = &self.variant.model.services[r.service as usize].endpoints[r.endpoint as usize];
+        let endpoint =
+            &self.variant.model.services[r.service as usize].endpoints[r.endpoint as usize];
         let Some(step) = endpoint.steps.get(r.step as usize) else {
             self.complete(slot, now, s);
             return;
@@ -298,7 +321,10 @@ impl<'a> Simulation<'a> {
             _ => r.remaining_cpu,
         };
         r.remaining_cpu -= slice;
-        s.schedule_at(now + SimDuration::from_nanos(slice), Event::SliceDone { request: slot });
+        s.schedule_at(
+            now + SimDuration::from_nanos(slice),
+            Event::SliceDone { request: slot },
+        );
     }
 
     fn slice_done(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
@@ -360,8 +386,18 @@ impl<'a> Simulation<'a> {
     }
 
     /// Schedules a closed-loop connection's next request after its think time.
-    fn next_send(&mut self, c: u32, connection: u32, outcome: Outcome, now: SimTime, s: &mut Scheduler<Event>) {
-        let ClientKind::Closed { think, error_pause, .. } = &self.variant.workload[c as usize].kind else {
+    fn next_send(
+        &mut self,
+        c: u32,
+        connection: u32,
+        outcome: Outcome,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        let ClientKind::Closed {
+            think, error_pause, ..
+        } = &self.variant.workload[c as usize].kind
+        else {
             return;
         };
         let mut pause = match think {
@@ -371,7 +407,13 @@ impl<'a> Simulation<'a> {
         if outcome != Outcome::Ok {
             pause = pause.max(*error_pause);
         }
-        s.schedule_at(now + pause, Event::Send { client: c, connection });
+        s.schedule_at(
+            now + pause,
+            Event::Send {
+                client: c,
+                connection,
+            },
+        );
     }
 
     /// Times out every request of client `c` whose deadline has passed; re-arms for the next.
@@ -415,7 +457,8 @@ impl Handler for Simulation<'_> {
     fn handle(&mut self, event: Event, s: &mut Scheduler<Event>) {
         let now = s.now();
         if now >= self.observer.next_mark() {
-            self.observer.cross_marks(now, &mut self.instances, &self.services);
+            self.observer
+                .cross_marks(now, &mut self.instances, &self.services);
         }
         match event {
             Event::Arrival { client } => self.arrival(client, now, s),
@@ -429,4 +472,3 @@ impl Handler for Simulation<'_> {
         }
     }
 }
-

@@ -21,7 +21,9 @@ pub struct RunSummary {
     pub arrivals: u64,
     /// How those requests ended, by cause.
     pub outcomes: IndexMap<String, u64>,
-    /// Of those, still unanswered when the run stopped.
+    /// Requests in flight when measurement began (sent during warm-up, not yet answered).
+    pub in_flight_at_start: u64,
+    /// Requests sent after warm-up and still unanswered when the run stopped.
     pub in_flight_at_end: u64,
     /// Requests answered successfully.
     pub completed: u64,
@@ -141,7 +143,11 @@ struct SpanStats {
 
 impl SpanStats {
     fn new() -> Self {
-        SpanStats { arrivals: 0, outcomes: OutcomeCounts::default(), ok_latency: LatencyHistogram::coarse() }
+        SpanStats {
+            arrivals: 0,
+            outcomes: OutcomeCounts::default(),
+            ok_latency: LatencyHistogram::coarse(),
+        }
     }
     fn clear(&mut self) {
         self.arrivals = 0;
@@ -165,6 +171,7 @@ pub(super) struct Observer {
     response_ns: u128,
     endpoints: Vec<Vec<EndpointStats>>,
     in_flight: TimeAverage,
+    in_flight_at_start: u64,
     // Current bucket and SLO window.
     bucket: SpanStats,
     window: SpanStats,
@@ -191,7 +198,8 @@ impl Observer {
                     .collect()
             })
             .collect();
-        let buckets = (experiment.duration.as_nanos() / experiment.resolution.as_nanos().max(1)) as usize;
+        let buckets =
+            (experiment.duration.as_nanos() / experiment.resolution.as_nanos().max(1)) as usize;
         let mut o = Observer {
             resolution: experiment.resolution,
             warmup_end,
@@ -206,6 +214,7 @@ impl Observer {
             response_ns: 0,
             endpoints,
             in_flight: TimeAverage::default(),
+            in_flight_at_start: 0,
             bucket: SpanStats::new(),
             window: SpanStats::new(),
             windows: 0,
@@ -244,12 +253,18 @@ impl Observer {
     }
 
     /// Crosses every edge at or before `now`, in time order.
-    pub(super) fn cross_marks(&mut self, now: SimTime, instances: &mut [Instance], services: &[ServiceState]) {
+    pub(super) fn cross_marks(
+        &mut self,
+        now: SimTime,
+        instances: &mut [Instance],
+        services: &[ServiceState],
+    ) {
         while self.next_mark <= now {
             let mark = self.next_mark;
             if !self.warm && mark == self.warmup_end {
                 self.warm = true;
                 self.in_flight.reset(mark);
+                self.in_flight_at_start = self.in_flight.level() as u64;
                 for i in instances.iter_mut() {
                     i.reset_stats(mark);
                 }
@@ -264,12 +279,20 @@ impl Observer {
         }
     }
 
-    fn close_bucket(&mut self, end: SimTime, instances: &mut [Instance], services: &[ServiceState]) {
+    fn close_bucket(
+        &mut self,
+        end: SimTime,
+        instances: &mut [Instance],
+        services: &[ServiceState],
+    ) {
         let width = end.since(self.bucket_start);
         let width_ns = width.as_nanos().max(1) as f64;
         let mut per_service: Vec<ServiceBucket> = services
             .iter()
-            .map(|s| ServiceBucket { instances: s.ready.len() as u32, ..Default::default() })
+            .map(|s| ServiceBucket {
+                instances: s.ready.len() as u32,
+                ..Default::default()
+            })
             .collect();
         let mut cores = vec![0u32; services.len()];
         for inst in instances.iter_mut() {
@@ -279,12 +302,18 @@ impl Observer {
             let b = &mut per_service[s];
             b.cpu_utilisation += busy as f64;
             b.queue_length += queue as f64 / width_ns;
-            b.max_event_loop_lag_s = b.max_event_loop_lag_s.max(inst.stats.bucket_max_lag_ns as f64 / 1e9);
+            b.max_event_loop_lag_s = b
+                .max_event_loop_lag_s
+                .max(inst.stats.bucket_max_lag_ns as f64 / 1e9);
             inst.stats.bucket_max_lag_ns = 0;
             cores[s] += inst.cores();
         }
         for (b, c) in per_service.iter_mut().zip(cores) {
-            b.cpu_utilisation = if c == 0 { 0.0 } else { b.cpu_utilisation / (c as f64 * width_ns) };
+            b.cpu_utilisation = if c == 0 {
+                0.0
+            } else {
+                b.cpu_utilisation / (c as f64 * width_ns)
+            };
         }
         let (in_flight_area, _) = self.in_flight.take_bucket(end);
         let ok = self.bucket.outcomes.get(Outcome::Ok);
@@ -383,13 +412,25 @@ impl Observer {
         }
         let measured = horizon.since(self.warmup_end).as_secs_f64();
         let ended = self.outcomes.total();
-        let ratio = |n: u64| if ended == 0 { 0.0 } else { n as f64 / ended as f64 };
+        let ratio = |n: u64| {
+            if ended == 0 {
+                0.0
+            } else {
+                n as f64 / ended as f64
+            }
+        };
         let error_rates = Outcome::ALL
             .iter()
             .filter(|o| **o != Outcome::Ok)
             .map(|o| (o.name().to_string(), ratio(self.outcomes.get(*o))))
             .collect();
-        let per_second = |n: u64| if measured > 0.0 { n as f64 / measured } else { 0.0 };
+        let per_second = |n: u64| {
+            if measured > 0.0 {
+                n as f64 / measured
+            } else {
+                0.0
+            }
+        };
         let mut endpoints = IndexMap::new();
         let mut service_summaries = IndexMap::new();
         for (s, spec) in model.services.iter().enumerate() {
@@ -404,7 +445,10 @@ impl Observer {
                     },
                 );
             }
-            service_summaries.insert(spec.name.clone(), summarise_service(s as u32, spec.instance.cores, instances, horizon));
+            service_summaries.insert(
+                spec.name.clone(),
+                summarise_service(s as u32, spec.instance.cores, instances, horizon),
+            );
         }
         let latency = self.latency.summary();
         let error_rate = ratio(self.outcomes.errors());
@@ -429,13 +473,18 @@ impl Observer {
             measured_s: measured,
             arrivals: self.arrivals,
             outcomes: self.outcomes.to_map(),
+            in_flight_at_start: self.in_flight_at_start,
             in_flight_at_end: counted_in_flight,
             completed: self.outcomes.get(Outcome::Ok),
             error_rate,
             error_rates,
             throughput_rps: per_second(self.outcomes.get(Outcome::Ok)),
             latency_s: latency,
-            mean_response_s: if ended == 0 { 0.0 } else { self.response_ns as f64 / ended as f64 / 1e9 },
+            mean_response_s: if ended == 0 {
+                0.0
+            } else {
+                self.response_ns as f64 / ended as f64 / 1e9
+            },
             arrival_rate_rps: per_second(self.arrivals),
             mean_in_flight: self.in_flight.mean(horizon),
             endpoints,
@@ -444,7 +493,10 @@ impl Observer {
             events,
             peak_requests_in_memory: peak_requests,
         };
-        RunOutput { summary, timeseries: self.rows }
+        RunOutput {
+            summary,
+            timeseries: self.rows,
+        }
     }
 }
 
@@ -454,14 +506,21 @@ fn window_violates(slo: &Slo, w: &SpanStats) -> bool {
     if ended == 0 {
         return false;
     }
-    let latency_bad = slo
-        .latency
-        .is_some_and(|t| w.ok_latency.count() > 0 && w.ok_latency.quantile_s(slo.quantile) > t.as_secs_f64());
-    let errors_bad = slo.error_rate.is_some_and(|t| w.outcomes.errors() as f64 / ended as f64 > t);
+    let latency_bad = slo.latency.is_some_and(|t| {
+        w.ok_latency.count() > 0 && w.ok_latency.quantile_s(slo.quantile) > t.as_secs_f64()
+    });
+    let errors_bad = slo
+        .error_rate
+        .is_some_and(|t| w.outcomes.errors() as f64 / ended as f64 > t);
     latency_bad || errors_bad
 }
 
-fn summarise_service(s: u32, cores_per_instance: u32, instances: &mut [Instance], horizon: SimTime) -> ServiceSummary {
+fn summarise_service(
+    s: u32,
+    cores_per_instance: u32,
+    instances: &mut [Instance],
+    horizon: SimTime,
+) -> ServiceSummary {
     let mut per_instance = Vec::new();
     let (mut busy, mut cores, mut queue, mut peak_q, mut lag) = (0.0, 0u64, 0.0, 0u64, 0u64);
     let (mut segments, mut waited, mut wait_ns) = (0u64, 0u64, 0u128);
@@ -492,8 +551,16 @@ fn summarise_service(s: u32, cores_per_instance: u32, instances: &mut [Instance]
         cpu_utilisation: if cores == 0 { 0.0 } else { busy / cores as f64 },
         mean_queue_length: queue,
         peak_queue_length: peak_q,
-        cpu_wait_probability: if segments == 0 { 0.0 } else { waited as f64 / segments as f64 },
-        mean_cpu_wait_s: if segments == 0 { 0.0 } else { wait_ns as f64 / segments as f64 / 1e9 },
+        cpu_wait_probability: if segments == 0 {
+            0.0
+        } else {
+            waited as f64 / segments as f64
+        },
+        mean_cpu_wait_s: if segments == 0 {
+            0.0
+        } else {
+            wait_ns as f64 / segments as f64 / 1e9
+        },
         peak_event_loop_lag_s: lag as f64 / 1e9,
         per_instance,
     }

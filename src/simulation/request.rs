@@ -105,6 +105,10 @@ impl RequestSlab {
         for &f in &self.free {
             is_free[f as usize] = true;
         }
-        self.slots.iter().zip(is_free).filter(|(_, f)| !f).map(|(r, _)| r)
+        self.slots
+            .iter()
+            .zip(is_free)
+            .filter(|(_, f)| !f)
+            .map(|(r, _)| r)
     }
 }

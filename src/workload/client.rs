@@ -71,7 +71,10 @@ impl Mix {
             cumulative.push(acc);
             entries.push(e);
         }
-        Mix { entries, cumulative }
+        Mix {
+            entries,
+            cumulative,
+        }
     }
 
     /// The destinations.
@@ -92,7 +95,10 @@ impl Mix {
             return self.entries[0];
         }
         let u: f64 = rng.random();
-        let i = self.cumulative.partition_point(|&c| c <= u).min(self.entries.len() - 1);
+        let i = self
+            .cumulative
+            .partition_point(|&c| c <= u)
+            .min(self.entries.len() - 1);
         self.entries[i]
     }
 }

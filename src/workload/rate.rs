@@ -22,9 +22,18 @@ pub enum Interpolation {
 #[derive(Debug, Clone)]
 pub enum RateProfile {
     /// Rates at points; before the first point the first rate holds, after the last the last.
-    Piecewise { times: Vec<f64>, rates: Vec<f64>, interpolation: Interpolation },
+    Piecewise {
+        times: Vec<f64>,
+        rates: Vec<f64>,
+        interpolation: Interpolation,
+    },
     /// mean * (1 + amplitude * cos(2 pi (t - peak_at) / period)).
-    Diurnal { mean: f64, amplitude: f64, period: f64, peak_at: f64 },
+    Diurnal {
+        mean: f64,
+        amplitude: f64,
+        period: f64,
+        peak_at: f64,
+    },
     /// The sum of several profiles.
     Sum(Vec<RateProfile>),
 }
@@ -47,13 +56,21 @@ const DIURNAL_PIECES: f64 = 48.0;
 impl RateProfile {
     /// A constant rate.
     pub fn constant(rps: f64) -> Self {
-        RateProfile::Piecewise { times: vec![0.0], rates: vec![rps], interpolation: Interpolation::Step }
+        RateProfile::Piecewise {
+            times: vec![0.0],
+            rates: vec![rps],
+            interpolation: Interpolation::Step,
+        }
     }
 
     /// The rate at `t` seconds.
     pub fn rate_at(&self, t: f64) -> f64 {
         match self {
-            RateProfile::Piecewise { times, rates, interpolation } => {
+            RateProfile::Piecewise {
+                times,
+                rates,
+                interpolation,
+            } => {
                 let i = times.partition_point(|&x| x <= t);
                 if i == 0 {
                     return rates[0];
@@ -66,11 +83,20 @@ impl RateProfile {
                     Interpolation::Linear => {
                         let (t0, t1) = (times[i - 1], times[i]);
                         let (r0, r1) = (rates[i - 1], rates[i]);
-                        if t1 <= t0 { r1 } else { r0 + (r1 - r0) * (t - t0) / (t1 - t0) }
+                        if t1 <= t0 {
+                            r1
+                        } else {
+                            r0 + (r1 - r0) * (t - t0) / (t1 - t0)
+                        }
                     }
                 }
             }
-            RateProfile::Diurnal { mean, amplitude, period, peak_at } => {
+            RateProfile::Diurnal {
+                mean,
+                amplitude,
+                period,
+                peak_at,
+            } => {
                 let phase = 2.0 * std::f64::consts::PI * (t - peak_at) / period;
                 (mean * (1.0 + amplitude * libm::cos(phase))).max(0.0)
             }
@@ -81,23 +107,46 @@ impl RateProfile {
     /// A bound on the rate from `t` until the next change of shape.
     pub fn bound(&self, t: f64) -> Bound {
         match self {
-            RateProfile::Piecewise { times, rates, interpolation } => {
+            RateProfile::Piecewise {
+                times,
+                rates,
+                interpolation,
+            } => {
                 let i = times.partition_point(|&x| x <= t);
                 if i == 0 {
-                    return Bound { max_rate: rates[0], until: times[0], exact: true };
+                    return Bound {
+                        max_rate: rates[0],
+                        until: times[0],
+                        exact: true,
+                    };
                 }
                 if i == times.len() {
-                    return Bound { max_rate: rates[i - 1], until: f64::INFINITY, exact: true };
+                    return Bound {
+                        max_rate: rates[i - 1],
+                        until: f64::INFINITY,
+                        exact: true,
+                    };
                 }
                 let (r0, r1) = (rates[i - 1], rates[i]);
                 match interpolation {
-                    Interpolation::Step => Bound { max_rate: r0, until: times[i], exact: true },
-                    Interpolation::Linear => {
-                        Bound { max_rate: r0.max(r1), until: times[i], exact: r0 == r1 }
-                    }
+                    Interpolation::Step => Bound {
+                        max_rate: r0,
+                        until: times[i],
+                        exact: true,
+                    },
+                    Interpolation::Linear => Bound {
+                        max_rate: r0.max(r1),
+                        until: times[i],
+                        exact: r0 == r1,
+                    },
                 }
             }
-            RateProfile::Diurnal { amplitude, period, peak_at, .. } => {
+            RateProfile::Diurnal {
+                amplitude,
+                period,
+                peak_at,
+                ..
+            } => {
                 let piece = period / DIURNAL_PIECES;
                 let k = ((t - peak_at) / piece).floor() + 1.0;
                 let mut until = peak_at + k * piece;
@@ -106,10 +155,18 @@ impl RateProfile {
                     until += piece;
                 }
                 let max_rate = self.rate_at(until - piece).max(self.rate_at(until));
-                Bound { max_rate, until, exact: *amplitude == 0.0 }
+                Bound {
+                    max_rate,
+                    until,
+                    exact: *amplitude == 0.0,
+                }
             }
             RateProfile::Sum(parts) => {
-                let mut b = Bound { max_rate: 0.0, until: f64::INFINITY, exact: true };
+                let mut b = Bound {
+                    max_rate: 0.0,
+                    until: f64::INFINITY,
+                    exact: true,
+                };
                 for p in parts {
                     let pb = p.bound(t);
                     b.max_rate += pb.max_rate;
@@ -137,15 +194,19 @@ impl RateProfile {
         peak
     }
 
-    /// Expected arrivals in [0, horizon) seconds, by the trapezoid rule on each piece: exact
-    /// for piecewise-linear profiles, within about 0.2% of the swing for diurnal ones.
+    /// Expected arrivals in [0, horizon) seconds: two-point Gauss-Legendre on each piece,
+    /// exact for piecewise-linear profiles and never evaluated on a piece's edges (where a
+    /// step jumps), within 1e-5 relative for diurnal pieces.
     pub fn expected_arrivals(&self, horizon: f64) -> f64 {
+        const NODE: f64 = 0.577_350_269_189_625_8; // 1/sqrt(3)
         let mut total = 0.0;
         let mut t = 0.0;
         while t < horizon {
-            let end = self.bound(t).until.min(horizon);
+            let b = self.bound(t);
+            let end = b.until.min(horizon);
             let end = if end <= t { horizon } else { end };
-            total += (end - t) * (self.rate_at(t) + self.rate_at(end)) / 2.0;
+            let (mid, half) = ((t + end) / 2.0, (end - t) / 2.0);
+            total += half * (self.rate_at(mid - half * NODE) + self.rate_at(mid + half * NODE));
             t = end;
         }
         total
@@ -162,7 +223,10 @@ pub struct ArrivalProcess {
 impl ArrivalProcess {
     /// Starts at time zero.
     pub fn new(profile: &RateProfile) -> Self {
-        ArrivalProcess { t: 0.0, bound: profile.bound(0.0) }
+        ArrivalProcess {
+            t: 0.0,
+            bound: profile.bound(0.0),
+        }
     }
 
     /// The next arrival after the previous one, in seconds, or `None` if it would fall after
@@ -232,7 +296,10 @@ mod tests {
     /// A Poisson count has variance equal to its mean; 5 standard deviations of slack.
     fn assert_poisson_count(n: usize, expected: f64) {
         let tol = 5.0 * expected.sqrt();
-        assert!((n as f64 - expected).abs() < tol, "count {n}, expected {expected:.0} +- {tol:.0}");
+        assert!(
+            (n as f64 - expected).abs() < tol,
+            "count {n}, expected {expected:.0} +- {tol:.0}"
+        );
     }
 
     #[test]
@@ -255,7 +322,12 @@ mod tests {
 
     #[test]
     fn diurnal_counts_match_the_integral_and_the_bound_holds() {
-        let p = RateProfile::Diurnal { mean: 50.0, amplitude: 0.8, period: 3600.0, peak_at: 900.0 };
+        let p = RateProfile::Diurnal {
+            mean: 50.0,
+            amplitude: 0.8,
+            period: 3600.0,
+            peak_at: 900.0,
+        };
         // Over whole periods the cosine integrates to zero.
         assert_poisson_count(count(&p, 0.0, 7200.0, 3), 50.0 * 7200.0);
         let mut t = 0.0;

@@ -34,8 +34,13 @@ pub struct Replay {
 impl Trace {
     /// Parses CSV text. Errors name the line.
     pub fn parse(text: &str) -> Result<Trace, String> {
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-        let (_, header) = lines.next().ok_or("the file is empty; expected a `t_seconds,requests` header")?;
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
+        let (_, header) = lines
+            .next()
+            .ok_or("the file is empty; expected a `t_seconds,requests` header")?;
         let cols: Vec<&str> = header.split(',').map(str::trim).collect();
         if cols != ["t_seconds", "requests"] {
             return Err(format!(
@@ -49,16 +54,26 @@ impl Trace {
             let lineno = i + 1;
             let mut parts = line.split(',').map(str::trim);
             let (Some(t), Some(n), None) = (parts.next(), parts.next(), parts.next()) else {
-                return Err(format!("line {lineno}: expected two columns `t_seconds,requests`, found `{line}`"));
+                return Err(format!(
+                    "line {lineno}: expected two columns `t_seconds,requests`, found `{line}`"
+                ));
             };
-            let t: f64 = t.parse().map_err(|_| format!("line {lineno}: `{t}` is not a number of seconds"))?;
-            let n: f64 = n.parse().map_err(|_| format!("line {lineno}: `{n}` is not a request count"))?;
+            let t: f64 = t
+                .parse()
+                .map_err(|_| format!("line {lineno}: `{t}` is not a number of seconds"))?;
+            let n: f64 = n
+                .parse()
+                .map_err(|_| format!("line {lineno}: `{n}` is not a request count"))?;
             if !(n.is_finite() && n >= 0.0) {
-                return Err(format!("line {lineno}: request count must be zero or more, found {n}"));
+                return Err(format!(
+                    "line {lineno}: request count must be zero or more, found {n}"
+                ));
             }
             if let Some(&prev) = starts.last() {
                 if t <= prev {
-                    return Err(format!("line {lineno}: t_seconds {t} does not increase (previous row {prev})"));
+                    return Err(format!(
+                        "line {lineno}: t_seconds {t} does not increase (previous row {prev})"
+                    ));
                 }
             }
             starts.push(t);
@@ -78,7 +93,11 @@ impl Trace {
                 ));
             }
         }
-        Ok(Trace { starts, counts, bin })
+        Ok(Trace {
+            starts,
+            counts,
+            bin,
+        })
     }
 
     /// Trace time just past the last bin.
@@ -98,9 +117,14 @@ impl Trace {
             ));
         }
         if to <= replay.from {
-            return Err(format!("`to` ({to} s) must be after `from` ({} s)", replay.from));
+            return Err(format!(
+                "`to` ({to} s) must be after `from` ({} s)",
+                replay.from
+            ));
         }
-        let first = self.starts.partition_point(|&s| s + self.bin <= replay.from);
+        let first = self
+            .starts
+            .partition_point(|&s| s + self.bin <= replay.from);
         let last = self.starts.partition_point(|&s| s < to);
         let window = &self.counts[first..last];
         let peak = window.iter().cloned().fold(0.0, f64::max) / self.bin;
@@ -108,7 +132,9 @@ impl Trace {
             (Some(_), Some(_)) => return Err("give `peak_rps` or `factor`, not both".into()),
             (Some(p), None) => {
                 if peak <= 0.0 {
-                    return Err("the window has no requests, so it cannot be scaled to a peak".into());
+                    return Err(
+                        "the window has no requests, so it cannot be scaled to a peak".into(),
+                    );
                 }
                 p / peak
             }
@@ -129,7 +155,11 @@ impl Trace {
         times.push(to - replay.from);
         rates.push(0.0);
         dedup_times(&mut times, &mut rates);
-        Ok(RateProfile::Piecewise { times, rates, interpolation: replay.interpolation })
+        Ok(RateProfile::Piecewise {
+            times,
+            rates,
+            interpolation: replay.interpolation,
+        })
     }
 }
 
@@ -153,7 +183,13 @@ mod tests {
     const CSV: &str = "t_seconds,requests\n0,60\n60,120\n120,600\n180,0\n";
 
     fn replay(from: f64, to: Option<f64>) -> Replay {
-        Replay { from, to, peak_rps: None, factor: None, interpolation: Interpolation::Step }
+        Replay {
+            from,
+            to,
+            peak_rps: None,
+            factor: None,
+            interpolation: Interpolation::Step,
+        }
     }
 
     #[test]
@@ -181,20 +217,43 @@ mod tests {
 
     #[test]
     fn malformed_traces_name_the_line() {
-        assert!(Trace::parse("time,count\n0,1\n").unwrap_err().contains("header"));
-        assert!(Trace::parse("t_seconds,requests\n0,1\n60,x\n").unwrap_err().contains("line 3"));
-        assert!(Trace::parse("t_seconds,requests\n0,1\n60,1\n180,1\n").unwrap_err().contains("contiguous"));
-        assert!(Trace::parse("t_seconds,requests\n0,1\n60,-1\n").unwrap_err().contains("zero or more"));
+        assert!(
+            Trace::parse("time,count\n0,1\n")
+                .unwrap_err()
+                .contains("header")
+        );
+        assert!(
+            Trace::parse("t_seconds,requests\n0,1\n60,x\n")
+                .unwrap_err()
+                .contains("line 3")
+        );
+        assert!(
+            Trace::parse("t_seconds,requests\n0,1\n60,1\n180,1\n")
+                .unwrap_err()
+                .contains("contiguous")
+        );
+        assert!(
+            Trace::parse("t_seconds,requests\n0,1\n60,-1\n")
+                .unwrap_err()
+                .contains("zero or more")
+        );
     }
 
     #[test]
     fn the_bundled_worldcup_semifinal_window_parses() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/traces/worldcup98-semifinal.csv");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/experiments/traces/worldcup98-semifinal.csv"
+        );
         let t = Trace::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert_eq!(t.bin, 60.0);
         assert_eq!(t.counts.len(), 540);
         // The trace README: the peak is 229,426 requests in the minute at 21:41 GMT.
-        let (i, peak) = t.counts.iter().enumerate().fold((0, 0.0), |b, (i, &c)| if c > b.1 { (i, c) } else { b });
+        let (i, peak) = t
+            .counts
+            .iter()
+            .enumerate()
+            .fold((0, 0.0), |b, (i, &c)| if c > b.1 { (i, c) } else { b });
         assert_eq!(peak, 229_426.0);
         assert_eq!(t.starts[i], (21.0 * 60.0 + 41.0 - 15.0 * 60.0) * 60.0);
     }

@@ -1,0 +1,14 @@
+//! Surge's integration tests, in one binary (faster to build and link than one per file).
+//!
+//! - `theory`: results against closed-form queueing theory.
+//! - `scenarios`: every bundled experiment runs; conservation and Little's law hold.
+//! - `determinism`: same file and seed give byte-identical reports; common random numbers.
+//! - `cli`: the `surge` binary, including each class of bad input.
+//!
+//! Slow, more exhaustive variants run when `SURGE_SLOW_TESTS=1`.
+
+mod cli;
+mod determinism;
+mod scenarios;
+mod support;
+mod theory;

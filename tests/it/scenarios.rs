@@ -1,0 +1,209 @@
+//! Every bundled experiment runs (with a shortened horizon where it is long), and on every run
+//! every request is accounted for: arrivals = sum of outcomes + in flight at the end, overall
+//! and per endpoint, and Little's law holds within its boundary term. Then the claims the
+//! experiments make about the seed documents.
+
+use crate::support::{repo, run};
+use surge::experiment::{Experiment, RunResult};
+use surge::kernel::SimDuration;
+use surge::simulation::RunSummary;
+use surge::workload::ClientKind;
+
+fn load(name: &str) -> Experiment {
+    surge::config::load_experiment(&repo().join("experiments").join(name))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Caps the horizon at `max` (and the warm-up at a tenth of it) so the suite stays fast.
+fn shortened(mut exp: Experiment, max: SimDuration) -> Experiment {
+    if exp.duration > max {
+        exp.duration = max;
+        exp.warmup = exp.warmup.min(SimDuration::from_nanos(max.as_nanos() / 10));
+    }
+    exp
+}
+
+/// Arrivals = outcomes + in flight, overall and per endpoint.
+fn assert_conserved(name: &str, r: &RunResult) {
+    let s = &r.output.summary;
+    let ended: u64 = s.outcomes.values().sum();
+    assert_eq!(
+        s.arrivals,
+        ended + s.in_flight_at_end,
+        "{name}/{}: arrivals {} != outcomes {ended} + in flight {}",
+        r.variant,
+        s.arrivals,
+        s.in_flight_at_end
+    );
+    let per_endpoint: u64 = s.endpoints.values().map(|e| e.arrivals).sum();
+    assert_eq!(
+        per_endpoint, s.arrivals,
+        "{name}/{}: endpoint arrivals do not add up",
+        r.variant
+    );
+    for (ep, e) in &s.endpoints {
+        assert!(
+            e.outcomes.values().sum::<u64>() <= e.arrivals,
+            "{name}/{}: {ep} ended more than arrived",
+            r.variant
+        );
+    }
+    assert_eq!(s.completed, s.outcomes["ok"]);
+}
+
+/// Little's law L = lambda W over the measured window [w, T]. Requests that straddle w or T
+/// count in the time-average L but not (fully) in lambda W; each contributes at most its own
+/// age, bounded by the longest response seen or the client timeout. So
+/// |L - lambda W| <= (n_start + n_end) * max_age / T + lambda W * n_end / ended, plus 1e-9.
+fn assert_little(name: &str, r: &RunResult, max_timeout_s: f64) {
+    let s: &RunSummary = &r.output.summary;
+    let ended: u64 = s.outcomes.values().sum();
+    if ended == 0 {
+        return;
+    }
+    let lw = s.arrival_rate_rps * s.mean_response_s;
+    let max_age = s.latency_s.max.max(max_timeout_s).max(s.mean_response_s);
+    let boundary = (s.in_flight_at_start + s.in_flight_at_end) as f64 * max_age / s.measured_s;
+    let tol = boundary + lw * s.in_flight_at_end as f64 / ended as f64 + 1e-9;
+    assert!(
+        (s.mean_in_flight - lw).abs() <= tol,
+        "{name}/{}: Little's law L = {} vs lambda W = {lw} (tolerance {tol})",
+        r.variant,
+        s.mean_in_flight
+    );
+}
+
+#[test]
+fn every_bundled_experiment_conserves_requests_and_obeys_littles_law() {
+    let mut names: Vec<String> = std::fs::read_dir(repo().join("experiments"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    assert!(
+        names.len() >= 4,
+        "expected the bundled experiments, found {names:?}"
+    );
+    for name in &names {
+        let exp = shortened(load(name), SimDuration::from_secs(3 * 3600));
+        let max_timeout = exp
+            .variants
+            .iter()
+            .flat_map(|v| &v.workload)
+            .filter_map(|c| c.timeout)
+            .map(|t| t.as_secs_f64())
+            .fold(0.0, f64::max);
+        let results = run(&exp);
+        assert_eq!(
+            results.len(),
+            exp.variants.len() * exp.replications as usize
+        );
+        for r in &results {
+            assert!(r.output.summary.arrivals > 0, "{name}: no traffic");
+            assert_conserved(name, r);
+            assert_little(name, r, max_timeout);
+            let rows = &r.output.timeseries;
+            let expected_rows = exp.duration.as_nanos().div_ceil(exp.resolution.as_nanos());
+            assert_eq!(
+                rows.len() as u64,
+                expected_rows,
+                "{name}: one time-series row per bucket"
+            );
+        }
+    }
+}
+
+#[test]
+fn conservation_holds_under_overload_with_timeouts_and_rejections() {
+    // 3x overload with a small accept queue and a client timeout: every cause of error occurs.
+    let exp = crate::support::experiment(
+        "overload",
+        r#"{
+        "model": { "services": { "api": { "replicas": 2,
+            "instance": { "cores": 1, "concurrency_limit": 4, "queue_limit": 8 },
+            "balancer": { "kind": "least_connections" },
+            "endpoints": { "slow": { "steps": [ { "cpu": { "kind": "exponential", "mean": "10ms" } }, { "io": "50ms" } ] } } } } },
+        "workload": [
+            { "name": "open", "kind": "open", "rate": { "kind": "constant", "rps": 600 }, "mix": [ { "service": "api", "endpoint": "slow" } ], "timeout": "150ms" },
+            { "name": "users", "kind": "closed", "connections": 20, "think": { "kind": "exponential", "mean": "20ms" }, "mix": [ { "service": "api", "endpoint": "slow" } ], "timeout": "300ms" }
+        ],
+        "duration": "30s", "warmup": "3s", "seed": 9, "replications": 2
+    }"#,
+    );
+    for r in run(&exp) {
+        let s = &r.output.summary;
+        assert!(
+            s.outcomes["rejected"] > 0 && s.outcomes["timed_out"] > 0 && s.outcomes["ok"] > 0,
+            "{:?}",
+            s.outcomes
+        );
+        assert_conserved("overload", &r);
+        assert_little("overload", &r, 0.3);
+    }
+}
+
+#[test]
+fn node_event_loop_blocked_by_a_3s_request() {
+    // Seed claim (node-gateway demo 1): a 3 s CPU-bound request delays /users on the same
+    // event loop by about 3 s; the monitor logs "Event loop delay: 3002ms".
+    let results = run(&load("node-event-loop.json"));
+    let by = |v: &str| {
+        &results
+            .iter()
+            .find(|r| r.variant == v)
+            .unwrap()
+            .output
+            .summary
+    };
+    let single = by("single-event-loop");
+    let lag = single.services["gateway"].peak_event_loop_lag_s;
+    assert!((2.9..=3.0).contains(&lag), "peak lag {lag}");
+    let users = &single.endpoints["gateway.users"].latency_s;
+    assert!(users.max > 2.9 && users.p50 < 0.02, "users {users:?}");
+    // Offloading the computation (worker_threads) frees the loop.
+    let offloaded = by("worker-threads");
+    assert!(offloaded.services["gateway"].peak_event_loop_lag_s < 0.05);
+    assert!(offloaded.endpoints["gateway.users"].latency_s.max < 0.2);
+    // Cluster mode: only the blocked worker's share of /users waits, so p95 recovers.
+    let cluster = by("cluster-4-workers");
+    assert!(cluster.endpoints["gateway.users"].latency_s.p95 < 0.1 && users.p95 > 1.0);
+}
+
+#[test]
+fn node_replicas_scale_throughput_under_50_connections() {
+    // Seed claim (demo 5): more replicas behind the balancer give more requests/s and lower
+    // p99 under autocannon -c 50 -d 10, with 0% errors. With CPU-bound replicas (2 ms of CPU
+    // per request) the model predicts ~500 req/s per replica and latency ~ 50 / throughput.
+    let exp = load("node-replicas.json");
+    let report = surge::report::Report::new(&exp, &run(&exp));
+    let m = |v: &str, k: &str| report.variants[v].metrics[k].mean;
+    let (t1, t3, t5) = (
+        m("1-replica", "throughput_rps"),
+        m("3-replicas", "throughput_rps"),
+        m("5-replicas", "throughput_rps"),
+    );
+    assert!((480.0..=520.0).contains(&t1), "1 replica: {t1} req/s");
+    assert!(t3 > 2.8 * t1 && t5 > 4.5 * t1, "{t1} {t3} {t5}");
+    assert!(m("1-replica", "latency_s.p99") > m("3-replicas", "latency_s.p99"));
+    assert!(m("3-replicas", "latency_s.p99") > m("5-replicas", "latency_s.p99"));
+    for v in report.variants.values() {
+        assert_eq!(v.metrics["error_rate"].mean, 0.0);
+    }
+    // Little's law for a closed loop: 50 connections = throughput x mean response.
+    let l = m("1-replica", "throughput_rps") * m("1-replica", "mean_response_s");
+    assert!((l - 50.0).abs() < 1.0, "{l}");
+}
+
+#[test]
+fn closed_clients_have_no_rate_and_open_clients_do() {
+    let exp = load("node-replicas.json");
+    assert!(matches!(
+        exp.variants[0].workload[0].kind,
+        ClientKind::Closed {
+            connections: 50,
+            ..
+        }
+    ));
+}
