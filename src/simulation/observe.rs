@@ -167,7 +167,6 @@ pub(super) struct Observer {
     // After warm-up.
     arrivals: u64,
     outcomes: OutcomeCounts,
-    latency: LatencyHistogram,
     response_ns: u128,
     endpoints: Vec<Vec<EndpointStats>>,
     in_flight: TimeAverage,
@@ -210,7 +209,6 @@ impl Observer {
             slo: experiment.slo,
             arrivals: 0,
             outcomes: OutcomeCounts::default(),
-            latency: LatencyHistogram::precise(),
             response_ns: 0,
             endpoints,
             in_flight: TimeAverage::default(),
@@ -385,7 +383,7 @@ impl Observer {
         ep.outcomes.record(outcome);
         self.window.outcomes.record(outcome);
         if outcome == Outcome::Ok {
-            self.latency.record(ns);
+            // The overall histogram is the merge of these, built once at the end.
             ep.latency.record(ns);
             self.window.ok_latency.record(ns);
         }
@@ -450,10 +448,14 @@ impl Observer {
                 summarise_service(s as u32, spec.instance.cores, instances, horizon),
             );
         }
-        let latency = self.latency.summary();
+        let mut overall = LatencyHistogram::precise();
+        for ep in self.endpoints.iter().flatten() {
+            overall.merge(&ep.latency);
+        }
+        let latency = overall.summary();
         let error_rate = ratio(self.outcomes.errors());
         let slo = self.slo.map(|slo| {
-            let observed = self.latency.quantile_s(slo.quantile);
+            let observed = overall.quantile_s(slo.quantile);
             let latency_ok = slo.latency.is_none_or(|t| observed <= t.as_secs_f64());
             let errors_ok = slo.error_rate.is_none_or(|t| error_rate <= t);
             SloSummary {

@@ -207,3 +207,50 @@ fn closed_clients_have_no_rate_and_open_clients_do() {
         }
     ));
 }
+
+#[test]
+fn trace_replay_sends_what_the_trace_says() {
+    // Replay 15:00-17:00 GMT of the World Cup 1998 semi-final evening, scaled so its busiest
+    // minute is 200 req/s. Arrivals are Poisson within each minute, so the count over the
+    // window is Poisson with mean sum(count) x factor: 5 standard deviations of slack.
+    let csv = repo().join("experiments/traces/worldcup98-semifinal.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let counts: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .take(120)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    let factor = 200.0 / (counts.iter().cloned().fold(0.0, f64::max) / 60.0);
+    let expected: f64 = counts.iter().sum::<f64>() * factor;
+    let json = format!(
+        r#"{{
+        "model": {{ "services": {{ "web": {{ "replicas": 4, "instance": {{ "cores": 2 }},
+            "endpoints": {{ "page": {{ "steps": [ {{ "cpu": {{ "kind": "exponential", "mean": "5ms" }} }} ] }} }} }} }} }},
+        "workload": [ {{ "kind": "open", "mix": [ {{ "service": "web", "endpoint": "page" }} ],
+            "rate": {{ "kind": "trace", "file": "{}", "from": "0s", "to": "2h", "peak_rps": 200 }} }} ],
+        "duration": "2h30m", "resolution": "1m", "seed": 21
+    }}"#,
+        csv.display()
+    );
+    let exp = crate::support::experiment("trace", &json);
+    let r = &run(&exp)[0];
+    let n = r.output.summary.arrivals as f64;
+    assert!(
+        (n - expected).abs() < 5.0 * expected.sqrt(),
+        "arrivals {n}, trace says {expected:.0}"
+    );
+    // After the window the trace is over: the last 30 minutes see no arrivals.
+    assert!(
+        r.output.timeseries[120..]
+            .iter()
+            .all(|row| row.arrivals == 0)
+    );
+    // Minute by minute, arrivals follow the trace's shape.
+    let first: u64 = r.output.timeseries[..10]
+        .iter()
+        .map(|row| row.arrivals)
+        .sum();
+    let expected_first: f64 = counts[..10].iter().sum::<f64>() * factor;
+    assert!((first as f64 - expected_first).abs() < 5.0 * expected_first.sqrt());
+}
