@@ -11,6 +11,7 @@
 //! Event-loop lag is measured as the time a ready CPU segment waits for a core, which is the
 //! delay Node's own monitor (a timer callback waiting for the loop) observes.
 
+use crate::components::lifecycle::Phase;
 use crate::kernel::{SimDuration, SimTime};
 use crate::metrics::TimeAverage;
 use std::collections::VecDeque;
@@ -94,6 +95,12 @@ pub struct InstanceStats {
 pub struct Instance {
     /// Index of the service it belongs to.
     pub service: u32,
+    /// Where it is in its life.
+    pub phase: Phase,
+    /// When it was asked for (billing starts here).
+    pub created_at: SimTime,
+    /// When it stopped, if it has.
+    pub stopped_at: Option<SimTime>,
     /// Requests admitted and not yet answered.
     pub in_progress: u32,
     /// Requests waiting for admission.
@@ -109,8 +116,8 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// A fresh, idle instance of `spec`.
-    pub fn new(service: u32, spec: &InstanceSpec, now: SimTime) -> Self {
+    /// A fresh, idle instance of `spec` in `phase` (`Ready` or `Starting`).
+    pub fn new(service: u32, spec: &InstanceSpec, phase: Phase, now: SimTime) -> Self {
         let executors = match spec.runtime {
             Runtime::ThreadPool => vec![Executor::new(spec.cores)],
             Runtime::EventLoop => (0..spec.cores).map(|_| Executor::new(1)).collect(),
@@ -120,6 +127,9 @@ impl Instance {
         stats.queue_length.start(now);
         Instance {
             service,
+            phase,
+            created_at: now,
+            stopped_at: None,
             in_progress: 0,
             accept_queue: VecDeque::new(),
             executors,
@@ -146,6 +156,32 @@ impl Instance {
                 .iter()
                 .map(|e| e.run_queue.len() as u64)
                 .sum::<u64>()
+    }
+
+    /// Whether it holds no request at all (in progress or queued).
+    pub fn is_idle(&self) -> bool {
+        self.in_progress == 0 && self.accept_queue.is_empty()
+    }
+
+    /// Starts serving at `now`: utilisation is measured over ready time only.
+    pub fn become_ready(&mut self, now: SimTime) {
+        self.phase = Phase::Ready;
+        self.stats.busy_cores.start(now);
+        self.stats.queue_length.start(now);
+    }
+
+    /// Stops at `now`, dropping whatever it still held (the caller answers those requests).
+    pub fn stop(&mut self, now: SimTime) {
+        self.phase = Phase::Stopped;
+        self.stopped_at = Some(now);
+        self.in_progress = 0;
+        self.accept_queue.clear();
+        for ex in &mut self.executors {
+            ex.busy = 0;
+            ex.run_queue.clear();
+        }
+        self.stats.busy_cores.set(now, 0);
+        self.stats.queue_length.set(now, 0);
     }
 
     /// Total cores.

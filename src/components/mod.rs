@@ -1,7 +1,8 @@
-//! The parts a modelled system is built from: services, their instances, the balancer in
-//! front of them, and the endpoints they serve.
+//! The parts a modelled system is built from: services, their instances and their life cycle,
+//! the balancer in front of them, and the endpoints they serve.
 
 pub mod balancer;
 pub mod endpoint;
 pub mod instance;
+pub mod lifecycle;
 pub mod service;

@@ -3,6 +3,7 @@
 use crate::components::balancer::BalancerSpec;
 use crate::components::endpoint::EndpointSpec;
 use crate::components::instance::InstanceSpec;
+use crate::components::lifecycle::LifecycleSpec;
 
 /// A service as configured.
 #[derive(Debug, Clone)]
@@ -17,6 +18,20 @@ pub struct ServiceSpec {
     pub balancer: BalancerSpec,
     /// Endpoints, in file order.
     pub endpoints: Vec<EndpointSpec>,
+    /// Delays of starting and stopping instances.
+    pub lifecycle: LifecycleSpec,
+    /// Changes of replica count decided in advance (scheduled scaling), in time order.
+    pub schedule: Vec<ScheduledScaling>,
+}
+
+/// A scheduled change of the replica count, as AWS scheduled actions or a cron job scaling a
+/// Deployment do: at `at`, set the desired replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduledScaling {
+    /// When.
+    pub at: crate::kernel::SimDuration,
+    /// Desired replicas from then on.
+    pub replicas: u32,
 }
 
 impl ServiceSpec {

@@ -93,6 +93,34 @@ pub struct RawService {
     pub balancer: Option<RawBalancer>,
     /// Endpoints by name.
     pub endpoints: IndexMap<String, RawEndpoint>,
+    /// Delays of starting and stopping instances.
+    pub lifecycle: Option<RawLifecycle>,
+    /// Replica changes at set times (scheduled scaling).
+    pub schedule: Option<Vec<RawScheduled>>,
+}
+
+/// Instance life-cycle delays.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLifecycle {
+    /// Node or VM boot and image pull (default 0s).
+    pub provisioning: Option<Duration>,
+    /// Process start (default 0s).
+    pub startup: Option<Duration>,
+    /// Until the first successful readiness probe (default 0s).
+    pub readiness: Option<Duration>,
+    /// Grace period for in-flight requests of a removed instance (default 30s).
+    pub drain_timeout: Option<Duration>,
+}
+
+/// One scheduled replica change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScheduled {
+    /// When.
+    pub at: Duration,
+    /// Desired replicas from then on.
+    pub replicas: i64,
 }
 
 /// An instance shape.

@@ -7,6 +7,8 @@ use super::raw::*;
 use crate::components::balancer::BalancerSpec;
 use crate::components::endpoint::{EndpointSpec, Step};
 use crate::components::instance::{InstanceSpec, Runtime};
+use crate::components::lifecycle::LifecycleSpec;
+use crate::components::service::ScheduledScaling;
 use crate::components::service::ServiceSpec;
 use crate::distribution::Dist;
 use crate::experiment::Slo;
@@ -197,6 +199,41 @@ fn service(name: &str, s: &RawService, at: At, rel: &str) -> Result<ServiceSpec,
             steps,
         });
     }
+    let lifecycle = match &s.lifecycle {
+        None => LifecycleSpec::default(),
+        Some(l) => {
+            let d = LifecycleSpec::default();
+            LifecycleSpec {
+                provisioning: l.provisioning.map_or(d.provisioning, |x| x.0),
+                startup: l.startup.map_or(d.startup, |x| x.0),
+                readiness: l.readiness.map_or(d.readiness, |x| x.0),
+                drain_timeout: l.drain_timeout.map_or(d.drain_timeout, |x| x.0),
+            }
+        }
+    };
+    let mut schedule: Vec<ScheduledScaling> = Vec::new();
+    for (k, a) in s.schedule.iter().flatten().enumerate() {
+        let arel = format!("{rel}.schedule[{k}]");
+        if a.replicas < 0 || a.replicas > i64::from(u32::MAX) {
+            return Err(at.err(
+                &format!("{arel}.replicas"),
+                format!("replicas must be zero or more, got {}", a.replicas),
+            ));
+        }
+        if schedule.last().is_some_and(|p| a.at.0 < p.at) {
+            return Err(at.err(
+                &format!("{arel}.at"),
+                format!(
+                    "scheduled actions must be in time order; \"{}\" comes before the previous one",
+                    a.at.0
+                ),
+            ));
+        }
+        schedule.push(ScheduledScaling {
+            at: a.at.0,
+            replicas: a.replicas as u32,
+        });
+    }
     Ok(ServiceSpec {
         name: name.to_string(),
         replicas: s.replicas as u32,
@@ -209,6 +246,8 @@ fn service(name: &str, s: &RawService, at: At, rel: &str) -> Result<ServiceSpec,
         },
         balancer,
         endpoints,
+        lifecycle,
+        schedule,
     })
 }
 

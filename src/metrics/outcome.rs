@@ -15,15 +15,18 @@ pub enum Outcome {
     TimedOut,
     /// The service had no instance to send it to (HTTP 502/503 from the balancer).
     NoInstance,
+    /// Its instance was stopped before answering: the drain deadline passed.
+    Killed,
 }
 
 impl Outcome {
     /// Every outcome, in report order.
-    pub const ALL: [Outcome; 4] = [
+    pub const ALL: [Outcome; 5] = [
         Outcome::Ok,
         Outcome::Rejected,
         Outcome::TimedOut,
         Outcome::NoInstance,
+        Outcome::Killed,
     ];
 
     /// The name used in reports.
@@ -33,6 +36,7 @@ impl Outcome {
             Outcome::Rejected => "rejected",
             Outcome::TimedOut => "timed_out",
             Outcome::NoInstance => "no_instance",
+            Outcome::Killed => "killed",
         }
     }
 

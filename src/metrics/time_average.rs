@@ -78,6 +78,12 @@ impl TimeAverage {
         }
     }
 
+    /// Level x nanoseconds from the last reset to `now`.
+    pub fn area(&mut self, now: SimTime) -> u128 {
+        self.accrue(now);
+        self.area
+    }
+
     /// Highest level since the last reset.
     pub fn peak(&self) -> i64 {
         self.peak

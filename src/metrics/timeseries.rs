@@ -5,12 +5,18 @@ use super::OutcomeCounts;
 /// Per-service figures within one bucket.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceBucket {
-    /// Busy core-time over available core-time.
+    /// Busy core-time over ready core-time.
     pub cpu_utilisation: f64,
     /// Mean requests waiting (admission or a core), summed over instances.
     pub queue_length: f64,
+    /// Replicas asked for at the end of the bucket.
+    pub desired: u32,
+    /// Instances starting (provisioning, start-up, readiness) at the end of the bucket.
+    pub starting: u32,
     /// Instances serving at the end of the bucket.
     pub instances: u32,
+    /// Instances draining at the end of the bucket.
+    pub draining: u32,
     /// Longest wait of a CPU segment for a core, in seconds.
     pub max_event_loop_lag_s: f64,
 }

@@ -140,6 +140,18 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
             f64::from(svc.instances),
         );
         m.insert(
+            format!("services.{name}.peak_instances"),
+            f64::from(svc.peak_instances),
+        );
+        m.insert(
+            format!("services.{name}.instance_hours"),
+            svc.instance_hours,
+        );
+        m.insert(
+            format!("services.{name}.scaling_actions"),
+            svc.scaling_actions as f64,
+        );
+        m.insert(
             format!("services.{name}.cpu_utilisation"),
             svc.cpu_utilisation,
         );

@@ -66,7 +66,10 @@ pub fn render(report: &Report) -> String {
             String::new()
         };
         for (label, key) in [
-            ("instances", "instances"),
+            ("instances (end)", "instances"),
+            ("peak instances", "peak_instances"),
+            ("instance-hours", "instance_hours"),
+            ("scaling actions", "scaling_actions"),
             ("CPU utilisation", "cpu_utilisation"),
             ("mean queue length", "mean_queue_length"),
             ("peak queue length", "peak_queue_length"),
@@ -161,6 +164,7 @@ pub fn fmt_value(key: &str, v: f64) -> String {
     } else if key == "arrivals"
         || key == "completed"
         || key.ends_with("instances")
+        || key.ends_with("scaling_actions")
         || key.ends_with("peak_queue_length")
     {
         format!("{v:.0}")

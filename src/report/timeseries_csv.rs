@@ -15,7 +15,7 @@ pub fn render(results: &[RunResult], services: &[String]) -> String {
     for s in services {
         let _ = write!(
             out,
-            ",{s}.instances,{s}.cpu_utilisation,{s}.queue_length,{s}.max_event_loop_lag_s"
+            ",{s}.desired,{s}.starting,{s}.instances,{s}.draining,{s}.cpu_utilisation,{s}.queue_length,{s}.max_event_loop_lag_s"
         );
     }
     out.push('\n');
@@ -38,8 +38,14 @@ pub fn render(results: &[RunResult], services: &[String]) -> String {
             for b in &row.services {
                 let _ = write!(
                     out,
-                    ",{},{},{},{}",
-                    b.instances, b.cpu_utilisation, b.queue_length, b.max_event_loop_lag_s
+                    ",{},{},{},{},{},{},{}",
+                    b.desired,
+                    b.starting,
+                    b.instances,
+                    b.draining,
+                    b.cpu_utilisation,
+                    b.queue_length,
+                    b.max_event_loop_lag_s
                 );
             }
             out.push('\n');

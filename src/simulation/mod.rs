@@ -6,17 +6,19 @@
 
 mod observe;
 pub mod request;
+mod scaling;
 
-pub use observe::{InstanceSummary, RunSummary, ServiceSummary, SloSummary};
+pub use observe::{InstanceSummary, RunSummary, ScalingAction, ServiceSummary, SloSummary};
 
 use crate::components::balancer::Balancer;
 use crate::components::endpoint::Step;
 use crate::components::instance::{Admission, Instance};
+use crate::components::lifecycle::Phase;
 use crate::experiment::{Experiment, Variant};
 use crate::kernel::{
     Handler, RequestRng, RunStatus, Scheduler, SimDuration, SimTime, Stream, run_until, stream,
 };
-use crate::metrics::{Outcome, timeseries::TimeSeriesRow};
+use crate::metrics::{Outcome, TimeAverage, timeseries::TimeSeriesRow};
 use crate::workload::client::ClientKind;
 use crate::workload::rate::ArrivalProcess;
 use observe::Observer;
@@ -31,12 +33,19 @@ pub enum Event {
     Arrival { client: u32 },
     /// A closed-loop connection sends its next request.
     Send { client: u32, connection: u32 },
-    /// A core finished a CPU slice of a request.
-    SliceDone { request: u32 },
+    /// A core finished a CPU slice of a request. The generation tells a stale event (its
+    /// instance was killed and the slot reused) from a live one.
+    SliceDone { request: u32, generation: u32 },
     /// A request's I/O step finished.
-    IoDone { request: u32 },
+    IoDone { request: u32, generation: u32 },
     /// A client's oldest deadline may have passed.
     Deadline { client: u32 },
+    /// A starting instance becomes ready for traffic.
+    InstanceReady { instance: u32 },
+    /// A draining instance's grace period ends.
+    DrainDeadline { instance: u32 },
+    /// A service's scheduled scaling action `action` is due.
+    Scheduled { service: u32, action: u32 },
 }
 
 /// A pending deadline: the client gives up on (slot, generation) at `at`.
@@ -65,8 +74,16 @@ struct ClientState {
 
 #[derive(Debug)]
 struct ServiceState {
-    /// Instances that take new requests.
+    /// Instances that take new requests, oldest first.
     ready: Vec<u32>,
+    /// Instances starting (provisioning, start-up, readiness), oldest first.
+    starting: Vec<u32>,
+    /// Instances draining.
+    draining: u32,
+    /// The replica count last asked for.
+    desired: u32,
+    /// Cores of ready instances over time: the denominator of utilisation.
+    ready_cores: TimeAverage,
     balancer: Balancer,
 }
 
@@ -80,6 +97,8 @@ pub struct Simulation<'a> {
     instances: Vec<Instance>,
     requests: RequestSlab,
     observer: Observer,
+    /// Every change of a service's desired replicas, in time order.
+    actions: Vec<ScalingAction>,
 }
 
 impl std::fmt::Debug for Simulation<'_> {
@@ -114,14 +133,39 @@ impl<'a> Simulation<'a> {
         let mut instances = Vec::new();
         let mut services = Vec::new();
         for (s, spec) in model.services.iter().enumerate() {
+            // The initial fleet is warm: ready at time zero.
             let mut ready = Vec::with_capacity(spec.replicas as usize);
             for _ in 0..spec.replicas {
                 ready.push(instances.len() as u32);
-                instances.push(Instance::new(s as u32, &spec.instance, SimTime::ZERO));
+                instances.push(Instance::new(
+                    s as u32,
+                    &spec.instance,
+                    Phase::Ready,
+                    SimTime::ZERO,
+                ));
+            }
+            let mut ready_cores = TimeAverage::default();
+            ready_cores.start(SimTime::ZERO);
+            ready_cores.set(
+                SimTime::ZERO,
+                i64::from(spec.replicas * spec.instance.cores),
+            );
+            for (k, action) in spec.schedule.iter().enumerate() {
+                scheduler.schedule_at(
+                    SimTime::ZERO + action.at,
+                    Event::Scheduled {
+                        service: s as u32,
+                        action: k as u32,
+                    },
+                );
             }
             let rng = stream(seed, replication, &spec.name, "balancer");
             services.push(ServiceState {
                 ready,
+                starting: Vec::new(),
+                draining: 0,
+                desired: spec.replicas,
+                ready_cores,
                 balancer: Balancer::new(spec.balancer, rng),
             });
         }
@@ -177,6 +221,7 @@ impl<'a> Simulation<'a> {
             instances,
             requests: RequestSlab::default(),
             observer,
+            actions: Vec::new(),
         }
     }
 
@@ -207,7 +252,8 @@ impl<'a> Simulation<'a> {
             self.horizon,
             &self.variant.model,
             &mut self.instances,
-            &self.services,
+            &mut self.services,
+            self.actions,
             counted_in_flight,
             events,
             self.requests.capacity_used() as u64,
@@ -301,7 +347,14 @@ impl<'a> Simulation<'a> {
             }
             Step::Io(d) => {
                 let wait = d.sample_duration(&mut r.rng);
-                s.schedule_in(wait, Event::IoDone { request: slot });
+                let generation = r.generation;
+                s.schedule_in(
+                    wait,
+                    Event::IoDone {
+                        request: slot,
+                        generation,
+                    },
+                );
             }
         }
     }
@@ -321,9 +374,13 @@ impl<'a> Simulation<'a> {
             _ => r.remaining_cpu,
         };
         r.remaining_cpu -= slice;
+        let generation = r.generation;
         s.schedule_at(
             now + SimDuration::from_nanos(slice),
-            Event::SliceDone { request: slot },
+            Event::SliceDone {
+                request: slot,
+                generation,
+            },
         );
     }
 
@@ -353,6 +410,17 @@ impl<'a> Simulation<'a> {
         }
         self.server_done(slot);
         self.answer(slot, Outcome::Ok, now, s);
+        if self.instances[instance as usize].phase == Phase::Draining {
+            self.stop_if_drained(instance, now);
+        }
+    }
+
+    /// Whether an event about `slot` still concerns the request that scheduled it: a request
+    /// whose instance was killed is done on the server side, and its slot may have been reused.
+    #[inline]
+    fn is_live(&self, slot: u32, generation: u32) -> bool {
+        let r = self.requests.get(slot);
+        r.generation == generation && r.flags & SERVER_DONE == 0
     }
 
     #[inline]
@@ -458,17 +526,37 @@ impl Handler for Simulation<'_> {
         let now = s.now();
         if now >= self.observer.next_mark() {
             self.observer
-                .cross_marks(now, &mut self.instances, &self.services);
+                .cross_marks(now, &mut self.instances, &mut self.services);
         }
         match event {
             Event::Arrival { client } => self.arrival(client, now, s),
             Event::Send { client, connection } => self.send(client, connection, now, s),
-            Event::SliceDone { request } => self.slice_done(request, now, s),
-            Event::IoDone { request } => {
-                self.requests.get_mut(request).step += 1;
-                self.run_step(request, now, s);
+            Event::SliceDone {
+                request,
+                generation,
+            } => {
+                if self.is_live(request, generation) {
+                    self.slice_done(request, now, s);
+                }
+            }
+            Event::IoDone {
+                request,
+                generation,
+            } => {
+                if self.is_live(request, generation) {
+                    self.requests.get_mut(request).step += 1;
+                    self.run_step(request, now, s);
+                }
             }
             Event::Deadline { client } => self.deadline(client, now, s),
+            Event::InstanceReady { instance } => self.instance_ready(instance, now),
+            Event::DrainDeadline { instance } => self.drain_deadline(instance, now, s),
+            Event::Scheduled { service, action } => {
+                let target = self.variant.model.services[service as usize].schedule
+                    [action as usize]
+                    .replicas;
+                self.scale_to(service, target, "scheduled action", now, s);
+            }
         }
     }
 }

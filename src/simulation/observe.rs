@@ -48,6 +48,8 @@ pub struct RunSummary {
     pub services: IndexMap<String, ServiceSummary>,
     /// The SLO verdict, if the experiment has one.
     pub slo: Option<SloSummary>,
+    /// Every change of desired replicas, in time order (whole run).
+    pub scaling_actions: Vec<ScalingAction>,
     /// Events the kernel processed (whole run).
     pub events: u64,
     /// Most requests held in memory at once (whole run).
@@ -65,14 +67,40 @@ pub struct EndpointSummary {
     pub latency_s: LatencySummary,
 }
 
+/// A change of a service's desired replica count.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScalingAction {
+    /// When, seconds from the start.
+    pub t_s: f64,
+    /// Which service.
+    pub service: String,
+    /// Desired replicas before.
+    pub from: u32,
+    /// Desired replicas after.
+    pub to: u32,
+    /// Why, in words.
+    pub reason: String,
+}
+
 /// One service's figures.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ServiceSummary {
-    /// Instances at the end.
+    /// Instances serving at the end.
     pub instances: u32,
+    /// Replicas asked for at the end.
+    pub desired_replicas: u32,
+    /// Most instances serving at once (after warm-up).
+    pub peak_instances: u32,
+    /// Instances that existed during the run, initial ones included.
+    pub instances_started: u32,
+    /// Changes of desired replicas (whole run).
+    pub scaling_actions: u64,
+    /// Instance-hours within the measured window, from the request for an instance until it
+    /// stopped (provisioning is billed, as clouds bill it).
+    pub instance_hours: f64,
     /// Cores per instance.
     pub cores_per_instance: u32,
-    /// Busy core-time over available core-time.
+    /// Busy core-time over ready core-time.
     pub cpu_utilisation: f64,
     /// Time-averaged requests waiting (for admission or a core), summed over instances.
     pub mean_queue_length: f64,
@@ -91,6 +119,10 @@ pub struct ServiceSummary {
 /// One instance's figures.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct InstanceSummary {
+    /// When it was asked for, seconds.
+    pub created_s: f64,
+    /// When it stopped, if it did.
+    pub stopped_s: Option<f64>,
     /// Busy core-time over available core-time.
     pub cpu_utilisation: f64,
     /// Time-averaged requests waiting.
@@ -255,7 +287,7 @@ impl Observer {
         &mut self,
         now: SimTime,
         instances: &mut [Instance],
-        services: &[ServiceState],
+        services: &mut [ServiceState],
     ) {
         while self.next_mark <= now {
             let mark = self.next_mark;
@@ -265,6 +297,9 @@ impl Observer {
                 self.in_flight_at_start = self.in_flight.level() as u64;
                 for i in instances.iter_mut() {
                     i.reset_stats(mark);
+                }
+                for svc in services.iter_mut() {
+                    svc.ready_cores.reset(mark);
                 }
             }
             if mark == self.next_bucket_end() {
@@ -281,19 +316,28 @@ impl Observer {
         &mut self,
         end: SimTime,
         instances: &mut [Instance],
-        services: &[ServiceState],
+        services: &mut [ServiceState],
     ) {
         let width = end.since(self.bucket_start);
         let width_ns = width.as_nanos().max(1) as f64;
         let mut per_service: Vec<ServiceBucket> = services
             .iter()
             .map(|s| ServiceBucket {
+                desired: s.desired,
+                starting: s.starting.len() as u32,
                 instances: s.ready.len() as u32,
+                draining: s.draining,
                 ..Default::default()
             })
             .collect();
-        let mut cores = vec![0u32; services.len()];
+        let mut ready_core_ns: Vec<u128> = services
+            .iter_mut()
+            .map(|s| s.ready_cores.take_bucket(end).0)
+            .collect();
         for inst in instances.iter_mut() {
+            if inst.stopped_at.is_some_and(|t| t < self.bucket_start) {
+                continue; // gone before this bucket: nothing to add
+            }
             let s = inst.service as usize;
             let (busy, _) = inst.stats.busy_cores.take_bucket(end);
             let (queue, _) = inst.stats.queue_length.take_bucket(end);
@@ -304,13 +348,12 @@ impl Observer {
                 .max_event_loop_lag_s
                 .max(inst.stats.bucket_max_lag_ns as f64 / 1e9);
             inst.stats.bucket_max_lag_ns = 0;
-            cores[s] += inst.cores();
         }
-        for (b, c) in per_service.iter_mut().zip(cores) {
-            b.cpu_utilisation = if c == 0 {
+        for (b, core_ns) in per_service.iter_mut().zip(ready_core_ns.drain(..)) {
+            b.cpu_utilisation = if core_ns == 0 {
                 0.0
             } else {
-                b.cpu_utilisation / (c as f64 * width_ns)
+                b.cpu_utilisation / core_ns as f64
             };
         }
         let (in_flight_area, _) = self.in_flight.take_bucket(end);
@@ -396,7 +439,8 @@ impl Observer {
         horizon: SimTime,
         model: &Model,
         instances: &mut [Instance],
-        services: &[ServiceState],
+        services: &mut [ServiceState],
+        actions: Vec<ScalingAction>,
         counted_in_flight: u64,
         events: u64,
         peak_requests: u64,
@@ -445,7 +489,14 @@ impl Observer {
             }
             service_summaries.insert(
                 spec.name.clone(),
-                summarise_service(s as u32, spec.instance.cores, instances, horizon),
+                summarise_service(
+                    s as u32,
+                    spec.instance.cores,
+                    instances,
+                    &mut services[s],
+                    (self.warmup_end, horizon),
+                    actions.iter().filter(|a| a.service == spec.name).count() as u64,
+                ),
             );
         }
         let mut overall = LatencyHistogram::precise();
@@ -492,6 +543,7 @@ impl Observer {
             endpoints,
             services: service_summaries,
             slo,
+            scaling_actions: actions,
             events,
             peak_requests_in_memory: peak_requests,
         };
@@ -521,48 +573,57 @@ fn summarise_service(
     s: u32,
     cores_per_instance: u32,
     instances: &mut [Instance],
-    horizon: SimTime,
+    svc: &mut ServiceState,
+    window: (SimTime, SimTime),
+    actions: u64,
 ) -> ServiceSummary {
+    let (from, horizon) = window;
+    let span_ns = horizon.since(from).as_nanos().max(1);
     let mut per_instance = Vec::new();
-    let (mut busy, mut cores, mut queue, mut peak_q, mut lag) = (0.0, 0u64, 0.0, 0u64, 0u64);
+    let (mut busy_area, mut queue_area, mut peak_q, mut lag) = (0u128, 0u128, 0u64, 0u64);
     let (mut segments, mut waited, mut wait_ns) = (0u64, 0u64, 0u128);
+    let mut instance_ns = 0u128;
     for inst in instances.iter_mut().filter(|i| i.service == s) {
+        let end = inst.stopped_at.unwrap_or(horizon);
         let c = inst.cores();
+        // Billed from the request for the instance until it stops, within the window.
+        instance_ns += u128::from(end.since(inst.created_at.max(from)).as_nanos());
         let st = &mut inst.stats;
-        let b = st.busy_cores.mean(horizon);
-        let q = st.queue_length.mean(horizon);
+        let util = st.busy_cores.mean(end) / f64::from(c.max(1));
+        let q = st.queue_length.mean(end);
+        busy_area += st.busy_cores.area(end);
+        queue_area += st.queue_length.area(end);
         let pq = st.queue_length.peak().max(0) as u64;
-        busy += b;
-        cores += u64::from(c);
-        queue += q;
         peak_q = peak_q.max(pq);
         lag = lag.max(st.max_lag_ns);
         segments += st.segments;
         waited += st.segments_waited;
         wait_ns += st.wait_ns;
         per_instance.push(InstanceSummary {
-            cpu_utilisation: if c == 0 { 0.0 } else { b / f64::from(c) },
+            created_s: inst.created_at.as_secs_f64(),
+            stopped_s: inst.stopped_at.map(SimTime::as_secs_f64),
+            cpu_utilisation: util,
             mean_queue_length: q,
             peak_queue_length: pq,
             peak_event_loop_lag_s: st.max_lag_ns as f64 / 1e9,
         });
     }
+    let ready_core_ns = svc.ready_cores.area(horizon);
+    let ratio = |a: f64, b: f64| if b == 0.0 { 0.0 } else { a / b };
     ServiceSummary {
-        instances: per_instance.len() as u32,
+        instances: svc.ready.len() as u32,
+        desired_replicas: svc.desired,
+        peak_instances: (svc.ready_cores.peak().max(0) as u64
+            / u64::from(cores_per_instance.max(1))) as u32,
+        instances_started: per_instance.len() as u32,
+        scaling_actions: actions,
+        instance_hours: instance_ns as f64 / 3600e9,
         cores_per_instance,
-        cpu_utilisation: if cores == 0 { 0.0 } else { busy / cores as f64 },
-        mean_queue_length: queue,
+        cpu_utilisation: ratio(busy_area as f64, ready_core_ns as f64),
+        mean_queue_length: queue_area as f64 / span_ns as f64,
         peak_queue_length: peak_q,
-        cpu_wait_probability: if segments == 0 {
-            0.0
-        } else {
-            waited as f64 / segments as f64
-        },
-        mean_cpu_wait_s: if segments == 0 {
-            0.0
-        } else {
-            wait_ns as f64 / segments as f64 / 1e9
-        },
+        cpu_wait_probability: ratio(waited as f64, segments as f64),
+        mean_cpu_wait_s: ratio(wait_ns as f64, segments as f64) / 1e9,
         peak_event_loop_lag_s: lag as f64 / 1e9,
         per_instance,
     }

@@ -101,14 +101,19 @@ impl RequestSlab {
 
     /// Iterates over live requests (for end-of-run accounting; O(slots)).
     pub fn iter_live(&self) -> impl Iterator<Item = &Request> {
+        self.live_slots().map(|slot| &self.slots[slot as usize])
+    }
+
+    /// The slots in use (O(slots); for rare events such as killing an instance).
+    pub fn live_slots(&self) -> impl Iterator<Item = u32> + use<> {
         let mut is_free = vec![false; self.slots.len()];
         for &f in &self.free {
             is_free[f as usize] = true;
         }
-        self.slots
-            .iter()
-            .zip(is_free)
+        is_free
+            .into_iter()
+            .enumerate()
             .filter(|(_, f)| !f)
-            .map(|(r, _)| r)
+            .map(|(i, _)| i as u32)
     }
 }

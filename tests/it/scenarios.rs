@@ -254,3 +254,119 @@ fn trace_replay_sends_what_the_trace_says() {
     let expected_first: f64 = counts[..10].iter().sum::<f64>() * factor;
     assert!((first as f64 - expected_first).abs() < 5.0 * expected_first.sqrt());
 }
+
+#[test]
+fn scheduled_prescaling_needs_lead_time_equal_to_time_to_ready() {
+    // Seed claim (FinPay): off-peak 5 / peak 50 instances. Instances take 90 + 20 + 10 s to
+    // become ready, so a schedule that acts at the peak's start leaves ~2 minutes of overload,
+    // while one 5 minutes ahead serves the peak as well as a static 50 for fewer
+    // instance-hours.
+    let exp = load("scheduled-prescale.json");
+    let results = run(&exp);
+    let by = |v: &str| results.iter().find(|r| r.variant == v).unwrap();
+    let summary = |v: &str| &by(v).output.summary;
+    let svc = |v: &str| &summary(v).services["payments"];
+    assert!(summary("static-5").error_rate > 0.5);
+    assert!(summary("static-50").error_rate < 1e-4);
+    assert!(summary("scheduled-5m-ahead").error_rate < 1e-4);
+    let late = summary("scheduled-at-peak");
+    assert!(
+        late.error_rate > 0.01,
+        "acting at the peak's start must cost errors: {}",
+        late.error_rate
+    );
+    assert!(late.slo.as_ref().unwrap().violation_minutes >= 1.0);
+    // 50 instances for the 29 measured minutes.
+    assert!((svc("static-50").instance_hours - 50.0 * 29.0 / 60.0).abs() < 1e-6);
+    assert!(svc("scheduled-5m-ahead").instance_hours < 0.7 * svc("static-50").instance_hours);
+    // The actions are recorded with their times, and readiness follows 2 minutes later.
+    let actions = &summary("scheduled-5m-ahead").scaling_actions;
+    assert_eq!(
+        actions
+            .iter()
+            .map(|a| (a.t_s, a.from, a.to))
+            .collect::<Vec<_>>(),
+        vec![(300.0, 5, 50), (1380.0, 50, 5)]
+    );
+    let rows = &by("scheduled-5m-ahead").output.timeseries;
+    let at = |t: f64| rows.iter().find(|r| r.t_s == t).unwrap().services[0].clone();
+    assert_eq!(
+        (at(290.0).desired, at(290.0).starting, at(290.0).instances),
+        (5, 0, 5)
+    );
+    assert_eq!(
+        (at(300.0).desired, at(300.0).starting, at(300.0).instances),
+        (50, 45, 5)
+    );
+    assert_eq!(
+        (at(420.0).starting, at(420.0).instances),
+        (0, 50),
+        "ready 120 s after the decision"
+    );
+    assert_eq!(
+        at(1380.0).instances,
+        5,
+        "scale-down leaves the balancer at once"
+    );
+}
+
+#[test]
+fn removed_instances_drain_and_are_killed_at_the_deadline() {
+    // Requests spend 20 s in I/O; two of three instances are removed at 30 s with a 5 s grace
+    // period, so what they hold at 35 s is killed. Nothing is lost from the books.
+    let exp = crate::support::experiment(
+        "drain",
+        r#"{
+        "model": { "services": { "api": { "replicas": 3, "instance": { "cores": 1 },
+            "lifecycle": { "drain_timeout": "5s" },
+            "schedule": [ { "at": "30s", "replicas": 1 } ],
+            "endpoints": { "slow": { "steps": [ { "cpu": "1ms" }, { "io": "20s" } ] } } } } },
+        "workload": [ { "kind": "open", "rate": { "kind": "constant", "rps": 20 }, "mix": [ { "service": "api", "endpoint": "slow" } ] } ],
+        "duration": "2m", "seed": 3
+    }"#,
+    );
+    let r = &run(&exp)[0];
+    let s = &r.output.summary;
+    assert!(s.outcomes["killed"] > 100, "{:?}", s.outcomes);
+    assert_conserved("drain", r);
+    let svc = &s.services["api"];
+    assert_eq!((svc.instances, svc.desired_replicas), (1, 1));
+    let stopped: Vec<f64> = svc
+        .per_instance
+        .iter()
+        .filter_map(|i| i.stopped_s)
+        .collect();
+    assert_eq!(
+        stopped,
+        vec![35.0, 35.0],
+        "killed at the end of the grace period"
+    );
+    // An idle instance stops as soon as it is removed.
+    let quick = crate::support::experiment(
+        "drain-idle",
+        r#"{
+        "model": { "services": { "api": { "replicas": 3, "instance": { "cores": 1 },
+            "schedule": [ { "at": "30s", "replicas": 1 }, { "at": "60s", "replicas": 4 } ],
+            "lifecycle": { "provisioning": "10s", "readiness": "5s" },
+            "endpoints": { "fast": { "steps": [ { "cpu": "1ms" } ] } } } } },
+        "workload": [ { "kind": "open", "rate": { "kind": "constant", "rps": 0.5 }, "mix": [ { "service": "api", "endpoint": "fast" } ] } ],
+        "duration": "2m", "seed": 4
+    }"#,
+    );
+    let r = &run(&quick)[0];
+    let svc = &r.output.summary.services["api"];
+    assert_eq!(r.output.summary.outcomes["killed"], 0);
+    assert_eq!((svc.instances, svc.instances_started), (4, 6));
+    assert_eq!(
+        svc.per_instance
+            .iter()
+            .filter(|i| i.stopped_s.is_some())
+            .count(),
+        2
+    );
+    assert_eq!(
+        r.output.timeseries[74].services[0].instances, 1,
+        "new instances are not ready before 75 s"
+    );
+    assert_eq!(r.output.timeseries[75].services[0].instances, 4);
+}

@@ -1,0 +1,427 @@
+//! The snapshot file format: raw serde types that mirror the JSON (unknown fields refused), the
+//! API's defaulting (an empty `metrics` list becomes cpu at 80%, `behavior` fields left out get
+//! the Kubernetes defaults), and the conversion into a validated [`HpaState`].
+//!
+//! ```json
+//! { "spec_replicas": 3, "min_replicas": 1, "max_replicas": 10,
+//!   "metrics": [ { "type": "Resource", "name": "cpu",
+//!                  "target": { "type": "Utilization", "average_utilization": 50 } } ],
+//!   "pods": [ { "name": "web-1", "started_s_ago": 900,
+//!               "requests_milli": { "cpu": 500 },
+//!               "samples": { "cpu": { "value_milli": 400, "age_s": 10, "window_s": 15 } } } ],
+//!   "recommendations": null }
+//! ```
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use super::error::StateError;
+use super::state::{
+    Behavior, ControllerConfig, DEFAULT_SAMPLE_WINDOW_S, DEFAULT_TOLERANCE, HpaState, MetricSource, MetricSpec,
+    MetricType, PolicyKind, Pod, PodPhase, Recommendation, ResourceTarget, Sample, ScaleEvent, ScalingPolicy,
+    ScalingRules, SelectPolicy, Tolerances, ValueTarget,
+};
+
+/// The target utilization the API gives an HPA that lists no metrics
+/// (`autoscaling.DefaultCPUUtilization`).
+pub const DEFAULT_CPU_UTILIZATION: i32 = 80;
+
+/// Parses a snapshot (JSON text) into a validated state. Errors carry the JSON path, and the
+/// line and column where the parser knows them.
+pub fn parse_snapshot(json: &str) -> Result<HpaState, StateError> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let raw: RawSnapshot = serde_path_to_error::deserialize(&mut de).map_err(StateError::from_serde)?;
+    de.end().map_err(|e| StateError::Syntax { line: e.line(), column: e.column(), message: "trailing characters".into() })?;
+    let state = raw.into_state()?;
+    state.validate()?;
+    Ok(state)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSnapshot {
+    spec_replicas: i64,
+    /// Defaults to `spec_replicas`.
+    status_replicas: Option<i64>,
+    /// Defaults to 1, as the API does.
+    min_replicas: Option<i64>,
+    max_replicas: i64,
+    #[serde(default)]
+    metrics: Vec<RawMetric>,
+    #[serde(default)]
+    pods: Vec<RawPod>,
+    behavior: Option<RawBehavior>,
+    recommendations: Option<Vec<RawRecommendation>>,
+    #[serde(default)]
+    scale_up_events: Vec<RawScaleEvent>,
+    #[serde(default)]
+    scale_down_events: Vec<RawScaleEvent>,
+    #[serde(default)]
+    config: RawConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetric {
+    #[serde(rename = "type")]
+    kind: MetricType,
+    name: String,
+    target: RawTarget,
+    /// The observed value of an Object or External metric.
+    value_milli: Option<i64>,
+    #[serde(default)]
+    fetch_error: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+enum TargetType {
+    Utilization,
+    AverageValue,
+    Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    #[serde(rename = "type")]
+    kind: TargetType,
+    average_utilization: Option<i64>,
+    average_value_milli: Option<i64>,
+    value_milli: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPod {
+    name: String,
+    #[serde(default = "running")]
+    phase: PodPhase,
+    #[serde(default = "yes")]
+    ready: bool,
+    #[serde(default)]
+    deleting: bool,
+    started_s_ago: Option<f64>,
+    /// Defaults to `started_s_ago` (readiness last changed when the pod started).
+    ready_changed_s_ago: Option<f64>,
+    #[serde(default)]
+    requests_milli: IndexMap<String, i64>,
+    #[serde(default)]
+    samples: IndexMap<String, RawSample>,
+}
+
+fn running() -> PodPhase {
+    PodPhase::Running
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSample {
+    value_milli: i64,
+    #[serde(default)]
+    age_s: f64,
+    #[serde(default = "default_window")]
+    window_s: f64,
+}
+
+fn default_window() -> f64 {
+    DEFAULT_SAMPLE_WINDOW_S
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBehavior {
+    scale_up: Option<RawRules>,
+    scale_down: Option<RawRules>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    stabilization_window_s: Option<i64>,
+    select_policy: Option<SelectPolicy>,
+    policies: Option<Vec<RawPolicy>>,
+    tolerance: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(rename = "type")]
+    kind: PolicyKind,
+    value: i64,
+    period_s: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecommendation {
+    replicas: i64,
+    age_s: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScaleEvent {
+    change: i64,
+    age_s: f64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    /// A number (both directions) or `{scale_up, scale_down}`; read by hand for a clear error.
+    tolerance: Option<serde_json::Value>,
+    downscale_stabilization_s: Option<f64>,
+    cpu_initialization_period_s: Option<f64>,
+    initial_readiness_delay_s: Option<f64>,
+    scale_up_limit_factor: Option<f64>,
+    scale_up_limit_minimum: Option<f64>,
+}
+
+impl RawSnapshot {
+    fn into_state(self) -> Result<HpaState, StateError> {
+        let spec_replicas = count("spec_replicas", self.spec_replicas)?;
+        let metrics = if self.metrics.is_empty() {
+            // SetDefaults_HorizontalPodAutoscaler: no metrics means cpu at 80% utilization.
+            vec![MetricSpec::resource_utilization("cpu", DEFAULT_CPU_UTILIZATION)]
+        } else {
+            self.metrics.into_iter().enumerate().map(|(i, m)| m.into_spec(&format!("metrics[{i}]"))).collect::<Result<_, _>>()?
+        };
+        Ok(HpaState {
+            spec_replicas,
+            status_replicas: match self.status_replicas {
+                Some(n) => count("status_replicas", n)?,
+                None => spec_replicas,
+            },
+            min_replicas: count("min_replicas", self.min_replicas.unwrap_or(1))?,
+            max_replicas: count("max_replicas", self.max_replicas)?,
+            metrics,
+            pods: self.pods.into_iter().map(RawPod::into_pod).collect(),
+            behavior: self.behavior.map(RawBehavior::into_behavior).transpose()?,
+            recommendations: match self.recommendations {
+                None => None,
+                Some(list) => Some(
+                    list.into_iter()
+                        .enumerate()
+                        .map(|(i, r)| {
+                            Ok(Recommendation { replicas: count(&format!("recommendations[{i}].replicas"), r.replicas)?, age_s: r.age_s })
+                        })
+                        .collect::<Result<_, StateError>>()?,
+                ),
+            },
+            scale_up_events: events("scale_up_events", self.scale_up_events)?,
+            scale_down_events: events("scale_down_events", self.scale_down_events)?,
+            config: self.config.into_config()?,
+        })
+    }
+}
+
+impl RawMetric {
+    fn into_spec(self, path: &str) -> Result<MetricSpec, StateError> {
+        let t = &self.target;
+        let target_path = format!("{path}.target");
+        // Exactly the field that goes with the target type.
+        let expected = match t.kind {
+            TargetType::Utilization => "average_utilization",
+            TargetType::AverageValue => "average_value_milli",
+            TargetType::Value => "value_milli",
+        };
+        for (field, present) in [
+            ("average_utilization", t.average_utilization.is_some()),
+            ("average_value_milli", t.average_value_milli.is_some()),
+            ("value_milli", t.value_milli.is_some()),
+        ] {
+            if field == expected && !present {
+                return Err(StateError::invalid(
+                    format!("{target_path}.{field}"),
+                    format!("a target of type {:?} needs `{field}`", t.kind),
+                ));
+            }
+            if field != expected && present {
+                return Err(StateError::invalid(
+                    format!("{target_path}.{field}"),
+                    format!("a target of type {:?} takes `{expected}`, not `{field}`", t.kind),
+                ));
+            }
+        }
+        let unsupported = |allowed: &str| {
+            StateError::invalid(
+                format!("{target_path}.type"),
+                format!("a {:?} metric cannot have a {:?} target (expected {allowed})", self.kind, t.kind),
+            )
+        };
+        let value_target = || match t.kind {
+            TargetType::Value => Ok(ValueTarget::Value { value_milli: t.value_milli.unwrap_or_default() }),
+            TargetType::AverageValue => Ok(ValueTarget::AverageValue { average_value_milli: t.average_value_milli.unwrap_or_default() }),
+            TargetType::Utilization => Err(unsupported("Value or AverageValue")),
+        };
+        let source = match self.kind {
+            MetricType::Resource => match t.kind {
+                TargetType::Utilization => {
+                    let pct = t.average_utilization.unwrap_or_default();
+                    let average_utilization = i32::try_from(pct)
+                        .map_err(|_| StateError::invalid(format!("{target_path}.average_utilization"), format!("{pct} is beyond int32")))?;
+                    MetricSource::Resource(ResourceTarget::Utilization { average_utilization })
+                }
+                TargetType::AverageValue => {
+                    MetricSource::Resource(ResourceTarget::AverageValue { average_value_milli: t.average_value_milli.unwrap_or_default() })
+                }
+                TargetType::Value => return Err(unsupported("Utilization or AverageValue")),
+            },
+            MetricType::Pods => match t.kind {
+                TargetType::AverageValue => MetricSource::Pods { average_value_milli: t.average_value_milli.unwrap_or_default() },
+                _ => return Err(unsupported("AverageValue")),
+            },
+            MetricType::Object => MetricSource::Object { target: value_target()?, value_milli: self.value_milli },
+            MetricType::External => MetricSource::External { target: value_target()?, value_milli: self.value_milli },
+        };
+        if matches!(self.kind, MetricType::Resource | MetricType::Pods) && self.value_milli.is_some() {
+            return Err(StateError::invalid(
+                format!("{path}.value_milli"),
+                format!("a {:?} metric reads its values from pods[].samples.{}, not from value_milli", self.kind, self.name),
+            ));
+        }
+        Ok(MetricSpec { name: self.name, source, fetch_error: self.fetch_error })
+    }
+}
+
+impl RawPod {
+    fn into_pod(self) -> Pod {
+        let samples = self
+            .samples
+            .into_iter()
+            .map(|(name, s)| (name, Sample { value_milli: s.value_milli, age_s: s.age_s, window_s: s.window_s }))
+            .collect();
+        Pod {
+            name: self.name,
+            phase: self.phase,
+            ready: self.ready,
+            deleting: self.deleting,
+            started_s_ago: self.started_s_ago,
+            ready_changed_s_ago: self.ready_changed_s_ago.or(self.started_s_ago),
+            requests_milli: self.requests_milli.into_iter().collect(),
+            samples,
+        }
+    }
+}
+
+impl RawBehavior {
+    /// SetDefaults_HorizontalPodAutoscalerBehavior: every field left out gets its default.
+    fn into_behavior(self) -> Result<Behavior, StateError> {
+        Ok(Behavior {
+            scale_up: rules("behavior.scale_up", self.scale_up, ScalingRules::default_scale_up())?,
+            scale_down: rules("behavior.scale_down", self.scale_down, ScalingRules::default_scale_down())?,
+        })
+    }
+}
+
+/// copyHPAScalingRules: the given fields over the defaults. An explicit empty `policies` list
+/// stays empty (and fails validation, as in the API).
+fn rules(path: &str, raw: Option<RawRules>, mut rules: ScalingRules) -> Result<ScalingRules, StateError> {
+    let Some(raw) = raw else { return Ok(rules) };
+    if let Some(window) = raw.stabilization_window_s {
+        rules.stabilization_window_s = Some(
+            u32::try_from(window)
+                .map_err(|_| StateError::invalid(format!("{path}.stabilization_window_s"), format!("{window} must be >= 0")))?,
+        );
+    }
+    if let Some(select) = raw.select_policy {
+        rules.select_policy = select;
+    }
+    if let Some(policies) = raw.policies {
+        rules.policies = policies
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let at = |field: &str| format!("{path}.policies[{i}].{field}");
+                Ok(ScalingPolicy {
+                    kind: p.kind,
+                    value: u32::try_from(p.value).map_err(|_| StateError::invalid(at("value"), format!("{} must be greater than zero", p.value)))?,
+                    period_s: u32::try_from(p.period_s)
+                        .map_err(|_| StateError::invalid(at("period_s"), format!("{} must be greater than zero", p.period_s)))?,
+                })
+            })
+            .collect::<Result<_, StateError>>()?;
+    }
+    if raw.tolerance.is_some() {
+        rules.tolerance = raw.tolerance;
+    }
+    Ok(rules)
+}
+
+impl RawConfig {
+    fn into_config(self) -> Result<ControllerConfig, StateError> {
+        let d = ControllerConfig::default();
+        Ok(ControllerConfig {
+            tolerance: match self.tolerance {
+                None => d.tolerance,
+                Some(value) => tolerances(&value)?,
+            },
+            downscale_stabilization_s: self.downscale_stabilization_s.unwrap_or(d.downscale_stabilization_s),
+            cpu_initialization_period_s: self.cpu_initialization_period_s.unwrap_or(d.cpu_initialization_period_s),
+            initial_readiness_delay_s: self.initial_readiness_delay_s.unwrap_or(d.initial_readiness_delay_s),
+            scale_up_limit_factor: self.scale_up_limit_factor.unwrap_or(d.scale_up_limit_factor),
+            scale_up_limit_minimum: self.scale_up_limit_minimum.unwrap_or(d.scale_up_limit_minimum),
+        })
+    }
+}
+
+/// `0.1` or `{"scale_up": 0.05, "scale_down": 0.1}` (a direction left out keeps the default).
+fn tolerances(value: &serde_json::Value) -> Result<Tolerances, StateError> {
+    const PATH: &str = "config.tolerance";
+    const EXPECTED: &str = "expected a number (both directions) or an object {\"scale_up\": number, \"scale_down\": number}";
+    match value {
+        serde_json::Value::Number(n) => Ok(Tolerances::symmetric(n.as_f64().unwrap_or(f64::NAN))),
+        serde_json::Value::Object(map) => {
+            let mut t = Tolerances::symmetric(DEFAULT_TOLERANCE);
+            for (key, v) in map {
+                let slot = match key.as_str() {
+                    "scale_up" => &mut t.scale_up,
+                    "scale_down" => &mut t.scale_down,
+                    _ => {
+                        return Err(StateError::invalid(
+                            format!("{PATH}.{key}"),
+                            format!("unknown field `{key}`, expected `scale_up` or `scale_down`"),
+                        ));
+                    }
+                };
+                *slot = v
+                    .as_f64()
+                    .ok_or_else(|| StateError::invalid(format!("{PATH}.{key}"), format!("expected a number, found {v}")))?;
+            }
+            Ok(t)
+        }
+        other => Err(StateError::invalid(PATH, format!("{EXPECTED}, found {other}"))),
+    }
+}
+
+/// A replica count: 0..=i32::MAX, as the API's int32.
+fn count(path: &str, value: i64) -> Result<u32, StateError> {
+    if (0..=i64::from(i32::MAX)).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(StateError::invalid(path, format!("{value} is not a replica count (expected 0 to {})", i32::MAX)))
+    }
+}
+
+fn events(field: &str, raw: Vec<RawScaleEvent>) -> Result<Vec<ScaleEvent>, StateError> {
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let change = u32::try_from(e.change).map_err(|_| {
+                StateError::invalid(
+                    format!("{field}[{i}].change"),
+                    format!(
+                        "{} must be >= 0: it is the number of replicas the event added or removed, without a sign",
+                        e.change
+                    ),
+                )
+            })?;
+            Ok(ScaleEvent { change, age_s: e.age_s })
+        })
+        .collect()
+}

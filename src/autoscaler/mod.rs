@@ -1,0 +1,7 @@
+//! Autoscaling decisions as pure functions of an explicit state: no I/O, no wall clock, no
+//! simulation types, so a command line tool and the simulated control plane can share them.
+//!
+//! - [`hpa`]: the Kubernetes HorizontalPodAutoscaler (`autoscaling/v2`) decision, faithful to
+//!   the upstream controller (`pkg/controller/podautoscaler`).
+
+pub mod hpa;

@@ -1,0 +1,126 @@
+//! Changing a service's replica count while it runs: new instances go through provisioning,
+//! start-up and readiness before the balancer sees them; removed instances leave the balancer
+//! at once, finish what they hold, and are killed at the drain deadline.
+//!
+//! Which instance goes first on scale-down follows the Kubernetes ReplicaSet's ranking, in
+//! short: instances not yet ready before ready ones, and newer before older.
+
+use super::observe::ScalingAction;
+use super::request::{ANSWERED, SERVER_DONE};
+use super::{Event, Simulation};
+use crate::components::instance::Instance;
+use crate::components::lifecycle::Phase;
+use crate::kernel::{Scheduler, SimTime};
+use crate::metrics::Outcome;
+
+impl Simulation<'_> {
+    /// Sets service `service`'s desired replicas to `target`, starting or removing instances,
+    /// and records the action with `reason`.
+    pub(super) fn scale_to(
+        &mut self,
+        service: u32,
+        target: u32,
+        reason: &str,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        let spec = &self.variant.model.services[service as usize];
+        let svc = &mut self.services[service as usize];
+        let current = (svc.ready.len() + svc.starting.len()) as u32;
+        if target == svc.desired && target == current {
+            return;
+        }
+        self.actions.push(ScalingAction {
+            t_s: now.as_secs_f64(),
+            service: spec.name.clone(),
+            from: svc.desired,
+            to: target,
+            reason: reason.to_string(),
+        });
+        svc.desired = target;
+        if target > current {
+            for _ in current..target {
+                let id = self.instances.len() as u32;
+                self.instances
+                    .push(Instance::new(service, &spec.instance, Phase::Starting, now));
+                self.services[service as usize].starting.push(id);
+                s.schedule_at(
+                    now + spec.lifecycle.time_to_ready(),
+                    Event::InstanceReady { instance: id },
+                );
+            }
+        } else {
+            for _ in target..current {
+                let svc = &mut self.services[service as usize];
+                if let Some(id) = svc.starting.pop() {
+                    // Never served: it just stops (its pending ready event finds it stopped).
+                    self.instances[id as usize].stop(now);
+                } else if let Some(id) = svc.ready.pop() {
+                    svc.draining += 1;
+                    let cores = i64::from(self.instances[id as usize].cores());
+                    svc.ready_cores.add(now, -cores);
+                    self.instances[id as usize].phase = Phase::Draining;
+                    if !self.stop_if_drained(id, now) {
+                        s.schedule_at(
+                            now + spec.lifecycle.drain_timeout,
+                            Event::DrainDeadline { instance: id },
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// A starting instance has passed its readiness delay.
+    pub(super) fn instance_ready(&mut self, id: u32, now: SimTime) {
+        let inst = &mut self.instances[id as usize];
+        if inst.phase != Phase::Starting {
+            return; // removed before it was ready
+        }
+        inst.become_ready(now);
+        let cores = i64::from(inst.cores());
+        let svc = &mut self.services[inst.service as usize];
+        svc.starting.retain(|&i| i != id);
+        svc.ready.push(id);
+        svc.ready_cores.add(now, cores);
+    }
+
+    /// Stops a draining instance if it holds nothing more. Returns whether it stopped.
+    pub(super) fn stop_if_drained(&mut self, id: u32, now: SimTime) -> bool {
+        let inst = &mut self.instances[id as usize];
+        if inst.phase != Phase::Draining || !inst.is_idle() {
+            return false;
+        }
+        inst.stop(now);
+        self.services[inst.service as usize].draining -= 1;
+        true
+    }
+
+    /// The grace period is over: whatever the instance still holds fails as `killed`.
+    pub(super) fn drain_deadline(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        if self.instances[id as usize].phase != Phase::Draining {
+            return;
+        }
+        // Rare (once per removed instance), so a scan of the slab is fine here.
+        let victims: Vec<u32> = self
+            .requests
+            .live_slots()
+            .filter(|&slot| {
+                let r = self.requests.get(slot);
+                r.instance == id && r.flags & SERVER_DONE == 0
+            })
+            .collect();
+        let inst = &mut self.instances[id as usize];
+        inst.stop(now);
+        self.services[inst.service as usize].draining -= 1;
+        for slot in victims {
+            self.requests.get_mut(slot).flags |= SERVER_DONE;
+            if self.requests.get(slot).flags & ANSWERED != 0 {
+                // The client already gave up; only the server side was left.
+                self.requests.remove(slot);
+            } else {
+                self.answer(slot, Outcome::Killed, now, s);
+            }
+        }
+    }
+}
