@@ -5,3 +5,7 @@
 //!   the upstream controller (`pkg/controller/podautoscaler`).
 
 pub mod hpa;
+pub mod policy;
+pub mod threshold;
+
+pub use policy::{AutoscalerSpec, Policy};

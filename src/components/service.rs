@@ -22,6 +22,8 @@ pub struct ServiceSpec {
     pub lifecycle: LifecycleSpec,
     /// Changes of replica count decided in advance (scheduled scaling), in time order.
     pub schedule: Vec<ScheduledScaling>,
+    /// A policy that changes the replica count from what it observes.
+    pub autoscaler: Option<crate::autoscaler::AutoscalerSpec>,
 }
 
 /// A scheduled change of the replica count, as AWS scheduled actions or a cron job scaling a

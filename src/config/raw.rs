@@ -97,6 +97,44 @@ pub struct RawService {
     pub lifecycle: Option<RawLifecycle>,
     /// Replica changes at set times (scheduled scaling).
     pub schedule: Option<Vec<RawScheduled>>,
+    /// A policy that changes the replica count from what it observes.
+    pub autoscaler: Option<RawAutoscaler>,
+}
+
+/// Autoscaling policies.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawAutoscaler {
+    /// Threshold (step) rules, as CloudWatch alarms or the Mercenary guide.
+    Threshold {
+        min_replicas: i64,
+        max_replicas: i64,
+        /// Datapoint length and evaluation interval (default 1m).
+        period: Option<Duration>,
+        /// Quiet time after an action (default 5m).
+        cooldown: Option<Duration>,
+        #[serde(default)]
+        scale_out: Vec<RawRule>,
+        #[serde(default)]
+        scale_in: Vec<RawRule>,
+    },
+}
+
+/// A threshold rule: `{"metric": "cpu", "above": 0.7, "for": "5m", "step": 2}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    /// `cpu` (fraction 0..1), `queue_length` (per instance) or `response_time` (a duration).
+    pub metric: String,
+    /// Threshold for scale-out rules.
+    pub above: Option<serde_json::Value>,
+    /// Threshold for scale-in rules.
+    pub below: Option<serde_json::Value>,
+    /// How long the condition must hold (default one period).
+    #[serde(rename = "for")]
+    pub for_: Option<Duration>,
+    /// Instances to add or remove (default 1).
+    pub step: Option<i64>,
 }
 
 /// Instance life-cycle delays.

@@ -248,6 +248,118 @@ fn service(name: &str, s: &RawService, at: At, rel: &str) -> Result<ServiceSpec,
         endpoints,
         lifecycle,
         schedule,
+        autoscaler: match &s.autoscaler {
+            Some(a) => Some(autoscaler(a, at, &format!("{rel}.autoscaler"))?),
+            None => None,
+        },
+    })
+}
+
+/// Resolves an autoscaling policy.
+fn autoscaler(
+    raw: &RawAutoscaler,
+    at: At,
+    rel: &str,
+) -> Result<crate::autoscaler::AutoscalerSpec, ConfigError> {
+    use crate::autoscaler::AutoscalerSpec;
+    use crate::autoscaler::threshold::{Rule, ThresholdSpec};
+    let f = |field: &str| format!("{rel}.{field}");
+    match raw {
+        RawAutoscaler::Threshold {
+            min_replicas,
+            max_replicas,
+            period,
+            cooldown,
+            scale_out,
+            scale_in,
+        } => {
+            let min = positive_int(at, &f("min_replicas"), *min_replicas, "min_replicas")?;
+            let max = positive_int(at, &f("max_replicas"), *max_replicas, "max_replicas")?;
+            if max < min {
+                return Err(at.err(
+                    &f("max_replicas"),
+                    format!("max_replicas ({max}) must not be below min_replicas ({min})"),
+                ));
+            }
+            let period = match period {
+                Some(p) => positive_duration(at, &f("period"), *p, "period")?,
+                None => SimDuration::from_secs(60),
+            };
+            let cooldown = cooldown.map_or(SimDuration::from_secs(300), |c| c.0);
+            if scale_out.is_empty() && scale_in.is_empty() {
+                return Err(at.err(
+                    rel,
+                    "a threshold policy needs at least one rule in `scale_out` or `scale_in`",
+                ));
+            }
+            let rules = |list: &[RawRule],
+                         side: &str,
+                         key: &str|
+             -> Result<Vec<Rule>, ConfigError> {
+                list.iter()
+                    .enumerate()
+                    .map(|(k, r)| threshold_rule(r, at, &format!("{rel}.{side}[{k}]"), key, period))
+                    .collect()
+            };
+            Ok(AutoscalerSpec::Threshold(ThresholdSpec {
+                min_replicas: min,
+                max_replicas: max,
+                period_s: period.as_secs_f64(),
+                cooldown_s: cooldown.as_secs_f64(),
+                scale_out: rules(scale_out, "scale_out", "above")?,
+                scale_in: rules(scale_in, "scale_in", "below")?,
+            }))
+        }
+    }
+}
+
+fn threshold_rule(
+    r: &RawRule,
+    at: At,
+    rel: &str,
+    key: &str,
+    period: SimDuration,
+) -> Result<crate::autoscaler::threshold::Rule, ConfigError> {
+    use crate::autoscaler::threshold::{Rule, Signal};
+    let (value, wrong) = match key {
+        "above" => (&r.above, r.below.is_some()),
+        _ => (&r.below, r.above.is_some()),
+    };
+    if wrong {
+        let other = if key == "above" { "below" } else { "above" };
+        return Err(at.err(&format!("{rel}.{other}"), format!("a rule in this list fires when the metric is `{key}` its threshold; `{other}` belongs in the other list")));
+    }
+    let Some(value) = value else {
+        return Err(at.err(rel, format!("the rule needs `{key}`: its threshold")));
+    };
+    let vrel = format!("{rel}.{key}");
+    let (signal, threshold) = match r.metric.as_str() {
+        "cpu" => match value.as_f64() {
+            Some(v) if v > 0.0 && v < 1.0 => (Signal::Cpu, v),
+            _ => return Err(at.err(&vrel, format!("a cpu threshold is a utilisation between 0 and 1 (0.7 for 70%), got {value}"))),
+        },
+        "queue_length" => match value.as_f64() {
+            Some(v) if v >= 0.0 && v.is_finite() => (Signal::QueueLength, v),
+            _ => return Err(at.err(&vrel, format!("a queue_length threshold is a number of waiting requests per instance, got {value}"))),
+        },
+        "response_time" => match value.as_str().map(super::quantity::Duration::parse) {
+            Some(Ok(d)) if !d.0.is_zero() => (Signal::ResponseTime, d.secs()),
+            _ => return Err(at.err(&vrel, format!("a response_time threshold is a duration such as \"500ms\", got {value}"))),
+        },
+        other => {
+            return Err(at.err(&format!("{rel}.metric"), format!("unknown metric `{other}`, expected one of `cpu`, `queue_length`, `response_time`")));
+        }
+    };
+    let hold = r.for_.map_or(period, |d| d.0);
+    if hold.as_nanos() % period.as_nanos() != 0 || hold.is_zero() {
+        return Err(at.err(&format!("{rel}.for"), format!("`for` (\"{hold}\") must be a whole number of periods (\"{period}\"), since the rule counts datapoints")));
+    }
+    let step = positive_int(at, &format!("{rel}.step"), r.step.unwrap_or(1), "step")?;
+    Ok(Rule {
+        signal,
+        threshold,
+        datapoints: (hold.as_nanos() / period.as_nanos()) as u32,
+        step,
     })
 }
 

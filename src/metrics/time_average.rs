@@ -14,6 +14,9 @@ pub struct TimeAverage {
     peak: i64,
     bucket_area: u128,
     bucket_peak: i64,
+    /// Area since `start`, never reset: a monotonic counter, like the CPU-seconds counter a
+    /// metrics agent scrapes.
+    lifetime_area: u128,
 }
 
 impl TimeAverage {
@@ -33,6 +36,7 @@ impl TimeAverage {
             let a = self.level as u128 * dt;
             self.area += a;
             self.bucket_area += a;
+            self.lifetime_area += a;
             self.last = now;
         }
     }
@@ -82,6 +86,12 @@ impl TimeAverage {
     pub fn area(&mut self, now: SimTime) -> u128 {
         self.accrue(now);
         self.area
+    }
+
+    /// Level x nanoseconds from `start` to `now`, never reset.
+    pub fn lifetime_area(&mut self, now: SimTime) -> u128 {
+        self.accrue(now);
+        self.lifetime_area
     }
 
     /// Highest level since the last reset.

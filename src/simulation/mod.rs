@@ -46,6 +46,8 @@ pub enum Event {
     DrainDeadline { instance: u32 },
     /// A service's scheduled scaling action `action` is due.
     Scheduled { service: u32, action: u32 },
+    /// A service's autoscaling policy evaluates its latest period.
+    Evaluate { service: u32 },
 }
 
 /// A pending deadline: the client gives up on (slot, generation) at `at`.
@@ -85,6 +87,13 @@ struct ServiceState {
     /// Cores of ready instances over time: the denominator of utilisation.
     ready_cores: TimeAverage,
     balancer: Balancer,
+    /// The autoscaling policy, if any, and the counters it reads.
+    policy: Option<crate::autoscaler::Policy>,
+    /// Monotonic counters as of the policy's last evaluation.
+    last_counters: scaling::Counters,
+    /// Successful responses and their summed latency, since the start (monotonic).
+    ok_count: u64,
+    ok_latency_ns: u128,
 }
 
 /// The state of one run.
@@ -159,6 +168,12 @@ impl<'a> Simulation<'a> {
                     },
                 );
             }
+            if let Some(policy) = &spec.autoscaler {
+                scheduler.schedule_at(
+                    SimTime::from_secs_f64(policy.period_s()),
+                    Event::Evaluate { service: s as u32 },
+                );
+            }
             let rng = stream(seed, replication, &spec.name, "balancer");
             services.push(ServiceState {
                 ready,
@@ -167,6 +182,10 @@ impl<'a> Simulation<'a> {
                 desired: spec.replicas,
                 ready_cores,
                 balancer: Balancer::new(spec.balancer, rng),
+                policy: spec.autoscaler.as_ref().map(crate::autoscaler::Policy::new),
+                last_counters: scaling::Counters::default(),
+                ok_count: 0,
+                ok_latency_ns: 0,
             });
         }
         let horizon = SimTime::ZERO + experiment.duration;
@@ -436,6 +455,11 @@ impl<'a> Simulation<'a> {
             r.flags |= ANSWERED;
             let r = *r;
             let latency = now.since(r.arrival);
+            if outcome == Outcome::Ok {
+                let svc = &mut self.services[r.service as usize];
+                svc.ok_count += 1;
+                svc.ok_latency_ns += u128::from(latency.as_nanos());
+            }
             self.observer.outcome(
                 now,
                 r.service,
@@ -551,6 +575,7 @@ impl Handler for Simulation<'_> {
             Event::Deadline { client } => self.deadline(client, now, s),
             Event::InstanceReady { instance } => self.instance_ready(instance, now),
             Event::DrainDeadline { instance } => self.drain_deadline(instance, now, s),
+            Event::Evaluate { service } => self.evaluate_policy(service, now, s),
             Event::Scheduled { service, action } => {
                 let target = self.variant.model.services[service as usize].schedule
                     [action as usize]

@@ -8,12 +8,82 @@
 use super::observe::ScalingAction;
 use super::request::{ANSWERED, SERVER_DONE};
 use super::{Event, Simulation};
+use crate::autoscaler::threshold::Datapoint;
 use crate::components::instance::Instance;
 use crate::components::lifecycle::Phase;
 use crate::kernel::{Scheduler, SimTime};
 use crate::metrics::Outcome;
 
+/// Monotonic counters of a service, read once per policy period; a datapoint is the difference
+/// between two readings, as a monitoring agent computes rates from counters.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Counters {
+    busy_core_ns: u128,
+    ready_core_ns: u128,
+    waiting_ns: u128,
+    ok_count: u64,
+    ok_latency_ns: u128,
+}
+
 impl Simulation<'_> {
+    /// Reads the service's counters at `now`.
+    fn counters(&mut self, service: u32, now: SimTime) -> Counters {
+        let mut c = Counters::default();
+        for inst in self.instances.iter_mut().filter(|i| i.service == service) {
+            let end = inst.stopped_at.unwrap_or(now);
+            c.busy_core_ns += inst.stats.busy_cores.lifetime_area(end);
+            c.waiting_ns += inst.stats.queue_length.lifetime_area(end);
+        }
+        let svc = &mut self.services[service as usize];
+        c.ready_core_ns = svc.ready_cores.lifetime_area(now);
+        c.ok_count = svc.ok_count;
+        c.ok_latency_ns = svc.ok_latency_ns;
+        c
+    }
+
+    /// The policy of `service` takes the datapoint of the period just ended and may scale.
+    pub(super) fn evaluate_policy(&mut self, service: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let now_counters = self.counters(service, now);
+        let cores = f64::from(
+            self.variant.model.services[service as usize]
+                .instance
+                .cores
+                .max(1),
+        );
+        let svc = &mut self.services[service as usize];
+        let last = std::mem::replace(&mut svc.last_counters, now_counters);
+        let ready_core_ns = (now_counters.ready_core_ns - last.ready_core_ns) as f64;
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+        let ok = now_counters.ok_count - last.ok_count;
+        let dp = Datapoint {
+            cpu: ratio(
+                (now_counters.busy_core_ns - last.busy_core_ns) as f64,
+                ready_core_ns,
+            ),
+            queue_length: ratio(
+                (now_counters.waiting_ns - last.waiting_ns) as f64,
+                ready_core_ns / cores,
+            ),
+            response_time_s: (ok > 0).then(|| {
+                (now_counters.ok_latency_ns - last.ok_latency_ns) as f64 / ok as f64 / 1e9
+            }),
+        };
+        let current = svc.desired;
+        let Some(policy) = svc.policy.as_mut() else {
+            return;
+        };
+        let period = crate::kernel::SimDuration::from_secs_f64(
+            self.variant.model.services[service as usize]
+                .autoscaler
+                .as_ref()
+                .map_or(60.0, |a| a.period_s()),
+        );
+        s.schedule_in(period, Event::Evaluate { service });
+        if let Some(decision) = policy.evaluate(now.as_secs_f64(), current, dp) {
+            self.scale_to(service, decision.replicas, &decision.reason, now, s);
+        }
+    }
+
     /// Sets service `service`'s desired replicas to `target`, starting or removing instances,
     /// and records the action with `reason`.
     pub(super) fn scale_to(

@@ -163,8 +163,19 @@ pub enum EventType {
 pub(crate) struct Conditions(Vec<Condition>);
 
 impl Conditions {
-    pub(crate) fn set(&mut self, kind: ConditionType, status: ConditionStatus, reason: &str, message: impl Into<String>) {
-        let condition = Condition { kind, status, reason: reason.to_string(), message: message.into() };
+    pub(crate) fn set(
+        &mut self,
+        kind: ConditionType,
+        status: ConditionStatus,
+        reason: &str,
+        message: impl Into<String>,
+    ) {
+        let condition = Condition {
+            kind,
+            status,
+            reason: reason.to_string(),
+            message: message.into(),
+        };
         match self.0.iter_mut().find(|c| c.kind == kind) {
             Some(slot) => *slot = condition,
             None => self.0.push(condition),

@@ -33,7 +33,11 @@ pub enum StateError {
 impl StateError {
     /// An `Invalid` error at `path`.
     pub(crate) fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
-        StateError::Invalid { path: path.into(), line_column: None, message: message.into() }
+        StateError::Invalid {
+            path: path.into(),
+            line_column: None,
+            message: message.into(),
+        }
     }
 
     /// The JSON path of the problem, if it has one.
@@ -50,10 +54,18 @@ impl StateError {
         let inner = err.into_inner();
         let message = strip_position(&inner.to_string());
         if inner.is_syntax() || inner.is_eof() {
-            return StateError::Syntax { line: inner.line(), column: inner.column(), message };
+            return StateError::Syntax {
+                line: inner.line(),
+                column: inner.column(),
+                message,
+            };
         }
         let line_column = (inner.line() > 0).then(|| (inner.line(), inner.column()));
-        StateError::Invalid { path, line_column, message }
+        StateError::Invalid {
+            path,
+            line_column,
+            message,
+        }
     }
 }
 

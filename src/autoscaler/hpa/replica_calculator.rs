@@ -41,7 +41,12 @@ struct Groups {
 impl Groups {
     fn counts(&self) -> PodCounts {
         let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
-        PodCounts { ready: n(self.ready.len()), unready: n(self.unready.len()), missing: n(self.missing.len()), ignored: n(self.ignored) }
+        PodCounts {
+            ready: n(self.ready.len()),
+            unready: n(self.unready.len()),
+            missing: n(self.missing.len()),
+            ignored: n(self.ignored),
+        }
     }
 }
 
@@ -49,7 +54,12 @@ impl Groups {
 /// Failed pods are ignored; Pending pods are unready; pods without a sample are missing; for
 /// CPU only, pods that are not ready yet or still initializing are unready; the rest are ready.
 fn group_pods(pods: &[Pod], name: &str, cpu: bool, config: &ControllerConfig) -> Groups {
-    let mut g = Groups { ready: Vec::new(), unready: Vec::new(), missing: Vec::new(), ignored: 0 };
+    let mut g = Groups {
+        ready: Vec::new(),
+        unready: Vec::new(),
+        missing: Vec::new(),
+        ignored: 0,
+    };
     for (i, pod) in pods.iter().enumerate() {
         if pod.deleting || pod.phase == PodPhase::Failed {
             g.ignored += 1;
@@ -130,7 +140,12 @@ impl Calculator<'_> {
         // Upstream reads the request of every pod the selector returns, ignored ones included.
         let requests: Vec<i64> = pods
             .iter()
-            .map(|p| p.requests_milli.get(resource).copied().ok_or_else(|| format!("missing request for {resource} in pod {}", p.name)))
+            .map(|p| {
+                p.requests_milli
+                    .get(resource)
+                    .copied()
+                    .ok_or_else(|| format!("missing request for {resource} in pod {}", p.name))
+            })
             .collect::<Result<_, _>>()?;
         let usage = |entries: &[(usize, i64)]| -> Result<(f64, Current), String> {
             let (mut used, mut requested) = (0i128, 0i128);
@@ -145,7 +160,14 @@ impl Calculator<'_> {
             let utilization = saturate(i64::try_from(used * 100 / requested).unwrap_or(i64::MAX));
             let average = i64::try_from(used / entries.len() as i128).unwrap_or(i64::MAX);
             let ratio = f64::from(utilization) / f64::from(target);
-            Ok((ratio, Current { utilization: Some(utilization), average_value_milli: Some(average), value_milli: None }))
+            Ok((
+                ratio,
+                Current {
+                    utilization: Some(utilization),
+                    average_value_milli: Some(average),
+                    value_milli: None,
+                },
+            ))
         };
         // On a scale-down a missing pod counts as using all its request, or the target when
         // that is above 100%.
@@ -169,7 +191,13 @@ impl Calculator<'_> {
             let total: i128 = entries.iter().map(|&(_, v)| i128::from(v)).sum();
             // Integer average, as GetMetricUsageRatio.
             let average = i64::try_from(total / entries.len() as i128).unwrap_or(i64::MAX);
-            Ok((average as f64 / target as f64, Current { average_value_milli: Some(average), ..Current::default() }))
+            Ok((
+                average as f64 / target as f64,
+                Current {
+                    average_value_milli: Some(average),
+                    ..Current::default()
+                },
+            ))
         };
         // On a scale-down a missing pod counts as exactly on target.
         let on_scale_down = |_: usize| target;
@@ -177,7 +205,12 @@ impl Calculator<'_> {
     }
 
     /// The part `GetResourceReplicas` and `calcPlainMetricReplicas` share.
-    fn pods_proposal(&self, groups: &Groups, usage: &Usage<'_>, on_scale_down: &dyn Fn(usize) -> i64) -> Result<Proposal, String> {
+    fn pods_proposal(
+        &self,
+        groups: &Groups,
+        usage: &Usage<'_>,
+        on_scale_down: &dyn Fn(usize) -> i64,
+    ) -> Result<Proposal, String> {
         let current_replicas = i64::from(self.state.spec_replicas);
         let tol = self.tolerances;
         let (ratio, current) = usage(&groups.ready)?;
@@ -194,7 +227,10 @@ impl Calculator<'_> {
             if tol.is_within(ratio) {
                 return Ok(proposal(current_replicas, Some(within_note(ratio, tol))));
             }
-            return Ok(proposal(i64::from(ceil_replicas(ratio * groups.ready.len() as f64)), None));
+            return Ok(proposal(
+                i64::from(ceil_replicas(ratio * groups.ready.len() as f64)),
+                None,
+            ));
         }
 
         // Count the pods we could not read against the direction of scaling, and look again.
@@ -203,33 +239,57 @@ impl Calculator<'_> {
         if !groups.missing.is_empty() {
             if ratio < 1.0 {
                 entries.extend(groups.missing.iter().map(|&i| (i, on_scale_down(i))));
-                counted.push(format!("{} missing pod(s) as on target", groups.missing.len()));
+                counted.push(format!(
+                    "{} missing pod(s) as on target",
+                    groups.missing.len()
+                ));
             } else if ratio > 1.0 {
                 entries.extend(groups.missing.iter().map(|&i| (i, 0)));
-                counted.push(format!("{} missing pod(s) as using nothing", groups.missing.len()));
+                counted.push(format!(
+                    "{} missing pod(s) as using nothing",
+                    groups.missing.len()
+                ));
             }
         }
         if scale_up_with_unready {
             entries.extend(groups.unready.iter().map(|&i| (i, 0)));
-            counted.push(format!("{} unready pod(s) as using nothing", groups.unready.len()));
+            counted.push(format!(
+                "{} unready pod(s) as using nothing",
+                groups.unready.len()
+            ));
         }
         let (new_ratio, _) = usage(&entries)?;
-        let counted = if counted.is_empty() { "nothing more".to_string() } else { counted.join(" and ") };
+        let counted = if counted.is_empty() {
+            "nothing more".to_string()
+        } else {
+            counted.join(" and ")
+        };
         let flipped = (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0);
         if tol.is_within(new_ratio) || flipped {
-            let why = if flipped { "would reverse the direction" } else { "is within tolerance" };
-            let note = format!("usage ratio {ratio:.3}; counting {counted} gives {new_ratio:.3}, which {why}: keep current replicas");
+            let why = if flipped {
+                "would reverse the direction"
+            } else {
+                "is within tolerance"
+            };
+            let note = format!(
+                "usage ratio {ratio:.3}; counting {counted} gives {new_ratio:.3}, which {why}: keep current replicas"
+            );
             return Ok(proposal(current_replicas, Some(note)));
         }
         let new_replicas = i64::from(ceil_replicas(new_ratio * entries.len() as f64));
-        if (new_ratio < 1.0 && new_replicas > current_replicas) || (new_ratio > 1.0 && new_replicas < current_replicas) {
+        if (new_ratio < 1.0 && new_replicas > current_replicas)
+            || (new_ratio > 1.0 && new_replicas < current_replicas)
+        {
             let note = format!(
                 "counting {counted} gives {new_ratio:.3} over {} pods, {new_replicas} replicas, against the direction: keep current replicas",
                 entries.len()
             );
             return Ok(proposal(current_replicas, Some(note)));
         }
-        let note = format!("usage ratio {ratio:.3}; counting {counted} gives {new_ratio:.3} over {} pods", entries.len());
+        let note = format!(
+            "usage ratio {ratio:.3}; counting {counted} gives {new_ratio:.3} over {} pods",
+            entries.len()
+        );
         Ok(proposal(new_replicas, Some(note)))
     }
 
@@ -238,22 +298,45 @@ impl Calculator<'_> {
     pub fn value(&self, usage: i64, target: i64) -> Result<Proposal, String> {
         let current_replicas = self.state.spec_replicas;
         let ratio = usage as f64 / target as f64;
-        let current = Current { value_milli: Some(usage), ..Current::default() };
+        let current = Current {
+            value_milli: Some(usage),
+            ..Current::default()
+        };
         let (replicas, note) = if current_replicas != 0 {
             if self.tolerances.is_within(ratio) {
-                (saturate(i64::from(current_replicas)), Some(within_note(ratio, self.tolerances)))
+                (
+                    saturate(i64::from(current_replicas)),
+                    Some(within_note(ratio, self.tolerances)),
+                )
             } else {
                 if self.state.pods.is_empty() {
                     return Err("unable to calculate ready pods: no pods returned by selector while calculating replica count".into());
                 }
-                let ready = self.state.pods.iter().filter(|p| p.phase == PodPhase::Running && p.ready).count();
-                (ceil_replicas(ratio * ready as f64), Some(format!("usage ratio {ratio:.3} times {ready} ready pod(s)")))
+                let ready = self
+                    .state
+                    .pods
+                    .iter()
+                    .filter(|p| p.phase == PodPhase::Running && p.ready)
+                    .count();
+                (
+                    ceil_replicas(ratio * ready as f64),
+                    Some(format!("usage ratio {ratio:.3} times {ready} ready pod(s)")),
+                )
             }
         } else {
             // Scaling from zero: the ratio alone.
-            (ceil_replicas(ratio), Some("from zero replicas: ceil(usage ratio)".to_string()))
+            (
+                ceil_replicas(ratio),
+                Some("from zero replicas: ceil(usage ratio)".to_string()),
+            )
         };
-        Ok(Proposal { replicas, usage_ratio: ratio, current, pods: None, note })
+        Ok(Proposal {
+            replicas,
+            usage_ratio: ratio,
+            current,
+            pods: None,
+            note,
+        })
     }
 
     /// `GetObjectPerPodMetricReplicas` and `GetExternalPerPodMetricReplicas`: a total value
@@ -264,12 +347,24 @@ impl Calculator<'_> {
         // tolerance, exactly as upstream's float division.
         let ratio = usage as f64 / (target as f64 * f64::from(status));
         let (replicas, note) = if self.tolerances.is_within(ratio) {
-            (saturate(i64::from(status)), Some(within_note(ratio, self.tolerances)))
+            (
+                saturate(i64::from(status)),
+                Some(within_note(ratio, self.tolerances)),
+            )
         } else {
             (ceil_replicas(usage as f64 / target as f64), None)
         };
         let average = (status > 0).then(|| (usage as f64 / f64::from(status)).ceil() as i64);
-        Proposal { replicas, usage_ratio: ratio, current: Current { average_value_milli: average, ..Current::default() }, pods: None, note }
+        Proposal {
+            replicas,
+            usage_ratio: ratio,
+            current: Current {
+                average_value_milli: average,
+                ..Current::default()
+            },
+            pods: None,
+            note,
+        }
     }
 }
 

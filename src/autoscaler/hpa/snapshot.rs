@@ -17,9 +17,9 @@ use serde::Deserialize;
 
 use super::error::StateError;
 use super::state::{
-    Behavior, ControllerConfig, DEFAULT_SAMPLE_WINDOW_S, DEFAULT_TOLERANCE, HpaState, MetricSource, MetricSpec,
-    MetricType, PolicyKind, Pod, PodPhase, Recommendation, ResourceTarget, Sample, ScaleEvent, ScalingPolicy,
-    ScalingRules, SelectPolicy, Tolerances, ValueTarget,
+    Behavior, ControllerConfig, DEFAULT_SAMPLE_WINDOW_S, DEFAULT_TOLERANCE, HpaState, MetricSource,
+    MetricSpec, MetricType, Pod, PodPhase, PolicyKind, Recommendation, ResourceTarget, Sample,
+    ScaleEvent, ScalingPolicy, ScalingRules, SelectPolicy, Tolerances, ValueTarget,
 };
 
 /// The target utilization the API gives an HPA that lists no metrics
@@ -30,8 +30,13 @@ pub const DEFAULT_CPU_UTILIZATION: i32 = 80;
 /// line and column where the parser knows them.
 pub fn parse_snapshot(json: &str) -> Result<HpaState, StateError> {
     let mut de = serde_json::Deserializer::from_str(json);
-    let raw: RawSnapshot = serde_path_to_error::deserialize(&mut de).map_err(StateError::from_serde)?;
-    de.end().map_err(|e| StateError::Syntax { line: e.line(), column: e.column(), message: "trailing characters".into() })?;
+    let raw: RawSnapshot =
+        serde_path_to_error::deserialize(&mut de).map_err(StateError::from_serde)?;
+    de.end().map_err(|e| StateError::Syntax {
+        line: e.line(),
+        column: e.column(),
+        message: "trailing characters".into(),
+    })?;
     let state = raw.into_state()?;
     state.validate()?;
     Ok(state)
@@ -187,9 +192,16 @@ impl RawSnapshot {
         let spec_replicas = count("spec_replicas", self.spec_replicas)?;
         let metrics = if self.metrics.is_empty() {
             // SetDefaults_HorizontalPodAutoscaler: no metrics means cpu at 80% utilization.
-            vec![MetricSpec::resource_utilization("cpu", DEFAULT_CPU_UTILIZATION)]
+            vec![MetricSpec::resource_utilization(
+                "cpu",
+                DEFAULT_CPU_UTILIZATION,
+            )]
         } else {
-            self.metrics.into_iter().enumerate().map(|(i, m)| m.into_spec(&format!("metrics[{i}]"))).collect::<Result<_, _>>()?
+            self.metrics
+                .into_iter()
+                .enumerate()
+                .map(|(i, m)| m.into_spec(&format!("metrics[{i}]")))
+                .collect::<Result<_, _>>()?
         };
         Ok(HpaState {
             spec_replicas,
@@ -208,7 +220,13 @@ impl RawSnapshot {
                     list.into_iter()
                         .enumerate()
                         .map(|(i, r)| {
-                            Ok(Recommendation { replicas: count(&format!("recommendations[{i}].replicas"), r.replicas)?, age_s: r.age_s })
+                            Ok(Recommendation {
+                                replicas: count(
+                                    &format!("recommendations[{i}].replicas"),
+                                    r.replicas,
+                                )?,
+                                age_s: r.age_s,
+                            })
                         })
                         .collect::<Result<_, StateError>>()?,
                 ),
@@ -244,48 +262,81 @@ impl RawMetric {
             if field != expected && present {
                 return Err(StateError::invalid(
                     format!("{target_path}.{field}"),
-                    format!("a target of type {:?} takes `{expected}`, not `{field}`", t.kind),
+                    format!(
+                        "a target of type {:?} takes `{expected}`, not `{field}`",
+                        t.kind
+                    ),
                 ));
             }
         }
         let unsupported = |allowed: &str| {
             StateError::invalid(
                 format!("{target_path}.type"),
-                format!("a {:?} metric cannot have a {:?} target (expected {allowed})", self.kind, t.kind),
+                format!(
+                    "a {:?} metric cannot have a {:?} target (expected {allowed})",
+                    self.kind, t.kind
+                ),
             )
         };
         let value_target = || match t.kind {
-            TargetType::Value => Ok(ValueTarget::Value { value_milli: t.value_milli.unwrap_or_default() }),
-            TargetType::AverageValue => Ok(ValueTarget::AverageValue { average_value_milli: t.average_value_milli.unwrap_or_default() }),
+            TargetType::Value => Ok(ValueTarget::Value {
+                value_milli: t.value_milli.unwrap_or_default(),
+            }),
+            TargetType::AverageValue => Ok(ValueTarget::AverageValue {
+                average_value_milli: t.average_value_milli.unwrap_or_default(),
+            }),
             TargetType::Utilization => Err(unsupported("Value or AverageValue")),
         };
         let source = match self.kind {
             MetricType::Resource => match t.kind {
                 TargetType::Utilization => {
                     let pct = t.average_utilization.unwrap_or_default();
-                    let average_utilization = i32::try_from(pct)
-                        .map_err(|_| StateError::invalid(format!("{target_path}.average_utilization"), format!("{pct} is beyond int32")))?;
-                    MetricSource::Resource(ResourceTarget::Utilization { average_utilization })
+                    let average_utilization = i32::try_from(pct).map_err(|_| {
+                        StateError::invalid(
+                            format!("{target_path}.average_utilization"),
+                            format!("{pct} is beyond int32"),
+                        )
+                    })?;
+                    MetricSource::Resource(ResourceTarget::Utilization {
+                        average_utilization,
+                    })
                 }
-                TargetType::AverageValue => {
-                    MetricSource::Resource(ResourceTarget::AverageValue { average_value_milli: t.average_value_milli.unwrap_or_default() })
-                }
+                TargetType::AverageValue => MetricSource::Resource(ResourceTarget::AverageValue {
+                    average_value_milli: t.average_value_milli.unwrap_or_default(),
+                }),
                 TargetType::Value => return Err(unsupported("Utilization or AverageValue")),
             },
             MetricType::Pods => match t.kind {
-                TargetType::AverageValue => MetricSource::Pods { average_value_milli: t.average_value_milli.unwrap_or_default() },
+                TargetType::AverageValue => MetricSource::Pods {
+                    average_value_milli: t.average_value_milli.unwrap_or_default(),
+                },
                 _ => return Err(unsupported("AverageValue")),
             },
-            MetricType::Object => MetricSource::Object { target: value_target()?, value_milli: self.value_milli },
-            MetricType::External => MetricSource::External { target: value_target()?, value_milli: self.value_milli },
+            MetricType::Object => MetricSource::Object {
+                target: value_target()?,
+                value_milli: self.value_milli,
+            },
+            MetricType::External => MetricSource::External {
+                target: value_target()?,
+                value_milli: self.value_milli,
+            },
         };
-        if matches!(self.kind, MetricType::Resource | MetricType::Pods) && self.value_milli.is_some() {
+        if matches!(self.kind, MetricType::Resource | MetricType::Pods)
+            && self.value_milli.is_some()
+        {
             return Err(StateError::invalid(
                 format!("{path}.value_milli"),
-                format!("a {:?} metric reads its values from pods[].samples.{}, not from value_milli", self.kind, self.name),
+                format!(
+                    "a {:?} metric reads its values from pods[].samples.{}, not from value_milli",
+                    self.kind, self.name
+                ),
             ));
         }
-        Ok(MetricSpec { name: self.name, source, fetch_error: self.fetch_error })
+        Ok(MetricSpec {
+            name: self.name,
+            source,
+            fetch_error: self.fetch_error,
+        })
     }
 }
 
@@ -294,7 +345,16 @@ impl RawPod {
         let samples = self
             .samples
             .into_iter()
-            .map(|(name, s)| (name, Sample { value_milli: s.value_milli, age_s: s.age_s, window_s: s.window_s }))
+            .map(|(name, s)| {
+                (
+                    name,
+                    Sample {
+                        value_milli: s.value_milli,
+                        age_s: s.age_s,
+                        window_s: s.window_s,
+                    },
+                )
+            })
             .collect();
         Pod {
             name: self.name,
@@ -313,21 +373,35 @@ impl RawBehavior {
     /// SetDefaults_HorizontalPodAutoscalerBehavior: every field left out gets its default.
     fn into_behavior(self) -> Result<Behavior, StateError> {
         Ok(Behavior {
-            scale_up: rules("behavior.scale_up", self.scale_up, ScalingRules::default_scale_up())?,
-            scale_down: rules("behavior.scale_down", self.scale_down, ScalingRules::default_scale_down())?,
+            scale_up: rules(
+                "behavior.scale_up",
+                self.scale_up,
+                ScalingRules::default_scale_up(),
+            )?,
+            scale_down: rules(
+                "behavior.scale_down",
+                self.scale_down,
+                ScalingRules::default_scale_down(),
+            )?,
         })
     }
 }
 
 /// copyHPAScalingRules: the given fields over the defaults. An explicit empty `policies` list
 /// stays empty (and fails validation, as in the API).
-fn rules(path: &str, raw: Option<RawRules>, mut rules: ScalingRules) -> Result<ScalingRules, StateError> {
+fn rules(
+    path: &str,
+    raw: Option<RawRules>,
+    mut rules: ScalingRules,
+) -> Result<ScalingRules, StateError> {
     let Some(raw) = raw else { return Ok(rules) };
     if let Some(window) = raw.stabilization_window_s {
-        rules.stabilization_window_s = Some(
-            u32::try_from(window)
-                .map_err(|_| StateError::invalid(format!("{path}.stabilization_window_s"), format!("{window} must be >= 0")))?,
-        );
+        rules.stabilization_window_s = Some(u32::try_from(window).map_err(|_| {
+            StateError::invalid(
+                format!("{path}.stabilization_window_s"),
+                format!("{window} must be >= 0"),
+            )
+        })?);
     }
     if let Some(select) = raw.select_policy {
         rules.select_policy = select;
@@ -340,9 +414,18 @@ fn rules(path: &str, raw: Option<RawRules>, mut rules: ScalingRules) -> Result<S
                 let at = |field: &str| format!("{path}.policies[{i}].{field}");
                 Ok(ScalingPolicy {
                     kind: p.kind,
-                    value: u32::try_from(p.value).map_err(|_| StateError::invalid(at("value"), format!("{} must be greater than zero", p.value)))?,
-                    period_s: u32::try_from(p.period_s)
-                        .map_err(|_| StateError::invalid(at("period_s"), format!("{} must be greater than zero", p.period_s)))?,
+                    value: u32::try_from(p.value).map_err(|_| {
+                        StateError::invalid(
+                            at("value"),
+                            format!("{} must be greater than zero", p.value),
+                        )
+                    })?,
+                    period_s: u32::try_from(p.period_s).map_err(|_| {
+                        StateError::invalid(
+                            at("period_s"),
+                            format!("{} must be greater than zero", p.period_s),
+                        )
+                    })?,
                 })
             })
             .collect::<Result<_, StateError>>()?;
@@ -361,11 +444,21 @@ impl RawConfig {
                 None => d.tolerance,
                 Some(value) => tolerances(&value)?,
             },
-            downscale_stabilization_s: self.downscale_stabilization_s.unwrap_or(d.downscale_stabilization_s),
-            cpu_initialization_period_s: self.cpu_initialization_period_s.unwrap_or(d.cpu_initialization_period_s),
-            initial_readiness_delay_s: self.initial_readiness_delay_s.unwrap_or(d.initial_readiness_delay_s),
-            scale_up_limit_factor: self.scale_up_limit_factor.unwrap_or(d.scale_up_limit_factor),
-            scale_up_limit_minimum: self.scale_up_limit_minimum.unwrap_or(d.scale_up_limit_minimum),
+            downscale_stabilization_s: self
+                .downscale_stabilization_s
+                .unwrap_or(d.downscale_stabilization_s),
+            cpu_initialization_period_s: self
+                .cpu_initialization_period_s
+                .unwrap_or(d.cpu_initialization_period_s),
+            initial_readiness_delay_s: self
+                .initial_readiness_delay_s
+                .unwrap_or(d.initial_readiness_delay_s),
+            scale_up_limit_factor: self
+                .scale_up_limit_factor
+                .unwrap_or(d.scale_up_limit_factor),
+            scale_up_limit_minimum: self
+                .scale_up_limit_minimum
+                .unwrap_or(d.scale_up_limit_minimum),
         })
     }
 }
@@ -389,13 +482,19 @@ fn tolerances(value: &serde_json::Value) -> Result<Tolerances, StateError> {
                         ));
                     }
                 };
-                *slot = v
-                    .as_f64()
-                    .ok_or_else(|| StateError::invalid(format!("{PATH}.{key}"), format!("expected a number, found {v}")))?;
+                *slot = v.as_f64().ok_or_else(|| {
+                    StateError::invalid(
+                        format!("{PATH}.{key}"),
+                        format!("expected a number, found {v}"),
+                    )
+                })?;
             }
             Ok(t)
         }
-        other => Err(StateError::invalid(PATH, format!("{EXPECTED}, found {other}"))),
+        other => Err(StateError::invalid(
+            PATH,
+            format!("{EXPECTED}, found {other}"),
+        )),
     }
 }
 
@@ -404,7 +503,13 @@ fn count(path: &str, value: i64) -> Result<u32, StateError> {
     if (0..=i64::from(i32::MAX)).contains(&value) {
         Ok(value as u32)
     } else {
-        Err(StateError::invalid(path, format!("{value} is not a replica count (expected 0 to {})", i32::MAX)))
+        Err(StateError::invalid(
+            path,
+            format!(
+                "{value} is not a replica count (expected 0 to {})",
+                i32::MAX
+            ),
+        ))
     }
 }
 

@@ -73,7 +73,12 @@ pub struct HpaState {
 impl HpaState {
     /// A state with `replicas` in spec and status, the given bounds and metrics, no pods, no
     /// behavior, a controller that has never seen the HPA, and default flags.
-    pub fn new(replicas: u32, min_replicas: u32, max_replicas: u32, metrics: Vec<MetricSpec>) -> Self {
+    pub fn new(
+        replicas: u32,
+        min_replicas: u32,
+        max_replicas: u32,
+        metrics: Vec<MetricSpec>,
+    ) -> Self {
         HpaState {
             spec_replicas: replicas,
             status_replicas: replicas,
@@ -112,28 +117,55 @@ pub struct MetricSpec {
 impl MetricSpec {
     /// A Resource metric with a target utilization (percent of the pods' requests).
     pub fn resource_utilization(resource: &str, average_utilization: i32) -> Self {
-        Self::new(resource, MetricSource::Resource(ResourceTarget::Utilization { average_utilization }))
+        Self::new(
+            resource,
+            MetricSource::Resource(ResourceTarget::Utilization {
+                average_utilization,
+            }),
+        )
     }
 
     /// A Resource metric with a target average value per pod, in milli-units.
     pub fn resource_average_value(resource: &str, average_value_milli: i64) -> Self {
-        Self::new(resource, MetricSource::Resource(ResourceTarget::AverageValue { average_value_milli }))
+        Self::new(
+            resource,
+            MetricSource::Resource(ResourceTarget::AverageValue {
+                average_value_milli,
+            }),
+        )
     }
 
     /// A Pods metric (a per-pod custom metric) with a target average value per pod.
     pub fn pods(name: &str, average_value_milli: i64) -> Self {
-        Self::new(name, MetricSource::Pods { average_value_milli })
+        Self::new(
+            name,
+            MetricSource::Pods {
+                average_value_milli,
+            },
+        )
     }
 
     /// An Object metric (one value describing a Kubernetes object) and its observed value.
     pub fn object(name: &str, target: ValueTarget, value_milli: i64) -> Self {
-        Self::new(name, MetricSource::Object { target, value_milli: Some(value_milli) })
+        Self::new(
+            name,
+            MetricSource::Object {
+                target,
+                value_milli: Some(value_milli),
+            },
+        )
     }
 
     /// An External metric (from outside the cluster) and its observed value, summed over the
     /// series the selector matches.
     pub fn external(name: &str, target: ValueTarget, value_milli: i64) -> Self {
-        Self::new(name, MetricSource::External { target, value_milli: Some(value_milli) })
+        Self::new(
+            name,
+            MetricSource::External {
+                target,
+                value_milli: Some(value_milli),
+            },
+        )
     }
 
     /// This metric, failing to fetch in this reconcile.
@@ -144,7 +176,11 @@ impl MetricSpec {
     }
 
     fn new(name: &str, source: MetricSource) -> Self {
-        MetricSpec { name: name.to_string(), source, fetch_error: false }
+        MetricSpec {
+            name: name.to_string(),
+            source,
+            fetch_error: false,
+        }
     }
 
     /// The metric's source type.
@@ -281,7 +317,14 @@ impl Pod {
     /// This pod with a fresh sample (age 0, default window) of `metric`.
     #[must_use]
     pub fn with_sample(self, metric: &str, value_milli: i64) -> Self {
-        self.with_sample_at(metric, Sample { value_milli, age_s: 0.0, window_s: DEFAULT_SAMPLE_WINDOW_S })
+        self.with_sample_at(
+            metric,
+            Sample {
+                value_milli,
+                age_s: 0.0,
+                window_s: DEFAULT_SAMPLE_WINDOW_S,
+            },
+        )
     }
 
     /// This pod with the given sample of `metric`.
@@ -328,7 +371,10 @@ pub struct Behavior {
 impl Default for Behavior {
     /// What the API fills in for `behavior: {}`.
     fn default() -> Self {
-        Behavior { scale_up: ScalingRules::default_scale_up(), scale_down: ScalingRules::default_scale_down() }
+        Behavior {
+            scale_up: ScalingRules::default_scale_up(),
+            scale_down: ScalingRules::default_scale_down(),
+        }
     }
 }
 
@@ -356,8 +402,16 @@ impl ScalingRules {
             stabilization_window_s: Some(0),
             select_policy: SelectPolicy::Max,
             policies: vec![
-                ScalingPolicy { kind: PolicyKind::Pods, value: 4, period_s: 15 },
-                ScalingPolicy { kind: PolicyKind::Percent, value: 100, period_s: 15 },
+                ScalingPolicy {
+                    kind: PolicyKind::Pods,
+                    value: 4,
+                    period_s: 15,
+                },
+                ScalingPolicy {
+                    kind: PolicyKind::Percent,
+                    value: 100,
+                    period_s: 15,
+                },
             ],
             tolerance: None,
         }
@@ -369,7 +423,11 @@ impl ScalingRules {
         ScalingRules {
             stabilization_window_s: None,
             select_policy: SelectPolicy::Max,
-            policies: vec![ScalingPolicy { kind: PolicyKind::Percent, value: 100, period_s: 15 }],
+            policies: vec![ScalingPolicy {
+                kind: PolicyKind::Percent,
+                value: 100,
+                period_s: 15,
+            }],
             tolerance: None,
         }
     }
@@ -469,7 +527,10 @@ pub struct Tolerances {
 impl Tolerances {
     /// The same tolerance both ways.
     pub fn symmetric(tolerance: f64) -> Self {
-        Tolerances { scale_up: tolerance, scale_down: tolerance }
+        Tolerances {
+            scale_up: tolerance,
+            scale_down: tolerance,
+        }
     }
 
     /// Whether `ratio` is close enough to 1 to keep the current count (both ends inclusive).

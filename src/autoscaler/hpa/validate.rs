@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use super::error::StateError;
 use super::state::{
-    Behavior, ControllerConfig, HpaState, MAX_PERIOD_S, MAX_STABILIZATION_WINDOW_S, MetricSource, MetricSpec, Pod,
-    PodPhase, ResourceTarget, ScalingRules, ValueTarget,
+    Behavior, ControllerConfig, HpaState, MAX_PERIOD_S, MAX_STABILIZATION_WINDOW_S, MetricSource,
+    MetricSpec, Pod, PodPhase, ResourceTarget, ScalingRules, ValueTarget,
 };
 
 type Check = Result<(), StateError>;
@@ -19,12 +19,21 @@ pub(super) fn validate(state: &HpaState) -> Check {
     if state.min_replicas > state.max_replicas {
         return Err(StateError::invalid(
             "min_replicas",
-            format!("{} is more than max_replicas ({})", state.min_replicas, state.max_replicas),
+            format!(
+                "{} is more than max_replicas ({})",
+                state.min_replicas, state.max_replicas
+            ),
         ));
     }
-    for (field, value) in [("spec_replicas", state.spec_replicas), ("status_replicas", state.status_replicas)] {
+    for (field, value) in [
+        ("spec_replicas", state.spec_replicas),
+        ("status_replicas", state.status_replicas),
+    ] {
         if value > i32::MAX as u32 {
-            return Err(StateError::invalid(field, "is beyond the int32 range of a replica count"));
+            return Err(StateError::invalid(
+                field,
+                "is beyond the int32 range of a replica count",
+            ));
         }
     }
     validate_metrics(state)?;
@@ -37,7 +46,10 @@ pub(super) fn validate(state: &HpaState) -> Check {
             age(&format!("recommendations[{i}].age_s"), r.age_s)?;
         }
     }
-    for (field, events) in [("scale_up_events", &state.scale_up_events), ("scale_down_events", &state.scale_down_events)] {
+    for (field, events) in [
+        ("scale_up_events", &state.scale_up_events),
+        ("scale_down_events", &state.scale_down_events),
+    ] {
         for (i, e) in events.iter().enumerate() {
             age(&format!("{field}[{i}].age_s"), e.age_s)?;
         }
@@ -59,7 +71,10 @@ fn validate_metrics(state: &HpaState) -> Check {
     // read the resource's samples.
     for (i, metric) in state.metrics.iter().enumerate() {
         if let MetricSource::Pods { .. } = metric.source {
-            let clash = state.metrics.iter().any(|m| m.name == metric.name && matches!(m.source, MetricSource::Resource(_)));
+            let clash = state
+                .metrics
+                .iter()
+                .any(|m| m.name == metric.name && matches!(m.source, MetricSource::Resource(_)));
             if clash {
                 return Err(StateError::invalid(
                     format!("metrics[{i}].name"),
@@ -72,7 +87,12 @@ fn validate_metrics(state: &HpaState) -> Check {
         }
     }
     if state.min_replicas == 0
-        && !state.metrics.iter().any(|m| matches!(m.source, MetricSource::Object { .. } | MetricSource::External { .. }))
+        && !state.metrics.iter().any(|m| {
+            matches!(
+                m.source,
+                MetricSource::Object { .. } | MetricSource::External { .. }
+            )
+        })
     {
         return Err(StateError::invalid(
             "min_replicas",
@@ -84,24 +104,52 @@ fn validate_metrics(state: &HpaState) -> Check {
 
 fn validate_metric(path: &str, metric: &MetricSpec) -> Check {
     if metric.name.is_empty() {
-        return Err(StateError::invalid(format!("{path}.name"), "must not be empty"));
+        return Err(StateError::invalid(
+            format!("{path}.name"),
+            "must not be empty",
+        ));
     }
     let target = format!("{path}.target");
     match &metric.source {
-        MetricSource::Resource(ResourceTarget::Utilization { average_utilization }) => {
-            positive(&format!("{target}.average_utilization"), i64::from(*average_utilization))
+        MetricSource::Resource(ResourceTarget::Utilization {
+            average_utilization,
+        }) => positive(
+            &format!("{target}.average_utilization"),
+            i64::from(*average_utilization),
+        ),
+        MetricSource::Resource(ResourceTarget::AverageValue {
+            average_value_milli,
+        })
+        | MetricSource::Pods {
+            average_value_milli,
+        } => positive(
+            &format!("{target}.average_value_milli"),
+            *average_value_milli,
+        ),
+        MetricSource::Object {
+            target: t,
+            value_milli,
         }
-        MetricSource::Resource(ResourceTarget::AverageValue { average_value_milli })
-        | MetricSource::Pods { average_value_milli } => positive(&format!("{target}.average_value_milli"), *average_value_milli),
-        MetricSource::Object { target: t, value_milli } | MetricSource::External { target: t, value_milli } => {
+        | MetricSource::External {
+            target: t,
+            value_milli,
+        } => {
             match t {
-                ValueTarget::Value { value_milli } => positive(&format!("{target}.value_milli"), *value_milli)?,
-                ValueTarget::AverageValue { average_value_milli } => {
-                    positive(&format!("{target}.average_value_milli"), *average_value_milli)?
+                ValueTarget::Value { value_milli } => {
+                    positive(&format!("{target}.value_milli"), *value_milli)?
                 }
+                ValueTarget::AverageValue {
+                    average_value_milli,
+                } => positive(
+                    &format!("{target}.average_value_milli"),
+                    *average_value_milli,
+                )?,
             }
             match value_milli {
-                Some(v) if *v < 0 => Err(StateError::invalid(format!("{path}.value_milli"), format!("{v} is negative"))),
+                Some(v) if *v < 0 => Err(StateError::invalid(
+                    format!("{path}.value_milli"),
+                    format!("{v} is negative"),
+                )),
                 None if !metric.fetch_error => Err(StateError::invalid(
                     format!("{path}.value_milli"),
                     "is required for an Object or External metric (unless fetch_error is true)",
@@ -117,10 +165,16 @@ fn validate_pods(state: &HpaState) -> Check {
     for (i, pod) in state.pods.iter().enumerate() {
         let path = format!("pods[{i}]");
         if pod.name.is_empty() {
-            return Err(StateError::invalid(format!("{path}.name"), "must not be empty"));
+            return Err(StateError::invalid(
+                format!("{path}.name"),
+                "must not be empty",
+            ));
         }
         if !names.insert(pod.name.as_str()) {
-            return Err(StateError::invalid(format!("{path}.name"), format!("pod `{}` is listed twice", pod.name)));
+            return Err(StateError::invalid(
+                format!("{path}.name"),
+                format!("pod `{}` is listed twice", pod.name),
+            ));
         }
         validate_pod(&path, pod, &state.metrics)?;
     }
@@ -133,7 +187,10 @@ fn validate_pod(path: &str, pod: &Pod, metrics: &[MetricSpec]) -> Check {
     } else if pod.phase != PodPhase::Pending {
         return Err(StateError::invalid(
             format!("{path}.started_s_ago"),
-            format!("a {:?} pod has a start time; give its age in seconds", pod.phase),
+            format!(
+                "a {:?} pod has a start time; give its age in seconds",
+                pod.phase
+            ),
         ));
     }
     if let Some(s) = pod.ready_changed_s_ago {
@@ -141,28 +198,49 @@ fn validate_pod(path: &str, pod: &Pod, metrics: &[MetricSpec]) -> Check {
     }
     for (resource, request) in &pod.requests_milli {
         if *request < 0 {
-            return Err(StateError::invalid(format!("{path}.requests_milli.{resource}"), format!("{request} is negative")));
+            return Err(StateError::invalid(
+                format!("{path}.requests_milli.{resource}"),
+                format!("{request} is negative"),
+            ));
         }
     }
     for (name, sample) in &pod.samples {
         let sample_path = format!("{path}.samples.{name}");
-        let reads_samples = |m: &&MetricSpec| m.name == *name && matches!(m.source, MetricSource::Resource(_) | MetricSource::Pods { .. });
+        let reads_samples = |m: &&MetricSpec| {
+            m.name == *name
+                && matches!(
+                    m.source,
+                    MetricSource::Resource(_) | MetricSource::Pods { .. }
+                )
+        };
         if !metrics.iter().any(|m| reads_samples(&m)) {
             let known: Vec<&str> = metrics
                 .iter()
-                .filter(|m| matches!(m.source, MetricSource::Resource(_) | MetricSource::Pods { .. }))
+                .filter(|m| {
+                    matches!(
+                        m.source,
+                        MetricSource::Resource(_) | MetricSource::Pods { .. }
+                    )
+                })
                 .map(|m| m.name.as_str())
                 .collect();
             return Err(StateError::invalid(
                 sample_path,
                 format!(
                     "no Resource or Pods metric is named `{name}` (samples can be for: {})",
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 ),
             ));
         }
         if sample.value_milli < 0 {
-            return Err(StateError::invalid(format!("{sample_path}.value_milli"), format!("{} is negative", sample.value_milli)));
+            return Err(StateError::invalid(
+                format!("{sample_path}.value_milli"),
+                format!("{} is negative", sample.value_milli),
+            ));
         }
         age(&format!("{sample_path}.age_s"), sample.age_s)?;
         age(&format!("{sample_path}.window_s"), sample.window_s)?;
@@ -180,16 +258,24 @@ fn validate_rules(path: &str, rules: &ScalingRules) -> Check {
         if window > MAX_STABILIZATION_WINDOW_S {
             return Err(StateError::invalid(
                 format!("{path}.stabilization_window_s"),
-                format!("{window} is more than the API's maximum of {MAX_STABILIZATION_WINDOW_S} seconds"),
+                format!(
+                    "{window} is more than the API's maximum of {MAX_STABILIZATION_WINDOW_S} seconds"
+                ),
             ));
         }
     }
     if rules.policies.is_empty() {
-        return Err(StateError::invalid(format!("{path}.policies"), "must specify at least one policy"));
+        return Err(StateError::invalid(
+            format!("{path}.policies"),
+            "must specify at least one policy",
+        ));
     }
     for (i, policy) in rules.policies.iter().enumerate() {
         if policy.value == 0 {
-            return Err(StateError::invalid(format!("{path}.policies[{i}].value"), "must be greater than zero"));
+            return Err(StateError::invalid(
+                format!("{path}.policies[{i}].value"),
+                "must be greater than zero",
+            ));
         }
         if policy.period_s == 0 || policy.period_s > MAX_PERIOD_S {
             return Err(StateError::invalid(
@@ -207,27 +293,52 @@ fn validate_rules(path: &str, rules: &ScalingRules) -> Check {
 fn validate_config(config: &ControllerConfig) -> Check {
     non_negative("config.tolerance.scale_up", config.tolerance.scale_up)?;
     non_negative("config.tolerance.scale_down", config.tolerance.scale_down)?;
-    non_negative("config.downscale_stabilization_s", config.downscale_stabilization_s)?;
-    non_negative("config.cpu_initialization_period_s", config.cpu_initialization_period_s)?;
-    non_negative("config.initial_readiness_delay_s", config.initial_readiness_delay_s)?;
+    non_negative(
+        "config.downscale_stabilization_s",
+        config.downscale_stabilization_s,
+    )?;
+    non_negative(
+        "config.cpu_initialization_period_s",
+        config.cpu_initialization_period_s,
+    )?;
+    non_negative(
+        "config.initial_readiness_delay_s",
+        config.initial_readiness_delay_s,
+    )?;
     if !(config.scale_up_limit_factor.is_finite() && config.scale_up_limit_factor >= 1.0) {
         return Err(StateError::invalid(
             "config.scale_up_limit_factor",
-            format!("{} must be a number of at least 1 (below 1 a scale-up would shrink the target)", config.scale_up_limit_factor),
+            format!(
+                "{} must be a number of at least 1 (below 1 a scale-up would shrink the target)",
+                config.scale_up_limit_factor
+            ),
         ));
     }
-    non_negative("config.scale_up_limit_minimum", config.scale_up_limit_minimum)
+    non_negative(
+        "config.scale_up_limit_minimum",
+        config.scale_up_limit_minimum,
+    )
 }
 
 fn positive(path: &str, value: i64) -> Check {
-    if value > 0 { Ok(()) } else { Err(StateError::invalid(path, format!("{value} must be greater than zero"))) }
+    if value > 0 {
+        Ok(())
+    } else {
+        Err(StateError::invalid(
+            path,
+            format!("{value} must be greater than zero"),
+        ))
+    }
 }
 
 fn non_negative(path: &str, value: f64) -> Check {
     if value.is_finite() && value >= 0.0 {
         Ok(())
     } else {
-        Err(StateError::invalid(path, format!("{value} must be a finite number >= 0")))
+        Err(StateError::invalid(
+            path,
+            format!("{value} must be a finite number >= 0"),
+        ))
     }
 }
 
@@ -236,6 +347,9 @@ fn age(path: &str, seconds: f64) -> Check {
     if seconds.is_finite() && seconds >= 0.0 {
         Ok(())
     } else {
-        Err(StateError::invalid(path, format!("{seconds} must be a finite number of seconds >= 0")))
+        Err(StateError::invalid(
+            path,
+            format!("{seconds} must be a finite number of seconds >= 0"),
+        ))
     }
 }
