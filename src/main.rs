@@ -46,6 +46,12 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// What one Kubernetes HPA reconcile would set the replica count to, from a snapshot of
+    /// the HPA spec, its pods and their metrics. Prints the decision as JSON.
+    Hpa {
+        /// The snapshot file (see src/autoscaler/hpa/examples/).
+        file: PathBuf,
+    },
     /// Check experiment files (and the models and traces they name) without running them.
     Validate {
         /// Experiment files.
@@ -72,6 +78,7 @@ fn main() -> ExitCode {
             quiet,
         } => run(&file, out, seed, replications, jobs, quiet),
         Command::Validate { files } => validate(&files),
+        Command::Hpa { file } => hpa(&file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -186,6 +193,35 @@ fn draw_progress(progress: &AtomicU64, total_ns: u128, done: &AtomicBool, runs: 
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     bar.finish_and_clear();
+}
+
+fn hpa(file: &Path) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Failure::BadInput(format!(
+            "{}: cannot read the HPA snapshot: {e}",
+            file.display()
+        ))
+    })?;
+    let state = surge::autoscaler::hpa::parse_snapshot(&text).map_err(|e| {
+        use surge::autoscaler::hpa::StateError;
+        let sep = match &e {
+            StateError::Invalid {
+                line_column: None, ..
+            } => ": ",
+            _ => ":",
+        };
+        Failure::BadInput(format!("{}{sep}{e}", file.display()))
+    })?;
+    let decision = surge::autoscaler::hpa::reconcile(&state);
+    let mut json = serde_json::to_string_pretty(&decision)
+        .context("encoding the decision")
+        .map_err(Failure::Other)?;
+    json.push('\n');
+    std::io::stdout()
+        .lock()
+        .write_all(json.as_bytes())
+        .context("writing the decision")
+        .map_err(Failure::Other)
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), Failure> {

@@ -109,6 +109,8 @@ pub struct Instance {
     pub executors: Vec<Executor>,
     /// Which executor the next admitted request is pinned to (event-loop runtime).
     next_executor: u32,
+    /// CPU segments waiting in all run queues (kept, so the queue length costs no scan).
+    segments_waiting: u64,
     concurrency_limit: u32,
     queue_limit: u32,
     /// Measurements.
@@ -134,6 +136,7 @@ impl Instance {
             accept_queue: VecDeque::new(),
             executors,
             next_executor: 0,
+            segments_waiting: 0,
             concurrency_limit: spec.concurrency_limit,
             queue_limit: spec.queue_limit,
             stats,
@@ -150,12 +153,7 @@ impl Instance {
     /// Requests waiting: for admission or for a core.
     #[inline]
     pub fn waiting(&self) -> u64 {
-        self.accept_queue.len() as u64
-            + self
-                .executors
-                .iter()
-                .map(|e| e.run_queue.len() as u64)
-                .sum::<u64>()
+        self.accept_queue.len() as u64 + self.segments_waiting
     }
 
     /// Whether it holds no request at all (in progress or queued).
@@ -176,6 +174,7 @@ impl Instance {
         self.stopped_at = Some(now);
         self.in_progress = 0;
         self.accept_queue.clear();
+        self.segments_waiting = 0;
         for ex in &mut self.executors {
             ex.busy = 0;
             ex.run_queue.clear();
@@ -253,6 +252,7 @@ impl Instance {
                 request,
                 ready_at: now,
             });
+            self.segments_waiting += 1;
             self.note_queue_change(now);
             false
         }
@@ -274,6 +274,7 @@ impl Instance {
                 }
                 s.max_lag_ns = s.max_lag_ns.max(wait);
                 s.bucket_max_lag_ns = s.bucket_max_lag_ns.max(wait);
+                self.segments_waiting -= 1;
                 self.note_queue_change(now);
                 Some(seg.request)
             }

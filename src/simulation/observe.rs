@@ -424,11 +424,15 @@ impl Observer {
         self.response_ns += u128::from(ns);
         let ep = &mut self.endpoints[service as usize][endpoint as usize];
         ep.outcomes.record(outcome);
-        self.window.outcomes.record(outcome);
         if outcome == Outcome::Ok {
             // The overall histogram is the merge of these, built once at the end.
             ep.latency.record(ns);
-            self.window.ok_latency.record(ns);
+        }
+        if self.slo.is_some() {
+            self.window.outcomes.record(outcome);
+            if outcome == Outcome::Ok {
+                self.window.ok_latency.record(ns);
+            }
         }
     }
 

@@ -367,3 +367,70 @@ fn output_is_kept_out_of_the_way_of_a_broken_pipe() {
     assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
     let _ = Path::new("unused");
 }
+
+#[test]
+fn hpa_prints_what_one_reconcile_would_do() {
+    // 3 ready pods use 1300m of 1500m requested: 86% against a 50% target, ratio 1.72, so
+    // ceil(1.72 x 3) = 6; counting the Pending pod as idle gives 65% and ceil(1.3 x 4) = 6.
+    let example = repo().join("src/autoscaler/hpa/examples/cpu-scale-up.json");
+    let o = surge(&["hpa", example.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["desired_replicas"], 6);
+    assert_eq!(
+        d["reason"],
+        "cpu resource utilization (percentage of request) above target"
+    );
+    for name in ["behavior-scale-down.json", "failing-metric.json"] {
+        let o = surge(&[
+            "hpa",
+            repo()
+                .join("src/autoscaler/hpa/examples")
+                .join(name)
+                .to_str()
+                .unwrap(),
+        ]);
+        assert!(o.status.success(), "{name}");
+        let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(
+            d["desired_replicas"].is_u64() && d["reason"].is_string(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn hpa_refuses_bad_snapshots_with_path_and_expectation() {
+    let dir = temp_dir("hpa");
+    let check = |name: &str, json: &str, expected: &[&str]| {
+        let path = dir.join(name);
+        std::fs::write(&path, json).unwrap();
+        let o = surge(&["hpa", path.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(name) && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+        for e in expected {
+            assert!(stderr.contains(e), "{name}: expected `{e}` in {stderr}");
+        }
+    };
+    check(
+        "bounds.json",
+        r#"{"spec_replicas": 3, "min_replicas": 5, "max_replicas": 2, "metrics": []}"#,
+        &[": at `min_replicas`", "max_replicas"],
+    );
+    check(
+        "syntax.json",
+        "{\"spec_replicas\": 3,",
+        &["syntax.json:", "malformed JSON"],
+    );
+    check(
+        "unknown.json",
+        r#"{"spec_replicas": 3, "max_replicas": 5, "metrics": [], "pod": []}"#,
+        &["unknown field `pod`"],
+    );
+    let o = surge(&["hpa", "/nonexistent/snapshot.json"]);
+    assert_eq!(o.status.code(), Some(2));
+}

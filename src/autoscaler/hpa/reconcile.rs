@@ -35,27 +35,9 @@ pub fn reconcile(state: &HpaState) -> Decision {
             age_s: 0.0,
         }]
     });
-    let keep = |reason: String,
-                conditions: Conditions,
-                events: Vec<Event>,
-                history: Vec<Recommendation>| Decision {
-        desired_replicas: current,
-        current_replicas: current,
-        action: ScaleAction::Keep,
-        reason,
-        metric_desired_replicas: None,
-        stabilized_replicas: None,
-        stabilized: false,
-        limited: false,
-        metrics: Vec::new(),
-        conditions: conditions.into_vec(),
-        events,
-        next_recommendations: history,
-        next_scale_up_events: state.scale_up_events.clone(),
-        next_scale_down_events: state.scale_down_events.clone(),
-    };
 
-    if current == 0 && state.min_replicas != 0 {
+    // Each branch gives the decision and the rescale reason (used only if the count changes).
+    let (mut decision, rescale_reason) = if current == 0 && state.min_replicas != 0 {
         let message = "scaling is disabled since the replica count of the target is zero";
         conditions.set(
             ConditionType::ScalingActive,
@@ -63,44 +45,50 @@ pub fn reconcile(state: &HpaState) -> Decision {
             "ScalingDisabled",
             message,
         );
-        return keep(message.to_string(), conditions, events, history);
-    }
-
-    let (mut decision, rescale_reason) = if current > state.max_replicas {
-        bounds(
-            state,
-            state.max_replicas,
-            "Current number of replicas above Spec.MaxReplicas",
-            history,
+        (
+            unchanged(state, message.to_string(), history),
+            String::new(),
         )
-    } else if current < state.min_replicas {
-        bounds(
-            state,
-            state.min_replicas,
-            "Current number of replicas below Spec.MinReplicas",
-            history,
-        )
+    } else if current > state.max_replicas || current < state.min_replicas {
+        // Outside the bounds: go to the bound, with no metrics, stabilization or rate limit.
+        let (bound, reason) = if current > state.max_replicas {
+            (
+                state.max_replicas,
+                "Current number of replicas above Spec.MaxReplicas",
+            )
+        } else {
+            (
+                state.min_replicas,
+                "Current number of replicas below Spec.MinReplicas",
+            )
+        };
+        let decision = Decision {
+            desired_replicas: bound,
+            ..unchanged(state, reason.to_string(), history)
+        };
+        (decision, reason.to_string())
     } else {
         let mut combined = compute_replicas_for_metrics(state, &mut conditions, &mut events);
-        let Some(valid) = combined.valid.take() else {
-            let error = combined.error.unwrap_or_default();
-            events.push(Event {
-                kind: EventType::Warning,
-                reason: "FailedComputeMetricsReplicas".into(),
-                message: error.clone(),
-            });
-            let mut d = keep(
-                format!(
+        match combined.valid.take() {
+            Some(valid) => from_metrics(state, valid, combined, &mut conditions, history),
+            None => {
+                // Upstream returns here: no recommendation is recorded, nothing is scaled.
+                let error = combined.error.unwrap_or_default();
+                events.push(Event {
+                    kind: EventType::Warning,
+                    reason: "FailedComputeMetricsReplicas".into(),
+                    message: error.clone(),
+                });
+                let reason = format!(
                     "failed to compute desired number of replicas based on listed metrics: {error}"
-                ),
-                conditions,
-                events,
-                history,
-            );
-            d.metrics = combined.outcomes;
-            return d;
-        };
-        from_metrics(state, valid, combined, &mut conditions, history)
+                );
+                let decision = Decision {
+                    metrics: combined.outcomes,
+                    ..unchanged(state, reason, history)
+                };
+                (decision, String::new())
+            }
+        }
     };
 
     let desired = decision.desired_replicas;
@@ -136,19 +124,14 @@ pub fn reconcile(state: &HpaState) -> Decision {
     decision
 }
 
-/// The current count is outside the bounds: go to the bound, with no metrics, stabilization or
-/// rate limit. Returns the decision and the rescale reason.
-fn bounds(
-    state: &HpaState,
-    bound: u32,
-    reason: &str,
-    history: Vec<Recommendation>,
-) -> (Decision, String) {
-    let decision = Decision {
-        desired_replicas: bound,
+/// A decision to keep the current count, carrying the memory forward unchanged but for
+/// `history`; conditions and events are filled in at the end of [`reconcile`].
+fn unchanged(state: &HpaState, reason: String, history: Vec<Recommendation>) -> Decision {
+    Decision {
+        desired_replicas: state.spec_replicas,
         current_replicas: state.spec_replicas,
         action: ScaleAction::Keep,
-        reason: reason.to_string(),
+        reason,
         metric_desired_replicas: None,
         stabilized_replicas: None,
         stabilized: false,
@@ -159,8 +142,7 @@ fn bounds(
         next_recommendations: history,
         next_scale_up_events: state.scale_up_events.clone(),
         next_scale_down_events: state.scale_down_events.clone(),
-    };
-    (decision, reason.to_string())
+    }
 }
 
 /// The metric path: the largest proposal, stabilized and limited. Returns the decision and the
@@ -207,14 +189,19 @@ fn from_metrics(
         None
     };
     let mut reason = if i64::from(desired) != current {
-        let mut r = rescale_reason.clone();
-        if stabilized {
-            r = format!("{r}; {}", n.stabilization.1);
-        }
-        if let Some(m) = &limit_message {
-            r = format!("{r}; {m}");
-        }
-        r
+        // The rescale reason is empty when the metrics propose the current count and the
+        // stabilization moves it (upstream's event then ends in "reason: ").
+        let stabilization = stabilized.then_some(n.stabilization.1);
+        [
+            Some(rescale_reason.as_str()),
+            stabilization,
+            limit_message.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
     } else if stabilized && n.stabilized == current {
         format!("{rescale_reason}, but {}", n.stabilization.1)
     } else if let Some(m) = limit_message {
@@ -244,19 +231,12 @@ fn from_metrics(
     }
     let decision = Decision {
         desired_replicas: desired,
-        current_replicas: state.spec_replicas,
-        action: ScaleAction::Keep,
-        reason,
         metric_desired_replicas: Some(valid.replicas),
         stabilized_replicas: Some(i32::try_from(n.stabilized).unwrap_or(i32::MAX)),
         stabilized,
         limited,
         metrics: combined.outcomes,
-        conditions: Vec::new(),
-        events: Vec::new(),
-        next_recommendations: n.history,
-        next_scale_up_events: state.scale_up_events.clone(),
-        next_scale_down_events: state.scale_down_events.clone(),
+        ..unchanged(state, reason, n.history)
     };
     (decision, rescale_reason)
 }

@@ -530,3 +530,248 @@ fn events(field: &str, raw: Vec<RawScaleEvent>) -> Result<Vec<ScaleEvent>, State
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal valid snapshot with `extra` fields spliced in (later keys are not allowed to
+    /// repeat earlier ones, so `extra` only adds).
+    fn snapshot(extra: &str) -> String {
+        format!(r#"{{ "spec_replicas": 2, "max_replicas": 5 {extra} }}"#)
+    }
+
+    /// Parsing `json` fails at `path` with a message containing `expected`.
+    fn check_err(json: &str, path: &str, expected: &str) {
+        let err = parse_snapshot(json).expect_err("the snapshot is invalid");
+        assert_eq!(err.path(), Some(path), "{err}");
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+
+    #[test]
+    fn a_minimal_snapshot_gets_the_api_defaults() {
+        let s = parse_snapshot(&snapshot("")).unwrap();
+        assert_eq!(
+            (
+                s.spec_replicas,
+                s.status_replicas,
+                s.min_replicas,
+                s.max_replicas
+            ),
+            (2, 2, 1, 5)
+        );
+        // No metrics: cpu at 80% utilization, as the API defaults an HPA.
+        assert_eq!(s.metrics, vec![MetricSpec::resource_utilization("cpu", 80)]);
+        assert_eq!(s.behavior, None);
+        assert_eq!(s.recommendations, None);
+        assert_eq!(s.config, ControllerConfig::default());
+    }
+
+    #[test]
+    fn behavior_fields_left_out_get_the_kubernetes_defaults() {
+        let s = parse_snapshot(&snapshot(
+            r#", "behavior": { "scale_down": { "select_policy": "Min" } }"#,
+        ))
+        .unwrap();
+        let b = s.behavior.unwrap();
+        assert_eq!(b.scale_up, ScalingRules::default_scale_up());
+        assert_eq!(b.scale_down.select_policy, SelectPolicy::Min);
+        assert_eq!(b.scale_down.stabilization_window_s, None); // the controller's window applies
+        assert_eq!(
+            b.scale_down.policies,
+            ScalingRules::default_scale_down().policies
+        );
+        let s = parse_snapshot(&snapshot(r#", "behavior": {}"#)).unwrap();
+        assert_eq!(s.behavior, Some(Behavior::default()));
+    }
+
+    #[test]
+    fn pods_default_to_running_and_ready_since_they_started() {
+        let s = parse_snapshot(&snapshot(
+            r#", "pods": [ { "name": "a", "started_s_ago": 90, "requests_milli": { "cpu": 250 },
+                            "samples": { "cpu": { "value_milli": 100 } } } ]"#,
+        ))
+        .unwrap();
+        let p = &s.pods[0];
+        assert_eq!(
+            (p.phase, p.ready, p.deleting),
+            (PodPhase::Running, true, false)
+        );
+        assert_eq!(
+            (p.started_s_ago, p.ready_changed_s_ago),
+            (Some(90.0), Some(90.0))
+        );
+        assert_eq!(
+            p.samples["cpu"],
+            Sample {
+                value_milli: 100,
+                age_s: 0.0,
+                window_s: DEFAULT_SAMPLE_WINDOW_S
+            }
+        );
+    }
+
+    #[test]
+    fn tolerance_is_a_number_or_one_per_direction() {
+        let s = parse_snapshot(&snapshot(r#", "config": { "tolerance": 0.2 }"#)).unwrap();
+        assert_eq!(s.config.tolerance, Tolerances::symmetric(0.2));
+        let s = parse_snapshot(&snapshot(
+            r#", "config": { "tolerance": { "scale_up": 0.05 } }"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            s.config.tolerance,
+            Tolerances {
+                scale_up: 0.05,
+                scale_down: DEFAULT_TOLERANCE
+            }
+        );
+        check_err(
+            &snapshot(r#", "config": { "tolerance": "10%" }"#),
+            "config.tolerance",
+            "expected a number",
+        );
+        check_err(
+            &snapshot(r#", "config": { "tolerance": { "up": 0.1 } }"#),
+            "config.tolerance.up",
+            "unknown field `up`",
+        );
+        check_err(
+            &snapshot(r#", "config": { "tolerance": -0.1 }"#),
+            "config.tolerance.scale_up",
+            "finite number >= 0",
+        );
+    }
+
+    #[test]
+    fn errors_name_the_json_path_and_what_was_expected() {
+        let cpu = |target: &str| {
+            format!(
+                r#", "metrics": [ {{ "type": "Resource", "name": "cpu", "target": {target} }} ]"#
+            )
+        };
+        let cases: &[(String, &str, &str)] = &[
+            (
+                snapshot(r#", "min_replicas": 6"#),
+                "min_replicas",
+                "6 is more than max_replicas (5)",
+            ),
+            (
+                r#"{ "spec_replicas": -1, "max_replicas": 5 }"#.into(),
+                "spec_replicas",
+                "-1 is not a replica count",
+            ),
+            (
+                snapshot(r#", "spec_replica": 2"#),
+                "spec_replica",
+                "unknown field `spec_replica`",
+            ),
+            (
+                snapshot(&cpu(
+                    r#"{ "type": "Utilization", "average_utilization": 0 }"#,
+                )),
+                "metrics[0].target.average_utilization",
+                "0 must be greater than zero",
+            ),
+            (
+                snapshot(&cpu(r#"{ "type": "Utilization", "value_milli": 500 }"#)),
+                "metrics[0].target.average_utilization",
+                "a target of type Utilization needs `average_utilization`",
+            ),
+            (
+                snapshot(&cpu(r#"{ "type": "Value", "value_milli": 500 }"#)),
+                "metrics[0].target.type",
+                "a Resource metric cannot have a Value target (expected Utilization or AverageValue)",
+            ),
+            (
+                snapshot(
+                    r#", "metrics": [ { "type": "Resorce", "name": "cpu", "target": { "type": "Value" } } ]"#,
+                ),
+                "metrics[0].type",
+                "unknown variant `Resorce`, expected one of `Resource`, `Pods`, `Object`, `External`",
+            ),
+            (
+                snapshot(
+                    r#", "metrics": [ { "type": "Pods", "name": "rps", "target": { "type": "Utilization", "average_utilization": 5 } } ]"#,
+                ),
+                "metrics[0].target.type",
+                "a Pods metric cannot have a Utilization target (expected AverageValue)",
+            ),
+            (
+                snapshot(
+                    r#", "metrics": [ { "type": "Object", "name": "rps", "target": { "type": "Value", "value_milli": 5 } } ]"#,
+                ),
+                "metrics[0].value_milli",
+                "is required for an Object or External metric (unless fetch_error is true)",
+            ),
+            (
+                snapshot(
+                    r#", "pods": [ { "name": "a", "started_s_ago": 1, "samples": { "rps": { "value_milli": 1 } } } ]"#,
+                ),
+                "pods[0].samples.rps",
+                "no Resource or Pods metric is named `rps` (samples can be for: cpu)",
+            ),
+            (
+                snapshot(
+                    r#", "pods": [ { "name": "a", "started_s_ago": 1 }, { "name": "a", "started_s_ago": 1 } ]"#,
+                ),
+                "pods[1].name",
+                "pod `a` is listed twice",
+            ),
+            (
+                snapshot(r#", "pods": [ { "name": "a" } ]"#),
+                "pods[0].started_s_ago",
+                "a Running pod has a start time",
+            ),
+            (
+                snapshot(
+                    r#", "pods": [ { "name": "a", "started_s_ago": 1, "samples": { "cpu": { "value_milli": 1, "age": 3 } } } ]"#,
+                ),
+                "pods[0].samples.cpu.age",
+                "unknown field `age`, expected one of `value_milli`, `age_s`, `window_s`",
+            ),
+            (
+                snapshot(r#", "behavior": { "scale_up": { "policies": [] } }"#),
+                "behavior.scale_up.policies",
+                "must specify at least one policy",
+            ),
+            (
+                snapshot(
+                    r#", "behavior": { "scale_down": { "policies": [ { "type": "Pods", "value": 1, "period_s": 3600 } ] } }"#,
+                ),
+                "behavior.scale_down.policies[0].period_s",
+                "3600 is outside 1..=1800 seconds",
+            ),
+            (
+                snapshot(r#", "behavior": { "scale_down": { "select_policy": "Fastest" } }"#),
+                "behavior.scale_down.select_policy",
+                "unknown variant `Fastest`, expected one of `Max`, `Min`, `Disabled`",
+            ),
+            (
+                snapshot(r#", "scale_down_events": [ { "change": -2, "age_s": 5 } ]"#),
+                "scale_down_events[0].change",
+                "without a sign",
+            ),
+            (
+                snapshot(r#", "min_replicas": 0"#),
+                "min_replicas",
+                "needs at least one Object or External metric",
+            ),
+        ];
+        for (json, path, expected) in cases {
+            check_err(json, path, expected);
+        }
+    }
+
+    #[test]
+    fn malformed_json_reports_line_and_column() {
+        let err = parse_snapshot("{\n  \"spec_replicas\": 2,\n  \"max_replicas\": }").unwrap_err();
+        assert!(matches!(err, StateError::Syntax { line: 3, .. }), "{err:?}");
+        assert!(err.to_string().starts_with("3:"), "{err}");
+        // Wrong types carry their position and path.
+        let err =
+            parse_snapshot("{ \"spec_replicas\": \"two\", \"max_replicas\": 5 }").unwrap_err();
+        assert_eq!(err.path(), Some("spec_replicas"));
+        assert!(err.to_string().starts_with("1:"), "{err}");
+    }
+}

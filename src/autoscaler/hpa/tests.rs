@@ -11,12 +11,23 @@ fn pod(name: &str) -> Pod {
 
 /// `n` running pods with a CPU request of `request` and a fresh CPU sample of `usage`.
 fn cpu_pods(n: usize, request: i64, usage: i64) -> Vec<Pod> {
-    (0..n).map(|i| pod(&format!("p{i}")).with_request("cpu", request).with_sample("cpu", usage)).collect()
+    (0..n)
+        .map(|i| {
+            pod(&format!("p{i}"))
+                .with_request("cpu", request)
+                .with_sample("cpu", usage)
+        })
+        .collect()
 }
 
 /// `replicas` replicas between `min` and `max`, one CPU utilization target, the given pods.
 fn cpu_state(replicas: u32, min: u32, max: u32, target: i32, pods: Vec<Pod>) -> HpaState {
-    let mut s = HpaState::new(replicas, min, max, vec![MetricSpec::resource_utilization("cpu", target)]);
+    let mut s = HpaState::new(
+        replicas,
+        min,
+        max,
+        vec![MetricSpec::resource_utilization("cpu", target)],
+    );
     s.pods = pods;
     s
 }
@@ -32,18 +43,35 @@ fn rec(replicas: u32, age_s: f64) -> Recommendation {
 }
 
 fn condition(d: &Decision, kind: ConditionType) -> &Condition {
-    d.conditions.iter().find(|c| c.kind == kind).expect("condition set")
+    d.conditions
+        .iter()
+        .find(|c| c.kind == kind)
+        .expect("condition set")
 }
 
 fn behavior(up: ScalingRules, down: ScalingRules) -> Option<Behavior> {
-    Some(Behavior { scale_up: up, scale_down: down })
+    Some(Behavior {
+        scale_up: up,
+        scale_down: down,
+    })
 }
 
-fn rules(window: u32, select_policy: SelectPolicy, policies: &[(PolicyKind, u32, u32)]) -> ScalingRules {
+fn rules(
+    window: u32,
+    select_policy: SelectPolicy,
+    policies: &[(PolicyKind, u32, u32)],
+) -> ScalingRules {
     ScalingRules {
         stabilization_window_s: Some(window),
         select_policy,
-        policies: policies.iter().map(|&(kind, value, period_s)| ScalingPolicy { kind, value, period_s }).collect(),
+        policies: policies
+            .iter()
+            .map(|&(kind, value, period_s)| ScalingPolicy {
+                kind,
+                value,
+                period_s,
+            })
+            .collect(),
         tolerance: None,
     }
 }
@@ -58,13 +86,25 @@ fn scales_up_by_the_ratio_of_utilization_to_target() {
     let d = run(&cpu_state(3, 1, 10, 50, cpu_pods(3, 500, 450)));
     assert_eq!(d.desired_replicas, 6);
     assert_eq!(d.action, ScaleAction::ScaleUp);
-    assert_eq!(d.reason, "cpu resource utilization (percentage of request) above target");
+    assert_eq!(
+        d.reason,
+        "cpu resource utilization (percentage of request) above target"
+    );
     assert_eq!(d.metric_desired_replicas, Some(6));
     assert_eq!(d.metrics[0].current_utilization, Some(90));
     assert_eq!(d.metrics[0].current_average_value_milli, Some(450));
-    assert_eq!(d.events.last().unwrap().message, "New size: 6; reason: cpu resource utilization (percentage of request) above target");
-    assert_eq!(condition(&d, ConditionType::AbleToScale).reason, "SucceededRescale");
-    assert_eq!(condition(&d, ConditionType::ScalingActive).reason, "ValidMetricFound");
+    assert_eq!(
+        d.events.last().unwrap().message,
+        "New size: 6; reason: cpu resource utilization (percentage of request) above target"
+    );
+    assert_eq!(
+        condition(&d, ConditionType::AbleToScale).reason,
+        "SucceededRescale"
+    );
+    assert_eq!(
+        condition(&d, ConditionType::ScalingActive).reason,
+        "ValidMetricFound"
+    );
     assert_eq!(d.next_recommendations, vec![rec(3, 0.0), rec(6, 0.0)]);
     // Without behavior the controller keeps no scale events.
     assert!(d.next_scale_up_events.is_empty());
@@ -90,8 +130,19 @@ fn a_ratio_exactly_at_the_upper_tolerance_keeps_the_replicas_and_just_above_scal
     let d = run(&cpu_state(4, 1, 10, 50, cpu_pods(4, 500, 275)));
     assert_eq!(d.desired_replicas, 4);
     assert_eq!(d.action, ScaleAction::Keep);
-    assert!(d.reason.starts_with("recommended size matches current size"), "{}", d.reason);
-    assert!(d.metrics[0].note.as_deref().unwrap().contains("within the tolerance band"));
+    assert!(
+        d.reason
+            .starts_with("recommended size matches current size"),
+        "{}",
+        d.reason
+    );
+    assert!(
+        d.metrics[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("within the tolerance band")
+    );
     // 280m = 56%: 1.12, ceil(1.12 x 4) = ceil(4.48) = 5.
     let d = run(&cpu_state(4, 1, 10, 50, cpu_pods(4, 500, 280)));
     assert_eq!(d.desired_replicas, 5);
@@ -113,7 +164,10 @@ fn a_ratio_exactly_at_the_lower_tolerance_keeps_the_replicas_and_just_below_scal
 #[test]
 fn tolerances_can_differ_by_direction() {
     let mut s = cpu_state(4, 1, 10, 50, cpu_pods(4, 500, 270));
-    s.config.tolerance = Tolerances { scale_up: 0.05, scale_down: 0.2 };
+    s.config.tolerance = Tolerances {
+        scale_up: 0.05,
+        scale_down: 0.2,
+    };
     // 54%: 1.08 > 1.05: ceil(1.08 x 4) = ceil(4.32) = 5.
     assert_eq!(run(&s).desired_replicas, 5);
     // 42.5% -> 42%: 0.84 >= 0.8: keep.
@@ -146,10 +200,27 @@ fn unready_pods_count_as_using_nothing_on_a_scale_up() {
     pending.phase = PodPhase::Pending;
     pending.started_s_ago = None;
     pending.ready = false;
-    let s = cpu_state(2, 1, 10, 50, vec![pod("a").with_request("cpu", 100).with_sample("cpu", 260), pending]);
+    let s = cpu_state(
+        2,
+        1,
+        10,
+        50,
+        vec![
+            pod("a").with_request("cpu", 100).with_sample("cpu", 260),
+            pending,
+        ],
+    );
     let d = run(&s);
     assert_eq!(d.metrics[0].replicas, Some(3));
-    assert_eq!(d.metrics[0].pods, Some(PodCounts { ready: 1, unready: 1, missing: 0, ignored: 0 }));
+    assert_eq!(
+        d.metrics[0].pods,
+        Some(PodCounts {
+            ready: 1,
+            unready: 1,
+            missing: 0,
+            ignored: 0
+        })
+    );
     assert_eq!(d.desired_replicas, 3);
 }
 
@@ -165,7 +236,15 @@ fn counting_unready_pods_that_reverses_the_direction_keeps_the_replicas() {
     }
     let d = run(&cpu_state(4, 1, 10, 50, pods));
     assert_eq!(d.desired_replicas, 4);
-    assert!(d.metrics[0].note.as_deref().unwrap().contains("would reverse the direction"), "{:?}", d.metrics[0].note);
+    assert!(
+        d.metrics[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("would reverse the direction"),
+        "{:?}",
+        d.metrics[0].note
+    );
 }
 
 #[test]
@@ -178,7 +257,15 @@ fn missing_pods_count_as_using_their_full_request_on_a_scale_down() {
     let mut s = cpu_state(4, 1, 10, 50, pods);
     s.recommendations = Some(vec![]);
     let d = run(&s);
-    assert_eq!(d.metrics[0].pods, Some(PodCounts { ready: 2, unready: 0, missing: 2, ignored: 0 }));
+    assert_eq!(
+        d.metrics[0].pods,
+        Some(PodCounts {
+            ready: 2,
+            unready: 0,
+            missing: 2,
+            ignored: 0
+        })
+    );
     assert_eq!(d.desired_replicas, 4);
 
     // Five pods at 10% and one missing: ratio 0.2 (naively ceil(0.2 x 5) = 1). Missing at 100%:
@@ -220,9 +307,25 @@ fn a_cpu_sample_taken_too_soon_after_readiness_is_set_aside_during_initializatio
     let state_with = |ready_changed_s_ago: f64| {
         let mut young = Pod::running("young", 60.0)
             .with_request("cpu", 500)
-            .with_sample_at("cpu", Sample { value_milli: 500, age_s: 10.0, window_s: 15.0 });
+            .with_sample_at(
+                "cpu",
+                Sample {
+                    value_milli: 500,
+                    age_s: 10.0,
+                    window_s: 15.0,
+                },
+            );
         young.ready_changed_s_ago = Some(ready_changed_s_ago);
-        cpu_state(2, 1, 10, 50, vec![pod("old").with_request("cpu", 500).with_sample("cpu", 500), young])
+        cpu_state(
+            2,
+            1,
+            10,
+            50,
+            vec![
+                pod("old").with_request("cpu", 500).with_sample("cpu", 500),
+                young,
+            ],
+        )
     };
     // Ready 20 s ago: the sample started 20 - 10 = 10 s after readiness, less than a window:
     // unready. Ratio 2.0 on the old pod; with the young one at 0: 50%, 1.0: keep 2.
@@ -239,10 +342,21 @@ fn a_cpu_sample_taken_too_soon_after_readiness_is_set_aside_during_initializatio
 fn after_initialization_only_a_pod_that_was_never_ready_is_set_aside() {
     // A pod started 400 s ago (past the initialization period), not ready, sample at 100%.
     let state_with = |ready_changed_s_ago: f64| {
-        let mut p = Pod::running("p", 400.0).with_request("cpu", 500).with_sample("cpu", 500);
+        let mut p = Pod::running("p", 400.0)
+            .with_request("cpu", 500)
+            .with_sample("cpu", 500);
         p.ready = false;
         p.ready_changed_s_ago = Some(ready_changed_s_ago);
-        cpu_state(2, 1, 10, 50, vec![pod("old").with_request("cpu", 500).with_sample("cpu", 500), p])
+        cpu_state(
+            2,
+            1,
+            10,
+            50,
+            vec![
+                pod("old").with_request("cpu", 500).with_sample("cpu", 500),
+                p,
+            ],
+        )
     };
     // Readiness last changed 10 s after start (within the 30 s delay): never ready, unready;
     // with it at 0: 50%, keep 2.
@@ -257,10 +371,22 @@ fn the_readiness_rules_apply_to_cpu_only() {
     // For memory the young pod's sample counts (ratio 2.0 over 2 pods: 4); for cpu it is set
     // aside as unready (counted at 0 on the scale-up: 50%, keep 2).
     let decide = |resource: &str| {
-        let mut young = Pod::running("young", 60.0).with_request(resource, 500).with_sample(resource, 500);
+        let mut young = Pod::running("young", 60.0)
+            .with_request(resource, 500)
+            .with_sample(resource, 500);
         young.ready = false;
-        let mut s = HpaState::new(2, 1, 10, vec![MetricSpec::resource_utilization(resource, 50)]);
-        s.pods = vec![pod("old").with_request(resource, 500).with_sample(resource, 500), young];
+        let mut s = HpaState::new(
+            2,
+            1,
+            10,
+            vec![MetricSpec::resource_utilization(resource, 50)],
+        );
+        s.pods = vec![
+            pod("old")
+                .with_request(resource, 500)
+                .with_sample(resource, 500),
+            young,
+        ];
         run(&s).desired_replicas
     };
     assert_eq!(decide("memory"), 4);
@@ -272,13 +398,23 @@ fn deleting_and_failed_pods_are_ignored() {
     // Two pods at 100%, plus a deleting and a Failed pod at 0: ignored, not counted at 0.
     // Ratio 2.0, ceil(2 x 2) = 4.
     let mut pods = cpu_pods(2, 500, 500);
-    let mut deleting = pod("deleting").with_request("cpu", 500).with_sample("cpu", 0);
+    let mut deleting = pod("deleting")
+        .with_request("cpu", 500)
+        .with_sample("cpu", 0);
     deleting.deleting = true;
     let mut failed = pod("failed").with_request("cpu", 500).with_sample("cpu", 0);
     failed.phase = PodPhase::Failed;
     pods.extend([deleting, failed]);
     let d = run(&cpu_state(2, 1, 10, 50, pods));
-    assert_eq!(d.metrics[0].pods, Some(PodCounts { ready: 2, unready: 0, missing: 0, ignored: 2 }));
+    assert_eq!(
+        d.metrics[0].pods,
+        Some(PodCounts {
+            ready: 2,
+            unready: 0,
+            missing: 0,
+            ignored: 2
+        })
+    );
     assert_eq!(d.desired_replicas, 4);
 }
 
@@ -288,8 +424,17 @@ fn a_utilization_target_needs_a_request_on_every_pod() {
     pods.push(pod("no-request").with_sample("cpu", 100));
     let d = run(&cpu_state(3, 1, 10, 50, pods));
     assert_eq!(d.desired_replicas, 3);
-    assert!(d.metrics[0].error.as_deref().unwrap().contains("missing request for cpu in pod no-request"));
-    assert_eq!(condition(&d, ConditionType::ScalingActive).reason, "FailedGetResourceMetric");
+    assert!(
+        d.metrics[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("missing request for cpu in pod no-request")
+    );
+    assert_eq!(
+        condition(&d, ConditionType::ScalingActive).reason,
+        "FailedGetResourceMetric"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,7 +444,11 @@ fn a_utilization_target_needs_a_request_on_every_pod() {
 fn a_pods_metric_compares_the_integer_average_with_the_target() {
     // 15, 20 and 25 rps against 10 rps per pod: average 20, ratio 2.0, ceil(2 x 3) = 6.
     let mut s = HpaState::new(3, 1, 10, vec![MetricSpec::pods("rps", 10_000)]);
-    s.pods = [15_000, 20_000, 25_000].iter().enumerate().map(|(i, &v)| pod(&format!("p{i}")).with_sample("rps", v)).collect();
+    s.pods = [15_000, 20_000, 25_000]
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| pod(&format!("p{i}")).with_sample("rps", v))
+        .collect();
     let d = run(&s);
     assert_eq!(d.desired_replicas, 6);
     assert_eq!(d.reason, "pods metric rps above target");
@@ -311,7 +460,9 @@ fn a_missing_pod_counts_at_the_target_for_a_pods_metric_scale_down() {
     // Three pods at 2 rps, one missing, target 10: ratio 0.2. Missing at 10:
     // (6 + 10) / 4 = 4, ratio 0.4, ceil(0.4 x 4) = 2.
     let mut s = HpaState::new(4, 1, 10, vec![MetricSpec::pods("rps", 10_000)]);
-    s.pods = (0..3).map(|i| pod(&format!("p{i}")).with_sample("rps", 2_000)).collect();
+    s.pods = (0..3)
+        .map(|i| pod(&format!("p{i}")).with_sample("rps", 2_000))
+        .collect();
     s.pods.push(pod("missing"));
     s.recommendations = Some(vec![]);
     assert_eq!(run(&s).desired_replicas, 2);
@@ -321,8 +472,15 @@ fn a_missing_pod_counts_at_the_target_for_a_pods_metric_scale_down() {
 fn a_resource_average_value_target_uses_the_plain_average() {
     // Memory target 512Mi per pod, two pods at 768Mi (milli-bytes): ratio 1.5, ceil(3) = 3.
     const MI: i64 = 1024 * 1024 * 1000;
-    let mut s = HpaState::new(2, 1, 10, vec![MetricSpec::resource_average_value("memory", 512 * MI)]);
-    s.pods = (0..2).map(|i| pod(&format!("p{i}")).with_sample("memory", 768 * MI)).collect();
+    let mut s = HpaState::new(
+        2,
+        1,
+        10,
+        vec![MetricSpec::resource_average_value("memory", 512 * MI)],
+    );
+    s.pods = (0..2)
+        .map(|i| pod(&format!("p{i}")).with_sample("memory", 768 * MI))
+        .collect();
     let d = run(&s);
     assert_eq!(d.desired_replicas, 3);
     assert_eq!(d.reason, "memory resource above target");
@@ -331,8 +489,15 @@ fn a_resource_average_value_target_uses_the_plain_average() {
 #[test]
 fn an_object_value_target_scales_the_ready_pods() {
     // 250 rps against 100: ratio 2.5; 2 of the 3 pods are Running and ready: ceil(2.5 x 2) = 5.
-    let target = ValueTarget::Value { value_milli: 100_000 };
-    let mut s = HpaState::new(3, 1, 10, vec![MetricSpec::object("ingress_rps", target, 250_000)]);
+    let target = ValueTarget::Value {
+        value_milli: 100_000,
+    };
+    let mut s = HpaState::new(
+        3,
+        1,
+        10,
+        vec![MetricSpec::object("ingress_rps", target, 250_000)],
+    );
     let mut pending = pod("c");
     pending.phase = PodPhase::Pending;
     s.pods = vec![pod("a"), pod("b"), pending];
@@ -345,20 +510,39 @@ fn an_object_value_target_scales_the_ready_pods() {
 #[test]
 fn an_average_value_target_divides_the_total_by_the_target_per_replica() {
     // 100 messages, 30 per replica, 2 replicas: ratio 100 / 60 = 1.67, ceil(100 / 30) = 4.
-    let target = ValueTarget::AverageValue { average_value_milli: 30_000 };
-    let d = run(&HpaState::new(2, 1, 10, vec![MetricSpec::external("queue", target, 100_000)]));
+    let target = ValueTarget::AverageValue {
+        average_value_milli: 30_000,
+    };
+    let d = run(&HpaState::new(
+        2,
+        1,
+        10,
+        vec![MetricSpec::external("queue", target, 100_000)],
+    ));
     assert_eq!(d.desired_replicas, 4);
     assert_eq!(d.metrics[0].current_average_value_milli, Some(50_000));
     // 63 messages: 63 / 60 = 1.05, within tolerance: keep the 2 replicas.
-    let d = run(&HpaState::new(2, 1, 10, vec![MetricSpec::external("queue", target, 63_000)]));
+    let d = run(&HpaState::new(
+        2,
+        1,
+        10,
+        vec![MetricSpec::external("queue", target, 63_000)],
+    ));
     assert_eq!(d.desired_replicas, 2);
 }
 
 #[test]
 fn an_object_metric_scales_from_zero() {
     // min 0 (scale to zero) with an Object metric: from 0 replicas the count is ceil(2.5) = 3.
-    let target = ValueTarget::Value { value_milli: 100_000 };
-    let d = run(&HpaState::new(0, 0, 10, vec![MetricSpec::object("ingress_rps", target, 250_000)]));
+    let target = ValueTarget::Value {
+        value_milli: 100_000,
+    };
+    let d = run(&HpaState::new(
+        0,
+        0,
+        10,
+        vec![MetricSpec::object("ingress_rps", target, 250_000)],
+    ));
     assert_eq!(d.desired_replicas, 3);
 }
 
@@ -368,15 +552,26 @@ fn an_object_metric_scales_from_zero() {
 /// Four pods with CPU at `cpu`m of 500m and 12.5 rps each; CPU target 50%, rps 10 per pod, a
 /// queue of 20 against 10 per replica.
 fn three_metrics(cpu: i64) -> HpaState {
-    let queue = ValueTarget::AverageValue { average_value_milli: 10_000 };
+    let queue = ValueTarget::AverageValue {
+        average_value_milli: 10_000,
+    };
     let mut s = HpaState::new(
         4,
         1,
         20,
-        vec![MetricSpec::resource_utilization("cpu", 50), MetricSpec::pods("rps", 10_000), MetricSpec::external("queue", queue, 20_000)],
+        vec![
+            MetricSpec::resource_utilization("cpu", 50),
+            MetricSpec::pods("rps", 10_000),
+            MetricSpec::external("queue", queue, 20_000),
+        ],
     );
     s.pods = (0..4)
-        .map(|i| pod(&format!("p{i}")).with_request("cpu", 500).with_sample("cpu", cpu).with_sample("rps", 12_500))
+        .map(|i| {
+            pod(&format!("p{i}"))
+                .with_request("cpu", 500)
+                .with_sample("cpu", cpu)
+                .with_sample("rps", 12_500)
+        })
         .collect();
     s
 }
@@ -388,7 +583,10 @@ fn several_metrics_take_the_largest_proposal() {
     let proposals: Vec<_> = d.metrics.iter().map(|m| m.replicas).collect();
     assert_eq!(proposals, vec![Some(6), Some(5), Some(2)]);
     assert_eq!(d.desired_replicas, 6);
-    assert_eq!(d.reason, "cpu resource utilization (percentage of request) above target");
+    assert_eq!(
+        d.reason,
+        "cpu resource utilization (percentage of request) above target"
+    );
     // cpu at 50%: within tolerance, 4; rps wins with 5.
     let d = run(&three_metrics(250));
     assert_eq!(d.desired_replicas, 5);
@@ -398,9 +596,12 @@ fn several_metrics_take_the_largest_proposal() {
 #[test]
 fn a_failing_metric_blocks_a_scale_down() {
     // cpu at 20% proposes ceil(0.4 x 5) = 2, but the queue metric cannot be read: no scale-down.
-    let queue = ValueTarget::AverageValue { average_value_milli: 10_000 };
+    let queue = ValueTarget::AverageValue {
+        average_value_milli: 10_000,
+    };
     let mut s = cpu_state(5, 1, 10, 50, cpu_pods(5, 500, 100));
-    s.metrics.push(MetricSpec::external("queue", queue, 0).failing());
+    s.metrics
+        .push(MetricSpec::external("queue", queue, 0).failing());
     s.recommendations = Some(vec![]);
     let d = run(&s);
     assert_eq!(d.desired_replicas, 5);
@@ -411,9 +612,15 @@ fn a_failing_metric_blocks_a_scale_down() {
          first error is: failed to get queue external metric value: unable to get external metric queue: \
          the metrics API returned an error (fetch_error is set)"
     );
-    assert_eq!(condition(&d, ConditionType::ScalingActive).reason, "FailedGetExternalMetric");
+    assert_eq!(
+        condition(&d, ConditionType::ScalingActive).reason,
+        "FailedGetExternalMetric"
+    );
     let reasons: Vec<_> = d.events.iter().map(|e| e.reason.as_str()).collect();
-    assert_eq!(reasons, vec!["FailedGetExternalMetric", "FailedComputeMetricsReplicas"]);
+    assert_eq!(
+        reasons,
+        vec!["FailedGetExternalMetric", "FailedComputeMetricsReplicas"]
+    );
     // The controller returns before recording a recommendation.
     assert!(d.next_recommendations.is_empty());
 }
@@ -421,9 +628,12 @@ fn a_failing_metric_blocks_a_scale_down() {
 #[test]
 fn a_failing_metric_still_allows_a_scale_up_on_the_valid_ones() {
     // cpu at 90%: ceil(1.8 x 5) = 9 > 5, so the valid metric may scale up despite the failure.
-    let queue = ValueTarget::AverageValue { average_value_milli: 10_000 };
+    let queue = ValueTarget::AverageValue {
+        average_value_milli: 10_000,
+    };
     let mut s = cpu_state(5, 1, 10, 50, cpu_pods(5, 500, 450));
-    s.metrics.push(MetricSpec::external("queue", queue, 0).failing());
+    s.metrics
+        .push(MetricSpec::external("queue", queue, 0).failing());
     let d = run(&s);
     assert_eq!(d.desired_replicas, 9);
     assert!(
@@ -433,7 +643,10 @@ fn a_failing_metric_still_allows_a_scale_up_on_the_valid_ones() {
         "{}",
         d.reason
     );
-    assert_eq!(condition(&d, ConditionType::ScalingActive).reason, "ValidMetricFound");
+    assert_eq!(
+        condition(&d, ConditionType::ScalingActive).reason,
+        "ValidMetricFound"
+    );
 }
 
 #[test]
@@ -466,9 +679,15 @@ fn min_replicas_clamps_a_scale_down() {
     let d = run(&s);
     assert_eq!(d.desired_replicas, 3);
     assert!(d.limited);
-    assert_eq!(d.reason, "All metrics below target; the desired replica count is less than the minimum replica count");
+    assert_eq!(
+        d.reason,
+        "All metrics below target; the desired replica count is less than the minimum replica count"
+    );
     let limited = condition(&d, ConditionType::ScalingLimited);
-    assert_eq!((limited.status, limited.reason.as_str()), (ConditionStatus::True, "TooFewReplicas"));
+    assert_eq!(
+        (limited.status, limited.reason.as_str()),
+        (ConditionStatus::True, "TooFewReplicas")
+    );
 }
 
 #[test]
@@ -476,7 +695,10 @@ fn max_replicas_clamps_a_scale_up() {
     // 100%: 2.0 x 5 = 10; the limit max(2 x 5, 4) = 10 is not below max 7: TooManyReplicas, 7.
     let d = run(&cpu_state(5, 1, 7, 50, cpu_pods(5, 500, 500)));
     assert_eq!(d.desired_replicas, 7);
-    assert_eq!(condition(&d, ConditionType::ScalingLimited).reason, "TooManyReplicas");
+    assert_eq!(
+        condition(&d, ConditionType::ScalingLimited).reason,
+        "TooManyReplicas"
+    );
     assert_eq!(
         d.reason,
         "cpu resource utilization (percentage of request) above target; the desired replica count is more than the maximum replica count"
@@ -490,21 +712,36 @@ fn a_count_outside_the_bounds_goes_to_the_bound_without_consulting_metrics() {
     let d = run(&s);
     assert_eq!(d.desired_replicas, 10);
     assert_eq!(d.action, ScaleAction::ScaleDown);
-    assert_eq!(d.reason, "Current number of replicas above Spec.MaxReplicas");
-    assert_eq!(d.events[0].message, "New size: 10; reason: Current number of replicas above Spec.MaxReplicas");
+    assert_eq!(
+        d.reason,
+        "Current number of replicas above Spec.MaxReplicas"
+    );
+    assert_eq!(
+        d.events[0].message,
+        "New size: 10; reason: Current number of replicas above Spec.MaxReplicas"
+    );
     assert!(d.metrics.is_empty());
     s.spec_replicas = 1;
     let d = run(&s);
     assert_eq!(d.desired_replicas, 2);
-    assert_eq!(d.reason, "Current number of replicas below Spec.MinReplicas");
+    assert_eq!(
+        d.reason,
+        "Current number of replicas below Spec.MinReplicas"
+    );
 }
 
 #[test]
 fn a_target_at_zero_replicas_is_not_scaled() {
     let d = run(&cpu_state(0, 1, 10, 50, vec![]));
     assert_eq!(d.desired_replicas, 0);
-    assert_eq!(d.reason, "scaling is disabled since the replica count of the target is zero");
-    assert_eq!(condition(&d, ConditionType::ScalingActive).reason, "ScalingDisabled");
+    assert_eq!(
+        d.reason,
+        "scaling is disabled since the replica count of the target is zero"
+    );
+    assert_eq!(
+        condition(&d, ConditionType::ScalingActive).reason,
+        "ScalingDisabled"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -516,7 +753,10 @@ fn the_legacy_scale_up_limit_is_the_larger_of_double_and_four() {
     let d = run(&cpu_state(1, 1, 100, 50, cpu_pods(1, 500, 5000)));
     assert_eq!(d.metric_desired_replicas, Some(20));
     assert_eq!(d.desired_replicas, 4);
-    assert_eq!(condition(&d, ConditionType::ScalingLimited).reason, "ScaleUpLimit");
+    assert_eq!(
+        condition(&d, ConditionType::ScalingLimited).reason,
+        "ScaleUpLimit"
+    );
     // 10 pods at 500%: proposal 100; limit max(2 x 10, 4) = 20.
     let d = run(&cpu_state(10, 1, 100, 50, cpu_pods(10, 500, 2500)));
     assert_eq!(d.desired_replicas, 20);
@@ -543,8 +783,14 @@ fn legacy_stabilization_applies_the_highest_recommendation_in_the_window() {
         d.reason,
         "All metrics below target, but recent recommendations were higher than current one, applying the highest recent recommendation"
     );
-    assert_eq!(condition(&d, ConditionType::AbleToScale).reason, "ScaleDownStabilized");
-    assert_eq!(d.next_recommendations, vec![rec(6, 200.0), rec(8, 100.0), rec(3, 0.0)]);
+    assert_eq!(
+        condition(&d, ConditionType::AbleToScale).reason,
+        "ScaleDownStabilized"
+    );
+    assert_eq!(
+        d.next_recommendations,
+        vec![rec(6, 200.0), rec(8, 100.0), rec(3, 0.0)]
+    );
 }
 
 #[test]
@@ -554,13 +800,32 @@ fn legacy_stabilization_counts_a_recommendation_exactly_at_the_window_edge() {
     s.recommendations = Some(vec![rec(7, 300.0)]);
     let d = run(&s);
     assert_eq!(d.desired_replicas, 7);
-    assert_eq!(d.reason, "All metrics below target; recent recommendations were higher than current one, applying the highest recent recommendation");
+    assert_eq!(
+        d.reason,
+        "All metrics below target; recent recommendations were higher than current one, applying the highest recent recommendation"
+    );
     assert_eq!(d.next_recommendations, vec![rec(7, 300.0), rec(3, 0.0)]);
     // Just past it, the old slot is reused for the new recommendation.
     s.recommendations = Some(vec![rec(7, 300.5)]);
     let d = run(&s);
     assert_eq!(d.desired_replicas, 3);
     assert_eq!(d.next_recommendations, vec![rec(3, 0.0)]);
+}
+
+#[test]
+fn legacy_stabilization_can_raise_a_count_the_metrics_are_happy_with() {
+    // Someone scaled the target down to 5 by hand; the metrics are on target (5), but the
+    // controller recommended 8 a minute ago: the highest recommendation in the window wins.
+    let mut s = cpu_state(5, 1, 10, 50, cpu_pods(5, 500, 250));
+    s.recommendations = Some(vec![rec(8, 60.0)]);
+    let d = run(&s);
+    assert_eq!(d.metric_desired_replicas, Some(5));
+    assert_eq!(d.desired_replicas, 8);
+    assert_eq!(
+        d.reason,
+        "recent recommendations were higher than current one, applying the highest recent recommendation"
+    );
+    assert_eq!(d.events.last().unwrap().message, "New size: 8; reason: ");
 }
 
 #[test]
@@ -589,7 +854,10 @@ fn behavior_scale_up_stabilization_applies_the_lowest_recommendation_in_the_wind
     // 9 (10 s ago): lowest 5. Then max(+4, +100%) from 3 = 7 allows 5.
     let mut s = cpu_state(3, 1, 20, 20, cpu_pods(3, 500, 500));
     s.behavior = behavior(
-        ScalingRules { stabilization_window_s: Some(60), ..ScalingRules::default_scale_up() },
+        ScalingRules {
+            stabilization_window_s: Some(60),
+            ..ScalingRules::default_scale_up()
+        },
         ScalingRules::default_scale_down(),
     );
     s.recommendations = Some(vec![rec(5, 30.0), rec(9, 10.0)]);
@@ -600,7 +868,10 @@ fn behavior_scale_up_stabilization_applies_the_lowest_recommendation_in_the_wind
         d.reason,
         "cpu resource utilization (percentage of request) above target; recent recommendations were lower than current one, applying the lowest recent recommendation"
     );
-    assert_eq!(condition(&d, ConditionType::AbleToScale).reason, "SucceededRescale");
+    assert_eq!(
+        condition(&d, ConditionType::AbleToScale).reason,
+        "SucceededRescale"
+    );
 }
 
 #[test]
@@ -625,17 +896,26 @@ fn pods_and_percent_policies_are_chosen_by_select_policy() {
     let up = |select| {
         let mut s = cpu_state(10, 1, 100, 50, cpu_pods(10, 500, 750));
         let policies = [(PolicyKind::Pods, 4, 60), (PolicyKind::Percent, 50, 60)];
-        s.behavior = behavior(rules(0, select, &policies), ScalingRules::default_scale_down());
+        s.behavior = behavior(
+            rules(0, select, &policies),
+            ScalingRules::default_scale_down(),
+        );
         run(&s)
     };
     assert_eq!(up(SelectPolicy::Max).desired_replicas, 15);
     assert_eq!(up(SelectPolicy::Min).desired_replicas, 14);
-    assert_eq!(condition(&up(SelectPolicy::Min), ConditionType::ScalingLimited).reason, "ScaleUpLimit");
+    assert_eq!(
+        condition(&up(SelectPolicy::Min), ConditionType::ScalingLimited).reason,
+        "ScaleUpLimit"
+    );
     // Down: 10 pods at 5%: proposal 1. -2 pods allows 8, -50% allows 5.
     let down = |select| {
         let mut s = cpu_state(10, 1, 100, 50, cpu_pods(10, 500, 25));
         let policies = [(PolicyKind::Pods, 2, 60), (PolicyKind::Percent, 50, 60)];
-        s.behavior = behavior(ScalingRules::default_scale_up(), rules(0, select, &policies));
+        s.behavior = behavior(
+            ScalingRules::default_scale_up(),
+            rules(0, select, &policies),
+        );
         run(&s)
     };
     assert_eq!(down(SelectPolicy::Max).desired_replicas, 5);
@@ -649,7 +929,10 @@ fn pods_and_percent_policies_are_chosen_by_select_policy() {
 #[test]
 fn a_disabled_direction_keeps_the_replicas() {
     let mut s = cpu_state(4, 1, 10, 50, cpu_pods(4, 500, 500));
-    s.behavior = behavior(rules(0, SelectPolicy::Disabled, &[(PolicyKind::Pods, 4, 15)]), ScalingRules::default_scale_down());
+    s.behavior = behavior(
+        rules(0, SelectPolicy::Disabled, &[(PolicyKind::Pods, 4, 15)]),
+        ScalingRules::default_scale_down(),
+    );
     let d = run(&s);
     assert_eq!(d.desired_replicas, 4);
     assert_eq!(
@@ -657,7 +940,10 @@ fn a_disabled_direction_keeps_the_replicas() {
         "cpu resource utilization (percentage of request) above target, but scaling up is disabled (behavior.scale_up.select_policy is Disabled)"
     );
     // Scaling down can be disabled while scaling up works.
-    s.behavior = behavior(ScalingRules::default_scale_up(), rules(0, SelectPolicy::Disabled, &[(PolicyKind::Percent, 100, 15)]));
+    s.behavior = behavior(
+        ScalingRules::default_scale_up(),
+        rules(0, SelectPolicy::Disabled, &[(PolicyKind::Percent, 100, 15)]),
+    );
     s.pods = cpu_pods(4, 500, 50);
     assert_eq!(run(&s).desired_replicas, 4);
     s.pods = cpu_pods(4, 500, 500);
@@ -669,12 +955,18 @@ fn rate_limits_remember_the_scale_events_of_their_period() {
     // 6 pods at 100%: proposal 12; at most +2 pods per 60 s.
     let state_with = |events: Vec<ScaleEvent>| {
         let mut s = cpu_state(6, 1, 20, 50, cpu_pods(6, 500, 500));
-        s.behavior = behavior(rules(0, SelectPolicy::Max, &[(PolicyKind::Pods, 2, 60)]), ScalingRules::default_scale_down());
+        s.behavior = behavior(
+            rules(0, SelectPolicy::Max, &[(PolicyKind::Pods, 2, 60)]),
+            ScalingRules::default_scale_down(),
+        );
         s.scale_up_events = events;
         s
     };
     // +2 thirty seconds ago: the period started at 4, the limit is 6: no room left.
-    let d = run(&state_with(vec![ScaleEvent { change: 2, age_s: 30.0 }]));
+    let d = run(&state_with(vec![ScaleEvent {
+        change: 2,
+        age_s: 30.0,
+    }]));
     assert_eq!(d.desired_replicas, 6);
     assert!(d.limited);
     assert_eq!(
@@ -683,12 +975,36 @@ fn rate_limits_remember_the_scale_events_of_their_period() {
     );
     // The same event exactly 60 s ago is outside the period: 6 + 2 = 8. It is not yet older
     // than the longest period, so the new event is appended.
-    let d = run(&state_with(vec![ScaleEvent { change: 2, age_s: 60.0 }]));
+    let d = run(&state_with(vec![ScaleEvent {
+        change: 2,
+        age_s: 60.0,
+    }]));
     assert_eq!(d.desired_replicas, 8);
-    assert_eq!(d.next_scale_up_events, vec![ScaleEvent { change: 2, age_s: 60.0 }, ScaleEvent { change: 2, age_s: 0.0 }]);
+    assert_eq!(
+        d.next_scale_up_events,
+        vec![
+            ScaleEvent {
+                change: 2,
+                age_s: 60.0
+            },
+            ScaleEvent {
+                change: 2,
+                age_s: 0.0
+            }
+        ]
+    );
     // An older one is replaced.
-    let d = run(&state_with(vec![ScaleEvent { change: 2, age_s: 61.0 }]));
-    assert_eq!(d.next_scale_up_events, vec![ScaleEvent { change: 2, age_s: 0.0 }]);
+    let d = run(&state_with(vec![ScaleEvent {
+        change: 2,
+        age_s: 61.0,
+    }]));
+    assert_eq!(
+        d.next_scale_up_events,
+        vec![ScaleEvent {
+            change: 2,
+            age_s: 0.0
+        }]
+    );
 }
 
 #[test]
@@ -728,7 +1044,11 @@ fn the_bundled_example_snapshots_parse_and_decide() {
         // Ready: web-1, web-2 and web-3 (ready 40 s ago, its sample 35 s after that, more than a
         // window): 1300 / 1500 = 86%, 1.72. web-4 is Pending: at 0, 1300 / 2000 = 65%, 1.3,
         // ceil(1.3 x 4) = 6; the limit max(8, 4) allows it.
-        (include_str!("examples/cpu-scale-up.json"), 6, "cpu resource utilization (percentage of request) above target"),
+        (
+            include_str!("examples/cpu-scale-up.json"),
+            6,
+            "cpu resource utilization (percentage of request) above target",
+        ),
         // 12 pods at 6 of 20 rps: ceil(0.3 x 12) = 4. The 60 s window holds 4 (30 s ago), not 14
         // (90 s ago): 4. The period started at 12 + 2 = 14 (the 3 removed 200 s ago are out):
         // -4 pods allows 10, -40% allows trunc(14 x 0.6) = 8; Max picks the larger change, 8.
@@ -751,6 +1071,9 @@ fn the_bundled_example_snapshots_parse_and_decide() {
         assert!(d.reason.starts_with(reason), "{}", d.reason);
         // The decision is plain data: serialising it twice gives the same text.
         let text = serde_json::to_string_pretty(&d).unwrap();
-        assert_eq!(text, serde_json::to_string_pretty(&reconcile(&state)).unwrap());
+        assert_eq!(
+            text,
+            serde_json::to_string_pretty(&reconcile(&state)).unwrap()
+        );
     }
 }

@@ -204,35 +204,29 @@ fn validate_pod(path: &str, pod: &Pod, metrics: &[MetricSpec]) -> Check {
             ));
         }
     }
+    // The metrics whose values are pod samples.
+    let sampled = metrics
+        .iter()
+        .filter(|m| {
+            matches!(
+                m.source,
+                MetricSource::Resource(_) | MetricSource::Pods { .. }
+            )
+        })
+        .map(|m| m.name.as_str());
     for (name, sample) in &pod.samples {
         let sample_path = format!("{path}.samples.{name}");
-        let reads_samples = |m: &&MetricSpec| {
-            m.name == *name
-                && matches!(
-                    m.source,
-                    MetricSource::Resource(_) | MetricSource::Pods { .. }
-                )
-        };
-        if !metrics.iter().any(|m| reads_samples(&m)) {
-            let known: Vec<&str> = metrics
-                .iter()
-                .filter(|m| {
-                    matches!(
-                        m.source,
-                        MetricSource::Resource(_) | MetricSource::Pods { .. }
-                    )
-                })
-                .map(|m| m.name.as_str())
-                .collect();
+        if !sampled.clone().any(|m| m == name) {
+            let known: Vec<&str> = sampled.clone().collect();
+            let known = if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            };
             return Err(StateError::invalid(
                 sample_path,
                 format!(
-                    "no Resource or Pods metric is named `{name}` (samples can be for: {})",
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
-                    }
+                    "no Resource or Pods metric is named `{name}` (samples can be for: {known})"
                 ),
             ));
         }
