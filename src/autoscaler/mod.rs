@@ -5,6 +5,7 @@
 //!   the upstream controller (`pkg/controller/podautoscaler`).
 
 pub mod hpa;
+pub mod hpa_controller;
 pub mod policy;
 pub mod threshold;
 

@@ -60,6 +60,49 @@ pub struct Executor {
     pub run_queue: VecDeque<ReadySegment>,
 }
 
+/// A scraper's view of an instance: the last cumulative reading, and the rates between the two
+/// last readings (what metrics-server serves).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScrapeState {
+    /// The last reading: (when, busy core-ns since ready, requests completed).
+    pub reading: Option<(SimTime, u128, u64)>,
+    /// The latest sample.
+    pub sample: Option<MetricSample>,
+}
+
+/// Usage rates over a scrape window.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricSample {
+    /// When it was taken (its timestamp is the end of its window).
+    pub at: SimTime,
+    /// Window length, seconds.
+    pub window_s: f64,
+    /// CPU usage, millicores.
+    pub cpu_milli: i64,
+    /// Requests answered per second, milli-requests.
+    pub rps_milli: i64,
+}
+
+impl Instance {
+    /// Takes a reading at `now` and, if there was one before, a sample of the rates between.
+    pub fn scrape(&mut self, now: SimTime) {
+        let busy = self.stats.busy_cores.lifetime_area(now);
+        if let Some((t, b, c)) = self.scrape.reading {
+            let dt = now.since(t).as_nanos();
+            if dt > 0 {
+                let milli = |x: f64| (x * 1000.0).round() as i64;
+                self.scrape.sample = Some(MetricSample {
+                    at: now,
+                    window_s: dt as f64 / 1e9,
+                    cpu_milli: milli((busy - b) as f64 / dt as f64),
+                    rps_milli: milli((self.completed - c) as f64 / (dt as f64 / 1e9)),
+                });
+            }
+        }
+        self.scrape.reading = Some((now, busy, self.completed));
+    }
+}
+
 /// What admission decided for an arriving request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
@@ -101,6 +144,13 @@ pub struct Instance {
     pub created_at: SimTime,
     /// When it stopped, if it has.
     pub stopped_at: Option<SimTime>,
+    /// When it became ready, if it has.
+    pub ready_at: Option<SimTime>,
+    /// Requests it has answered (a monotonic counter, for request-rate metrics).
+    pub completed: u64,
+    /// What a metrics scraper read last: (when, busy core-ns, completed) and the sample it
+    /// made from the reading before.
+    pub scrape: ScrapeState,
     /// Requests admitted and not yet answered.
     pub in_progress: u32,
     /// Requests waiting for admission.
@@ -132,6 +182,9 @@ impl Instance {
             phase,
             created_at: now,
             stopped_at: None,
+            ready_at: (phase == Phase::Ready).then_some(now),
+            completed: 0,
+            scrape: ScrapeState::default(),
             in_progress: 0,
             accept_queue: VecDeque::new(),
             executors,
@@ -164,6 +217,7 @@ impl Instance {
     /// Starts serving at `now`: utilisation is measured over ready time only.
     pub fn become_ready(&mut self, now: SimTime) {
         self.phase = Phase::Ready;
+        self.ready_at = Some(now);
         self.stats.busy_cores.start(now);
         self.stats.queue_length.start(now);
     }

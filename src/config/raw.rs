@@ -105,6 +105,8 @@ pub struct RawService {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawAutoscaler {
+    /// The Kubernetes HorizontalPodAutoscaler, faithful to the upstream controller.
+    Hpa(RawHpa),
     /// Threshold (step) rules, as CloudWatch alarms or the Mercenary guide.
     Threshold {
         min_replicas: i64,
@@ -118,6 +120,29 @@ pub enum RawAutoscaler {
         #[serde(default)]
         scale_in: Vec<RawRule>,
     },
+}
+
+/// The Kubernetes HPA. `metrics`, `behavior` and `controller` take the same JSON as the
+/// `metrics`, `behavior` and `config` of a `surge hpa` snapshot.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHpa {
+    /// Fewest replicas (default 1).
+    pub min_replicas: Option<i64>,
+    /// Most replicas.
+    pub max_replicas: i64,
+    /// Metrics and targets (default: cpu at 80% utilisation, as Kubernetes).
+    pub metrics: Option<serde_json::Value>,
+    /// Scaling behavior (absent: the legacy path).
+    pub behavior: Option<serde_json::Value>,
+    /// Controller flags: tolerance, downscale stabilisation, CPU initialisation period...
+    pub controller: Option<serde_json::Value>,
+    /// Reconcile interval (default 15s).
+    pub sync_period: Option<Duration>,
+    /// Metric scrape interval and sample window (default 15s).
+    pub metric_resolution: Option<Duration>,
+    /// CPU request per pod in millicores (default 1000 per core).
+    pub cpu_request_milli: Option<i64>,
 }
 
 /// A threshold rule: `{"metric": "cpu", "above": 0.7, "for": "5m", "step": 2}`.

@@ -249,7 +249,7 @@ fn service(name: &str, s: &RawService, at: At, rel: &str) -> Result<ServiceSpec,
         lifecycle,
         schedule,
         autoscaler: match &s.autoscaler {
-            Some(a) => Some(autoscaler(a, at, &format!("{rel}.autoscaler"))?),
+            Some(a) => Some(autoscaler(a, at, &format!("{rel}.autoscaler"), cores)?),
             None => None,
         },
     })
@@ -260,11 +260,15 @@ fn autoscaler(
     raw: &RawAutoscaler,
     at: At,
     rel: &str,
+    cores: u32,
 ) -> Result<crate::autoscaler::AutoscalerSpec, ConfigError> {
     use crate::autoscaler::AutoscalerSpec;
     use crate::autoscaler::threshold::{Rule, ThresholdSpec};
     let f = |field: &str| format!("{rel}.{field}");
     match raw {
+        RawAutoscaler::Hpa(h) => {
+            hpa(h, at, rel, cores).map(|spec| AutoscalerSpec::Hpa(Box::new(spec)))
+        }
         RawAutoscaler::Threshold {
             min_replicas,
             max_replicas,
@@ -311,6 +315,71 @@ fn autoscaler(
             }))
         }
     }
+}
+
+/// Resolves a simulated HPA by building the snapshot it would have and parsing it with the same
+/// code as `surge hpa`, so both accept exactly the same metrics, behavior and controller flags.
+fn hpa(
+    h: &RawHpa,
+    at: At,
+    rel: &str,
+    cores: u32,
+) -> Result<crate::autoscaler::hpa_controller::HpaSpec, ConfigError> {
+    use crate::autoscaler::hpa::{MetricSource, StateError, parse_snapshot};
+    let f = |field: &str| format!("{rel}.{field}");
+    let snapshot = serde_json::json!({
+        "spec_replicas": 1,
+        "min_replicas": h.min_replicas.unwrap_or(1),
+        "max_replicas": h.max_replicas,
+        "metrics": h.metrics.clone().unwrap_or_else(|| serde_json::json!([])),
+        "behavior": h.behavior.clone().unwrap_or(serde_json::Value::Null),
+        "config": h.controller.clone().unwrap_or_else(|| serde_json::json!({})),
+    });
+    let template = parse_snapshot(&snapshot.to_string()).map_err(|e| match e {
+        StateError::Invalid { path, message, .. } => {
+            let path = match path.strip_prefix("config") {
+                Some(rest) => format!("controller{rest}"),
+                None => path,
+            };
+            at.err(&f(&path), message)
+        }
+        other => at.err(rel, other.to_string()),
+    })?;
+    for (k, m) in template.metrics.iter().enumerate() {
+        let mrel = f(&format!("metrics[{k}]"));
+        match (&m.source, m.name.as_str()) {
+            (MetricSource::Resource(_), "cpu") | (MetricSource::Pods { .. }, "requests_per_second") => {}
+            (MetricSource::Resource(_), other) => {
+                return Err(at.err(&mrel, format!("the simulation measures the `cpu` resource only, not `{other}` (memory comes with the memory model)")));
+            }
+            (MetricSource::Pods { .. }, other) => {
+                return Err(at.err(&mrel, format!("the simulation measures the Pods metric `requests_per_second` only, not `{other}`")));
+            }
+            _ => return Err(at.err(&mrel, "Object and External metrics have no source in the simulation; use Resource `cpu` or Pods `requests_per_second`")),
+        }
+    }
+    let period = |d: &Option<super::quantity::Duration>, field: &str| -> Result<f64, ConfigError> {
+        match d {
+            Some(d) => Ok(positive_duration(at, &f(field), *d, field)?.as_secs_f64()),
+            None => Ok(15.0),
+        }
+    };
+    let cpu_request_milli = match h.cpu_request_milli {
+        Some(m) if m > 0 => m,
+        Some(m) => {
+            return Err(at.err(
+                &f("cpu_request_milli"),
+                format!("a CPU request is a positive number of millicores, got {m}"),
+            ));
+        }
+        None => 1000 * i64::from(cores),
+    };
+    Ok(crate::autoscaler::hpa_controller::HpaSpec {
+        template,
+        sync_period_s: period(&h.sync_period, "sync_period")?,
+        metric_resolution_s: period(&h.metric_resolution, "metric_resolution")?,
+        cpu_request_milli,
+    })
 }
 
 fn threshold_rule(

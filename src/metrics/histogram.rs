@@ -89,6 +89,14 @@ impl LatencyHistogram {
         self.hist.value_at_quantile(q).min(self.max_ns) as f64 / 1e9
     }
 
+    /// How many latencies were at most `ns` (to the histogram's precision).
+    pub fn count_at_most(&self, ns: u64) -> u64 {
+        if self.count == 0 {
+            return 0;
+        }
+        self.hist.count_between(0, ns)
+    }
+
     /// Adds another histogram's latencies.
     pub fn merge(&mut self, other: &LatencyHistogram) {
         self.hist

@@ -48,6 +48,8 @@ pub enum Event {
     Scheduled { service: u32, action: u32 },
     /// A service's autoscaling policy evaluates its latest period.
     Evaluate { service: u32 },
+    /// A metrics scraper reads a service's ready instances.
+    Scrape { service: u32 },
 }
 
 /// A pending deadline: the client gives up on (slot, generation) at `at`.
@@ -173,6 +175,9 @@ impl<'a> Simulation<'a> {
                     SimTime::from_secs_f64(policy.period_s()),
                     Event::Evaluate { service: s as u32 },
                 );
+                if policy.scrape_interval_s().is_some() {
+                    scheduler.schedule_at(SimTime::ZERO, Event::Scrape { service: s as u32 });
+                }
             }
             let rng = stream(seed, replication, &spec.name, "balancer");
             services.push(ServiceState {
@@ -428,6 +433,7 @@ impl<'a> Simulation<'a> {
             self.start(next, now, s);
         }
         self.server_done(slot);
+        self.instances[instance as usize].completed += 1;
         self.answer(slot, Outcome::Ok, now, s);
         if self.instances[instance as usize].phase == Phase::Draining {
             self.stop_if_drained(instance, now);
@@ -576,6 +582,7 @@ impl Handler for Simulation<'_> {
             Event::InstanceReady { instance } => self.instance_ready(instance, now),
             Event::DrainDeadline { instance } => self.drain_deadline(instance, now, s),
             Event::Evaluate { service } => self.evaluate_policy(service, now, s),
+            Event::Scrape { service } => self.scrape(service, now, s),
             Event::Scheduled { service, action } => {
                 let target = self.variant.model.services[service as usize].schedule
                     [action as usize]

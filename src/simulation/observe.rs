@@ -511,7 +511,10 @@ impl Observer {
         let error_rate = ratio(self.outcomes.errors());
         let slo = self.slo.map(|slo| {
             let observed = overall.quantile_s(slo.quantile);
-            let latency_ok = slo.latency.is_none_or(|t| observed <= t.as_secs_f64());
+            // A request is good if it succeeded within the target; errors count against it.
+            let good =
+                |t: SimDuration| overall.count_at_most(t.as_nanos()) as f64 / ended.max(1) as f64;
+            let latency_ok = slo.latency.is_none_or(|t| good(t) >= slo.quantile);
             let errors_ok = slo.error_rate.is_none_or(|t| error_rate <= t);
             SloSummary {
                 quantile: slo.quantile,
@@ -558,14 +561,16 @@ impl Observer {
     }
 }
 
-/// Whether a window misses the SLO. A window with nothing ended meets it.
+/// Whether a window misses the SLO: fewer than `quantile` of its ended requests succeeded within
+/// the latency target (errors count as misses), or its error rate is above target. A window with
+/// nothing ended meets it.
 fn window_violates(slo: &Slo, w: &SpanStats) -> bool {
     let ended = w.outcomes.total();
     if ended == 0 {
         return false;
     }
     let latency_bad = slo.latency.is_some_and(|t| {
-        w.ok_latency.count() > 0 && w.ok_latency.quantile_s(slo.quantile) > t.as_secs_f64()
+        (w.ok_latency.count_at_most(t.as_nanos()) as f64) < slo.quantile * ended as f64
     });
     let errors_bad = slo
         .error_rate

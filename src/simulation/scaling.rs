@@ -8,10 +8,13 @@
 use super::observe::ScalingAction;
 use super::request::{ANSWERED, SERVER_DONE};
 use super::{Event, Simulation};
+use crate::autoscaler::Policy;
+use crate::autoscaler::hpa::{Pod, PodPhase, Sample};
+use crate::autoscaler::hpa_controller::HpaSpec;
 use crate::autoscaler::threshold::Datapoint;
 use crate::components::instance::Instance;
 use crate::components::lifecycle::Phase;
-use crate::kernel::{Scheduler, SimTime};
+use crate::kernel::{Scheduler, SimDuration, SimTime};
 use crate::metrics::Outcome;
 
 /// Monotonic counters of a service, read once per policy period; a datapoint is the difference
@@ -41,8 +44,50 @@ impl Simulation<'_> {
         c
     }
 
-    /// The policy of `service` takes the datapoint of the period just ended and may scale.
+    /// The policy of `service` looks at what it may see and may scale.
     pub(super) fn evaluate_policy(&mut self, service: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let spec = &self.variant.model.services[service as usize];
+        let Some(policy_spec) = spec.autoscaler.as_ref() else {
+            return;
+        };
+        s.schedule_in(
+            SimDuration::from_secs_f64(policy_spec.period_s()),
+            Event::Evaluate { service },
+        );
+        let decision = match self.services[service as usize].policy.is_some() {
+            true => self.decide(service, now),
+            false => None,
+        };
+        if let Some((replicas, reason)) = decision {
+            self.scale_to(service, replicas, &reason, now, s);
+        }
+    }
+
+    fn decide(&mut self, service: u32, now: SimTime) -> Option<(u32, String)> {
+        let current = self.services[service as usize].desired;
+        let now_s = now.as_secs_f64();
+        let datapoint = match self.services[service as usize].policy {
+            Some(Policy::Threshold(_)) => Some(self.datapoint(service, now)),
+            _ => None,
+        };
+        let pods = match self.services[service as usize].policy {
+            Some(Policy::Hpa(ref c)) => Some(self.pods(service, now, c.spec())),
+            _ => None,
+        };
+        match self.services[service as usize].policy.as_mut()? {
+            Policy::Threshold(p) => p
+                .evaluate(now_s, current, datapoint?)
+                .map(|d| (d.replicas, d.reason)),
+            Policy::Hpa(c) => {
+                let d = c.reconcile(now_s, current, pods?);
+                (d.desired_replicas != current)
+                    .then(|| (d.desired_replicas, format!("hpa: {}", d.reason)))
+            }
+        }
+    }
+
+    /// The threshold policy's datapoint for the period ending now: differences of counters.
+    fn datapoint(&mut self, service: u32, now: SimTime) -> Datapoint {
         let now_counters = self.counters(service, now);
         let cores = f64::from(
             self.variant.model.services[service as usize]
@@ -55,7 +100,7 @@ impl Simulation<'_> {
         let ready_core_ns = (now_counters.ready_core_ns - last.ready_core_ns) as f64;
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         let ok = now_counters.ok_count - last.ok_count;
-        let dp = Datapoint {
+        Datapoint {
             cpu: ratio(
                 (now_counters.busy_core_ns - last.busy_core_ns) as f64,
                 ready_core_ns,
@@ -67,21 +112,90 @@ impl Simulation<'_> {
             response_time_s: (ok > 0).then(|| {
                 (now_counters.ok_latency_ns - last.ok_latency_ns) as f64 / ok as f64 / 1e9
             }),
-        };
-        let current = svc.desired;
-        let Some(policy) = svc.policy.as_mut() else {
+        }
+    }
+
+    /// A metrics scraper reads every ready instance of `service`, as metrics-server reads
+    /// kubelets at its resolution.
+    pub(super) fn scrape(&mut self, service: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let Some(interval) = self.variant.model.services[service as usize]
+            .autoscaler
+            .as_ref()
+            .and_then(|a| a.scrape_interval_s())
+        else {
             return;
         };
-        let period = crate::kernel::SimDuration::from_secs_f64(
-            self.variant.model.services[service as usize]
-                .autoscaler
-                .as_ref()
-                .map_or(60.0, |a| a.period_s()),
-        );
-        s.schedule_in(period, Event::Evaluate { service });
-        if let Some(decision) = policy.evaluate(now.as_secs_f64(), current, dp) {
-            self.scale_to(service, decision.replicas, &decision.reason, now, s);
+        for &id in &self.services[service as usize].ready {
+            self.instances[id as usize].scrape(now);
         }
+        s.schedule_in(
+            SimDuration::from_secs_f64(interval),
+            Event::Scrape { service },
+        );
+    }
+
+    /// The service's pods as the HPA controller lists them: provisioning instances are Pending,
+    /// starting ones Running but not ready, draining ones being deleted; samples are the
+    /// scraper's latest, with their age. The initial fleet has been running for an hour.
+    fn pods(&self, service: u32, now: SimTime, spec: &HpaSpec) -> Vec<Pod> {
+        let lifecycle = self.variant.model.services[service as usize].lifecycle;
+        let since = |t: SimTime| now.since(t).as_secs_f64();
+        let mut pods = Vec::new();
+        for (k, inst) in self
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.service == service)
+        {
+            let initial = inst.created_at == SimTime::ZERO && inst.ready_at == Some(SimTime::ZERO);
+            let started_at = inst.created_at + lifecycle.provisioning;
+            let started_s_ago = if initial {
+                Some(since(SimTime::ZERO) + 3600.0)
+            } else {
+                (now >= started_at).then(|| since(started_at))
+            };
+            let mut pod =
+                Pod::running(&format!("pod-{k}"), 0.0).with_request("cpu", spec.cpu_request_milli);
+            pod.started_s_ago = started_s_ago;
+            match inst.phase {
+                Phase::Stopped => continue,
+                Phase::Starting if now < started_at => {
+                    pod.phase = PodPhase::Pending;
+                    pod.ready = false;
+                }
+                Phase::Starting => {
+                    pod.ready = false;
+                    pod.ready_changed_s_ago = started_s_ago;
+                }
+                Phase::Draining => pod.deleting = true,
+                Phase::Ready => {
+                    pod.ready_changed_s_ago = if initial {
+                        started_s_ago
+                    } else {
+                        inst.ready_at.map(since)
+                    };
+                    if let Some(sample) = inst.scrape.sample {
+                        for name in spec.pod_metrics() {
+                            let value = match name {
+                                "cpu" => sample.cpu_milli,
+                                "requests_per_second" => sample.rps_milli,
+                                _ => continue,
+                            };
+                            pod = pod.with_sample_at(
+                                name,
+                                Sample {
+                                    value_milli: value,
+                                    age_s: since(sample.at),
+                                    window_s: sample.window_s,
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+            pods.push(pod);
+        }
+        pods
     }
 
     /// Sets service `service`'s desired replicas to `target`, starting or removing instances,

@@ -414,3 +414,94 @@ fn threshold_rules_lag_a_product_launch_that_twelve_instances_absorb() {
         (900.0, 4, 3)
     );
 }
+
+#[test]
+fn hpa_under_a_10x_step_scales_as_fast_as_its_policies_allow_and_no_faster() {
+    // 150 -> 1,500 req/s at 300 s; needed at 70% of a 1-CPU request: ceil(15 / 0.7) = 22 pods.
+    let exp = load("hpa-step.json");
+    let results = run(&exp);
+    let by = |v: &str| {
+        &results
+            .iter()
+            .find(|r| r.variant == v)
+            .unwrap()
+            .output
+            .summary
+    };
+    let ups = |v: &str| -> Vec<(f64, u32, u32)> {
+        by(v)
+            .scaling_actions
+            .iter()
+            .filter(|a| a.to > a.from)
+            .map(|a| (a.t_s, a.from, a.to))
+            .collect()
+    };
+    for v in [
+        "hpa-upstream-defaults",
+        "hpa-default-behavior",
+        "hpa-go-coffee-behavior",
+    ] {
+        let actions = &by(v).scaling_actions;
+        assert!(
+            actions.iter().all(|a| a.t_s % 15.0 == 0.0),
+            "{v}: decisions only at 15 s syncs"
+        );
+        assert!(
+            actions.iter().all(|a| a.t_s > 300.0),
+            "{v}: nothing happens before the step"
+        );
+        assert!(by(v).services["orders"].desired_replicas >= 21, "{v}");
+    }
+    // Legacy path: each reconcile may at most double (or reach 4): 3 -> 6 -> 12 -> ...
+    let legacy = ups("hpa-upstream-defaults");
+    assert!(
+        legacy.iter().all(|&(_, from, to)| to <= (2 * from).max(4)),
+        "{legacy:?}"
+    );
+    assert_eq!(
+        &legacy[..2].iter().map(|a| a.2).collect::<Vec<_>>(),
+        &[6, 12]
+    );
+    assert!(legacy.windows(2).all(|w| w[1].0 - w[0].0 >= 15.0));
+    // Default behavior: at most max(4 pods, 100%) more per 15 s: 3 -> 7 -> 14.
+    let default = ups("hpa-default-behavior");
+    assert!(
+        default
+            .iter()
+            .all(|&(_, from, to)| to - from <= from.max(4)),
+        "{default:?}"
+    );
+    assert_eq!(
+        &default[..2].iter().map(|a| a.2).collect::<Vec<_>>(),
+        &[7, 14]
+    );
+    // Go Coffee: 60 s of scale-up stabilisation, then 100% per 60 s: 3 -> 6 -> 12 -> 21.
+    let go = ups("hpa-go-coffee-behavior");
+    assert!(
+        go[0].0 >= 360.0,
+        "stabilisation delays the first scale-up: {go:?}"
+    );
+    assert!(
+        go.windows(2)
+            .all(|w| w[1].0 - w[0].0 >= 60.0 && w[1].2 <= 2 * w[1].1),
+        "{go:?}"
+    );
+    assert!(by("hpa-go-coffee-behavior").error_rate > by("hpa-default-behavior").error_rate);
+    // Scale-down waits out the 300 s downscale stabilisation after the last high recommendation.
+    let legacy_down: Vec<f64> = by("hpa-upstream-defaults")
+        .scaling_actions
+        .iter()
+        .filter(|a| a.to < a.from)
+        .map(|a| a.t_s)
+        .collect();
+    assert!(
+        legacy_down
+            .iter()
+            .all(|t| *t >= legacy.last().unwrap().0 + 300.0),
+        "{legacy_down:?}"
+    );
+    assert!(by("static-3").error_rate > 0.5);
+    // Requests that fail count against the latency objective: every minute after the step
+    // is in violation for the static fleet, even though few requests succeed to be measured.
+    assert!(by("static-3").slo.as_ref().unwrap().violation_minutes >= 9.0);
+}
