@@ -24,6 +24,8 @@ pub struct ServiceSpec {
     pub schedule: Vec<ScheduledScaling>,
     /// A policy that changes the replica count from what it observes.
     pub autoscaler: Option<crate::autoscaler::AutoscalerSpec>,
+    /// How its instances are billed, if priced.
+    pub cost: Option<crate::components::cost::CostSpec>,
 }
 
 /// A scheduled change of the replica count, as AWS scheduled actions or a cron job scaling a

@@ -77,6 +77,33 @@ pub struct RawModel {
     pub description: Option<String>,
     /// Services by name.
     pub services: IndexMap<String, RawService>,
+    /// Instance types and prices of your own, added to (or overriding) the bundled catalogue.
+    #[serde(default)]
+    pub instance_types: IndexMap<String, RawInstanceType>,
+}
+
+/// A priced instance type.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInstanceType {
+    /// vCPUs (for reference).
+    pub vcpus: Option<i64>,
+    /// Memory (for reference).
+    pub memory: Option<super::quantity::Size>,
+    /// USD per hour on demand.
+    pub on_demand_per_hour: f64,
+    /// USD per reserved hour (default: on-demand).
+    pub reserved_per_hour: Option<f64>,
+}
+
+/// How a service is billed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCost {
+    /// A type from the catalogue (bundled or `instance_types`).
+    pub instance_type: String,
+    /// Instances reserved (default 0): paid for the whole run, used first.
+    pub reserved: Option<i64>,
 }
 
 /// A service: identical instances behind a balancer.
@@ -99,6 +126,8 @@ pub struct RawService {
     pub schedule: Option<Vec<RawScheduled>>,
     /// A policy that changes the replica count from what it observes.
     pub autoscaler: Option<RawAutoscaler>,
+    /// How its instances are billed.
+    pub cost: Option<RawCost>,
 }
 
 /// Autoscaling policies.

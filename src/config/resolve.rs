@@ -89,11 +89,12 @@ pub(crate) fn model(raw: &RawModel, at: At, default_name: &str) -> Result<Model,
     if raw.services.is_empty() {
         return Err(at.err("services", "a model needs at least one service"));
     }
+    let types = instance_types(raw, at)?;
     let mut services = Vec::with_capacity(raw.services.len());
     for (name, s) in &raw.services {
         let rel = format!("services.{name}");
         check_name(at, &rel, name, "service")?;
-        services.push(service(name, s, at, &rel)?);
+        services.push(service(name, s, at, &rel, &types)?);
     }
     Ok(Model {
         name: raw.name.clone().unwrap_or_else(|| default_name.to_string()),
@@ -116,7 +117,83 @@ fn check_name(at: At, rel: &str, name: &str, what: &str) -> Result<(), ConfigErr
     Ok(())
 }
 
-fn service(name: &str, s: &RawService, at: At, rel: &str) -> Result<ServiceSpec, ConfigError> {
+/// The bundled catalogue with the model's own types added (a model's type of the same name
+/// replaces the bundled one).
+fn instance_types(
+    raw: &RawModel,
+    at: At,
+) -> Result<Vec<crate::components::cost::InstanceType>, ConfigError> {
+    let mut types = crate::components::cost::catalogue();
+    for (name, t) in &raw.instance_types {
+        let rel = format!("instance_types.{name}");
+        for (field, v) in [
+            ("on_demand_per_hour", Some(t.on_demand_per_hour)),
+            ("reserved_per_hour", t.reserved_per_hour),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(at.err(
+                        &format!("{rel}.{field}"),
+                        format!("a price is zero or more USD per hour, got {v}"),
+                    ));
+                }
+            }
+        }
+        types.retain(|x| &x.name != name);
+        types.push(crate::components::cost::InstanceType {
+            name: name.clone(),
+            vcpus: t.vcpus.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32,
+            memory_gib: t.memory.map_or(0.0, |m| m.0 / (1u64 << 30) as f64),
+            on_demand_per_hour: t.on_demand_per_hour,
+            reserved_per_hour: t.reserved_per_hour.unwrap_or(t.on_demand_per_hour),
+        });
+    }
+    Ok(types)
+}
+
+fn cost(
+    raw: &RawCost,
+    types: &[crate::components::cost::InstanceType],
+    at: At,
+    rel: &str,
+) -> Result<crate::components::cost::CostSpec, ConfigError> {
+    use crate::components::cost::CostSpec;
+    let Some(t) = types.iter().find(|t| t.name == raw.instance_type) else {
+        let known: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
+        return Err(at.err(
+            &format!("{rel}.instance_type"),
+            format!(
+                "unknown instance type `{}` (known: {}); add it under the model's `instance_types`",
+                raw.instance_type,
+                known.join(", ")
+            ),
+        ));
+    };
+    let reserved = match raw.reserved {
+        Some(r) if r < 0 || r > i64::from(u32::MAX) => {
+            return Err(at.err(
+                &format!("{rel}.reserved"),
+                format!("reserved instances must be zero or more, got {r}"),
+            ));
+        }
+        Some(r) => r as u32,
+        None => 0,
+    };
+    Ok(CostSpec {
+        instance_type: t.name.clone(),
+        price_per_hour: t.on_demand_per_hour,
+        reserved,
+        reserved_per_hour: t.reserved_per_hour,
+    })
+}
+
+fn service(
+    name: &str,
+    s: &RawService,
+    at: At,
+    rel: &str,
+    types: &[crate::components::cost::InstanceType],
+) -> Result<ServiceSpec, ConfigError> {
     if s.replicas < 0 || s.replicas > i64::from(u32::MAX) {
         return Err(at.err(
             &format!("{rel}.replicas"),
@@ -248,6 +325,10 @@ fn service(name: &str, s: &RawService, at: At, rel: &str) -> Result<ServiceSpec,
         endpoints,
         lifecycle,
         schedule,
+        cost: match &s.cost {
+            Some(c) => Some(cost(c, types, at, &format!("{rel}.cost"))?),
+            None => None,
+        },
         autoscaler: match &s.autoscaler {
             Some(a) => Some(autoscaler(a, at, &format!("{rel}.autoscaler"), cores)?),
             None => None,

@@ -172,6 +172,12 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
             svc.peak_event_loop_lag_s,
         );
     }
+    if let Some(c) = s.cost_usd {
+        m.insert("cost_usd".into(), c);
+    }
+    if let Some(c) = s.cost_per_million_ok_usd {
+        m.insert("cost_per_million_ok_usd".into(), c);
+    }
     if let Some(slo) = &s.slo {
         m.insert("slo.violation_minutes".into(), slo.violation_minutes);
         m.insert("slo.latency_observed_s".into(), slo.latency_observed_s);

@@ -81,6 +81,17 @@ pub fn render(report: &Report) -> String {
             ));
         }
     }
+    if report
+        .variants
+        .values()
+        .any(|v| v.metrics.contains_key("cost_usd"))
+    {
+        rows.push(("cost (USD)".into(), metric("cost_usd")));
+        rows.push((
+            "cost per 1M ok (USD)".into(),
+            metric("cost_per_million_ok_usd"),
+        ));
+    }
     if report.variants.values().any(|v| v.slo_met.is_some()) {
         rows.push((
             "SLO violation (min)".into(),

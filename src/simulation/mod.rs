@@ -88,6 +88,10 @@ struct ServiceState {
     desired: u32,
     /// Cores of ready instances over time: the denominator of utilisation.
     ready_cores: TimeAverage,
+    /// Instances that exist (starting, ready or draining): what the cloud bills.
+    billed: TimeAverage,
+    /// Of those, the ones beyond the reservation, billed at the market price.
+    billed_over_reserved: TimeAverage,
     balancer: Balancer,
     /// The autoscaling policy, if any, and the counters it reads.
     policy: Option<crate::autoscaler::Policy>,
@@ -155,6 +159,16 @@ impl<'a> Simulation<'a> {
                     SimTime::ZERO,
                 ));
             }
+            let reserved = spec.cost.as_ref().map_or(0, |c| c.reserved);
+            let (mut billed, mut billed_over_reserved) =
+                (TimeAverage::default(), TimeAverage::default());
+            billed.start(SimTime::ZERO);
+            billed.set(SimTime::ZERO, i64::from(spec.replicas));
+            billed_over_reserved.start(SimTime::ZERO);
+            billed_over_reserved.set(
+                SimTime::ZERO,
+                i64::from(spec.replicas.saturating_sub(reserved)),
+            );
             let mut ready_cores = TimeAverage::default();
             ready_cores.start(SimTime::ZERO);
             ready_cores.set(
@@ -186,6 +200,8 @@ impl<'a> Simulation<'a> {
                 draining: 0,
                 desired: spec.replicas,
                 ready_cores,
+                billed,
+                billed_over_reserved,
                 balancer: Balancer::new(spec.balancer, rng),
                 policy: spec.autoscaler.as_ref().map(crate::autoscaler::Policy::new),
                 last_counters: scaling::Counters::default(),

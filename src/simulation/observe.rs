@@ -48,6 +48,10 @@ pub struct RunSummary {
     pub services: IndexMap<String, ServiceSummary>,
     /// The SLO verdict, if the experiment has one.
     pub slo: Option<SloSummary>,
+    /// The bill of the priced services over the measured window, USD (absent if none is priced).
+    pub cost_usd: Option<f64>,
+    /// That bill per million successful requests, USD.
+    pub cost_per_million_ok_usd: Option<f64>,
     /// Every change of desired replicas, in time order (whole run).
     pub scaling_actions: Vec<ScalingAction>,
     /// Events the kernel processed (whole run).
@@ -98,6 +102,8 @@ pub struct ServiceSummary {
     /// Instance-hours within the measured window, from the request for an instance until it
     /// stopped (provisioning is billed, as clouds bill it).
     pub instance_hours: f64,
+    /// The bill for the measured window, if the service is priced.
+    pub cost: Option<ServiceCost>,
     /// Cores per instance.
     pub cores_per_instance: u32,
     /// Busy core-time over ready core-time.
@@ -114,6 +120,19 @@ pub struct ServiceSummary {
     pub peak_event_loop_lag_s: f64,
     /// Per instance, in creation order.
     pub per_instance: Vec<InstanceSummary>,
+}
+
+/// A service's bill over the measured window.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceCost {
+    /// Instance type.
+    pub instance_type: String,
+    /// Reserved instances, paid for the whole window.
+    pub reserved: u32,
+    /// USD.
+    pub usd: f64,
+    /// USD per hour on average.
+    pub usd_per_hour: f64,
 }
 
 /// One instance's figures.
@@ -300,6 +319,8 @@ impl Observer {
                 }
                 for svc in services.iter_mut() {
                     svc.ready_cores.reset(mark);
+                    svc.billed.reset(mark);
+                    svc.billed_over_reserved.reset(mark);
                 }
             }
             if mark == self.next_bucket_end() {
@@ -500,6 +521,7 @@ impl Observer {
                     &mut services[s],
                     (self.warmup_end, horizon),
                     actions.iter().filter(|a| a.service == spec.name).count() as u64,
+                    spec.cost.as_ref(),
                 ),
             );
         }
@@ -529,6 +551,12 @@ impl Observer {
                 violation_minutes: self.violation_ns as f64 / 60e9,
             }
         });
+        let priced: Vec<f64> = service_summaries
+            .values()
+            .filter_map(|s: &ServiceSummary| s.cost.as_ref().map(|c| c.usd))
+            .collect();
+        let cost_usd = (!priced.is_empty()).then(|| priced.iter().sum::<f64>());
+        let completed = self.outcomes.get(Outcome::Ok);
         let summary = RunSummary {
             measured_s: measured,
             arrivals: self.arrivals,
@@ -550,6 +578,14 @@ impl Observer {
             endpoints,
             services: service_summaries,
             slo,
+            cost_usd,
+            cost_per_million_ok_usd: cost_usd.map(|c| {
+                if completed == 0 {
+                    0.0
+                } else {
+                    c / completed as f64 * 1e6
+                }
+            }),
             scaling_actions: actions,
             events,
             peak_requests_in_memory: peak_requests,
@@ -585,9 +621,21 @@ fn summarise_service(
     svc: &mut ServiceState,
     window: (SimTime, SimTime),
     actions: u64,
+    cost: Option<&crate::components::cost::CostSpec>,
 ) -> ServiceSummary {
     let (from, horizon) = window;
     let span_ns = horizon.since(from).as_nanos().max(1);
+    let hours = span_ns as f64 / 3600e9;
+    let cost = cost.map(|c| {
+        let over = svc.billed_over_reserved.area(horizon) as f64 / 3600e9;
+        let usd = c.bill(hours, over);
+        ServiceCost {
+            instance_type: c.instance_type.clone(),
+            reserved: c.reserved,
+            usd,
+            usd_per_hour: usd / hours,
+        }
+    });
     let mut per_instance = Vec::new();
     let (mut busy_area, mut queue_area, mut peak_q, mut lag) = (0u128, 0u128, 0u64, 0u64);
     let (mut segments, mut waited, mut wait_ns) = (0u64, 0u64, 0u128);
@@ -627,6 +675,7 @@ fn summarise_service(
         instances_started: per_instance.len() as u32,
         scaling_actions: actions,
         instance_hours: instance_ns as f64 / 3600e9,
+        cost,
         cores_per_instance,
         cpu_utilisation: ratio(busy_area as f64, ready_core_ns as f64),
         mean_queue_length: queue_area as f64 / span_ns as f64,

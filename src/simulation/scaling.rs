@@ -228,6 +228,7 @@ impl Simulation<'_> {
                 self.instances
                     .push(Instance::new(service, &spec.instance, Phase::Starting, now));
                 self.services[service as usize].starting.push(id);
+                self.billing_changed(service, 1, now);
                 s.schedule_at(
                     now + spec.lifecycle.time_to_ready(),
                     Event::InstanceReady { instance: id },
@@ -239,6 +240,7 @@ impl Simulation<'_> {
                 if let Some(id) = svc.starting.pop() {
                     // Never served: it just stops (its pending ready event finds it stopped).
                     self.instances[id as usize].stop(now);
+                    self.billing_changed(service, -1, now);
                 } else if let Some(id) = svc.ready.pop() {
                     svc.draining += 1;
                     let cores = i64::from(self.instances[id as usize].cores());
@@ -269,6 +271,18 @@ impl Simulation<'_> {
         svc.ready_cores.add(now, cores);
     }
 
+    /// One more (+1) or one fewer (-1) instance of `service` is billed from `now`.
+    fn billing_changed(&mut self, service: u32, delta: i64, now: SimTime) {
+        let reserved = self.variant.model.services[service as usize]
+            .cost
+            .as_ref()
+            .map_or(0, |c| i64::from(c.reserved));
+        let svc = &mut self.services[service as usize];
+        svc.billed.add(now, delta);
+        svc.billed_over_reserved
+            .set(now, (svc.billed.level() - reserved).max(0));
+    }
+
     /// Stops a draining instance if it holds nothing more. Returns whether it stopped.
     pub(super) fn stop_if_drained(&mut self, id: u32, now: SimTime) -> bool {
         let inst = &mut self.instances[id as usize];
@@ -276,7 +290,9 @@ impl Simulation<'_> {
             return false;
         }
         inst.stop(now);
-        self.services[inst.service as usize].draining -= 1;
+        let service = inst.service;
+        self.services[service as usize].draining -= 1;
+        self.billing_changed(service, -1, now);
         true
     }
 
@@ -296,7 +312,9 @@ impl Simulation<'_> {
             .collect();
         let inst = &mut self.instances[id as usize];
         inst.stop(now);
-        self.services[inst.service as usize].draining -= 1;
+        let service = inst.service;
+        self.services[service as usize].draining -= 1;
+        self.billing_changed(service, -1, now);
         for slot in victims {
             self.requests.get_mut(slot).flags |= SERVER_DONE;
             if self.requests.get(slot).flags & ANSWERED != 0 {

@@ -505,3 +505,49 @@ fn hpa_under_a_10x_step_scales_as_fast_as_its_policies_allow_and_no_faster() {
     // is in violation for the static fleet, even though few requests succeed to be measured.
     assert!(by("static-3").slo.as_ref().unwrap().violation_minutes >= 9.0);
 }
+
+#[test]
+fn the_bill_follows_instance_hours_and_the_reservation() {
+    // c5.large at 0.085 USD/h on demand, 0.054 USD/h reserved. Static 50 for the 29 measured
+    // minutes: 50 x 29/60 x 0.085.
+    let exp = load("scheduled-prescale.json");
+    let results = run(&exp);
+    let by = |v: &str| {
+        &results
+            .iter()
+            .find(|r| r.variant == v)
+            .unwrap()
+            .output
+            .summary
+    };
+    let s50 = by("static-50");
+    assert!((s50.cost_usd.unwrap() - 50.0 * 29.0 / 60.0 * 0.085).abs() < 1e-9);
+    let ahead = by("scheduled-5m-ahead");
+    let hours = ahead.services["payments"].instance_hours;
+    assert!((ahead.cost_usd.unwrap() - hours * 0.085).abs() < 1e-9);
+    assert!(
+        (ahead.cost_per_million_ok_usd.unwrap()
+            - ahead.cost_usd.unwrap() / ahead.completed as f64 * 1e6)
+            .abs()
+            < 1e-9
+    );
+    // A reservation of 5 is paid for the whole window; only instances beyond it are on demand.
+    let mut reserved = exp.clone();
+    for v in &mut reserved.variants {
+        v.model.services[0].cost.as_mut().unwrap().reserved = 5;
+    }
+    let results = run(&reserved);
+    let r = &results
+        .iter()
+        .find(|r| r.variant == "scheduled-5m-ahead")
+        .unwrap()
+        .output
+        .summary;
+    let window_h = 29.0 / 60.0;
+    let expected = 5.0 * 0.054 * window_h + (hours - 5.0 * window_h) * 0.085;
+    assert!(
+        (r.cost_usd.unwrap() - expected).abs() < 1e-9,
+        "{} vs {expected}",
+        r.cost_usd.unwrap()
+    );
+}

@@ -1,0 +1,85 @@
+//! What instances cost: an on-demand price per instance-hour by type, and a reserved baseline
+//! paid whether used or not, as cloud bills work. (Spot is left out until the simulation
+//! models interruptions: a spot price without them would overstate the savings.)
+
+/// A priced instance type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceType {
+    /// Name, e.g. `m5.large`.
+    pub name: String,
+    /// vCPUs, for reference.
+    pub vcpus: u32,
+    /// Memory in GiB, for reference.
+    pub memory_gib: f64,
+    /// On-demand price, USD per hour.
+    pub on_demand_per_hour: f64,
+    /// Effective hourly price of a one-year reservation, USD.
+    pub reserved_per_hour: f64,
+}
+
+/// The bundled catalogue: Linux prices in USD per hour, rounded, in the shape of AWS us-east-1
+/// list prices (on-demand; one-year no-upfront reserved). Good enough to compare
+/// strategies; put your own in the model's `instance_types` for a real bill.
+pub fn catalogue() -> Vec<InstanceType> {
+    let t = |name: &str, vcpus, memory_gib, on_demand_per_hour, reserved_per_hour| InstanceType {
+        name: name.to_string(),
+        vcpus,
+        memory_gib,
+        on_demand_per_hour,
+        reserved_per_hour,
+    };
+    vec![
+        t("t3.medium", 2, 4.0, 0.0416, 0.0260),
+        t("m5.large", 2, 8.0, 0.0960, 0.0600),
+        t("m5.xlarge", 4, 16.0, 0.1920, 0.1200),
+        t("m5.2xlarge", 8, 32.0, 0.3840, 0.2400),
+        t("c5.large", 2, 4.0, 0.0850, 0.0540),
+        t("r5.large", 2, 16.0, 0.1260, 0.0790),
+    ]
+}
+
+/// How a service is billed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostSpec {
+    /// The instance type's name, for reports.
+    pub instance_type: String,
+    /// USD per instance-hour beyond the reservation (on demand).
+    pub price_per_hour: f64,
+    /// Instances reserved: paid for the whole run at `reserved_per_hour`, used first.
+    pub reserved: u32,
+    /// USD per reserved instance-hour.
+    pub reserved_per_hour: f64,
+}
+
+impl CostSpec {
+    /// The bill for a window of `hours`, given the instance-hours run above the reservation.
+    pub fn bill(&self, hours: f64, instance_hours_over_reserved: f64) -> f64 {
+        f64::from(self.reserved) * self.reserved_per_hour * hours
+            + self.price_per_hour * instance_hours_over_reserved
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_baseline_is_paid_whether_used_or_not() {
+        let c = CostSpec {
+            instance_type: "m5.large".into(),
+            price_per_hour: 0.096,
+            reserved: 5,
+            reserved_per_hour: 0.06,
+        };
+        // 24 h with 5 reserved, and 100 instance-hours beyond them on demand.
+        assert!((c.bill(24.0, 100.0) - (5.0 * 0.06 * 24.0 + 9.6)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_catalogue_has_the_shapes_the_docs_name() {
+        let names: Vec<String> = catalogue().into_iter().map(|t| t.name).collect();
+        for n in ["t3.medium", "m5.large", "m5.xlarge", "r5.large"] {
+            assert!(names.iter().any(|x| x == n), "{n}");
+        }
+    }
+}
