@@ -9,6 +9,16 @@ use surge::kernel::SimDuration;
 use surge::simulation::RunSummary;
 use surge::workload::ClientKind;
 
+/// The summary of `variant`'s first replication.
+fn summary_of<'a>(results: &'a [RunResult], variant: &str) -> &'a RunSummary {
+    &results
+        .iter()
+        .find(|r| r.variant == variant)
+        .unwrap_or_else(|| panic!("no variant {variant}"))
+        .output
+        .summary
+}
+
 fn load(name: &str) -> Experiment {
     surge::config::load_experiment(&repo().join("experiments").join(name))
         .unwrap_or_else(|e| panic!("{e}"))
@@ -149,14 +159,7 @@ fn node_event_loop_blocked_by_a_3s_request() {
     // Seed claim (node-gateway demo 1): a 3 s CPU-bound request delays /users on the same
     // event loop by about 3 s; the monitor logs "Event loop delay: 3002ms".
     let results = run(&load("node-event-loop.json"));
-    let by = |v: &str| {
-        &results
-            .iter()
-            .find(|r| r.variant == v)
-            .unwrap()
-            .output
-            .summary
-    };
+    let by = |v: &str| summary_of(&results, v);
     let single = by("single-event-loop");
     let lag = single.services["gateway"].peak_event_loop_lag_s;
     assert!((2.9..=3.0).contains(&lag), "peak lag {lag}");
@@ -378,14 +381,7 @@ fn threshold_rules_lag_a_product_launch_that_twelve_instances_absorb() {
     // get past 12 instances too, but only after the launch has queued and shed requests.
     let exp = load("threshold-rules.json");
     let results = run(&exp);
-    let by = |v: &str| {
-        &results
-            .iter()
-            .find(|r| r.variant == v)
-            .unwrap()
-            .output
-            .summary
-    };
+    let by = |v: &str| summary_of(&results, v);
     let twelve = by("static-12");
     assert!(
         twelve.latency_s.p99 < 0.8 && twelve.error_rate == 0.0,
@@ -420,14 +416,7 @@ fn hpa_under_a_10x_step_scales_as_fast_as_its_policies_allow_and_no_faster() {
     // 150 -> 1,500 req/s at 300 s; needed at 70% of a 1-CPU request: ceil(15 / 0.7) = 22 pods.
     let exp = load("hpa-step.json");
     let results = run(&exp);
-    let by = |v: &str| {
-        &results
-            .iter()
-            .find(|r| r.variant == v)
-            .unwrap()
-            .output
-            .summary
-    };
+    let by = |v: &str| summary_of(&results, v);
     let ups = |v: &str| -> Vec<(f64, u32, u32)> {
         by(v)
             .scaling_actions
@@ -512,14 +501,7 @@ fn the_bill_follows_instance_hours_and_the_reservation() {
     // minutes: 50 x 29/60 x 0.085.
     let exp = load("scheduled-prescale.json");
     let results = run(&exp);
-    let by = |v: &str| {
-        &results
-            .iter()
-            .find(|r| r.variant == v)
-            .unwrap()
-            .output
-            .summary
-    };
+    let by = |v: &str| summary_of(&results, v);
     let s50 = by("static-50");
     assert!((s50.cost_usd.unwrap() - 50.0 * 29.0 / 60.0 * 0.085).abs() < 1e-9);
     let ahead = by("scheduled-5m-ahead");
