@@ -40,10 +40,11 @@ impl HpaSpec {
 #[derive(Debug, Clone)]
 pub struct HpaController {
     spec: HpaSpec,
-    /// (replicas, when) of past recommendations; `None` before the first reconcile.
-    recommendations: Option<Vec<(u32, f64)>>,
-    scale_up: Vec<(u32, f64)>,
-    scale_down: Vec<(u32, f64)>,
+    /// (replicas, when in ns) of past recommendations; `None` before the first reconcile.
+    /// Integer times, so ages at period edges are exact (the policies compare them with `<`).
+    recommendations: Option<Vec<(u32, u64)>>,
+    scale_up: Vec<(u32, u64)>,
+    scale_down: Vec<(u32, u64)>,
 }
 
 impl HpaController {
@@ -62,13 +63,14 @@ impl HpaController {
         &self.spec
     }
 
-    /// One reconcile at `now_s`, with `spec_replicas` desired and `pods` as they are now.
-    pub fn reconcile(&mut self, now_s: f64, spec_replicas: u32, pods: Vec<Pod>) -> Decision {
+    /// One reconcile at `now_ns` nanoseconds, with `spec_replicas` desired and `pods` as they
+    /// are now.
+    pub fn reconcile(&mut self, now_ns: u64, spec_replicas: u32, pods: Vec<Pod>) -> Decision {
         let mut state = self.spec.template.clone();
         state.spec_replicas = spec_replicas;
         state.status_replicas = pods.iter().filter(|p| !p.deleting).count() as u32;
         state.pods = pods;
-        let age = |at: f64| (now_s - at).max(0.0);
+        let age = |at: u64| now_ns.saturating_sub(at) as f64 / 1e9;
         state.recommendations = self.recommendations.as_ref().map(|r| {
             r.iter()
                 .map(|&(replicas, at)| Recommendation {
@@ -94,7 +96,7 @@ impl HpaController {
             })
             .collect();
         let decision = hpa::reconcile(&state);
-        let when = |a: f64| now_s - a;
+        let when = |age_s: f64| now_ns.saturating_sub((age_s * 1e9).round() as u64);
         self.recommendations = Some(
             decision
                 .next_recommendations

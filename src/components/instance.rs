@@ -146,6 +146,8 @@ pub struct Instance {
     pub stopped_at: Option<SimTime>,
     /// When it became ready, if it has.
     pub ready_at: Option<SimTime>,
+    /// Part of the fleet the run starts with (ready at time zero, long running).
+    pub initial: bool,
     /// Requests it has answered (a monotonic counter, for request-rate metrics).
     pub completed: u64,
     /// What a metrics scraper read last: (when, busy core-ns, completed) and the sample it
@@ -183,6 +185,7 @@ impl Instance {
             created_at: now,
             stopped_at: None,
             ready_at: (phase == Phase::Ready).then_some(now),
+            initial: phase == Phase::Ready,
             completed: 0,
             scrape: ScrapeState::default(),
             in_progress: 0,
@@ -346,7 +349,7 @@ impl Instance {
         self.stats.queue_length.set(now, w as i64);
     }
 
-    /// Restarts the measurements at `now` (end of warm-up), keeping current levels.
+    /// Restarts the summary's measurements at `now` (end of warm-up), keeping current levels.
     pub fn reset_stats(&mut self, now: SimTime) {
         let s = &mut self.stats;
         s.busy_cores.reset(now);
@@ -355,7 +358,7 @@ impl Instance {
         s.segments_waited = 0;
         s.wait_ns = 0;
         s.max_lag_ns = 0;
-        s.bucket_max_lag_ns = 0;
+        // The time-series bucket ending here still reports its lag: it is closed after this.
     }
 }
 

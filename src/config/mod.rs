@@ -161,6 +161,13 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
                 "replications must be at least 1",
             ));
         }
+        Some(n) if n > MAX_REPLICATIONS => {
+            return Err(ConfigError::invalid(
+                path,
+                "replications",
+                format!("replications must be at most {MAX_REPLICATIONS}, got {n}"),
+            ));
+        }
         Some(n) => n,
         None => 1,
     };
@@ -169,6 +176,9 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
         .as_ref()
         .map(|s| resolve::slo(s, exp_at))
         .transpose()?;
+    if let Some(slo) = &slo {
+        check_period_count(path, "slo.window", duration, slo.window, "SLO windows")?;
+    }
     if raw.workload.is_empty() {
         return Err(ConfigError::invalid(
             path,
@@ -253,6 +263,29 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
                 ),
             ));
         }
+        for svc in &model.services {
+            let Some(a) = &svc.autoscaler else { continue };
+            let rel = match &prefix {
+                Some(p) => format!("{p}.services.{}.autoscaler", svc.name),
+                None => format!("services.{}.autoscaler", svc.name),
+            };
+            check_period_count(
+                path,
+                &rel,
+                duration,
+                crate::kernel::SimDuration::from_secs_f64(a.period_s()),
+                "evaluations",
+            )?;
+            if let Some(scrape) = a.scrape_interval_s() {
+                check_period_count(
+                    path,
+                    &rel,
+                    duration,
+                    crate::kernel::SimDuration::from_secs_f64(scrape),
+                    "metric scrapes",
+                )?;
+            }
+        }
         variants.push(Variant {
             name,
             model,
@@ -273,6 +306,32 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
         variants,
         config,
     })
+}
+
+/// Most replications of one experiment.
+const MAX_REPLICATIONS: u32 = 100_000;
+/// Most periodic steps (SLO windows, policy evaluations, scrapes) in one run.
+const MAX_PERIODS: u64 = 10_000_000;
+
+/// Refuses a period so short that a run would take `duration / period` steps beyond reason.
+fn check_period_count(
+    file: &Path,
+    rel: &str,
+    duration: crate::kernel::SimDuration,
+    period: crate::kernel::SimDuration,
+    what: &str,
+) -> Result<(), ConfigError> {
+    let n = duration.as_nanos() / period.as_nanos().max(1);
+    if n > MAX_PERIODS {
+        return Err(ConfigError::invalid(
+            file,
+            rel,
+            format!(
+                "a period of \"{period}\" makes {n} {what} in \"{duration}\"; at most {MAX_PERIODS} are allowed, so use a longer period"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn resolve_duration(

@@ -9,6 +9,58 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use std::fmt;
 use std::marker::PhantomData;
 
+/// A JSON object of user-chosen names, read in file order, refusing a name that appears twice
+/// (serde_json alone would keep the last one silently).
+#[derive(Debug)]
+pub struct UniqueMap<V>(pub IndexMap<String, V>);
+
+impl<V> Default for UniqueMap<V> {
+    fn default() -> Self {
+        UniqueMap(IndexMap::new())
+    }
+}
+
+impl<V> std::ops::Deref for UniqueMap<V> {
+    type Target = IndexMap<String, V>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<'a, V> IntoIterator for &'a UniqueMap<V> {
+    type Item = (&'a String, &'a V);
+    type IntoIter = indexmap::map::Iter<'a, String, V>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for UniqueMap<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Vis<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Vis<V> {
+            type Value = UniqueMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object keyed by name")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UniqueMap<V>, A::Error> {
+                let mut out = IndexMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if out.contains_key(&key) {
+                        return Err(de::Error::custom(format!(
+                            "`{key}` appears twice; a name may appear once, or the second would silently replace the first"
+                        )));
+                    }
+                    let value = map.next_value()?;
+                    out.insert(key, value);
+                }
+                Ok(UniqueMap(out))
+            }
+        }
+        d.deserialize_map(Vis(PhantomData))
+    }
+}
+
 /// An experiment file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,7 +87,7 @@ pub struct RawExperiment {
     pub slo: Option<RawSlo>,
     /// Named JSON merge patches over the model, run in this order.
     #[serde(default)]
-    pub variants: IndexMap<String, serde_json::Value>,
+    pub variants: UniqueMap<serde_json::Value>,
 }
 
 /// Where the model comes from.
@@ -76,10 +128,10 @@ pub struct RawModel {
     /// What is modelled.
     pub description: Option<String>,
     /// Services by name.
-    pub services: IndexMap<String, RawService>,
+    pub services: UniqueMap<RawService>,
     /// Instance types and prices of your own, added to (or overriding) the bundled catalogue.
     #[serde(default)]
-    pub instance_types: IndexMap<String, RawInstanceType>,
+    pub instance_types: UniqueMap<RawInstanceType>,
 }
 
 /// A priced instance type.
@@ -119,7 +171,7 @@ pub struct RawService {
     /// How requests are spread over instances (default round robin).
     pub balancer: Option<RawBalancer>,
     /// Endpoints by name.
-    pub endpoints: IndexMap<String, RawEndpoint>,
+    pub endpoints: UniqueMap<RawEndpoint>,
     /// Delays of starting and stopping instances.
     pub lifecycle: Option<RawLifecycle>,
     /// Replica changes at set times (scheduled scaling).

@@ -43,11 +43,26 @@ impl At<'_> {
     }
 }
 
+/// Most instances one service may have: far beyond any real fleet, low enough that a typo of
+/// a few extra zeros is an error rather than an out-of-memory crash.
+pub(crate) const MAX_INSTANCES: i64 = 100_000;
+/// Most cores one instance may have.
+const MAX_CORES: i64 = 1024;
+/// Most closed-loop connections one client may have.
+const MAX_CONNECTIONS: i64 = 1_000_000;
+/// Highest arrival rate, requests per second.
+const MAX_RPS: f64 = 1e9;
+
 fn positive_int(at: At, rel: &str, v: i64, what: &str) -> Result<u32, ConfigError> {
-    if v < 1 || v > i64::from(u32::MAX) {
+    int_in(at, rel, v, 1, i64::from(u32::MAX), what)
+}
+
+/// `v` as a u32 if it is within [lo, hi].
+fn int_in(at: At, rel: &str, v: i64, lo: i64, hi: i64, what: &str) -> Result<u32, ConfigError> {
+    if v < lo || v > hi {
         return Err(at.err(
             rel,
-            format!("{what} must be a whole number of at least 1, got {v}"),
+            format!("{what} must be a whole number from {lo} to {hi}, got {v}"),
         ));
     }
     Ok(v as u32)
@@ -69,12 +84,12 @@ fn positive_duration(
 }
 
 fn rate(at: At, rel: &str, v: f64, zero_ok: bool) -> Result<f64, ConfigError> {
-    let ok = v.is_finite() && if zero_ok { v >= 0.0 } else { v > 0.0 };
+    let ok = v.is_finite() && v <= MAX_RPS && if zero_ok { v >= 0.0 } else { v > 0.0 };
     if !ok {
         let want = if zero_ok {
-            "zero or more"
+            "zero or more, and at most 1e9"
         } else {
-            "more than zero"
+            "more than zero, and at most 1e9"
         };
         return Err(at.err(
             rel,
@@ -194,15 +209,17 @@ fn service(
     rel: &str,
     types: &[crate::components::cost::InstanceType],
 ) -> Result<ServiceSpec, ConfigError> {
-    if s.replicas < 0 || s.replicas > i64::from(u32::MAX) {
-        return Err(at.err(
-            &format!("{rel}.replicas"),
-            format!("replicas must be zero or more, got {}", s.replicas),
-        ));
-    }
+    int_in(
+        at,
+        &format!("{rel}.replicas"),
+        s.replicas,
+        0,
+        MAX_INSTANCES,
+        "replicas",
+    )?;
     let i = &s.instance;
     let irel = format!("{rel}.instance");
-    let cores = positive_int(at, &format!("{irel}.cores"), i.cores, "cores")?;
+    let cores = int_in(at, &format!("{irel}.cores"), i.cores, 1, MAX_CORES, "cores")?;
     let concurrency_limit = match i.concurrency_limit {
         Some(v) => positive_int(
             at,
@@ -291,12 +308,14 @@ fn service(
     let mut schedule: Vec<ScheduledScaling> = Vec::new();
     for (k, a) in s.schedule.iter().flatten().enumerate() {
         let arel = format!("{rel}.schedule[{k}]");
-        if a.replicas < 0 || a.replicas > i64::from(u32::MAX) {
-            return Err(at.err(
-                &format!("{arel}.replicas"),
-                format!("replicas must be zero or more, got {}", a.replicas),
-            ));
-        }
+        int_in(
+            at,
+            &format!("{arel}.replicas"),
+            a.replicas,
+            0,
+            MAX_INSTANCES,
+            "replicas",
+        )?;
         if schedule.last().is_some_and(|p| a.at.0 < p.at) {
             return Err(at.err(
                 &format!("{arel}.at"),
@@ -358,8 +377,22 @@ fn autoscaler(
             scale_out,
             scale_in,
         } => {
-            let min = positive_int(at, &f("min_replicas"), *min_replicas, "min_replicas")?;
-            let max = positive_int(at, &f("max_replicas"), *max_replicas, "max_replicas")?;
+            let min = int_in(
+                at,
+                &f("min_replicas"),
+                *min_replicas,
+                1,
+                MAX_INSTANCES,
+                "min_replicas",
+            )?;
+            let max = int_in(
+                at,
+                &f("max_replicas"),
+                *max_replicas,
+                1,
+                MAX_INSTANCES,
+                "max_replicas",
+            )?;
             if max < min {
                 return Err(at.err(
                     &f("max_replicas"),
@@ -408,6 +441,14 @@ fn hpa(
 ) -> Result<crate::autoscaler::hpa_controller::HpaSpec, ConfigError> {
     use crate::autoscaler::hpa::{MetricSource, StateError, parse_snapshot};
     let f = |field: &str| format!("{rel}.{field}");
+    int_in(
+        at,
+        &f("max_replicas"),
+        h.max_replicas,
+        1,
+        MAX_INSTANCES,
+        "max_replicas",
+    )?;
     let snapshot = serde_json::json!({
         "spec_replicas": 1,
         "min_replicas": h.min_replicas.unwrap_or(1),
@@ -504,7 +545,14 @@ fn threshold_rule(
     if hold.as_nanos() % period.as_nanos() != 0 || hold.is_zero() {
         return Err(at.err(&format!("{rel}.for"), format!("`for` (\"{hold}\") must be a whole number of periods (\"{period}\"), since the rule counts datapoints")));
     }
-    let step = positive_int(at, &format!("{rel}.step"), r.step.unwrap_or(1), "step")?;
+    let step = int_in(
+        at,
+        &format!("{rel}.step"),
+        r.step.unwrap_or(1),
+        1,
+        MAX_INSTANCES,
+        "step",
+    )?;
     Ok(Rule {
         signal,
         threshold,
@@ -855,7 +903,14 @@ pub(crate) fn client(
                     "a closed-loop client needs `connections`, e.g. 50 as in `autocannon -c 50`",
                 ));
             };
-            let connections = positive_int(workload_at, &f("connections"), n, "connections")?;
+            let connections = int_in(
+                workload_at,
+                &f("connections"),
+                n,
+                1,
+                MAX_CONNECTIONS,
+                "connections",
+            )?;
             ClientKind::Closed {
                 connections,
                 think: match &c.think {
@@ -863,16 +918,46 @@ pub(crate) fn client(
                     None => None,
                 },
                 ramp_up: c.ramp_up.map_or(SimDuration::ZERO, |d| d.0),
-                error_pause: c.error_pause.map_or(SimDuration::from_millis(1), |d| d.0),
+                error_pause: match c.error_pause {
+                    // Zero would let a connection whose requests all fail at once spin at one
+                    // instant of virtual time for ever.
+                    Some(d) => positive_duration(workload_at, &f("error_pause"), d, "error_pause")?,
+                    None => SimDuration::from_millis(1),
+                },
             }
         }
     };
+    if let ClientKind::Closed { think, .. } = &kind {
+        let no_think = think.as_ref().is_none_or(always_zero);
+        for (m, e) in c.mix.iter().enumerate() {
+            let svc = &model.services[model.service_index(&e.service).expect("resolved above")];
+            let ep = svc
+                .endpoints
+                .iter()
+                .find(|x| x.name == e.endpoint)
+                .expect("resolved above");
+            let instant = ep.steps.iter().all(|st| match st {
+                Step::Cpu(d) | Step::Block(d) | Step::Io(d) => always_zero(d),
+            });
+            if no_think && instant {
+                return Err(at.err(
+                    &format!("{rel}.mix[{m}]"),
+                    format!("endpoint `{}.{}` takes no time and the client does not think, so its connections would send infinitely often at one instant; give the endpoint a duration or the client a `think` time", e.service, e.endpoint),
+                ));
+            }
+        }
+    }
     Ok(ClientSpec {
         name,
         kind,
         mix: Mix::new(weighted),
         timeout,
     })
+}
+
+/// Whether a distribution can only ever give zero.
+fn always_zero(d: &Dist) -> bool {
+    matches!(d, Dist::Constant(v) if *v == 0.0)
 }
 
 /// Resolves the SLO.

@@ -75,15 +75,16 @@ impl<E> Scheduler<E> {
 /// Why [`run_until`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunStatus {
-    /// The next event lies beyond the horizon, or there is none: the run is over.
+    /// The next event lies at or beyond the horizon, or there is none: the run is over.
     ReachedHorizon,
     /// The event budget ran out first; call again to continue.
     BudgetSpent,
 }
 
-/// Processes events in (time, insertion order) up to and including `horizon`, at most `budget`
-/// of them. Returns the status and the number of events processed. At the horizon the clock is
-/// advanced to `horizon`, so time-averaged metrics can be closed there.
+/// Processes events in (time, insertion order) strictly before `horizon`, at most `budget` of
+/// them, so a run covers [0, horizon). Returns the status and the number of events processed.
+/// At the horizon the clock is advanced to `horizon`, so time-averaged metrics can be closed
+/// there.
 ///
 /// Cost: O(log n) per event for n pending events.
 pub fn run_until<H: Handler>(
@@ -94,7 +95,7 @@ pub fn run_until<H: Handler>(
 ) -> (RunStatus, u64) {
     let mut processed = 0;
     while processed < budget {
-        match scheduler.queue.pop_if_not_after(horizon) {
+        match scheduler.queue.pop_if_before(horizon) {
             Some((time, event)) => {
                 scheduler.now = time;
                 handler.handle(event, scheduler);

@@ -82,11 +82,11 @@ impl<E> EventQueue<E> {
         self.heap.pop().map(|e| (e.time, e.event))
     }
 
-    /// Removes and returns the earliest event if it is not later than `horizon`.
+    /// Removes and returns the earliest event if it is earlier than `horizon`.
     #[inline]
-    pub fn pop_if_not_after(&mut self, horizon: SimTime) -> Option<(SimTime, E)> {
+    pub fn pop_if_before(&mut self, horizon: SimTime) -> Option<(SimTime, E)> {
         match self.heap.peek() {
-            Some(e) if e.time <= horizon => self.pop(),
+            Some(e) if e.time < horizon => self.pop(),
             _ => None,
         }
     }

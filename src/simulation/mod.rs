@@ -86,7 +86,8 @@ struct ServiceState {
     draining: u32,
     /// The replica count last asked for.
     desired: u32,
-    /// Cores of ready instances over time: the denominator of utilisation.
+    /// Cores of serving instances (ready or draining) over time: the denominator of
+    /// utilisation.
     ready_cores: TimeAverage,
     /// Instances that exist (starting, ready or draining): what the cloud bills.
     billed: TimeAverage,
@@ -173,7 +174,7 @@ impl<'a> Simulation<'a> {
             ready_cores.start(SimTime::ZERO);
             ready_cores.set(
                 SimTime::ZERO,
-                i64::from(spec.replicas * spec.instance.cores),
+                i64::from(spec.replicas) * i64::from(spec.instance.cores),
             );
             for (k, action) in spec.schedule.iter().enumerate() {
                 scheduler.schedule_at(

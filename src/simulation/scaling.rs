@@ -79,7 +79,7 @@ impl Simulation<'_> {
                 .evaluate(now_s, current, datapoint?)
                 .map(|d| (d.replicas, d.reason)),
             Policy::Hpa(c) => {
-                let d = c.reconcile(now_s, current, pods?);
+                let d = c.reconcile(now.as_nanos(), current, pods?);
                 (d.desired_replicas != current)
                     .then(|| (d.desired_replicas, format!("hpa: {}", d.reason)))
             }
@@ -147,7 +147,7 @@ impl Simulation<'_> {
             .enumerate()
             .filter(|(_, i)| i.service == service)
         {
-            let initial = inst.created_at == SimTime::ZERO && inst.ready_at == Some(SimTime::ZERO);
+            let initial = inst.initial;
             let started_at = inst.created_at + lifecycle.provisioning;
             let started_s_ago = if initial {
                 Some(since(SimTime::ZERO) + 3600.0)
@@ -243,8 +243,8 @@ impl Simulation<'_> {
                     self.billing_changed(service, -1, now);
                 } else if let Some(id) = svc.ready.pop() {
                     svc.draining += 1;
-                    let cores = i64::from(self.instances[id as usize].cores());
-                    svc.ready_cores.add(now, -cores);
+                    // Its cores stay in the utilisation denominator until it stops: it is
+                    // still working off what it holds.
                     self.instances[id as usize].phase = Phase::Draining;
                     if !self.stop_if_drained(id, now) {
                         s.schedule_at(
@@ -289,9 +289,12 @@ impl Simulation<'_> {
         if inst.phase != Phase::Draining || !inst.is_idle() {
             return false;
         }
+        let cores = i64::from(inst.cores());
         inst.stop(now);
         let service = inst.service;
-        self.services[service as usize].draining -= 1;
+        let svc = &mut self.services[service as usize];
+        svc.draining -= 1;
+        svc.ready_cores.add(now, -cores);
         self.billing_changed(service, -1, now);
         true
     }
@@ -311,9 +314,12 @@ impl Simulation<'_> {
             })
             .collect();
         let inst = &mut self.instances[id as usize];
+        let cores = i64::from(inst.cores());
         inst.stop(now);
         let service = inst.service;
-        self.services[service as usize].draining -= 1;
+        let svc = &mut self.services[service as usize];
+        svc.draining -= 1;
+        svc.ready_cores.add(now, -cores);
         self.billing_changed(service, -1, now);
         for slot in victims {
             self.requests.get_mut(slot).flags |= SERVER_DONE;

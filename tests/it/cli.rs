@@ -211,13 +211,13 @@ fn impossible_values_are_refused() {
         &good_with("\"cores\": 1", "\"cores\": -2"),
         &[
             "at `model.services.api.instance.cores`",
-            "at least 1, got -2",
+            "from 1 to 1024, got -2",
         ],
     );
     fails(
         "zero-cores",
         &good_with("\"cores\": 1", "\"cores\": 0"),
-        &["instance.cores", "at least 1"],
+        &["instance.cores", "from 1 to 1024, got 0"],
     );
     fails(
         "zero-rate",
@@ -330,7 +330,7 @@ fn variant_patches_that_name_nothing_are_refused() {
     fails(
         "variant-bad-value",
         &with_variants(r#"{"big": {"services": {"api": {"replicas": -1}}}}"#),
-        &["in variant `big`", "replicas must be zero or more"],
+        &["in variant `big`", "replicas must be a whole number from 0 to 100000, got -1"],
     );
     fails(
         "variant-field-typo",

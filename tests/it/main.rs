@@ -9,6 +9,7 @@
 
 mod cli;
 mod determinism;
+mod regression;
 mod scenarios;
 mod support;
 mod theory;
