@@ -5,7 +5,7 @@ use super::OutcomeCounts;
 /// Per-service figures within one bucket.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceBucket {
-    /// Busy core-time over ready core-time.
+    /// Busy core-time over serving (ready or draining) core-time.
     pub cpu_utilisation: f64,
     /// Mean requests waiting (admission or a core), summed over instances.
     pub queue_length: f64,

@@ -106,7 +106,7 @@ pub struct ServiceSummary {
     pub cost: Option<ServiceCost>,
     /// Cores per instance.
     pub cores_per_instance: u32,
-    /// Busy core-time over ready core-time.
+    /// Busy core-time over serving (ready or draining) core-time.
     pub cpu_utilisation: f64,
     /// Time-averaged requests waiting (for admission or a core), summed over instances.
     pub mean_queue_length: f64,

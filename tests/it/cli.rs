@@ -330,7 +330,10 @@ fn variant_patches_that_name_nothing_are_refused() {
     fails(
         "variant-bad-value",
         &with_variants(r#"{"big": {"services": {"api": {"replicas": -1}}}}"#),
-        &["in variant `big`", "replicas must be a whole number from 0 to 100000, got -1"],
+        &[
+            "in variant `big`",
+            "replicas must be a whole number from 0 to 100000, got -1",
+        ],
     );
     fails(
         "variant-field-typo",
