@@ -245,12 +245,6 @@ impl Instance {
         self.executors.iter().map(|e| e.cores).sum()
     }
 
-    /// Busy cores.
-    #[inline]
-    pub fn busy_cores(&self) -> u32 {
-        self.executors.iter().map(|e| e.busy).sum()
-    }
-
     /// Decides what happens to a request that reaches this instance.
     #[inline]
     pub fn admit(&mut self, request: u32, now: SimTime) -> Admission {

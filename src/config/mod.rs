@@ -128,7 +128,7 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
     let base_model = resolve::model(&model_raw, model_at, &file_stem(&model_file))?;
 
     // Settings.
-    let duration = resolve_duration(exp_at, "duration", raw.duration)?;
+    let duration = resolve::positive_duration(exp_at, "duration", raw.duration, "duration")?;
     let warmup = raw.warmup.map_or(crate::kernel::SimDuration::ZERO, |w| w.0);
     if warmup >= duration {
         return Err(ConfigError::invalid(
@@ -140,7 +140,7 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
         ));
     }
     let resolution = match raw.resolution {
-        Some(r) => resolve_duration(exp_at, "resolution", r)?,
+        Some(r) => resolve::positive_duration(exp_at, "resolution", r, "resolution")?,
         None => crate::kernel::SimDuration::from_secs(1),
     };
     let buckets = duration.as_nanos() / resolution.as_nanos();
@@ -332,19 +332,4 @@ fn check_period_count(
         ));
     }
     Ok(())
-}
-
-fn resolve_duration(
-    at: At,
-    field: &str,
-    d: quantity::Duration,
-) -> Result<crate::kernel::SimDuration, ConfigError> {
-    if d.0.is_zero() {
-        return Err(ConfigError::invalid(
-            at.file,
-            field,
-            format!("{field} must be longer than zero"),
-        ));
-    }
-    Ok(d.0)
 }

@@ -68,7 +68,7 @@ fn int_in(at: At, rel: &str, v: i64, lo: i64, hi: i64, what: &str) -> Result<u32
     Ok(v as u32)
 }
 
-fn positive_duration(
+pub(crate) fn positive_duration(
     at: At,
     rel: &str,
     d: Duration,

@@ -65,11 +65,6 @@ impl<E> Scheduler<E> {
     pub fn pending(&self) -> usize {
         self.queue.len()
     }
-
-    /// Time of the next pending event, if any.
-    pub fn next_time(&self) -> Option<SimTime> {
-        self.queue.peek_time()
-    }
 }
 
 /// Why [`run_until`] returned.

@@ -91,11 +91,6 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Time of the earliest event.
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
-    }
-
     /// Number of pending events.
     pub fn len(&self) -> usize {
         self.heap.len()

@@ -54,35 +54,27 @@ impl Simulation<'_> {
             SimDuration::from_secs_f64(policy_spec.period_s()),
             Event::Evaluate { service },
         );
-        let decision = match self.services[service as usize].policy.is_some() {
-            true => self.decide(service, now),
-            false => None,
+        // Taken out while it decides, so it can look at the simulation's state.
+        let Some(mut policy) = self.services[service as usize].policy.take() else {
+            return;
         };
-        if let Some((replicas, reason)) = decision {
-            self.scale_to(service, replicas, &reason, now, s);
-        }
-    }
-
-    fn decide(&mut self, service: u32, now: SimTime) -> Option<(u32, String)> {
         let current = self.services[service as usize].desired;
-        let now_s = now.as_secs_f64();
-        let datapoint = match self.services[service as usize].policy {
-            Some(Policy::Threshold(_)) => Some(self.datapoint(service, now)),
-            _ => None,
-        };
-        let pods = match self.services[service as usize].policy {
-            Some(Policy::Hpa(ref c)) => Some(self.pods(service, now, c.spec())),
-            _ => None,
-        };
-        match self.services[service as usize].policy.as_mut()? {
-            Policy::Threshold(p) => p
-                .evaluate(now_s, current, datapoint?)
-                .map(|d| (d.replicas, d.reason)),
+        let decision = match &mut policy {
+            Policy::Threshold(p) => {
+                let dp = self.datapoint(service, now);
+                p.evaluate(now.as_secs_f64(), current, dp)
+                    .map(|d| (d.replicas, d.reason))
+            }
             Policy::Hpa(c) => {
-                let d = c.reconcile(now.as_nanos(), current, pods?);
+                let pods = self.pods(service, now, c.spec());
+                let d = c.reconcile(now.as_nanos(), current, pods);
                 (d.desired_replicas != current)
                     .then(|| (d.desired_replicas, format!("hpa: {}", d.reason)))
             }
+        };
+        self.services[service as usize].policy = Some(policy);
+        if let Some((replicas, reason)) = decision {
+            self.scale_to(service, replicas, &reason, now, s);
         }
     }
 
@@ -283,12 +275,9 @@ impl Simulation<'_> {
             .set(now, (svc.billed.level() - reserved).max(0));
     }
 
-    /// Stops a draining instance if it holds nothing more. Returns whether it stopped.
-    pub(super) fn stop_if_drained(&mut self, id: u32, now: SimTime) -> bool {
+    /// Stops a draining instance: its cores leave the utilisation denominator and its bill.
+    fn retire(&mut self, id: u32, now: SimTime) {
         let inst = &mut self.instances[id as usize];
-        if inst.phase != Phase::Draining || !inst.is_idle() {
-            return false;
-        }
         let cores = i64::from(inst.cores());
         inst.stop(now);
         let service = inst.service;
@@ -296,6 +285,15 @@ impl Simulation<'_> {
         svc.draining -= 1;
         svc.ready_cores.add(now, -cores);
         self.billing_changed(service, -1, now);
+    }
+
+    /// Stops a draining instance if it holds nothing more. Returns whether it stopped.
+    pub(super) fn stop_if_drained(&mut self, id: u32, now: SimTime) -> bool {
+        let inst = &mut self.instances[id as usize];
+        if inst.phase != Phase::Draining || !inst.is_idle() {
+            return false;
+        }
+        self.retire(id, now);
         true
     }
 
@@ -313,14 +311,7 @@ impl Simulation<'_> {
                 r.instance == id && r.flags & SERVER_DONE == 0
             })
             .collect();
-        let inst = &mut self.instances[id as usize];
-        let cores = i64::from(inst.cores());
-        inst.stop(now);
-        let service = inst.service;
-        let svc = &mut self.services[service as usize];
-        svc.draining -= 1;
-        svc.ready_cores.add(now, -cores);
-        self.billing_changed(service, -1, now);
+        self.retire(id, now);
         for slot in victims {
             self.requests.get_mut(slot).flags |= SERVER_DONE;
             if self.requests.get(slot).flags & ANSWERED != 0 {

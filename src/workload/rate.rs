@@ -178,22 +178,6 @@ impl RateProfile {
         }
     }
 
-    /// The highest rate the profile reaches between 0 and `horizon` seconds (for checks and
-    /// reports).
-    pub fn peak(&self, horizon: f64) -> f64 {
-        let mut t = 0.0;
-        let mut peak: f64 = 0.0;
-        while t < horizon {
-            let b = self.bound(t);
-            peak = peak.max(b.max_rate);
-            if !b.until.is_finite() || b.until <= t {
-                break;
-            }
-            t = b.until;
-        }
-        peak
-    }
-
     /// Expected arrivals in [0, horizon) seconds: two-point Gauss-Legendre on each piece,
     /// exact for piecewise-linear profiles and never evaluated on a piece's edges (where a
     /// step jumps), within 1e-5 relative for diurnal pieces.
