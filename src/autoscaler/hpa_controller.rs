@@ -19,7 +19,13 @@ pub struct HpaSpec {
     pub metric_resolution_s: f64,
     /// CPU request of each pod, millicores.
     pub cpu_request_milli: i64,
+    /// Memory request of each pod, milli-bytes (when memory is modelled).
+    pub memory_request_milli: Option<i64>,
 }
+
+/// The Pods metrics the simulation measures (requests answered per second, under its two
+/// common names).
+pub const POD_METRICS: [&str; 2] = ["requests_per_second", "http_requests_per_second"];
 
 impl HpaSpec {
     /// The metric names the HPA reads from pods (Resource and Pods metrics).
@@ -61,6 +67,18 @@ impl HpaController {
     /// The configuration.
     pub fn spec(&self) -> &HpaSpec {
         &self.spec
+    }
+
+    /// Sets the value the metrics API will return for the External metric `name` (for a
+    /// controller whose metric comes from outside the pods, as KEDA's queue length).
+    pub fn set_external_value(&mut self, name: &str, value_milli: i64) {
+        for m in &mut self.spec.template.metrics {
+            if let hpa::MetricSource::External { value_milli: v, .. } = &mut m.source {
+                if m.name == name {
+                    *v = Some(value_milli);
+                }
+            }
+        }
     }
 
     /// One reconcile at `now_ns` nanoseconds, with `spec_replicas` desired and `pods` as they

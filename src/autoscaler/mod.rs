@@ -4,9 +4,13 @@
 //! - [`hpa`]: the Kubernetes HorizontalPodAutoscaler (`autoscaling/v2`) decision, faithful to
 //!   the upstream controller (`pkg/controller/podautoscaler`).
 
+pub mod forecast;
 pub mod hpa;
 pub mod hpa_controller;
+pub mod keda;
 pub mod policy;
+pub mod predictive;
+pub mod target_tracking;
 pub mod threshold;
 
 pub use policy::{AutoscalerSpec, Policy};

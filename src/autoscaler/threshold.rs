@@ -16,6 +16,8 @@ use std::collections::VecDeque;
 pub enum Signal {
     /// Mean CPU utilisation of ready instances over the period, 0..1.
     Cpu,
+    /// Mean memory utilisation of ready instances when the agent collected it, 0..1.
+    Memory,
     /// Mean requests waiting per ready instance over the period.
     QueueLength,
     /// Mean response time of successful requests finished in the period, seconds.
@@ -27,6 +29,7 @@ impl Signal {
     pub fn name(self) -> &'static str {
         match self {
             Signal::Cpu => "cpu",
+            Signal::Memory => "memory",
             Signal::QueueLength => "queue_length",
             Signal::ResponseTime => "response_time",
         }
@@ -68,6 +71,9 @@ pub struct ThresholdSpec {
 pub struct Datapoint {
     /// Mean CPU utilisation of ready instances, 0..1.
     pub cpu: f64,
+    /// Mean memory utilisation of ready instances, 0..1 (`None` when memory is not modelled
+    /// or no instance is ready).
+    pub memory: Option<f64>,
     /// Mean requests waiting per ready instance.
     pub queue_length: f64,
     /// Mean response time of successful requests, seconds; `None` if none finished (such a
@@ -79,6 +85,7 @@ impl Datapoint {
     fn get(&self, s: Signal) -> Option<f64> {
         match s {
             Signal::Cpu => Some(self.cpu),
+            Signal::Memory => self.memory,
             Signal::QueueLength => Some(self.queue_length),
             Signal::ResponseTime => self.response_time_s,
         }
@@ -194,7 +201,7 @@ impl ThresholdPolicy {
             .and_then(|d| d.get(rule.signal))
             .unwrap_or(f64::NAN);
         let shown = |v: f64| match rule.signal {
-            Signal::Cpu => format!("{:.0}%", v * 100.0),
+            Signal::Cpu | Signal::Memory => format!("{:.0}%", v * 100.0),
             Signal::QueueLength => format!("{v:.1}"),
             Signal::ResponseTime => format!("{:.0} ms", v * 1e3),
         };
@@ -255,6 +262,7 @@ mod tests {
 
     fn cpu(v: f64) -> Datapoint {
         Datapoint {
+            memory: None,
             cpu: v,
             queue_length: 0.0,
             response_time_s: Some(0.05),
@@ -290,6 +298,7 @@ mod tests {
     fn cooldown_blocks_actions_until_it_ends() {
         let mut p = mercenary();
         let busy = Datapoint {
+            memory: None,
             cpu: 0.5,
             queue_length: 150.0,
             response_time_s: Some(0.1),
@@ -305,6 +314,7 @@ mod tests {
     fn largest_step_wins_and_max_clamps() {
         let mut p = mercenary();
         let both = Datapoint {
+            memory: None,
             cpu: 0.5,
             queue_length: 150.0,
             response_time_s: Some(0.9),
@@ -337,6 +347,7 @@ mod tests {
     fn missing_response_times_breach_nothing() {
         let mut p = mercenary();
         let idle = Datapoint {
+            memory: None,
             cpu: 0.5,
             queue_length: 0.0,
             response_time_s: None,
@@ -350,5 +361,40 @@ mod tests {
         assert_eq!(p.evaluate(60.0, 1, cpu(0.5)).unwrap().replicas, 2);
         // Bounds come before the cool-down: a fleet outside them is always moved.
         assert_eq!(p.evaluate(120.0, 30, cpu(0.5)).unwrap().replicas, 20);
+    }
+
+    #[test]
+    fn a_memory_rule_reads_the_memory_gauge_and_missing_memory_never_breaches() {
+        let mut p = ThresholdPolicy::new(ThresholdSpec {
+            min_replicas: 2,
+            max_replicas: 20,
+            period_s: 60.0,
+            cooldown_s: 300.0,
+            scale_out: vec![Rule {
+                signal: Signal::Memory,
+                threshold: 0.8,
+                datapoints: 5,
+                step: 2,
+            }],
+            scale_in: vec![],
+        });
+        let mem = |m: Option<f64>| Datapoint {
+            memory: m,
+            ..cpu(0.1)
+        };
+        for k in 1..5 {
+            assert_eq!(p.evaluate(60.0 * f64::from(k), 4, mem(Some(0.85))), None);
+        }
+        let d = p.evaluate(300.0, 4, mem(Some(0.85))).unwrap();
+        assert_eq!(d.replicas, 6);
+        assert!(
+            d.reason.contains("memory above 80%") && d.reason.contains("latest 85%"),
+            "{}",
+            d.reason
+        );
+        let mut q = ThresholdPolicy::new(p.spec().clone());
+        for k in 1..=10 {
+            assert_eq!(q.evaluate(60.0 * f64::from(k), 4, mem(None)), None);
+        }
     }
 }

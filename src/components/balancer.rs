@@ -17,6 +17,13 @@ pub enum BalancerSpec {
     /// Fewest open requests; ties go round robin so equal instances share load evenly
     /// (nginx `least_conn`).
     LeastConnections,
+    /// A worker pool pulling from a queue (SQS, RabbitMQ, Celery): requests wait in one FIFO
+    /// of at most `max_length` messages, and a worker with a free slot takes the oldest. The
+    /// simulation routes these itself; [`Balancer::pick`] is not used for them.
+    Queue {
+        /// Most messages waiting; more are refused.
+        max_length: u32,
+    },
 }
 
 impl BalancerSpec {
@@ -26,6 +33,7 @@ impl BalancerSpec {
             BalancerSpec::RoundRobin => "round_robin",
             BalancerSpec::Random => "random",
             BalancerSpec::LeastConnections => "least_connections",
+            BalancerSpec::Queue { .. } => "queue",
         }
     }
 }
@@ -50,6 +58,11 @@ impl Balancer {
         }
     }
 
+    /// The algorithm.
+    pub fn spec(&self) -> BalancerSpec {
+        self.spec
+    }
+
     /// Picks one of `candidates` (indices into `instances`); `None` if there are none.
     ///
     /// Cost: O(1) for round robin and random, O(n) for least connections.
@@ -60,7 +73,8 @@ impl Balancer {
             return None;
         }
         let i = match self.spec {
-            BalancerSpec::RoundRobin => {
+            // A queue has no push routing; round robin stands in if ever asked.
+            BalancerSpec::RoundRobin | BalancerSpec::Queue { .. } => {
                 let i = self.cursor % n;
                 self.cursor = (i + 1) % n;
                 i

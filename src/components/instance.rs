@@ -38,6 +38,51 @@ pub struct InstanceSpec {
     pub queue_limit: u32,
     /// Time slice for `cpu` steps; `None` runs them to completion.
     pub cpu_quantum: Option<SimDuration>,
+    /// Event loops of an `event_loop` instance: `cores` in cluster mode (one worker per
+    /// core), 1 for a single process that leaves the other cores idle.
+    pub workers: u32,
+    /// Memory use and limit; `None`: memory is not modelled.
+    pub memory: Option<MemorySpec>,
+}
+
+/// Memory of an instance: a base (runtime, caches) plus an amount per open request (buffers,
+/// per-request state). Over its limit the process is killed (OOM) and restarted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemorySpec {
+    /// Bytes used with no request open.
+    pub base_bytes: u64,
+    /// Bytes per open request (in progress or waiting for admission).
+    pub per_request_bytes: u64,
+    /// The kill threshold (a container's memory limit, or the VM's memory).
+    pub limit_bytes: Option<u64>,
+    /// What the pod requests (the denominator of a Kubernetes memory utilisation); defaults to
+    /// the limit.
+    pub request_bytes: Option<u64>,
+}
+
+impl MemorySpec {
+    /// Bytes in use with `open` requests.
+    pub fn used_bytes(&self, open: u32) -> u64 {
+        self.base_bytes
+            .saturating_add(self.per_request_bytes.saturating_mul(u64::from(open)))
+    }
+
+    /// Most open requests that fit under the limit (`u32::MAX` if nothing can exceed it).
+    fn max_open(&self) -> u32 {
+        match self.limit_bytes {
+            None => u32::MAX,
+            Some(_) if self.per_request_bytes == 0 => u32::MAX,
+            Some(limit) => {
+                let room = limit.saturating_sub(self.base_bytes) / self.per_request_bytes;
+                u32::try_from(room).unwrap_or(u32::MAX)
+            }
+        }
+    }
+
+    /// The denominator of memory utilisation: the limit, else the request.
+    pub fn capacity_bytes(&self) -> Option<u64> {
+        self.limit_bytes.or(self.request_bytes)
+    }
 }
 
 /// A CPU segment waiting for a core.
@@ -81,6 +126,8 @@ pub struct MetricSample {
     pub cpu_milli: i64,
     /// Requests answered per second, milli-requests.
     pub rps_milli: i64,
+    /// Memory in use at the scrape (a working-set reading, not a rate), milli-bytes.
+    pub memory_milli: i64,
 }
 
 impl Instance {
@@ -96,6 +143,9 @@ impl Instance {
                     window_s: dt as f64 / 1e9,
                     cpu_milli: milli((busy - b) as f64 / dt as f64),
                     rps_milli: milli((self.completed - c) as f64 / (dt as f64 / 1e9)),
+                    memory_milli: self.memory_bytes().map_or(0, |b| {
+                        i64::try_from(u128::from(b) * 1000).unwrap_or(i64::MAX)
+                    }),
                 });
             }
         }
@@ -148,6 +198,14 @@ pub struct Instance {
     pub ready_at: Option<SimTime>,
     /// Part of the fleet the run starts with (ready at time zero, long running).
     pub initial: bool,
+    /// When its process last started after a crash (OOM) or a resize, if it has.
+    pub restarted_at: Option<SimTime>,
+    /// Crashes in a row without ten minutes of serving between them (for the back-off).
+    pub crash_streak: u32,
+    /// Times its process was killed for using too much memory.
+    pub oom_kills: u32,
+    /// Runs on spot capacity (may be interrupted).
+    pub spot: bool,
     /// Requests it has answered (a monotonic counter, for request-rate metrics).
     pub completed: u64,
     /// What a metrics scraper read last: (when, busy core-ns, completed) and the sample it
@@ -165,6 +223,11 @@ pub struct Instance {
     segments_waiting: u64,
     concurrency_limit: u32,
     queue_limit: u32,
+    /// Cores of the machine (event-loop workers may use fewer).
+    cores: u32,
+    memory: Option<MemorySpec>,
+    /// Most open requests before the memory limit is crossed.
+    max_open: u32,
     /// Measurements.
     pub stats: InstanceStats,
 }
@@ -174,7 +237,9 @@ impl Instance {
     pub fn new(service: u32, spec: &InstanceSpec, phase: Phase, now: SimTime) -> Self {
         let executors = match spec.runtime {
             Runtime::ThreadPool => vec![Executor::new(spec.cores)],
-            Runtime::EventLoop => (0..spec.cores).map(|_| Executor::new(1)).collect(),
+            Runtime::EventLoop => (0..spec.workers.clamp(1, spec.cores))
+                .map(|_| Executor::new(1))
+                .collect(),
         };
         let mut stats = InstanceStats::default();
         stats.busy_cores.start(now);
@@ -186,6 +251,10 @@ impl Instance {
             stopped_at: None,
             ready_at: (phase == Phase::Ready).then_some(now),
             initial: phase == Phase::Ready,
+            restarted_at: None,
+            crash_streak: 0,
+            oom_kills: 0,
+            spot: false,
             completed: 0,
             scrape: ScrapeState::default(),
             in_progress: 0,
@@ -195,6 +264,9 @@ impl Instance {
             segments_waiting: 0,
             concurrency_limit: spec.concurrency_limit,
             queue_limit: spec.queue_limit,
+            cores: spec.cores,
+            memory: spec.memory,
+            max_open: spec.memory.map_or(u32::MAX, |m| m.max_open()),
             stats,
         }
     }
@@ -204,6 +276,12 @@ impl Instance {
     #[inline]
     pub fn open_requests(&self) -> u32 {
         self.in_progress + self.accept_queue.len() as u32
+    }
+
+    /// Whether it could start one more request now (a free worker of a worker pool).
+    #[inline]
+    pub fn has_free_slot(&self) -> bool {
+        self.in_progress < self.concurrency_limit
     }
 
     /// Requests waiting: for admission or for a core.
@@ -220,15 +298,50 @@ impl Instance {
     /// Starts serving at `now`: utilisation is measured over ready time only.
     pub fn become_ready(&mut self, now: SimTime) {
         self.phase = Phase::Ready;
+        if self.ready_at.is_none() {
+            self.stats.busy_cores.start(now);
+            self.stats.queue_length.start(now);
+        }
+        // After a restart the measurements go on: the downtime counts against the instance,
+        // and the lifetime counters a scraper reads must never go backwards.
         self.ready_at = Some(now);
-        self.stats.busy_cores.start(now);
-        self.stats.queue_length.start(now);
     }
 
     /// Stops at `now`, dropping whatever it still held (the caller answers those requests).
     pub fn stop(&mut self, now: SimTime) {
         self.phase = Phase::Stopped;
         self.stopped_at = Some(now);
+        self.drop_work(now);
+    }
+
+    /// Its process dies at `now` (out of memory, or a restart to resize) and starts again at
+    /// `process_start`: not ready until it passes start-up and readiness. Whatever it held is dropped (the
+    /// caller answers those requests).
+    pub fn restart(&mut self, now: SimTime, process_start: SimTime) {
+        self.phase = Phase::Starting;
+        self.restarted_at = Some(process_start);
+        self.drop_work(now);
+    }
+
+    /// Bytes in use now, if memory is modelled.
+    pub fn memory_bytes(&self) -> Option<u64> {
+        self.memory.map(|m| m.used_bytes(self.open_requests()))
+    }
+
+    /// Memory in use over its capacity (limit, else request), if both are known.
+    pub fn memory_utilisation(&self) -> Option<f64> {
+        let m = self.memory?;
+        let cap = m.capacity_bytes()?;
+        Some(m.used_bytes(self.open_requests()) as f64 / cap.max(1) as f64)
+    }
+
+    /// Whether its open requests have pushed it over its memory limit.
+    #[inline]
+    pub fn out_of_memory(&self) -> bool {
+        self.open_requests() > self.max_open
+    }
+
+    fn drop_work(&mut self, now: SimTime) {
         self.in_progress = 0;
         self.accept_queue.clear();
         self.segments_waiting = 0;
@@ -240,9 +353,10 @@ impl Instance {
         self.stats.queue_length.set(now, 0);
     }
 
-    /// Total cores.
+    /// Cores of its machine (what is billed and what utilisation is measured against, even
+    /// when a single event loop can use only one of them).
     pub fn cores(&self) -> u32 {
-        self.executors.iter().map(|e| e.cores).sum()
+        self.cores
     }
 
     /// Decides what happens to a request that reaches this instance.

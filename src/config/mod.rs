@@ -5,6 +5,7 @@
 //! unknown fields; [`resolve`] refuses impossible values. Every error names the file, the JSON
 //! path and what was expected.
 
+mod autoscaler;
 mod error;
 pub mod patch;
 pub mod quantity;

@@ -100,7 +100,7 @@ impl Serialize for Duration {
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
 pub struct Size(pub f64);
 
-const SIZE_EXPECTED: &str = "a size: a number of bytes or a string like \"512MiB\", \"64KB\" (units: B, KB, MB, GB, KiB, MiB, GiB)";
+const SIZE_EXPECTED: &str = "a size: a number of bytes or a string like \"512MiB\", \"64KB\" (units: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB; Kubernetes' Ki, Mi, Gi, Ti too)";
 
 impl Size {
     /// Parses "512MiB", "1.5GB", "100".
@@ -117,9 +117,11 @@ impl Size {
             "KB" | "kB" => 1e3,
             "MB" => 1e6,
             "GB" => 1e9,
-            "KiB" => 1024.0,
-            "MiB" => 1024.0 * 1024.0,
-            "GiB" => 1024.0 * 1024.0 * 1024.0,
+            "TB" => 1e12,
+            "KiB" | "Ki" => 1024.0,
+            "MiB" | "Mi" => 1024.0 * 1024.0,
+            "GiB" | "Gi" => 1024.0 * 1024.0 * 1024.0,
+            "TiB" | "Ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
             _ => return Err(format!("expected {SIZE_EXPECTED}, found \"{text}\"")),
         };
         Ok(Size(value * scale))

@@ -188,6 +188,12 @@ pub struct RawService {
 pub enum RawAutoscaler {
     /// The Kubernetes HorizontalPodAutoscaler, faithful to the upstream controller.
     Hpa(RawHpa),
+    /// AWS-style target tracking on CPU or requests per instance.
+    TargetTracking(RawTargetTracking),
+    /// Forecast-driven sizing (Go Coffee's PredictiveScaler).
+    Predictive(RawPredictive),
+    /// KEDA on a worker pool's queue length.
+    Keda(RawKeda),
     /// Threshold (step) rules, as CloudWatch alarms or the Mercenary guide.
     Threshold {
         min_replicas: i64,
@@ -201,6 +207,112 @@ pub enum RawAutoscaler {
         #[serde(default)]
         scale_in: Vec<RawRule>,
     },
+}
+
+/// Target tracking: `{"kind": "target_tracking", "metric": "cpu", "target": 0.5, ...}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargetTracking {
+    /// `cpu` (target a fraction 0..1) or `requests_per_instance` (target per second).
+    pub metric: String,
+    /// The value to hold the metric at.
+    pub target: f64,
+    /// Fewest instances.
+    pub min_replicas: i64,
+    /// Most instances.
+    pub max_replicas: i64,
+    /// Datapoint length (default 1m).
+    pub period: Option<Duration>,
+    /// Time after ready during which an instance is not measured (default 5m).
+    pub instance_warmup: Option<Duration>,
+    /// Time between scale-ins (default 5m).
+    pub scale_in_cooldown: Option<Duration>,
+    /// Breaching datapoints for scale-out (default 3).
+    pub scale_out_datapoints: Option<i64>,
+    /// Breaching datapoints for scale-in (default 15).
+    pub scale_in_datapoints: Option<i64>,
+    /// Low alarm threshold as a fraction of the target (default 0.9).
+    pub scale_in_threshold: Option<f64>,
+    /// Largest scale-in per action, percent of the fleet (default 10).
+    pub scale_in_max_percent: Option<f64>,
+    /// Never scale in (default false).
+    pub disable_scale_in: Option<bool>,
+}
+
+/// Predictive scaling.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPredictive {
+    /// Fewest replicas.
+    pub min_replicas: i64,
+    /// Most replicas.
+    pub max_replicas: i64,
+    /// Evaluation interval and observation length (default 1m).
+    pub period: Option<Duration>,
+    /// How far ahead to forecast (default: the instance's time to ready).
+    pub look_ahead: Option<Duration>,
+    /// Forecasters (default: Holt-Winters with a daily season, and a 10-period linear trend).
+    pub forecasters: Option<Vec<RawForecaster>>,
+    /// Requests per second one replica should carry.
+    pub requests_per_replica: Option<f64>,
+    /// CPU utilisation to size for, 0..1.
+    pub cpu_target: Option<f64>,
+    /// How long a lower recommendation must persist before scale-in (default 5m).
+    pub scale_in_stabilization: Option<Duration>,
+    /// What traffic looked like before the run, to train the forecasters.
+    pub history: Option<RawHistory>,
+}
+
+/// A forecaster.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawForecaster {
+    /// Additive Holt-Winters.
+    HoltWinters {
+        /// Level smoothing (default 0.3).
+        alpha: Option<f64>,
+        /// Trend smoothing (default 0.05).
+        beta: Option<f64>,
+        /// Seasonal smoothing (default 0.3).
+        gamma: Option<f64>,
+        /// Season length (default 1d).
+        season: Option<Duration>,
+    },
+    /// A least-squares line through recent observations.
+    LinearTrend {
+        /// How much history the line is fitted to (default 10 periods).
+        window: Option<Duration>,
+    },
+}
+
+/// The traffic before the run: a rate profile over `duration`, ending where the run starts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHistory {
+    /// Rate over the history (its time zero is the start of the history).
+    pub rate: RawRate,
+    /// How long the history is.
+    pub duration: Duration,
+}
+
+/// KEDA ScaledObject on a worker pool's queue.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeda {
+    /// Fewest replicas (default 0: scale to zero).
+    pub min_replicas: Option<i64>,
+    /// Most replicas (default 100).
+    pub max_replicas: Option<i64>,
+    /// Messages per replica.
+    pub target: f64,
+    /// Messages that wake a pool at zero (default 0).
+    pub activation_target: Option<f64>,
+    /// Queue check interval (default 30s).
+    pub polling_interval: Option<Duration>,
+    /// Inactivity before scaling to zero (default 5m).
+    pub cooldown_period: Option<Duration>,
+    /// HPA behavior of the generated HPA (as `advanced.horizontalPodAutoscalerConfig`).
+    pub behavior: Option<serde_json::Value>,
 }
 
 /// The Kubernetes HPA. `metrics`, `behavior` and `controller` take the same JSON as the
@@ -281,6 +393,24 @@ pub struct RawInstance {
     pub queue_limit: Option<i64>,
     /// Time slice for `cpu` steps; absent means run to completion.
     pub cpu_quantum: Option<Duration>,
+    /// Event loops of an `event_loop` instance (default: one per core, Node's cluster mode).
+    pub workers: Option<i64>,
+    /// Memory use and limit (absent: memory is not modelled).
+    pub memory: Option<RawMemory>,
+}
+
+/// Memory: `{"base": "200MiB", "per_request": "2MiB", "limit": "512Mi", "request": "256Mi"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMemory {
+    /// In use with no request open.
+    pub base: super::quantity::Size,
+    /// Per open request (default 0).
+    pub per_request: Option<super::quantity::Size>,
+    /// Over this the process is killed (OOM) and restarted.
+    pub limit: Option<super::quantity::Size>,
+    /// The pod's request (Kubernetes memory utilisation is over it; default: the limit).
+    pub request: Option<super::quantity::Size>,
 }
 
 /// How an instance's cores run CPU work.
@@ -303,6 +433,11 @@ pub enum RawBalancer {
     Random {},
     /// The instance with the fewest open requests (ties: round robin among them).
     LeastConnections {},
+    /// A worker pool pulling from one queue: workers with a free slot take the oldest message.
+    Queue {
+        /// Most messages waiting (default: unbounded).
+        max_length: Option<i64>,
+    },
 }
 
 /// An endpoint: what serving one request costs, step by step.
@@ -502,6 +637,57 @@ pub enum RawRate {
     },
     /// The sum of several profiles.
     Sum { of: Vec<RawRate> },
+    /// The product of several profiles (a baseline times a multiplier).
+    Product { of: Vec<RawRate> },
+    /// Black Friday: a diurnal baseline; from `event_start - ramp` a pre-event rise to
+    /// `pre_event_multiplier`; at `event_start` the surge to `peak_multiplier` x baseline over
+    /// `surge` (minutes); the peak held for `peak`; a long tail back to 1x over `tail`.
+    BlackFriday {
+        baseline_mean_rps: f64,
+        /// Day/night swing of the baseline, fraction of its mean (default 0.5).
+        amplitude: Option<f64>,
+        /// Time of the baseline's daily peak (default 20h).
+        baseline_peak_at: Option<Duration>,
+        event_start: Duration,
+        /// Multiplier of the peak (default 10).
+        peak_multiplier: Option<f64>,
+        /// Multiplier reached just before the event (default 2).
+        pre_event_multiplier: Option<f64>,
+        /// Pre-event rise (default 2h).
+        ramp: Option<Duration>,
+        /// From the event's start to the peak (default 5m).
+        surge: Option<Duration>,
+        /// Time at the peak (default 1h).
+        peak: Option<Duration>,
+        /// Decay back to the baseline (default 4h).
+        tail: Option<Duration>,
+    },
+    /// A flash sale: `multiplier` x a constant baseline within seconds, briefly.
+    FlashSale {
+        baseline_rps: f64,
+        start: Duration,
+        /// Multiplier (default 10).
+        multiplier: Option<f64>,
+        /// Rise time (default 10s).
+        rise: Option<Duration>,
+        /// Time at the peak (default 15m).
+        duration: Option<Duration>,
+        /// Fall back to the baseline (default 1m).
+        fall: Option<Duration>,
+    },
+    /// A product launch: `multiplier` x a constant baseline for hours.
+    ProductLaunch {
+        baseline_rps: f64,
+        start: Duration,
+        /// Multiplier (default 10).
+        multiplier: Option<f64>,
+        /// Rise time (default 10m).
+        rise: Option<Duration>,
+        /// Time at the peak (default 3h).
+        duration: Option<Duration>,
+        /// Decay back to the baseline (default 30m).
+        decay: Option<Duration>,
+    },
 }
 
 /// A point of a `points` profile.

@@ -2,11 +2,11 @@
 //! durations to ticks, impossible values refused with their JSON path.
 
 use super::error::ConfigError;
-use super::quantity::{Duration, Quantity};
+use super::quantity::{Duration, Quantity, Size};
 use super::raw::*;
 use crate::components::balancer::BalancerSpec;
 use crate::components::endpoint::{EndpointSpec, Step};
-use crate::components::instance::{InstanceSpec, Runtime};
+use crate::components::instance::{InstanceSpec, MemorySpec, Runtime};
 use crate::components::lifecycle::LifecycleSpec;
 use crate::components::service::ScheduledScaling;
 use crate::components::service::ServiceSpec;
@@ -31,10 +31,10 @@ pub(crate) struct At<'a> {
 }
 
 impl At<'_> {
-    fn path(&self, rel: &str) -> String {
+    pub(crate) fn path(&self, rel: &str) -> String {
         super::error::join_path(self.prefix, rel)
     }
-    fn err(&self, rel: &str, msg: impl AsRef<str>) -> ConfigError {
+    pub(crate) fn err(&self, rel: &str, msg: impl AsRef<str>) -> ConfigError {
         ConfigError::invalid(
             self.file,
             self.path(rel),
@@ -58,7 +58,14 @@ fn positive_int(at: At, rel: &str, v: i64, what: &str) -> Result<u32, ConfigErro
 }
 
 /// `v` as a u32 if it is within [lo, hi].
-fn int_in(at: At, rel: &str, v: i64, lo: i64, hi: i64, what: &str) -> Result<u32, ConfigError> {
+pub(crate) fn int_in(
+    at: At,
+    rel: &str,
+    v: i64,
+    lo: i64,
+    hi: i64,
+    what: &str,
+) -> Result<u32, ConfigError> {
     if v < lo || v > hi {
         return Err(at.err(
             rel,
@@ -258,11 +265,56 @@ fn service(
         None | Some(RawRuntime::ThreadPool) => Runtime::ThreadPool,
         Some(RawRuntime::EventLoop) => Runtime::EventLoop,
     };
+    let workers = match i.workers {
+        None => cores,
+        Some(_) if runtime != Runtime::EventLoop => {
+            return Err(at.err(
+                &format!("{irel}.workers"),
+                "workers applies to the event_loop runtime (a thread pool uses every core)",
+            ));
+        }
+        Some(w) => int_in(
+            at,
+            &format!("{irel}.workers"),
+            w,
+            1,
+            i64::from(cores),
+            "workers",
+        )?,
+    };
+    let memory = match &i.memory {
+        Some(m) => Some(memory(m, at, &format!("{irel}.memory"))?),
+        None => None,
+    };
     let balancer = match s.balancer {
         None | Some(RawBalancer::RoundRobin {}) => BalancerSpec::RoundRobin,
         Some(RawBalancer::Random {}) => BalancerSpec::Random,
         Some(RawBalancer::LeastConnections {}) => BalancerSpec::LeastConnections,
+        Some(RawBalancer::Queue { max_length }) => BalancerSpec::Queue {
+            max_length: match max_length {
+                Some(v) if v < 0 || v > i64::from(u32::MAX) => {
+                    return Err(at.err(
+                        &format!("{rel}.balancer.max_length"),
+                        format!("max_length must be between 0 and {}, got {v}", u32::MAX),
+                    ));
+                }
+                Some(v) => v as u32,
+                None => u32::MAX,
+            },
+        },
     };
+    if matches!(balancer, BalancerSpec::Queue { .. }) && i.concurrency_limit.is_none() {
+        return Err(at.err(
+            &format!("{irel}.concurrency_limit"),
+            "a worker pool (`queue` balancer) takes messages while a worker is free: set the instance's concurrency_limit (workers per instance)",
+        ));
+    }
+    if matches!(balancer, BalancerSpec::Queue { .. }) && i.queue_limit.is_some() {
+        return Err(at.err(
+            &format!("{irel}.queue_limit"),
+            "messages of a worker pool wait in the queue (`balancer.max_length`), not on an instance",
+        ));
+    }
     if s.endpoints.is_empty() {
         return Err(at.err(
             &format!("{rel}.endpoints"),
@@ -330,16 +382,18 @@ fn service(
             replicas: a.replicas as u32,
         });
     }
+    let instance = InstanceSpec {
+        cores,
+        runtime,
+        concurrency_limit,
+        queue_limit,
+        cpu_quantum,
+        workers,
+        memory,
+    };
     Ok(ServiceSpec {
         name: name.to_string(),
         replicas: s.replicas as u32,
-        instance: InstanceSpec {
-            cores,
-            runtime,
-            concurrency_limit,
-            queue_limit,
-            cpu_quantum,
-        },
         balancer,
         endpoints,
         lifecycle,
@@ -349,216 +403,56 @@ fn service(
             None => None,
         },
         autoscaler: match &s.autoscaler {
-            Some(a) => Some(autoscaler(a, at, &format!("{rel}.autoscaler"), cores)?),
+            Some(a) => Some(super::autoscaler::autoscaler(
+                a,
+                at,
+                &format!("{rel}.autoscaler"),
+                &instance,
+                &lifecycle,
+            )?),
             None => None,
         },
+        instance,
     })
 }
 
-/// Resolves an autoscaling policy.
-fn autoscaler(
-    raw: &RawAutoscaler,
-    at: At,
-    rel: &str,
-    cores: u32,
-) -> Result<crate::autoscaler::AutoscalerSpec, ConfigError> {
-    use crate::autoscaler::AutoscalerSpec;
-    use crate::autoscaler::threshold::{Rule, ThresholdSpec};
-    let f = |field: &str| format!("{rel}.{field}");
-    match raw {
-        RawAutoscaler::Hpa(h) => {
-            hpa(h, at, rel, cores).map(|spec| AutoscalerSpec::Hpa(Box::new(spec)))
-        }
-        RawAutoscaler::Threshold {
-            min_replicas,
-            max_replicas,
-            period,
-            cooldown,
-            scale_out,
-            scale_in,
-        } => {
-            let min = int_in(
-                at,
-                &f("min_replicas"),
-                *min_replicas,
-                1,
-                MAX_INSTANCES,
-                "min_replicas",
-            )?;
-            let max = int_in(
-                at,
-                &f("max_replicas"),
-                *max_replicas,
-                1,
-                MAX_INSTANCES,
-                "max_replicas",
-            )?;
-            if max < min {
-                return Err(at.err(
-                    &f("max_replicas"),
-                    format!("max_replicas ({max}) must not be below min_replicas ({min})"),
-                ));
-            }
-            let period = match period {
-                Some(p) => positive_duration(at, &f("period"), *p, "period")?,
-                None => SimDuration::from_secs(60),
-            };
-            let cooldown = cooldown.map_or(SimDuration::from_secs(300), |c| c.0);
-            if scale_out.is_empty() && scale_in.is_empty() {
-                return Err(at.err(
-                    rel,
-                    "a threshold policy needs at least one rule in `scale_out` or `scale_in`",
-                ));
-            }
-            let rules = |list: &[RawRule],
-                         side: &str,
-                         key: &str|
-             -> Result<Vec<Rule>, ConfigError> {
-                list.iter()
-                    .enumerate()
-                    .map(|(k, r)| threshold_rule(r, at, &format!("{rel}.{side}[{k}]"), key, period))
-                    .collect()
-            };
-            Ok(AutoscalerSpec::Threshold(ThresholdSpec {
-                min_replicas: min,
-                max_replicas: max,
-                period_s: period.as_secs_f64(),
-                cooldown_s: cooldown.as_secs_f64(),
-                scale_out: rules(scale_out, "scale_out", "above")?,
-                scale_in: rules(scale_in, "scale_in", "below")?,
-            }))
-        }
-    }
-}
-
-/// Resolves a simulated HPA by building the snapshot it would have and parsing it with the same
-/// code as `surge hpa`, so both accept exactly the same metrics, behavior and controller flags.
-fn hpa(
-    h: &RawHpa,
-    at: At,
-    rel: &str,
-    cores: u32,
-) -> Result<crate::autoscaler::hpa_controller::HpaSpec, ConfigError> {
-    use crate::autoscaler::hpa::{MetricSource, StateError, parse_snapshot};
-    let f = |field: &str| format!("{rel}.{field}");
-    int_in(
-        at,
-        &f("max_replicas"),
-        h.max_replicas,
-        1,
-        MAX_INSTANCES,
-        "max_replicas",
-    )?;
-    let snapshot = serde_json::json!({
-        "spec_replicas": 1,
-        "min_replicas": h.min_replicas.unwrap_or(1),
-        "max_replicas": h.max_replicas,
-        "metrics": h.metrics.clone().unwrap_or_else(|| serde_json::json!([])),
-        "behavior": h.behavior.clone().unwrap_or(serde_json::Value::Null),
-        "config": h.controller.clone().unwrap_or_else(|| serde_json::json!({})),
-    });
-    let template = parse_snapshot(&snapshot.to_string()).map_err(|e| match e {
-        StateError::Invalid { path, message, .. } => {
-            let path = match path.strip_prefix("config") {
-                Some(rest) => format!("controller{rest}"),
-                None => path,
-            };
-            at.err(&f(&path), message)
-        }
-        other => at.err(rel, other.to_string()),
-    })?;
-    for (k, m) in template.metrics.iter().enumerate() {
-        let mrel = f(&format!("metrics[{k}]"));
-        match (&m.source, m.name.as_str()) {
-            (MetricSource::Resource(_), "cpu") | (MetricSource::Pods { .. }, "requests_per_second") => {}
-            (MetricSource::Resource(_), other) => {
-                return Err(at.err(&mrel, format!("the simulation measures the `cpu` resource only, not `{other}` (memory comes with the memory model)")));
-            }
-            (MetricSource::Pods { .. }, other) => {
-                return Err(at.err(&mrel, format!("the simulation measures the Pods metric `requests_per_second` only, not `{other}`")));
-            }
-            _ => return Err(at.err(&mrel, "Object and External metrics have no source in the simulation; use Resource `cpu` or Pods `requests_per_second`")),
-        }
-    }
-    let period = |d: &Option<super::quantity::Duration>, field: &str| -> Result<f64, ConfigError> {
-        match d {
-            Some(d) => Ok(positive_duration(at, &f(field), *d, field)?.as_secs_f64()),
-            None => Ok(15.0),
-        }
-    };
-    let cpu_request_milli = match h.cpu_request_milli {
-        Some(m) if m > 0 => m,
-        Some(m) => {
+/// Resolves an instance's memory model.
+fn memory(m: &RawMemory, at: At, rel: &str) -> Result<MemorySpec, ConfigError> {
+    // Up to a petabyte: anything more is a typo, and the arithmetic stays far from overflow.
+    let bytes = |v: Size, field: &str, zero_ok: bool| -> Result<u64, ConfigError> {
+        if !v.0.is_finite() || v.0 < 0.0 || (!zero_ok && v.0 < 1.0) || v.0 > 1e15 {
+            let least = if zero_ok { "zero" } else { "one byte" };
             return Err(at.err(
-                &f("cpu_request_milli"),
-                format!("a CPU request is a positive number of millicores, got {m}"),
+                &format!("{rel}.{field}"),
+                format!(
+                    "{field} must be between {least} and 1 PB, got {} bytes",
+                    v.0
+                ),
             ));
         }
-        None => 1000 * i64::from(cores),
+        Ok(v.0.round() as u64)
     };
-    Ok(crate::autoscaler::hpa_controller::HpaSpec {
-        template,
-        sync_period_s: period(&h.sync_period, "sync_period")?,
-        metric_resolution_s: period(&h.metric_resolution, "metric_resolution")?,
-        cpu_request_milli,
-    })
-}
-
-fn threshold_rule(
-    r: &RawRule,
-    at: At,
-    rel: &str,
-    key: &str,
-    period: SimDuration,
-) -> Result<crate::autoscaler::threshold::Rule, ConfigError> {
-    use crate::autoscaler::threshold::{Rule, Signal};
-    let (value, wrong) = match key {
-        "above" => (&r.above, r.below.is_some()),
-        _ => (&r.below, r.above.is_some()),
+    let spec = MemorySpec {
+        base_bytes: bytes(m.base, "base", true)?,
+        per_request_bytes: match m.per_request {
+            Some(v) => bytes(v, "per_request", true)?,
+            None => 0,
+        },
+        limit_bytes: m.limit.map(|v| bytes(v, "limit", false)).transpose()?,
+        request_bytes: m.request.map(|v| bytes(v, "request", false)).transpose()?,
     };
-    if wrong {
-        let other = if key == "above" { "below" } else { "above" };
-        return Err(at.err(&format!("{rel}.{other}"), format!("a rule in this list fires when the metric is `{key}` its threshold; `{other}` belongs in the other list")));
-    }
-    let Some(value) = value else {
-        return Err(at.err(rel, format!("the rule needs `{key}`: its threshold")));
-    };
-    let vrel = format!("{rel}.{key}");
-    let (signal, threshold) = match r.metric.as_str() {
-        "cpu" => match value.as_f64() {
-            Some(v) if v > 0.0 && v < 1.0 => (Signal::Cpu, v),
-            _ => return Err(at.err(&vrel, format!("a cpu threshold is a utilisation between 0 and 1 (0.7 for 70%), got {value}"))),
-        },
-        "queue_length" => match value.as_f64() {
-            Some(v) if v >= 0.0 && v.is_finite() => (Signal::QueueLength, v),
-            _ => return Err(at.err(&vrel, format!("a queue_length threshold is a number of waiting requests per instance, got {value}"))),
-        },
-        "response_time" => match value.as_str().map(super::quantity::Duration::parse) {
-            Some(Ok(d)) if !d.0.is_zero() => (Signal::ResponseTime, d.secs()),
-            _ => return Err(at.err(&vrel, format!("a response_time threshold is a duration such as \"500ms\", got {value}"))),
-        },
-        other => {
-            return Err(at.err(&format!("{rel}.metric"), format!("unknown metric `{other}`, expected one of `cpu`, `queue_length`, `response_time`")));
+    if let Some(limit) = spec.limit_bytes {
+        if spec.base_bytes >= limit {
+            return Err(at.err(
+                &format!("{rel}.base"),
+                format!(
+                    "an instance whose base memory ({} bytes) is not under its limit ({limit} bytes) could never start",
+                    spec.base_bytes
+                ),
+            ));
         }
-    };
-    let hold = r.for_.map_or(period, |d| d.0);
-    if hold.as_nanos() % period.as_nanos() != 0 || hold.is_zero() {
-        return Err(at.err(&format!("{rel}.for"), format!("`for` (\"{hold}\") must be a whole number of periods (\"{period}\"), since the rule counts datapoints")));
     }
-    let step = int_in(
-        at,
-        &format!("{rel}.step"),
-        r.step.unwrap_or(1),
-        1,
-        MAX_INSTANCES,
-        "step",
-    )?;
-    Ok(Rule {
-        signal,
-        threshold,
-        datapoints: (hold.as_nanos() / period.as_nanos()) as u32,
-        step,
-    })
+    Ok(spec)
 }
 
 /// Resolves a distribution over any quantity.
@@ -784,7 +678,108 @@ pub(crate) fn rate_profile(
                 .collect::<Result<Vec<_>, _>>()?;
             RateProfile::Sum(parts)
         }
+        RawRate::Product { of } => {
+            if of.is_empty() {
+                return Err(at.err(&f("of"), "a product needs at least one profile"));
+            }
+            let parts = of
+                .iter()
+                .enumerate()
+                .map(|(k, r)| rate_profile(r, at, &format!("{rel}.of[{k}]"), base_dir))
+                .collect::<Result<Vec<_>, _>>()?;
+            RateProfile::Product(parts)
+        }
+        RawRate::BlackFriday {
+            baseline_mean_rps,
+            amplitude,
+            baseline_peak_at,
+            event_start,
+            peak_multiplier,
+            pre_event_multiplier,
+            ramp,
+            surge,
+            peak,
+            tail,
+        } => {
+            let mean = rate(at, &f("baseline_mean_rps"), *baseline_mean_rps, false)?;
+            let amplitude = amplitude.unwrap_or(0.5);
+            if !(0.0..=1.0).contains(&amplitude) {
+                return Err(at.err(
+                    &f("amplitude"),
+                    format!("amplitude is a fraction of the mean between 0 and 1, got {amplitude}"),
+                ));
+            }
+            let peak_x = multiplier(at, &f("peak_multiplier"), *peak_multiplier)?;
+            let pre_x = multiplier(
+                at,
+                &f("pre_event_multiplier"),
+                pre_event_multiplier.or(Some(2.0)),
+            )?;
+            let d = |v: &Option<Duration>, default_s: f64| v.as_ref().map_or(default_s, secs);
+            let start = secs(event_start);
+            let ramp = d(ramp, 7200.0).min(start);
+            let t_surge = start + d(surge, 300.0);
+            let t_peak_end = t_surge + d(peak, 3600.0);
+            let t_tail_end = t_peak_end + d(tail, 14_400.0);
+            RateProfile::Product(vec![
+                RateProfile::Diurnal {
+                    mean,
+                    amplitude,
+                    period: 86_400.0,
+                    peak_at: baseline_peak_at.as_ref().map_or(72_000.0, secs),
+                },
+                linear(
+                    vec![start - ramp, start, t_surge, t_peak_end, t_tail_end],
+                    vec![1.0, pre_x, peak_x, peak_x, 1.0],
+                ),
+            ])
+        }
+        RawRate::FlashSale {
+            baseline_rps,
+            start,
+            multiplier: m,
+            rise,
+            duration,
+            fall,
+        } => {
+            let b = rate(at, &f("baseline_rps"), *baseline_rps, false)?;
+            let x = multiplier(at, &f("multiplier"), *m)?;
+            let t0 = secs(start);
+            let t1 = t0 + rise.as_ref().map_or(10.0, secs);
+            let t2 = t1 + duration.as_ref().map_or(900.0, secs);
+            let t3 = t2 + fall.as_ref().map_or(60.0, secs);
+            linear(vec![0.0, t0, t1, t2, t3], vec![b, b, b * x, b * x, b])
+        }
+        RawRate::ProductLaunch {
+            baseline_rps,
+            start,
+            multiplier: m,
+            rise,
+            duration,
+            decay,
+        } => {
+            let b = rate(at, &f("baseline_rps"), *baseline_rps, false)?;
+            let x = multiplier(at, &f("multiplier"), *m)?;
+            let t0 = secs(start);
+            let t1 = t0 + rise.as_ref().map_or(600.0, secs);
+            let t2 = t1 + duration.as_ref().map_or(10_800.0, secs);
+            let t3 = t2 + decay.as_ref().map_or(1800.0, secs);
+            linear(vec![0.0, t0, t1, t2, t3], vec![b, b, b * x, b * x, b])
+        }
     })
+}
+
+/// A traffic multiplier: at least 1 (default 10), at most a million.
+fn multiplier(at: At, rel: &str, v: Option<f64>) -> Result<f64, ConfigError> {
+    let x = v.unwrap_or(10.0);
+    if x.is_finite() && (1.0..=1e6).contains(&x) {
+        Ok(x)
+    } else {
+        Err(at.err(
+            rel,
+            format!("a multiplier is between 1 and 1,000,000, got {x}"),
+        ))
+    }
 }
 
 fn interp(i: Option<RawInterpolation>) -> Interpolation {

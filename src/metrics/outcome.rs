@@ -17,16 +17,22 @@ pub enum Outcome {
     NoInstance,
     /// Its instance was stopped before answering: the drain deadline passed.
     Killed,
+    /// Its instance's process went over its memory limit and was killed.
+    OomKilled,
+    /// Its instance was spot capacity and the cloud took it back.
+    Interrupted,
 }
 
 impl Outcome {
     /// Every outcome, in report order.
-    pub const ALL: [Outcome; 5] = [
+    pub const ALL: [Outcome; 7] = [
         Outcome::Ok,
         Outcome::Rejected,
         Outcome::TimedOut,
         Outcome::NoInstance,
         Outcome::Killed,
+        Outcome::OomKilled,
+        Outcome::Interrupted,
     ];
 
     /// The name used in reports.
@@ -37,6 +43,8 @@ impl Outcome {
             Outcome::TimedOut => "timed_out",
             Outcome::NoInstance => "no_instance",
             Outcome::Killed => "killed",
+            Outcome::OomKilled => "oom_killed",
+            Outcome::Interrupted => "interrupted",
         }
     }
 

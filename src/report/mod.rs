@@ -1,6 +1,7 @@
 //! Reports: `report.json` (the contract later tools read), `timeseries.csv`, and the terminal
 //! summary table.
 
+pub mod plots;
 pub mod table;
 pub mod timeseries_csv;
 mod write;

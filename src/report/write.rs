@@ -2,7 +2,7 @@
 //! temporary name and renamed into place, and `report.json`, which marks a finished result, is
 //! renamed last.
 
-use super::{Report, timeseries_csv};
+use super::{Report, plots, timeseries_csv};
 use crate::experiment::RunResult;
 use std::path::{Path, PathBuf};
 
@@ -16,7 +16,8 @@ pub struct OutputError {
     pub source: std::io::Error,
 }
 
-/// Writes `timeseries.csv` and then `report.json` into `dir`, creating it. Returns the paths.
+/// Writes `timeseries.csv`, the plots (see [`plots::render`]) and then `report.json` into `dir`,
+/// creating it. Returns the paths: the report, the time series, then the plots.
 pub fn write_outputs(
     dir: &Path,
     report: &Report,
@@ -32,13 +33,26 @@ pub fn write_outputs(
         .map(|r| r.summary.services.keys().cloned().collect())
         .unwrap_or_default();
     let csv = timeseries_csv::render(results, &services);
+    let plots = plots::render(report, results).map_err(|e| OutputError {
+        path: dir.join(e.file_name),
+        source: std::io::Error::other(e.message),
+    })?;
     let ts = dir.join("timeseries.csv");
     let rep = dir.join("report.json");
-    // A stale report from an earlier run must not sit beside a new time series.
+    // A stale report or plot from an earlier run must not sit beside a new time series.
     let _ = std::fs::remove_file(&rep);
+    for name in plots::FILE_NAMES {
+        let _ = std::fs::remove_file(dir.join(name));
+    }
     atomic_write(&ts, csv.as_bytes())?;
+    let mut written = vec![rep.clone(), ts];
+    for plot in &plots {
+        let path = dir.join(plot.file_name);
+        atomic_write(&path, plot.svg.as_bytes())?;
+        written.push(path);
+    }
     atomic_write(&rep, report.to_json().as_bytes())?;
-    Ok(vec![rep, ts])
+    Ok(written)
 }
 
 fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {

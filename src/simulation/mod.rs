@@ -7,10 +7,11 @@
 mod observe;
 pub mod request;
 mod scaling;
+mod worker_pool;
 
 pub use observe::{InstanceSummary, RunSummary, ScalingAction, ServiceSummary, SloSummary};
 
-use crate::components::balancer::Balancer;
+use crate::components::balancer::{Balancer, BalancerSpec};
 use crate::components::endpoint::Step;
 use crate::components::instance::{Admission, Instance};
 use crate::components::lifecycle::Phase;
@@ -82,8 +83,16 @@ struct ServiceState {
     ready: Vec<u32>,
     /// Instances starting (provisioning, start-up, readiness), oldest first.
     starting: Vec<u32>,
-    /// Instances draining.
-    draining: u32,
+    /// Instances draining, oldest first.
+    draining: Vec<u32>,
+    /// Requests waiting in a worker pool's queue (`queue` balancer), oldest first, and its
+    /// length over time.
+    backlog: VecDeque<u32>,
+    backlog_len: TimeAverage,
+    /// A worker pool: its ready instances pull from `backlog`.
+    pulls: bool,
+    /// Where the next scan for a free worker starts (spreads messages over idle workers).
+    pull_cursor: usize,
     /// The replica count last asked for.
     desired: u32,
     /// Cores of serving instances (ready or draining) over time: the denominator of
@@ -96,8 +105,14 @@ struct ServiceState {
     balancer: Balancer,
     /// The autoscaling policy, if any, and the counters it reads.
     policy: Option<crate::autoscaler::Policy>,
-    /// Monotonic counters as of the policy's last evaluation.
+    /// Monotonic counters as of the policy's last evaluation, and when it was.
     last_counters: scaling::Counters,
+    last_counters_at: SimTime,
+    /// Busy core-time and waiting time of stopped instances (keeps the counters monotonic).
+    retired_busy_core_ns: u128,
+    retired_waiting_ns: u128,
+    /// Requests routed to the service since the start (monotonic).
+    arrivals: u64,
     /// Successful responses and their summed latency, since the start (monotonic).
     ok_count: u64,
     ok_latency_ns: u128,
@@ -198,7 +213,15 @@ impl<'a> Simulation<'a> {
             services.push(ServiceState {
                 ready,
                 starting: Vec::new(),
-                draining: 0,
+                draining: Vec::new(),
+                backlog: VecDeque::new(),
+                backlog_len: {
+                    let mut t = TimeAverage::default();
+                    t.start(SimTime::ZERO);
+                    t
+                },
+                pulls: matches!(spec.balancer, BalancerSpec::Queue { .. }),
+                pull_cursor: 0,
                 desired: spec.replicas,
                 ready_cores,
                 billed,
@@ -206,6 +229,10 @@ impl<'a> Simulation<'a> {
                 balancer: Balancer::new(spec.balancer, rng),
                 policy: spec.autoscaler.as_ref().map(crate::autoscaler::Policy::new),
                 last_counters: scaling::Counters::default(),
+                last_counters_at: SimTime::ZERO,
+                retired_busy_core_ns: 0,
+                retired_waiting_ns: 0,
+                arrivals: 0,
                 ok_count: 0,
                 ok_latency_ns: 0,
             });
@@ -343,13 +370,25 @@ impl<'a> Simulation<'a> {
     fn dispatch(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
         let service = self.requests.get(slot).service as usize;
         let svc = &mut self.services[service];
+        svc.arrivals += 1;
+        if let BalancerSpec::Queue { max_length } = svc.balancer.spec() {
+            self.enqueue(slot, max_length, now, s);
+            return;
+        }
         let Some(instance) = svc.balancer.pick(&svc.ready, &self.instances) else {
             self.server_done(slot);
             self.answer(slot, Outcome::NoInstance, now, s);
             return;
         };
         self.requests.get_mut(slot).instance = instance;
-        match self.instances[instance as usize].admit(slot, now) {
+        let inst = &mut self.instances[instance as usize];
+        let admission = inst.admit(slot, now);
+        if admission != Admission::Rejected && inst.out_of_memory() {
+            // One request too many: the process dies with everything it held, this one too.
+            self.oom_kill(instance, now, s);
+            return;
+        }
+        match admission {
             Admission::Admitted => self.start(slot, now, s),
             Admission::Queued => {}
             Admission::Rejected => {
@@ -452,8 +491,16 @@ impl<'a> Simulation<'a> {
         self.server_done(slot);
         self.instances[instance as usize].completed += 1;
         self.answer(slot, Outcome::Ok, now, s);
-        if self.instances[instance as usize].phase == Phase::Draining {
-            self.stop_if_drained(instance, now);
+        match self.instances[instance as usize].phase {
+            Phase::Draining => {
+                self.stop_if_drained(instance, now);
+            }
+            Phase::Ready
+                if self.services[self.instances[instance as usize].service as usize].pulls =>
+            {
+                self.pull(instance, now, s);
+            }
+            _ => {}
         }
     }
 
@@ -596,7 +643,7 @@ impl Handler for Simulation<'_> {
                 }
             }
             Event::Deadline { client } => self.deadline(client, now, s),
-            Event::InstanceReady { instance } => self.instance_ready(instance, now),
+            Event::InstanceReady { instance } => self.instance_ready(instance, now, s),
             Event::DrainDeadline { instance } => self.drain_deadline(instance, now, s),
             Event::Evaluate { service } => self.evaluate_policy(service, now, s),
             Event::Scrape { service } => self.scrape(service, now, s),

@@ -347,7 +347,7 @@ impl Observer {
                 desired: s.desired,
                 starting: s.starting.len() as u32,
                 instances: s.ready.len() as u32,
-                draining: s.draining,
+                draining: s.draining.len() as u32,
                 ..Default::default()
             })
             .collect();
@@ -369,6 +369,10 @@ impl Observer {
                 .max_event_loop_lag_s
                 .max(inst.stats.bucket_max_lag_ns as f64 / 1e9);
             inst.stats.bucket_max_lag_ns = 0;
+        }
+        for (b, svc) in per_service.iter_mut().zip(services.iter_mut()) {
+            // A worker pool's messages wait in its queue, not on an instance.
+            b.queue_length += svc.backlog_len.take_bucket(end).0 as f64 / width_ns;
         }
         for (b, core_ns) in per_service.iter_mut().zip(ready_core_ns.drain(..)) {
             b.cpu_utilisation = if core_ns == 0 {

@@ -11,11 +11,24 @@ use super::{Event, Simulation};
 use crate::autoscaler::Policy;
 use crate::autoscaler::hpa::{Pod, PodPhase, Sample};
 use crate::autoscaler::hpa_controller::HpaSpec;
+use crate::autoscaler::predictive::Observation as DemandObservation;
+use crate::autoscaler::target_tracking::{
+    Observation as TrackingObservation, TargetTrackingSpec, TrackedMetric,
+};
 use crate::autoscaler::threshold::Datapoint;
 use crate::components::instance::Instance;
 use crate::components::lifecycle::Phase;
 use crate::kernel::{Scheduler, SimDuration, SimTime};
 use crate::metrics::Outcome;
+
+/// The kubelet's crash back-off: 10 s, doubling per crash in a row, at most 5 minutes.
+fn crash_backoff(streak: u32) -> SimDuration {
+    let secs = 10u64.saturating_mul(1 << streak.min(5)).min(300);
+    SimDuration::from_secs(secs)
+}
+
+/// Serving this long since the last (re)start resets the back-off, as the kubelet does.
+const CRASH_STREAK_RESET: SimDuration = SimDuration::from_secs(600);
 
 /// Monotonic counters of a service, read once per policy period; a datapoint is the difference
 /// between two readings, as a monitoring agent computes rates from counters.
@@ -26,20 +39,26 @@ pub(super) struct Counters {
     waiting_ns: u128,
     ok_count: u64,
     ok_latency_ns: u128,
+    arrivals: u64,
 }
 
 impl Simulation<'_> {
     /// Reads the service's counters at `now`.
     fn counters(&mut self, service: u32, now: SimTime) -> Counters {
-        let mut c = Counters::default();
-        for inst in self.instances.iter_mut().filter(|i| i.service == service) {
-            let end = inst.stopped_at.unwrap_or(now);
-            c.busy_core_ns += inst.stats.busy_cores.lifetime_area(end);
-            c.waiting_ns += inst.stats.queue_length.lifetime_area(end);
-        }
         let svc = &mut self.services[service as usize];
+        let mut c = Counters {
+            busy_core_ns: svc.retired_busy_core_ns,
+            waiting_ns: svc.retired_waiting_ns,
+            ..Counters::default()
+        };
+        for &id in svc.starting.iter().chain(&svc.ready).chain(&svc.draining) {
+            let inst = &mut self.instances[id as usize];
+            c.busy_core_ns += inst.stats.busy_cores.lifetime_area(now);
+            c.waiting_ns += inst.stats.queue_length.lifetime_area(now);
+        }
         c.ready_core_ns = svc.ready_cores.lifetime_area(now);
         c.ok_count = svc.ok_count;
+        c.arrivals = svc.arrivals;
         c.ok_latency_ns = svc.ok_latency_ns;
         c
     }
@@ -71,6 +90,22 @@ impl Simulation<'_> {
                 (d.desired_replicas != current)
                     .then(|| (d.desired_replicas, format!("hpa: {}", d.reason)))
             }
+            Policy::TargetTracking(p) => {
+                let obs = self.tracked_metric(service, now, p.spec());
+                p.evaluate(now.as_secs_f64(), current, obs)
+                    .map(|d| (d.replicas, d.reason))
+            }
+            Policy::Predictive(p) => {
+                let obs = self.measured_demand(service, now);
+                p.evaluate(now.as_secs_f64(), current, obs)
+                    .map(|d| (d.replicas, d.reason))
+            }
+            Policy::Keda(k) => {
+                let queue = self.queue_length(service);
+                let pods = self.pods(service, now, &k.spec().hpa);
+                k.evaluate(now.as_nanos(), current, queue, pods)
+                    .map(|d| (d.replicas, d.reason))
+            }
         };
         self.services[service as usize].policy = Some(policy);
         if let Some((replicas, reason)) = decision {
@@ -89,22 +124,111 @@ impl Simulation<'_> {
         );
         let svc = &mut self.services[service as usize];
         let last = std::mem::replace(&mut svc.last_counters, now_counters);
-        let ready_core_ns = (now_counters.ready_core_ns - last.ready_core_ns) as f64;
+        let ready_core_ns = now_counters
+            .ready_core_ns
+            .saturating_sub(last.ready_core_ns) as f64;
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
-        let ok = now_counters.ok_count - last.ok_count;
+        let ok = now_counters.ok_count.saturating_sub(last.ok_count);
+        // Memory is a gauge: the agent reads it when it collects, it has no counter.
+        let (mut used, mut n) = (0.0, 0u32);
+        for &id in &svc.ready {
+            if let Some(u) = self.instances[id as usize].memory_utilisation() {
+                used += u;
+                n += 1;
+            }
+        }
         Datapoint {
+            memory: (n > 0).then(|| used / f64::from(n)),
             cpu: ratio(
-                (now_counters.busy_core_ns - last.busy_core_ns) as f64,
+                now_counters.busy_core_ns.saturating_sub(last.busy_core_ns) as f64,
                 ready_core_ns,
             ),
             queue_length: ratio(
-                (now_counters.waiting_ns - last.waiting_ns) as f64,
+                now_counters.waiting_ns.saturating_sub(last.waiting_ns) as f64,
                 ready_core_ns / cores,
             ),
             response_time_s: (ok > 0).then(|| {
-                (now_counters.ok_latency_ns - last.ok_latency_ns) as f64 / ok as f64 / 1e9
+                now_counters
+                    .ok_latency_ns
+                    .saturating_sub(last.ok_latency_ns) as f64
+                    / ok as f64
+                    / 1e9
             }),
         }
+    }
+
+    /// Target tracking's view: the tracked metric averaged over ready instances past their
+    /// warm-up, from the per-instance datapoints the monitoring agent published.
+    fn tracked_metric(
+        &self,
+        service: u32,
+        now: SimTime,
+        spec: &TargetTrackingSpec,
+    ) -> TrackingObservation {
+        let warmup = SimDuration::from_secs_f64(spec.instance_warmup_s);
+        let svc = &self.services[service as usize];
+        let (mut sum, mut measured, mut warming) = (0.0, 0u32, svc.starting.len() as u32);
+        for &id in &svc.ready {
+            let inst = &self.instances[id as usize];
+            let warm = inst.initial && inst.restarted_at.is_none()
+                || inst.ready_at.is_some_and(|t| now >= t + warmup);
+            match inst.scrape.sample {
+                Some(sample) if warm => {
+                    sum += match spec.metric {
+                        TrackedMetric::Cpu => {
+                            sample.cpu_milli as f64 / 1000.0 / f64::from(inst.cores().max(1))
+                        }
+                        TrackedMetric::RequestsPerInstance => sample.rps_milli as f64 / 1000.0,
+                    };
+                    measured += 1;
+                }
+                _ => warming += 1,
+            }
+        }
+        TrackingObservation {
+            value: (measured > 0).then(|| sum / f64::from(measured)),
+            measured,
+            warming,
+        }
+    }
+
+    /// The predictive policy's view of the period that just ended: requests that reached the
+    /// service per second, and CPU per answered request. Differences of monotonic counters.
+    fn measured_demand(&mut self, service: u32, now: SimTime) -> DemandObservation {
+        let now_counters = self.counters(service, now);
+        let svc = &mut self.services[service as usize];
+        let last = std::mem::replace(&mut svc.last_counters, now_counters);
+        let span_s = now.since(svc.last_counters_at).as_secs_f64();
+        svc.last_counters_at = now;
+        let arrivals = now_counters.arrivals.saturating_sub(last.arrivals);
+        let ok = now_counters.ok_count.saturating_sub(last.ok_count);
+        DemandObservation {
+            request_rate: if span_s > 0.0 {
+                arrivals as f64 / span_s
+            } else {
+                0.0
+            },
+            cpu_per_request_s: (ok > 0).then(|| {
+                now_counters.busy_core_ns.saturating_sub(last.busy_core_ns) as f64 / 1e9 / ok as f64
+            }),
+        }
+    }
+
+    /// Messages in a worker pool's queue: waiting in the broker plus in progress (unacked),
+    /// as KEDA's SQS scaler counts them by default.
+    fn queue_length(&self, service: u32) -> u64 {
+        let svc = &self.services[service as usize];
+        let held: u64 = svc
+            .ready
+            .iter()
+            .map(|&id| u64::from(self.instances[id as usize].open_requests()))
+            .sum();
+        let draining: u64 = svc
+            .draining
+            .iter()
+            .map(|&id| u64::from(self.instances[id as usize].open_requests()))
+            .sum();
+        svc.backlog.len() as u64 + held + draining
     }
 
     /// A metrics scraper reads every ready instance of `service`, as metrics-server reads
@@ -139,8 +263,11 @@ impl Simulation<'_> {
             .enumerate()
             .filter(|(_, i)| i.service == service)
         {
-            let initial = inst.initial;
-            let started_at = inst.created_at + lifecycle.provisioning;
+            // The container's start: its last restart, else the end of provisioning.
+            let initial = inst.initial && inst.restarted_at.is_none();
+            let started_at = inst
+                .restarted_at
+                .unwrap_or(inst.created_at + lifecycle.provisioning);
             let started_s_ago = if initial {
                 Some(since(SimTime::ZERO) + 3600.0)
             } else {
@@ -148,6 +275,9 @@ impl Simulation<'_> {
             };
             let mut pod =
                 Pod::running(&format!("pod-{k}"), 0.0).with_request("cpu", spec.cpu_request_milli);
+            if let Some(m) = spec.memory_request_milli {
+                pod = pod.with_request("memory", m);
+            }
             pod.started_s_ago = started_s_ago;
             match inst.phase {
                 Phase::Stopped => continue,
@@ -170,7 +300,10 @@ impl Simulation<'_> {
                         for name in spec.pod_metrics() {
                             let value = match name {
                                 "cpu" => sample.cpu_milli,
-                                "requests_per_second" => sample.rps_milli,
+                                "memory" => sample.memory_milli,
+                                "requests_per_second" | "http_requests_per_second" => {
+                                    sample.rps_milli
+                                }
                                 _ => continue,
                             };
                             pod = pod.with_sample_at(
@@ -230,11 +363,12 @@ impl Simulation<'_> {
             for _ in target..current {
                 let svc = &mut self.services[service as usize];
                 if let Some(id) = svc.starting.pop() {
-                    // Never served: it just stops (its pending ready event finds it stopped).
+                    // Not serving: it just stops (its pending ready event finds it stopped).
+                    self.bank_counters(id, now);
                     self.instances[id as usize].stop(now);
                     self.billing_changed(service, -1, now);
                 } else if let Some(id) = svc.ready.pop() {
-                    svc.draining += 1;
+                    svc.draining.push(id);
                     // Its cores stay in the utilisation denominator until it stops: it is
                     // still working off what it holds.
                     self.instances[id as usize].phase = Phase::Draining;
@@ -250,7 +384,7 @@ impl Simulation<'_> {
     }
 
     /// A starting instance has passed its readiness delay.
-    pub(super) fn instance_ready(&mut self, id: u32, now: SimTime) {
+    pub(super) fn instance_ready(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
         let inst = &mut self.instances[id as usize];
         if inst.phase != Phase::Starting {
             return; // removed before it was ready
@@ -261,6 +395,9 @@ impl Simulation<'_> {
         svc.starting.retain(|&i| i != id);
         svc.ready.push(id);
         svc.ready_cores.add(now, cores);
+        if svc.pulls {
+            self.pull(id, now, s);
+        }
     }
 
     /// One more (+1) or one fewer (-1) instance of `service` is billed from `now`.
@@ -275,14 +412,26 @@ impl Simulation<'_> {
             .set(now, (svc.billed.level() - reserved).max(0));
     }
 
+    /// Adds an instance's lifetime work to its service's counters before it stops, so the
+    /// counters stay monotonic while only live instances are visited.
+    fn bank_counters(&mut self, id: u32, now: SimTime) {
+        let inst = &mut self.instances[id as usize];
+        let busy = inst.stats.busy_cores.lifetime_area(now);
+        let waiting = inst.stats.queue_length.lifetime_area(now);
+        let svc = &mut self.services[inst.service as usize];
+        svc.retired_busy_core_ns += busy;
+        svc.retired_waiting_ns += waiting;
+    }
+
     /// Stops a draining instance: its cores leave the utilisation denominator and its bill.
     fn retire(&mut self, id: u32, now: SimTime) {
+        self.bank_counters(id, now);
         let inst = &mut self.instances[id as usize];
         let cores = i64::from(inst.cores());
         inst.stop(now);
         let service = inst.service;
         let svc = &mut self.services[service as usize];
-        svc.draining -= 1;
+        svc.draining.retain(|&i| i != id);
         svc.ready_cores.add(now, -cores);
         self.billing_changed(service, -1, now);
     }
@@ -302,23 +451,73 @@ impl Simulation<'_> {
         if self.instances[id as usize].phase != Phase::Draining {
             return;
         }
-        // Rare (once per removed instance), so a scan of the slab is fine here.
-        let victims: Vec<u32> = self
-            .requests
+        let victims = self.held_by(id);
+        self.retire(id, now);
+        self.fail_all(victims, Outcome::Killed, now, s);
+    }
+
+    /// A ready instance went over its memory limit: its process is killed with everything it
+    /// held, and restarts (after the kubelet's crash back-off) through start-up and readiness.
+    pub(super) fn oom_kill(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let victims = self.held_by(id);
+        let lifecycle =
+            self.variant.model.services[self.instances[id as usize].service as usize].lifecycle;
+        let inst = &mut self.instances[id as usize];
+        // Ten minutes of serving since the last restart forgives earlier crashes.
+        let since_ready = inst.ready_at.map_or(SimDuration::ZERO, |t| now.since(t));
+        if since_ready >= CRASH_STREAK_RESET {
+            inst.crash_streak = 0;
+        }
+        let backoff = crash_backoff(inst.crash_streak);
+        inst.crash_streak += 1;
+        inst.oom_kills += 1;
+        self.take_out_of_service(id, now);
+        self.instances[id as usize].restart(now, now + backoff);
+        s.schedule_at(
+            now + backoff + lifecycle.startup + lifecycle.readiness,
+            Event::InstanceReady { instance: id },
+        );
+        self.fail_all(victims, Outcome::OomKilled, now, s);
+    }
+
+    /// Removes a ready instance from the balancer and the serving cores, and counts it as
+    /// starting again (it comes back through `instance_ready`).
+    fn take_out_of_service(&mut self, id: u32, now: SimTime) {
+        let inst = &self.instances[id as usize];
+        let cores = i64::from(inst.cores());
+        let svc = &mut self.services[inst.service as usize];
+        svc.ready.retain(|&i| i != id);
+        svc.starting.push(id);
+        svc.ready_cores.add(now, -cores);
+    }
+
+    /// Requests an instance holds (in progress or queued). Instances die rarely, so a scan of
+    /// the in-flight requests is fine here.
+    fn held_by(&self, id: u32) -> Vec<u32> {
+        self.requests
             .live_slots()
             .filter(|&slot| {
                 let r = self.requests.get(slot);
                 r.instance == id && r.flags & SERVER_DONE == 0
             })
-            .collect();
-        self.retire(id, now);
+            .collect()
+    }
+
+    /// Ends every request in `victims` with `outcome` (the server side is gone).
+    fn fail_all(
+        &mut self,
+        victims: Vec<u32>,
+        outcome: Outcome,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
         for slot in victims {
             self.requests.get_mut(slot).flags |= SERVER_DONE;
             if self.requests.get(slot).flags & ANSWERED != 0 {
                 // The client already gave up; only the server side was left.
                 self.requests.remove(slot);
             } else {
-                self.answer(slot, Outcome::Killed, now, s);
+                self.answer(slot, outcome, now, s);
             }
         }
     }

@@ -36,6 +36,9 @@ pub enum RateProfile {
     },
     /// The sum of several profiles.
     Sum(Vec<RateProfile>),
+    /// The product of several profiles: a baseline times a multiplier (an event that brings
+    /// ten times the traffic of that hour).
+    Product(Vec<RateProfile>),
 }
 
 /// An upper bound on the rate over [t, until).
@@ -101,6 +104,7 @@ impl RateProfile {
                 (mean * (1.0 + amplitude * libm::cos(phase))).max(0.0)
             }
             RateProfile::Sum(parts) => parts.iter().map(|p| p.rate_at(t)).sum(),
+            RateProfile::Product(parts) => parts.iter().map(|p| p.rate_at(t)).product(),
         }
     }
 
@@ -170,6 +174,21 @@ impl RateProfile {
                 for p in parts {
                     let pb = p.bound(t);
                     b.max_rate += pb.max_rate;
+                    b.until = b.until.min(pb.until);
+                    b.exact &= pb.exact;
+                }
+                b
+            }
+            RateProfile::Product(parts) => {
+                // Rates are never negative, so the product of bounds bounds the product.
+                let mut b = Bound {
+                    max_rate: 1.0,
+                    until: f64::INFINITY,
+                    exact: true,
+                };
+                for p in parts {
+                    let pb = p.bound(t);
+                    b.max_rate *= pb.max_rate;
                     b.until = b.until.min(pb.until);
                     b.exact &= pb.exact;
                 }
