@@ -1,6 +1,7 @@
-//! What instances cost: an on-demand price per instance-hour by type, and a reserved baseline
-//! paid whether used or not, as cloud bills work. (Spot is left out until the simulation
-//! models interruptions: a spot price without them would overstate the savings.)
+//! What instances cost: an on-demand or spot price per instance-hour by type, and a reserved
+//! baseline paid whether used or not, as cloud bills work. Spot capacity comes with its
+//! interruptions (the simulation takes interrupted instances away with their requests), so a
+//! spot price never appears without its risk.
 
 /// A priced instance type.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +50,25 @@ pub struct CostSpec {
     pub reserved: u32,
     /// USD per reserved instance-hour.
     pub reserved_per_hour: f64,
+    /// Instances beyond the reservation run on spot capacity (`price_per_hour` is then the
+    /// spot price).
+    pub spot: Option<SpotSpec>,
 }
+
+/// Spot capacity: cheaper, and taken back by the cloud at random.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpotSpec {
+    /// Interruptions per instance-hour (an exponential lifetime; 0.05 is one in twenty hours).
+    pub interruptions_per_hour: f64,
+    /// Warning before the interruption (AWS gives 2 minutes). With a warning the instance is
+    /// drained and replaced at once, as a node termination handler does; without one it is
+    /// lost with its requests and replaced when it is gone.
+    pub notice: crate::kernel::SimDuration,
+}
+
+/// Spot price when the file gives none: a third of on-demand, in the range of typical
+/// discounts for general-purpose types.
+pub const DEFAULT_SPOT_FRACTION: f64 = 0.35;
 
 impl CostSpec {
     /// The bill for a window of `hours`, given the instance-hours run above the reservation.
@@ -70,6 +89,7 @@ mod tests {
             price_per_hour: 0.096,
             reserved: 5,
             reserved_per_hour: 0.06,
+            spot: None,
         };
         // 24 h with 5 reserved, and 100 instance-hours beyond them on demand.
         assert!((c.bill(24.0, 100.0) - (5.0 * 0.06 * 24.0 + 9.6)).abs() < 1e-12);

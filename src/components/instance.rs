@@ -26,7 +26,7 @@ pub enum Runtime {
 }
 
 /// The shape of every instance of a service.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InstanceSpec {
     /// CPU cores.
     pub cores: u32,
@@ -206,6 +206,8 @@ pub struct Instance {
     pub oom_kills: u32,
     /// Runs on spot capacity (may be interrupted).
     pub spot: bool,
+    /// Which of its service's shapes it has (0: the model's; each resize adds one).
+    pub shape_version: u32,
     /// Requests it has answered (a monotonic counter, for request-rate metrics).
     pub completed: u64,
     /// What a metrics scraper read last: (when, busy core-ns, completed) and the sample it
@@ -235,12 +237,7 @@ pub struct Instance {
 impl Instance {
     /// A fresh, idle instance of `spec` in `phase` (`Ready` or `Starting`).
     pub fn new(service: u32, spec: &InstanceSpec, phase: Phase, now: SimTime) -> Self {
-        let executors = match spec.runtime {
-            Runtime::ThreadPool => vec![Executor::new(spec.cores)],
-            Runtime::EventLoop => (0..spec.workers.clamp(1, spec.cores))
-                .map(|_| Executor::new(1))
-                .collect(),
-        };
+        let executors = executors(spec);
         let mut stats = InstanceStats::default();
         stats.busy_cores.start(now);
         stats.queue_length.start(now);
@@ -255,6 +252,7 @@ impl Instance {
             crash_streak: 0,
             oom_kills: 0,
             spot: false,
+            shape_version: 0,
             completed: 0,
             scrape: ScrapeState::default(),
             in_progress: 0,
@@ -321,6 +319,20 @@ impl Instance {
         self.phase = Phase::Starting;
         self.restarted_at = Some(process_start);
         self.drop_work(now);
+    }
+
+    /// Takes a new shape (vertical scaling). Only while it holds nothing: a resize restarts
+    /// the instance first.
+    pub fn reshape(&mut self, spec: &InstanceSpec, version: u32) {
+        debug_assert!(self.is_idle());
+        self.executors = executors(spec);
+        self.next_executor = 0;
+        self.concurrency_limit = spec.concurrency_limit;
+        self.queue_limit = spec.queue_limit;
+        self.cores = spec.cores;
+        self.memory = spec.memory;
+        self.max_open = spec.memory.map_or(u32::MAX, |m| m.max_open());
+        self.shape_version = version;
     }
 
     /// Bytes in use now, if memory is modelled.
@@ -467,6 +479,16 @@ impl Instance {
         s.wait_ns = 0;
         s.max_lag_ns = 0;
         // The time-series bucket ending here still reports its lag: it is closed after this.
+    }
+}
+
+/// The run queues of an instance of `spec`.
+fn executors(spec: &InstanceSpec) -> Vec<Executor> {
+    match spec.runtime {
+        Runtime::ThreadPool => vec![Executor::new(spec.cores)],
+        Runtime::EventLoop => (0..spec.workers.clamp(1, spec.cores))
+            .map(|_| Executor::new(1))
+            .collect(),
     }
 }
 

@@ -28,14 +28,30 @@ pub struct ServiceSpec {
     pub cost: Option<crate::components::cost::CostSpec>,
 }
 
-/// A scheduled change of the replica count, as AWS scheduled actions or a cron job scaling a
-/// Deployment do: at `at`, set the desired replicas.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A change decided in advance, as AWS scheduled actions or a cron job patching a Deployment:
+/// at `at`, set the desired replicas, resize the instances, or both.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScheduledScaling {
     /// When.
     pub at: crate::kernel::SimDuration,
-    /// Desired replicas from then on.
-    pub replicas: u32,
+    /// Desired replicas from then on, if it changes them.
+    pub replicas: Option<u32>,
+    /// A new instance shape, if it resizes them.
+    pub resize: Option<Resize>,
+}
+
+/// Vertical scaling: every instance restarts with a new shape (a VM stopped, resized and
+/// booted again; a pod recreated with new requests). A restart drops what the instance held
+/// (as `killed`) and takes the instance's provisioning, start-up and readiness.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resize {
+    /// The new shape (cores, workers, memory, limits).
+    pub instance: InstanceSpec,
+    /// The new type and its price, when it changes.
+    pub cost: Option<crate::components::cost::CostSpec>,
+    /// All at once (`false`: the whole service is down for the restart), or one instance at a
+    /// time, each waiting for the previous to be ready again.
+    pub rolling: bool,
 }
 
 impl ServiceSpec {

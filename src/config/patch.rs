@@ -65,12 +65,18 @@ fn check_at(patch: &Value, target: &Value, path: &mut Vec<String>) -> Result<(),
 }
 
 /// Applies `patch` to `target` as RFC 7396 says: objects merge key by key, `null` removes, and
-/// anything else (arrays included) replaces.
+/// anything else (arrays included) replaces. One addition: an object whose `kind` the patch
+/// changes (a threshold autoscaler becoming target tracking) is replaced, not merged, since
+/// the old kind's fields mean nothing to the new one.
 pub fn apply(target: &mut Value, patch: &Value) {
     let Value::Object(p) = patch else {
         *target = patch.clone();
         return;
     };
+    let new_kind = p.get("kind").filter(|k| !k.is_null());
+    if new_kind.is_some() && target.get("kind").is_some_and(|k| Some(k) != new_kind) {
+        *target = Value::Object(Default::default());
+    }
     if !target.is_object() {
         *target = Value::Object(Default::default());
     }
@@ -98,6 +104,30 @@ mod tests {
         let mut t = json!({"a": [1, 2]});
         apply(&mut t, &json!({"a": [3]}));
         assert_eq!(t, json!({"a": [3]}));
+    }
+
+    #[test]
+    fn a_new_kind_replaces_the_object_instead_of_merging() {
+        let mut t =
+            json!({"autoscaler": {"kind": "threshold", "cooldown": "5m", "min_replicas": 2}});
+        apply(
+            &mut t,
+            &json!({"autoscaler": {"kind": "target_tracking", "target": 0.5}}),
+        );
+        assert_eq!(
+            t,
+            json!({"autoscaler": {"kind": "target_tracking", "target": 0.5}})
+        );
+        // The same kind merges as usual.
+        let mut t = json!({"autoscaler": {"kind": "hpa", "max_replicas": 5, "min_replicas": 2}});
+        apply(
+            &mut t,
+            &json!({"autoscaler": {"kind": "hpa", "max_replicas": 9}}),
+        );
+        assert_eq!(
+            t,
+            json!({"autoscaler": {"kind": "hpa", "max_replicas": 9, "min_replicas": 2}})
+        );
     }
 
     #[test]

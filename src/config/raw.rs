@@ -156,6 +156,20 @@ pub struct RawCost {
     pub instance_type: String,
     /// Instances reserved (default 0): paid for the whole run, used first.
     pub reserved: Option<i64>,
+    /// Run instances beyond the reservation on spot capacity.
+    pub spot: Option<RawSpot>,
+}
+
+/// Spot capacity: `{"interruptions_per_hour": 0.05, "price_per_hour": 0.035, "notice": "2m"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpot {
+    /// Interruptions per instance-hour.
+    pub interruptions_per_hour: f64,
+    /// USD per hour (default 35% of on-demand).
+    pub price_per_hour: Option<f64>,
+    /// Warning before an interruption (default 0s: no handler, the instance just goes).
+    pub notice: Option<Duration>,
 }
 
 /// A service: identical instances behind a balancer.
@@ -376,7 +390,31 @@ pub struct RawScheduled {
     /// When.
     pub at: Duration,
     /// Desired replicas from then on.
-    pub replicas: i64,
+    pub replicas: Option<i64>,
+    /// Vertical scaling: restart every instance with a new shape.
+    pub resize: Option<RawResize>,
+}
+
+/// A new instance shape for vertical scaling.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResize {
+    /// The new shape (as the service's `instance`).
+    pub instance: RawInstance,
+    /// The new instance type, if the bill changes (the service must be priced).
+    pub instance_type: Option<String>,
+    /// `recreate` (default: all at once) or `rolling` (one at a time).
+    pub strategy: Option<RawResizeStrategy>,
+}
+
+/// How instances restart for a resize.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawResizeStrategy {
+    /// All at once.
+    Recreate,
+    /// One at a time.
+    Rolling,
 }
 
 /// An instance shape.

@@ -8,8 +8,8 @@ use crate::components::balancer::BalancerSpec;
 use crate::components::endpoint::{EndpointSpec, Step};
 use crate::components::instance::{InstanceSpec, MemorySpec, Runtime};
 use crate::components::lifecycle::LifecycleSpec;
-use crate::components::service::ScheduledScaling;
 use crate::components::service::ServiceSpec;
+use crate::components::service::{Resize, ScheduledScaling};
 use crate::distribution::Dist;
 use crate::experiment::Slo;
 use crate::kernel::SimDuration;
@@ -173,13 +173,13 @@ fn instance_types(
     Ok(types)
 }
 
-fn cost(
+fn resolve_cost(
     raw: &RawCost,
     types: &[crate::components::cost::InstanceType],
     at: At,
     rel: &str,
 ) -> Result<crate::components::cost::CostSpec, ConfigError> {
-    use crate::components::cost::CostSpec;
+    use crate::components::cost::{CostSpec, SpotSpec};
     let Some(t) = types.iter().find(|t| t.name == raw.instance_type) else {
         let known: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
         return Err(at.err(
@@ -201,11 +201,43 @@ fn cost(
         Some(r) => r as u32,
         None => 0,
     };
+    let spot = match &raw.spot {
+        None => None,
+        Some(sp) => {
+            let srel = format!("{rel}.spot");
+            let rate = sp.interruptions_per_hour;
+            if !(rate.is_finite() && (0.0..=3600.0).contains(&rate)) {
+                return Err(at.err(
+                    &format!("{srel}.interruptions_per_hour"),
+                    format!("interruptions_per_hour is between 0 and 3600, got {rate}"),
+                ));
+            }
+            if let Some(p) = sp.price_per_hour {
+                if !(p.is_finite() && p >= 0.0) {
+                    return Err(at.err(
+                        &format!("{srel}.price_per_hour"),
+                        format!("a price is zero or more, got {p}"),
+                    ));
+                }
+            }
+            Some(SpotSpec {
+                interruptions_per_hour: rate,
+                notice: sp.notice.map_or(SimDuration::ZERO, |d| d.0),
+            })
+        }
+    };
+    let price_per_hour = match (&raw.spot, spot) {
+        (Some(sp), Some(_)) => sp
+            .price_per_hour
+            .unwrap_or(t.on_demand_per_hour * crate::components::cost::DEFAULT_SPOT_FRACTION),
+        _ => t.on_demand_per_hour,
+    };
     Ok(CostSpec {
         instance_type: t.name.clone(),
-        price_per_hour: t.on_demand_per_hour,
+        price_per_hour,
         reserved,
         reserved_per_hour: t.reserved_per_hour,
+        spot,
     })
 }
 
@@ -226,66 +258,7 @@ fn service(
     )?;
     let i = &s.instance;
     let irel = format!("{rel}.instance");
-    let cores = int_in(at, &format!("{irel}.cores"), i.cores, 1, MAX_CORES, "cores")?;
-    let concurrency_limit = match i.concurrency_limit {
-        Some(v) => positive_int(
-            at,
-            &format!("{irel}.concurrency_limit"),
-            v,
-            "concurrency_limit",
-        )?,
-        None => u32::MAX,
-    };
-    let queue_limit = match i.queue_limit {
-        Some(v) if v < 0 || v > i64::from(u32::MAX) => {
-            return Err(at.err(
-                &format!("{irel}.queue_limit"),
-                format!("queue_limit must be zero or more, got {v}"),
-            ));
-        }
-        Some(v) => v as u32,
-        None => u32::MAX,
-    };
-    if i.queue_limit.is_some() && i.concurrency_limit.is_none() {
-        return Err(at.err(
-            &format!("{irel}.queue_limit"),
-            "queue_limit only applies to requests waiting for a concurrency slot; set concurrency_limit too",
-        ));
-    }
-    let cpu_quantum = match i.cpu_quantum {
-        Some(q) => Some(positive_duration(
-            at,
-            &format!("{irel}.cpu_quantum"),
-            q,
-            "cpu_quantum",
-        )?),
-        None => None,
-    };
-    let runtime = match i.runtime {
-        None | Some(RawRuntime::ThreadPool) => Runtime::ThreadPool,
-        Some(RawRuntime::EventLoop) => Runtime::EventLoop,
-    };
-    let workers = match i.workers {
-        None => cores,
-        Some(_) if runtime != Runtime::EventLoop => {
-            return Err(at.err(
-                &format!("{irel}.workers"),
-                "workers applies to the event_loop runtime (a thread pool uses every core)",
-            ));
-        }
-        Some(w) => int_in(
-            at,
-            &format!("{irel}.workers"),
-            w,
-            1,
-            i64::from(cores),
-            "workers",
-        )?,
-    };
-    let memory = match &i.memory {
-        Some(m) => Some(memory(m, at, &format!("{irel}.memory"))?),
-        None => None,
-    };
+    let instance = instance_shape(i, at, &irel)?;
     let balancer = match s.balancer {
         None | Some(RawBalancer::RoundRobin {}) => BalancerSpec::RoundRobin,
         Some(RawBalancer::Random {}) => BalancerSpec::Random,
@@ -357,17 +330,24 @@ fn service(
             }
         }
     };
+    let cost = match &s.cost {
+        Some(c) => Some(resolve_cost(c, types, at, &format!("{rel}.cost"))?),
+        None => None,
+    };
     let mut schedule: Vec<ScheduledScaling> = Vec::new();
     for (k, a) in s.schedule.iter().flatten().enumerate() {
         let arel = format!("{rel}.schedule[{k}]");
-        int_in(
-            at,
-            &format!("{arel}.replicas"),
-            a.replicas,
-            0,
-            MAX_INSTANCES,
-            "replicas",
-        )?;
+        let replicas = match a.replicas {
+            Some(r) => Some(int_in(
+                at,
+                &format!("{arel}.replicas"),
+                r,
+                0,
+                MAX_INSTANCES,
+                "replicas",
+            )?),
+            None => None,
+        };
         if schedule.last().is_some_and(|p| a.at.0 < p.at) {
             return Err(at.err(
                 &format!("{arel}.at"),
@@ -377,20 +357,61 @@ fn service(
                 ),
             ));
         }
+        let resize = match &a.resize {
+            None => None,
+            Some(r) => {
+                let rrel = format!("{arel}.resize");
+                let shape = instance_shape(&r.instance, at, &format!("{rrel}.instance"))?;
+                if matches!(balancer, BalancerSpec::Queue { .. })
+                    && shape.concurrency_limit == u32::MAX
+                {
+                    return Err(at.err(
+                        &format!("{rrel}.instance.concurrency_limit"),
+                        "a worker pool's instances need a concurrency_limit (workers per instance)",
+                    ));
+                }
+                let new_cost = match (&r.instance_type, &s.cost) {
+                    (None, _) => None,
+                    (Some(_), None) => {
+                        return Err(at.err(
+                            &format!("{rrel}.instance_type"),
+                            "the service has no `cost`, so an instance type would price nothing; give the service a cost first",
+                        ));
+                    }
+                    (Some(name), Some(c)) => {
+                        let raw = RawCost {
+                            instance_type: name.clone(),
+                            reserved: c.reserved,
+                            spot: None,
+                        };
+                        let mut priced = resolve_cost(&raw, types, at, &rrel)?;
+                        // The spot market, if any, carries over at the same discount.
+                        if let Some(old) = &cost_spot_fraction(c, types) {
+                            priced.price_per_hour *= old;
+                            priced.spot = cost.as_ref().and_then(|c| c.spot);
+                        }
+                        Some(priced)
+                    }
+                };
+                Some(Resize {
+                    instance: shape,
+                    cost: new_cost,
+                    rolling: matches!(r.strategy, Some(RawResizeStrategy::Rolling)),
+                })
+            }
+        };
+        if replicas.is_none() && resize.is_none() {
+            return Err(at.err(
+                &arel,
+                "a scheduled action sets `replicas`, `resize`, or both",
+            ));
+        }
         schedule.push(ScheduledScaling {
             at: a.at.0,
-            replicas: a.replicas as u32,
+            replicas,
+            resize,
         });
     }
-    let instance = InstanceSpec {
-        cores,
-        runtime,
-        concurrency_limit,
-        queue_limit,
-        cpu_quantum,
-        workers,
-        memory,
-    };
     Ok(ServiceSpec {
         name: name.to_string(),
         replicas: s.replicas as u32,
@@ -398,10 +419,7 @@ fn service(
         endpoints,
         lifecycle,
         schedule,
-        cost: match &s.cost {
-            Some(c) => Some(cost(c, types, at, &format!("{rel}.cost"))?),
-            None => None,
-        },
+        cost,
         autoscaler: match &s.autoscaler {
             Some(a) => Some(super::autoscaler::autoscaler(
                 a,
@@ -413,6 +431,89 @@ fn service(
             None => None,
         },
         instance,
+    })
+}
+
+/// The spot price as a fraction of on-demand, for a priced service on spot capacity.
+fn cost_spot_fraction(c: &RawCost, types: &[crate::components::cost::InstanceType]) -> Option<f64> {
+    let spot = c.spot.as_ref()?;
+    let t = types.iter().find(|t| t.name == c.instance_type)?;
+    Some(match spot.price_per_hour {
+        Some(p) if t.on_demand_per_hour > 0.0 => p / t.on_demand_per_hour,
+        _ => crate::components::cost::DEFAULT_SPOT_FRACTION,
+    })
+}
+
+/// Resolves an instance shape.
+fn instance_shape(i: &RawInstance, at: At, irel: &str) -> Result<InstanceSpec, ConfigError> {
+    let cores = int_in(at, &format!("{irel}.cores"), i.cores, 1, MAX_CORES, "cores")?;
+    let concurrency_limit = match i.concurrency_limit {
+        Some(v) => positive_int(
+            at,
+            &format!("{irel}.concurrency_limit"),
+            v,
+            "concurrency_limit",
+        )?,
+        None => u32::MAX,
+    };
+    let queue_limit = match i.queue_limit {
+        Some(v) if v < 0 || v > i64::from(u32::MAX) => {
+            return Err(at.err(
+                &format!("{irel}.queue_limit"),
+                format!("queue_limit must be zero or more, got {v}"),
+            ));
+        }
+        Some(v) => v as u32,
+        None => u32::MAX,
+    };
+    if i.queue_limit.is_some() && i.concurrency_limit.is_none() {
+        return Err(at.err(
+            &format!("{irel}.queue_limit"),
+            "queue_limit only applies to requests waiting for a concurrency slot; set concurrency_limit too",
+        ));
+    }
+    let cpu_quantum = match i.cpu_quantum {
+        Some(q) => Some(positive_duration(
+            at,
+            &format!("{irel}.cpu_quantum"),
+            q,
+            "cpu_quantum",
+        )?),
+        None => None,
+    };
+    let runtime = match i.runtime {
+        None | Some(RawRuntime::ThreadPool) => Runtime::ThreadPool,
+        Some(RawRuntime::EventLoop) => Runtime::EventLoop,
+    };
+    let workers = match i.workers {
+        None => cores,
+        Some(_) if runtime != Runtime::EventLoop => {
+            return Err(at.err(
+                &format!("{irel}.workers"),
+                "workers applies to the event_loop runtime (a thread pool uses every core)",
+            ));
+        }
+        Some(w) => int_in(
+            at,
+            &format!("{irel}.workers"),
+            w,
+            1,
+            i64::from(cores),
+            "workers",
+        )?,
+    };
+    let memory = match &i.memory {
+        Some(m) => Some(memory(m, at, &format!("{irel}.memory"))?),
+        None => None,
+    };
+    Ok(InstanceSpec {
+        cores,
+        runtime,
+        concurrency_limit,
+        queue_limit,
+        cpu_quantum,
+        workers,
+        memory,
     })
 }
 

@@ -152,6 +152,11 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
             format!("services.{name}.scaling_actions"),
             svc.scaling_actions as f64,
         );
+        m.insert(format!("services.{name}.oom_kills"), svc.oom_kills as f64);
+        m.insert(
+            format!("services.{name}.spot_interruptions"),
+            svc.spot_interruptions as f64,
+        );
         m.insert(
             format!("services.{name}.cpu_utilisation"),
             svc.cpu_utilisation,

@@ -80,6 +80,20 @@ pub fn render(report: &Report) -> String {
                 metric(&format!("services.{s}.{key}")),
             ));
         }
+        // Shown only where they happened, so everyday tables stay short.
+        for (label, key) in [
+            ("OOM kills", "oom_kills"),
+            ("spot interruptions", "spot_interruptions"),
+        ] {
+            let name = format!("services.{s}.{key}");
+            let happened = report
+                .variants
+                .values()
+                .any(|v| v.metrics.get(&name).is_some_and(|e| e.mean > 0.0));
+            if happened {
+                rows.push((format!("{prefix}{label}"), metric(&name)));
+            }
+        }
     }
     if report
         .variants

@@ -6,7 +6,9 @@
 
 mod observe;
 pub mod request;
+mod resize;
 mod scaling;
+mod spot;
 mod worker_pool;
 
 pub use observe::{InstanceSummary, RunSummary, ScalingAction, ServiceSummary, SloSummary};
@@ -51,6 +53,12 @@ pub enum Event {
     Evaluate { service: u32 },
     /// A metrics scraper reads a service's ready instances.
     Scrape { service: u32 },
+    /// The cloud warns that a spot instance will be taken back.
+    SpotNotice { instance: u32 },
+    /// The cloud takes a spot instance back.
+    SpotInterruption { instance: u32 },
+    /// A ready instance restarts to take its service's new shape (vertical scaling).
+    Resize { instance: u32 },
 }
 
 /// A pending deadline: the client gives up on (slot, generation) at `at`.
@@ -98,10 +106,27 @@ struct ServiceState {
     /// Cores of serving instances (ready or draining) over time: the denominator of
     /// utilisation.
     ready_cores: TimeAverage,
+    /// The shape new instances get (the model's, until a resize), and its version.
+    shape: crate::components::instance::InstanceSpec,
+    shape_version: u32,
+    /// Most instances ready at once.
+    peak_ready: u32,
     /// Instances that exist (starting, ready or draining): what the cloud bills.
     billed: TimeAverage,
     /// Of those, the ones beyond the reservation, billed at the market price.
     billed_over_reserved: TimeAverage,
+    /// Instances the reservation covers (0 once a resize leaves the reserved type).
+    coverage: u32,
+    /// The market price per instance-hour now (on demand or spot), and what was spent at
+    /// earlier prices since the warm-up.
+    price_per_hour: f64,
+    spend_usd: f64,
+    /// Spot capacity, if the service runs on it, and the draws of its interruptions.
+    spot: Option<crate::components::cost::SpotSpec>,
+    spot_rng: Stream,
+    /// Instances lost: taken back as spot capacity, and killed for memory.
+    spot_interruptions: u64,
+    oom_kills: u64,
     balancer: Balancer,
     /// The autoscaling policy, if any, and the counters it reads.
     policy: Option<crate::autoscaler::Policy>,
@@ -164,18 +189,21 @@ impl<'a> Simulation<'a> {
         let mut instances = Vec::new();
         let mut services = Vec::new();
         for (s, spec) in model.services.iter().enumerate() {
+            let reserved = spec.cost.as_ref().map_or(0, |c| c.reserved);
+            let spot = spec.cost.as_ref().and_then(|c| c.spot);
+            let mut spot_rng = stream(seed, replication, &spec.name, "spot");
             // The initial fleet is warm: ready at time zero.
             let mut ready = Vec::with_capacity(spec.replicas as usize);
-            for _ in 0..spec.replicas {
-                ready.push(instances.len() as u32);
-                instances.push(Instance::new(
-                    s as u32,
-                    &spec.instance,
-                    Phase::Ready,
-                    SimTime::ZERO,
-                ));
+            for k in 0..spec.replicas {
+                let id = instances.len() as u32;
+                ready.push(id);
+                let mut inst = Instance::new(s as u32, &spec.instance, Phase::Ready, SimTime::ZERO);
+                if let Some(sp) = spot.filter(|_| k >= reserved) {
+                    inst.spot = true;
+                    spot::schedule_interruption(id, &sp, SimTime::ZERO, &mut spot_rng, scheduler);
+                }
+                instances.push(inst);
             }
-            let reserved = spec.cost.as_ref().map_or(0, |c| c.reserved);
             let (mut billed, mut billed_over_reserved) =
                 (TimeAverage::default(), TimeAverage::default());
             billed.start(SimTime::ZERO);
@@ -224,8 +252,18 @@ impl<'a> Simulation<'a> {
                 pull_cursor: 0,
                 desired: spec.replicas,
                 ready_cores,
+                shape: spec.instance.clone(),
+                shape_version: 0,
+                peak_ready: spec.replicas,
                 billed,
                 billed_over_reserved,
+                coverage: reserved,
+                price_per_hour: spec.cost.as_ref().map_or(0.0, |c| c.price_per_hour),
+                spend_usd: 0.0,
+                spot,
+                spot_rng,
+                spot_interruptions: 0,
+                oom_kills: 0,
                 balancer: Balancer::new(spec.balancer, rng),
                 policy: spec.autoscaler.as_ref().map(crate::autoscaler::Policy::new),
                 last_counters: scaling::Counters::default(),
@@ -647,12 +685,10 @@ impl Handler for Simulation<'_> {
             Event::DrainDeadline { instance } => self.drain_deadline(instance, now, s),
             Event::Evaluate { service } => self.evaluate_policy(service, now, s),
             Event::Scrape { service } => self.scrape(service, now, s),
-            Event::Scheduled { service, action } => {
-                let target = self.variant.model.services[service as usize].schedule
-                    [action as usize]
-                    .replicas;
-                self.scale_to(service, target, "scheduled action", now, s);
-            }
+            Event::Scheduled { service, action } => self.scheduled(service, action, now, s),
+            Event::SpotNotice { instance } => self.spot_notice(instance, now, s),
+            Event::SpotInterruption { instance } => self.spot_interruption(instance, now, s),
+            Event::Resize { instance } => self.restart_to_resize(instance, now, s),
         }
     }
 }

@@ -99,6 +99,10 @@ pub struct ServiceSummary {
     pub instances_started: u32,
     /// Changes of desired replicas (whole run).
     pub scaling_actions: u64,
+    /// Instances killed for going over their memory limit (whole run; each restarts).
+    pub oom_kills: u64,
+    /// Spot instances the cloud took back (whole run).
+    pub spot_interruptions: u64,
     /// Instance-hours within the measured window, from the request for an instance until it
     /// stopped (provisioning is billed, as clouds bill it).
     pub instance_hours: f64,
@@ -321,6 +325,8 @@ impl Observer {
                     svc.ready_cores.reset(mark);
                     svc.billed.reset(mark);
                     svc.billed_over_reserved.reset(mark);
+                    svc.spend_usd = 0.0;
+                    svc.peak_ready = svc.ready.len() as u32;
                 }
             }
             if mark == self.next_bucket_end() {
@@ -631,8 +637,12 @@ fn summarise_service(
     let span_ns = horizon.since(from).as_nanos().max(1);
     let hours = span_ns as f64 / 3600e9;
     let cost = cost.map(|c| {
+        // Spend at earlier prices (before a resize to another type), plus the current price
+        // on the instance-hours since, plus the reservation.
         let over = svc.billed_over_reserved.area(horizon) as f64 / 3600e9;
-        let usd = c.bill(hours, over);
+        let usd = f64::from(c.reserved) * c.reserved_per_hour * hours
+            + svc.spend_usd
+            + over * svc.price_per_hour;
         ServiceCost {
             instance_type: c.instance_type.clone(),
             reserved: c.reserved,
@@ -674,8 +684,9 @@ fn summarise_service(
     ServiceSummary {
         instances: svc.ready.len() as u32,
         desired_replicas: svc.desired,
-        peak_instances: (svc.ready_cores.peak().max(0) as u64
-            / u64::from(cores_per_instance.max(1))) as u32,
+        peak_instances: svc.peak_ready,
+        oom_kills: svc.oom_kills,
+        spot_interruptions: svc.spot_interruptions,
         instances_started: per_instance.len() as u32,
         scaling_actions: actions,
         instance_hours: instance_ns as f64 / 3600e9,

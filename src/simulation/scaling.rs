@@ -349,15 +349,7 @@ impl Simulation<'_> {
         svc.desired = target;
         if target > current {
             for _ in current..target {
-                let id = self.instances.len() as u32;
-                self.instances
-                    .push(Instance::new(service, &spec.instance, Phase::Starting, now));
-                self.services[service as usize].starting.push(id);
-                self.billing_changed(service, 1, now);
-                s.schedule_at(
-                    now + spec.lifecycle.time_to_ready(),
-                    Event::InstanceReady { instance: id },
-                );
+                self.launch(service, now, s);
             }
         } else {
             for _ in target..current {
@@ -383,30 +375,56 @@ impl Simulation<'_> {
         }
     }
 
+    /// Asks for one more instance of `service` in its current shape: billed from now, serving
+    /// after provisioning, start-up and readiness.
+    pub(super) fn launch(&mut self, service: u32, now: SimTime, s: &mut Scheduler<Event>) -> u32 {
+        let time_to_ready = self.variant.model.services[service as usize]
+            .lifecycle
+            .time_to_ready();
+        let id = self.instances.len() as u32;
+        let svc = &mut self.services[service as usize];
+        let mut inst = Instance::new(service, &svc.shape, Phase::Starting, now);
+        inst.shape_version = svc.shape_version;
+        if let Some(sp) = svc.spot {
+            // Beyond the reservation, capacity is bought on the spot market.
+            if svc.billed.level() >= i64::from(svc.coverage) {
+                inst.spot = true;
+                super::spot::schedule_interruption(id, &sp, now, &mut svc.spot_rng, s);
+            }
+        }
+        self.instances.push(inst);
+        self.services[service as usize].starting.push(id);
+        self.billing_changed(service, 1, now);
+        s.schedule_at(now + time_to_ready, Event::InstanceReady { instance: id });
+        id
+    }
+
     /// A starting instance has passed its readiness delay.
     pub(super) fn instance_ready(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
         let inst = &mut self.instances[id as usize];
         if inst.phase != Phase::Starting {
             return; // removed before it was ready
         }
+        let svc = &mut self.services[inst.service as usize];
+        if inst.shape_version != svc.shape_version {
+            // Resized while it was starting: it comes up in the new shape.
+            inst.reshape(&svc.shape, svc.shape_version);
+        }
         inst.become_ready(now);
         let cores = i64::from(inst.cores());
-        let svc = &mut self.services[inst.service as usize];
         svc.starting.retain(|&i| i != id);
         svc.ready.push(id);
         svc.ready_cores.add(now, cores);
+        svc.peak_ready = svc.peak_ready.max(svc.ready.len() as u32);
         if svc.pulls {
             self.pull(id, now, s);
         }
     }
 
     /// One more (+1) or one fewer (-1) instance of `service` is billed from `now`.
-    fn billing_changed(&mut self, service: u32, delta: i64, now: SimTime) {
-        let reserved = self.variant.model.services[service as usize]
-            .cost
-            .as_ref()
-            .map_or(0, |c| i64::from(c.reserved));
+    pub(super) fn billing_changed(&mut self, service: u32, delta: i64, now: SimTime) {
         let svc = &mut self.services[service as usize];
+        let reserved = i64::from(svc.coverage);
         svc.billed.add(now, delta);
         svc.billed_over_reserved
             .set(now, (svc.billed.level() - reserved).max(0));
@@ -414,7 +432,7 @@ impl Simulation<'_> {
 
     /// Adds an instance's lifetime work to its service's counters before it stops, so the
     /// counters stay monotonic while only live instances are visited.
-    fn bank_counters(&mut self, id: u32, now: SimTime) {
+    pub(super) fn bank_counters(&mut self, id: u32, now: SimTime) {
         let inst = &mut self.instances[id as usize];
         let busy = inst.stats.busy_cores.lifetime_area(now);
         let waiting = inst.stats.queue_length.lifetime_area(now);
@@ -424,7 +442,7 @@ impl Simulation<'_> {
     }
 
     /// Stops a draining instance: its cores leave the utilisation denominator and its bill.
-    fn retire(&mut self, id: u32, now: SimTime) {
+    pub(super) fn retire(&mut self, id: u32, now: SimTime) {
         self.bank_counters(id, now);
         let inst = &mut self.instances[id as usize];
         let cores = i64::from(inst.cores());
@@ -471,6 +489,7 @@ impl Simulation<'_> {
         let backoff = crash_backoff(inst.crash_streak);
         inst.crash_streak += 1;
         inst.oom_kills += 1;
+        self.services[inst.service as usize].oom_kills += 1;
         self.take_out_of_service(id, now);
         self.instances[id as usize].restart(now, now + backoff);
         s.schedule_at(
@@ -482,7 +501,7 @@ impl Simulation<'_> {
 
     /// Removes a ready instance from the balancer and the serving cores, and counts it as
     /// starting again (it comes back through `instance_ready`).
-    fn take_out_of_service(&mut self, id: u32, now: SimTime) {
+    pub(super) fn take_out_of_service(&mut self, id: u32, now: SimTime) {
         let inst = &self.instances[id as usize];
         let cores = i64::from(inst.cores());
         let svc = &mut self.services[inst.service as usize];
@@ -493,7 +512,7 @@ impl Simulation<'_> {
 
     /// Requests an instance holds (in progress or queued). Instances die rarely, so a scan of
     /// the in-flight requests is fine here.
-    fn held_by(&self, id: u32) -> Vec<u32> {
+    pub(super) fn held_by(&self, id: u32) -> Vec<u32> {
         self.requests
             .live_slots()
             .filter(|&slot| {
@@ -504,7 +523,7 @@ impl Simulation<'_> {
     }
 
     /// Ends every request in `victims` with `outcome` (the server side is gone).
-    fn fail_all(
+    pub(super) fn fail_all(
         &mut self,
         victims: Vec<u32>,
         outcome: Outcome,

@@ -4,11 +4,13 @@
 //! - `scenarios`: every bundled experiment runs; conservation and Little's law hold.
 //! - `determinism`: same file and seed give byte-identical reports; common random numbers.
 //! - `cli`: the `surge` binary, including each class of bad input.
+//! - `policies`: autoscaling policies, memory and OOM, worker pools, scenario rate profiles.
 //!
 //! Slow, more exhaustive variants run when `SURGE_SLOW_TESTS=1`.
 
 mod cli;
 mod determinism;
+mod policies;
 mod regression;
 mod scenarios;
 mod support;

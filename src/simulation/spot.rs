@@ -1,0 +1,117 @@
+//! Spot capacity: instances the cloud may take back at any time. Each spot instance gets an
+//! exponential lifetime at launch (interruptions are a Poisson process per instance-hour, as
+//! the "frequency of interruption" AWS publishes), drawn from the service's own stream so other
+//! randomness is untouched.
+//!
+//! With a notice (AWS gives two minutes), the instance is drained and replaced at the warning,
+//! as a node termination handler does; whatever it still holds when the time is up fails as
+//! `interrupted`. Without one, it vanishes with its requests and the group replaces it then.
+
+use super::{Event, Simulation};
+use crate::components::cost::SpotSpec;
+use crate::components::lifecycle::Phase;
+use crate::kernel::{Scheduler, SimDuration, SimTime, Stream};
+use crate::metrics::Outcome;
+use rand_distr::{Distribution, Exp1};
+
+/// Draws when spot instance `id`, launched at `now`, will be interrupted, and schedules it
+/// (and its notice).
+pub(super) fn schedule_interruption(
+    id: u32,
+    spot: &SpotSpec,
+    now: SimTime,
+    rng: &mut Stream,
+    s: &mut Scheduler<Event>,
+) {
+    if spot.interruptions_per_hour <= 0.0 {
+        return;
+    }
+    let draw: f64 = Exp1.sample(rng);
+    let lifetime_s = draw * 3600.0 / spot.interruptions_per_hour;
+    // Beyond any run anyone simulates; also keeps the conversion to nanoseconds in range.
+    if lifetime_s > 1e9 {
+        return;
+    }
+    let at = now + SimDuration::from_secs_f64(lifetime_s);
+    if !spot.notice.is_zero() {
+        let warn = if at.since(now) > spot.notice {
+            SimTime::from_nanos(at.as_nanos() - spot.notice.as_nanos())
+        } else {
+            now
+        };
+        s.schedule_at(warn, Event::SpotNotice { instance: id });
+    }
+    s.schedule_at(at, Event::SpotInterruption { instance: id });
+}
+
+impl Simulation<'_> {
+    /// The warning: stop sending it work, let it finish what it can, start a replacement.
+    pub(super) fn spot_notice(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let service = self.instances[id as usize].service;
+        match self.instances[id as usize].phase {
+            Phase::Ready => {
+                let svc = &mut self.services[service as usize];
+                svc.ready.retain(|&i| i != id);
+                svc.draining.push(id);
+                self.instances[id as usize].phase = Phase::Draining;
+                self.launch(service, now, s);
+                self.stop_if_drained(id, now);
+            }
+            Phase::Starting => {
+                self.remove_starting(id, now);
+                self.launch(service, now, s);
+            }
+            // Leaving anyway, or gone.
+            Phase::Draining | Phase::Stopped => {}
+        }
+    }
+
+    /// The cloud takes the instance back now.
+    pub(super) fn spot_interruption(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let inst = &self.instances[id as usize];
+        let service = inst.service;
+        let warned = !self.services[service as usize]
+            .spot
+            .is_some_and(|sp| sp.notice.is_zero());
+        let phase = inst.phase;
+        if phase == Phase::Stopped {
+            return;
+        }
+        self.services[service as usize].spot_interruptions += 1;
+        let victims = self.held_by(id);
+        match phase {
+            Phase::Draining => self.retire(id, now),
+            Phase::Ready => {
+                let cores = i64::from(self.instances[id as usize].cores());
+                let svc = &mut self.services[service as usize];
+                svc.ready.retain(|&i| i != id);
+                svc.ready_cores.add(now, -cores);
+                self.bank_counters(id, now);
+                self.instances[id as usize].stop(now);
+                self.billing_changed(service, -1, now);
+                if !warned {
+                    self.launch(service, now, s);
+                }
+            }
+            Phase::Starting => {
+                self.remove_starting(id, now);
+                if !warned {
+                    self.launch(service, now, s);
+                }
+            }
+            Phase::Stopped => {}
+        }
+        self.fail_all(victims, Outcome::Interrupted, now, s);
+    }
+
+    /// Stops an instance that is starting (provisioning, start-up, readiness or a restart).
+    pub(super) fn remove_starting(&mut self, id: u32, now: SimTime) {
+        let service = self.instances[id as usize].service;
+        self.services[service as usize]
+            .starting
+            .retain(|&i| i != id);
+        self.bank_counters(id, now);
+        self.instances[id as usize].stop(now);
+        self.billing_changed(service, -1, now);
+    }
+}
