@@ -206,6 +206,8 @@ pub struct Instance {
     pub oom_kills: u32,
     /// Runs on spot capacity (may be interrupted).
     pub spot: bool,
+    /// Got the cloud's interruption notice while it existed.
+    pub spot_notified: bool,
     /// Which of its service's shapes it has (0: the model's; each resize adds one).
     pub shape_version: u32,
     /// Requests it has answered (a monotonic counter, for request-rate metrics).
@@ -252,6 +254,7 @@ impl Instance {
             crash_streak: 0,
             oom_kills: 0,
             spot: false,
+            spot_notified: false,
             shape_version: 0,
             completed: 0,
             scrape: ScrapeState::default(),

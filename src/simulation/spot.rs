@@ -48,6 +48,9 @@ impl Simulation<'_> {
     /// The warning: stop sending it work, let it finish what it can, start a replacement.
     pub(super) fn spot_notice(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
         let service = self.instances[id as usize].service;
+        if self.instances[id as usize].phase != Phase::Stopped {
+            self.instances[id as usize].spot_notified = true;
+        }
         match self.instances[id as usize].phase {
             Phase::Ready => {
                 let svc = &mut self.services[service as usize];
@@ -74,10 +77,14 @@ impl Simulation<'_> {
             .spot
             .is_some_and(|sp| sp.notice.is_zero());
         let phase = inst.phase;
+        // Gone already: either it drained after the notice (still an interruption) or it was
+        // scaled in before the cloud wanted it back (not one).
+        if phase != Phase::Stopped || inst.spot_notified {
+            self.services[service as usize].spot_interruptions += 1;
+        }
         if phase == Phase::Stopped {
             return;
         }
-        self.services[service as usize].spot_interruptions += 1;
         let victims = self.held_by(id);
         match phase {
             Phase::Draining => self.retire(id, now),
