@@ -44,20 +44,21 @@ pub fn catalogue() -> Vec<InstanceType> {
 pub struct CostSpec {
     /// The instance type's name, for reports.
     pub instance_type: String,
-    /// USD per instance-hour beyond the reservation (on demand).
-    pub price_per_hour: f64,
+    /// USD per on-demand instance-hour.
+    pub on_demand_per_hour: f64,
     /// Instances reserved: paid for the whole run at `reserved_per_hour`, used first.
     pub reserved: u32,
     /// USD per reserved instance-hour.
     pub reserved_per_hour: f64,
-    /// Instances beyond the reservation run on spot capacity (`price_per_hour` is then the
-    /// spot price).
+    /// Instances launched beyond the reservation run on spot capacity.
     pub spot: Option<SpotSpec>,
 }
 
 /// Spot capacity: cheaper, and taken back by the cloud at random.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SpotSpec {
+    /// USD per spot instance-hour.
+    pub price_per_hour: f64,
     /// Interruptions per instance-hour (an exponential lifetime; 0.05 is one in twenty hours).
     pub interruptions_per_hour: f64,
     /// Warning before the interruption (AWS gives 2 minutes). With a warning the instance is
@@ -70,30 +71,9 @@ pub struct SpotSpec {
 /// discounts for general-purpose types.
 pub const DEFAULT_SPOT_FRACTION: f64 = 0.35;
 
-impl CostSpec {
-    /// The bill for a window of `hours`, given the instance-hours run above the reservation.
-    pub fn bill(&self, hours: f64, instance_hours_over_reserved: f64) -> f64 {
-        f64::from(self.reserved) * self.reserved_per_hour * hours
-            + self.price_per_hour * instance_hours_over_reserved
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reserved_baseline_is_paid_whether_used_or_not() {
-        let c = CostSpec {
-            instance_type: "m5.large".into(),
-            price_per_hour: 0.096,
-            reserved: 5,
-            reserved_per_hour: 0.06,
-            spot: None,
-        };
-        // 24 h with 5 reserved, and 100 instance-hours beyond them on demand.
-        assert!((c.bill(24.0, 100.0) - (5.0 * 0.06 * 24.0 + 9.6)).abs() < 1e-12);
-    }
 
     #[test]
     fn the_catalogue_has_the_shapes_the_docs_name() {

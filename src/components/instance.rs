@@ -229,6 +229,8 @@ pub struct Instance {
     queue_limit: u32,
     /// Cores of the machine (event-loop workers may use fewer).
     cores: u32,
+    /// Time slice for `cpu` steps (`None`: run to completion).
+    pub cpu_quantum: Option<SimDuration>,
     memory: Option<MemorySpec>,
     /// Most open requests before the memory limit is crossed.
     max_open: u32,
@@ -266,6 +268,7 @@ impl Instance {
             concurrency_limit: spec.concurrency_limit,
             queue_limit: spec.queue_limit,
             cores: spec.cores,
+            cpu_quantum: spec.cpu_quantum,
             memory: spec.memory,
             max_open: spec.memory.map_or(u32::MAX, |m| m.max_open()),
             stats,
@@ -333,6 +336,7 @@ impl Instance {
         self.concurrency_limit = spec.concurrency_limit;
         self.queue_limit = spec.queue_limit;
         self.cores = spec.cores;
+        self.cpu_quantum = spec.cpu_quantum;
         self.memory = spec.memory;
         self.max_open = spec.memory.map_or(u32::MAX, |m| m.max_open());
         self.shape_version = version;

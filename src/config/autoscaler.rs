@@ -563,7 +563,7 @@ fn threshold_rule(
         },
         "memory" => match value.as_f64() {
             Some(v) if v > 0.0 && v < 1.0 && instance.memory.and_then(|m| m.capacity_bytes()).is_some() => (Signal::Memory, v),
-            Some(v) if v > 0.0 && v < 1.0 => return Err(at.err(&format!("{rel}.metric"), "a memory rule reads utilisation over the memory limit (or request): give the service's instance a `memory` with a `limit` or a `request`")),
+            Some(v) if v > 0.0 && v < 1.0 => return Err(at.err(&format!("{rel}.metric"), "a memory rule needs the memory model: give the service's instance a `memory` with a `limit` or a `request` (utilisation is over the limit, else the request)")),
             _ => return Err(at.err(&vrel, format!("a memory threshold is a utilisation between 0 and 1 (0.8 for 80%), got {value}"))),
         },
         "queue_length" => match value.as_f64() {

@@ -5,6 +5,7 @@ use super::error::ConfigError;
 use super::quantity::{Duration, Quantity, Size};
 use super::raw::*;
 use crate::components::balancer::BalancerSpec;
+use crate::components::cost::SpotSpec;
 use crate::components::endpoint::{EndpointSpec, Step};
 use crate::components::instance::{InstanceSpec, MemorySpec, Runtime};
 use crate::components::lifecycle::LifecycleSpec;
@@ -179,7 +180,7 @@ fn resolve_cost(
     at: At,
     rel: &str,
 ) -> Result<crate::components::cost::CostSpec, ConfigError> {
-    use crate::components::cost::{CostSpec, SpotSpec};
+    use crate::components::cost::CostSpec;
     let Some(t) = types.iter().find(|t| t.name == raw.instance_type) else {
         let known: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
         return Err(at.err(
@@ -221,20 +222,17 @@ fn resolve_cost(
                 }
             }
             Some(SpotSpec {
+                price_per_hour: sp.price_per_hour.unwrap_or(
+                    t.on_demand_per_hour * crate::components::cost::DEFAULT_SPOT_FRACTION,
+                ),
                 interruptions_per_hour: rate,
                 notice: sp.notice.map_or(SimDuration::ZERO, |d| d.0),
             })
         }
     };
-    let price_per_hour = match (&raw.spot, spot) {
-        (Some(sp), Some(_)) => sp
-            .price_per_hour
-            .unwrap_or(t.on_demand_per_hour * crate::components::cost::DEFAULT_SPOT_FRACTION),
-        _ => t.on_demand_per_hour,
-    };
     Ok(CostSpec {
         instance_type: t.name.clone(),
-        price_per_hour,
+        on_demand_per_hour: t.on_demand_per_hour,
         reserved,
         reserved_per_hour: t.reserved_per_hour,
         spot,
@@ -386,9 +384,14 @@ fn service(
                         };
                         let mut priced = resolve_cost(&raw, types, at, &rrel)?;
                         // The spot market, if any, carries over at the same discount.
-                        if let Some(old) = &cost_spot_fraction(c, types) {
-                            priced.price_per_hour *= old;
-                            priced.spot = cost.as_ref().and_then(|c| c.spot);
+                        if let (Some(fraction), Some(old)) = (
+                            cost_spot_fraction(c, types),
+                            cost.as_ref().and_then(|c| c.spot),
+                        ) {
+                            priced.spot = Some(SpotSpec {
+                                price_per_hour: priced.on_demand_per_hour * fraction,
+                                ..old
+                            });
                         }
                         Some(priced)
                     }

@@ -64,13 +64,15 @@ impl SimDuration {
     /// values saturate.
     #[inline]
     pub fn from_secs_f64(s: f64) -> Self {
-        let ns = (s * NANOS_PER_SEC).round();
+        let ns = s * NANOS_PER_SEC;
+        // Adding a half and truncating rounds a positive value to nearest without a call to
+        // libm's `round` (on the per-request path).
         if ns.is_nan() || ns <= 0.0 {
             SimDuration(0)
         } else if ns >= u64::MAX as f64 {
             SimDuration(u64::MAX)
         } else {
-            SimDuration(ns as u64)
+            SimDuration((ns + 0.5) as u64)
         }
     }
     /// Nanoseconds.

@@ -115,11 +115,15 @@ struct ServiceState {
     billed: TimeAverage,
     /// Of those, the ones beyond the reservation, billed at the market price.
     billed_over_reserved: TimeAverage,
+    /// Of those, the ones on spot capacity.
+    billed_spot: TimeAverage,
     /// Instances the reservation covers (0 once a resize leaves the reserved type).
     coverage: u32,
-    /// The market price per instance-hour now (on demand or spot), and what was spent at
-    /// earlier prices since the warm-up.
-    price_per_hour: f64,
+    /// The type billed now, its prices per instance-hour (on demand, spot), and what was spent
+    /// at earlier prices since the warm-up.
+    instance_type: String,
+    on_demand_per_hour: f64,
+    spot_per_hour: f64,
     spend_usd: f64,
     /// Spot capacity, if the service runs on it, and the draws of its interruptions.
     spot: Option<crate::components::cost::SpotSpec>,
@@ -213,6 +217,14 @@ impl<'a> Simulation<'a> {
                 SimTime::ZERO,
                 i64::from(spec.replicas.saturating_sub(reserved)),
             );
+            let mut billed_spot = TimeAverage::default();
+            billed_spot.start(SimTime::ZERO);
+            if spot.is_some() {
+                billed_spot.set(
+                    SimTime::ZERO,
+                    i64::from(spec.replicas.saturating_sub(reserved)),
+                );
+            }
             let mut ready_cores = TimeAverage::default();
             ready_cores.start(SimTime::ZERO);
             ready_cores.set(
@@ -257,8 +269,14 @@ impl<'a> Simulation<'a> {
                 peak_ready: spec.replicas,
                 billed,
                 billed_over_reserved,
+                billed_spot,
                 coverage: reserved,
-                price_per_hour: spec.cost.as_ref().map_or(0.0, |c| c.price_per_hour),
+                instance_type: spec
+                    .cost
+                    .as_ref()
+                    .map_or(String::new(), |c| c.instance_type.clone()),
+                on_demand_per_hour: spec.cost.as_ref().map_or(0.0, |c| c.on_demand_per_hour),
+                spot_per_hour: spot.map_or(0.0, |sp| sp.price_per_hour),
                 spend_usd: 0.0,
                 spot,
                 spot_rng,
@@ -487,7 +505,7 @@ impl<'a> Simulation<'a> {
             service.endpoints[r.endpoint as usize].steps[r.step as usize],
             Step::Cpu(_)
         );
-        let slice = match service.instance.cpu_quantum {
+        let slice = match self.instances[r.instance as usize].cpu_quantum {
             Some(q) if sliced => r.remaining_cpu.min(q.as_nanos()),
             _ => r.remaining_cpu,
         };

@@ -325,6 +325,7 @@ impl Observer {
                     svc.ready_cores.reset(mark);
                     svc.billed.reset(mark);
                     svc.billed_over_reserved.reset(mark);
+                    svc.billed_spot.reset(mark);
                     svc.spend_usd = 0.0;
                     svc.peak_ready = svc.ready.len() as u32;
                 }
@@ -526,7 +527,8 @@ impl Observer {
                 spec.name.clone(),
                 summarise_service(
                     s as u32,
-                    spec.instance.cores,
+                    // The shape at the end (after any resize).
+                    services[s].shape.cores,
                     instances,
                     &mut services[s],
                     (self.warmup_end, horizon),
@@ -639,12 +641,11 @@ fn summarise_service(
     let cost = cost.map(|c| {
         // Spend at earlier prices (before a resize to another type), plus the current price
         // on the instance-hours since, plus the reservation.
-        let over = svc.billed_over_reserved.area(horizon) as f64 / 3600e9;
         let usd = f64::from(c.reserved) * c.reserved_per_hour * hours
             + svc.spend_usd
-            + over * svc.price_per_hour;
+            + super::resize::spend_since_reset(svc, horizon);
         ServiceCost {
-            instance_type: c.instance_type.clone(),
+            instance_type: svc.instance_type.clone(),
             reserved: c.reserved,
             usd,
             usd_per_hour: usd / hours,

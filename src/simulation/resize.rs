@@ -64,7 +64,11 @@ impl Simulation<'_> {
                 SimDuration::ZERO
             };
             for (k, &id) in svc.ready.iter().enumerate() {
-                let delay = SimDuration::from_nanos(step.as_nanos().saturating_mul(k as u64));
+                // One nanosecond past the previous one's return, so it is back first.
+                let k = k as u64;
+                let delay = SimDuration::from_nanos(
+                    (step.as_nanos().saturating_add(u64::from(r.rolling))).saturating_mul(k),
+                );
                 s.schedule_at(now + delay, Event::Resize { instance: id });
             }
         }
@@ -92,22 +96,31 @@ impl Simulation<'_> {
         self.fail_all(victims, Outcome::Killed, now, s);
     }
 
-    /// The service's instances are billed at `cost`'s price from `now`. Spend at the old price
-    /// is banked; a reservation for another type no longer covers any instance (it is still
-    /// paid, as reservations are).
+    /// The service's instances are billed at `cost`'s prices from `now`. Spend at the old
+    /// prices is banked; a reservation for another type no longer covers any instance (it is
+    /// still paid, as reservations are), so those instances are billed on demand.
     fn reprice(&mut self, service: u32, cost: &CostSpec, now: SimTime) {
-        let old_type = self.variant.model.services[service as usize]
-            .cost
-            .as_ref()
-            .map(|c| c.instance_type.clone());
         let svc = &mut self.services[service as usize];
-        let area = svc.billed_over_reserved.area(now);
-        svc.spend_usd += area as f64 / 3600e9 * svc.price_per_hour;
+        svc.spend_usd += spend_since_reset(svc, now);
         svc.billed_over_reserved.reset(now);
-        svc.price_per_hour = cost.price_per_hour;
-        if old_type.as_deref() != Some(cost.instance_type.as_str()) {
+        svc.billed_spot.reset(now);
+        if svc.instance_type != cost.instance_type {
             svc.coverage = 0;
+            let over = svc.billed.level();
+            svc.billed_over_reserved.set(now, over);
         }
-        self.billing_changed(service, 0, now);
+        svc.instance_type = cost.instance_type.clone();
+        svc.on_demand_per_hour = cost.on_demand_per_hour;
+        if let Some(sp) = cost.spot {
+            svc.spot_per_hour = sp.price_per_hour;
+        }
     }
+}
+
+/// USD spent beyond the reservation since the last reset of the billing levels: spot
+/// instance-hours at the spot price, the other instance-hours beyond the reservation on demand.
+pub(super) fn spend_since_reset(svc: &mut super::ServiceState, now: SimTime) -> f64 {
+    let over_h = svc.billed_over_reserved.area(now) as f64 / 3600e9;
+    let spot_h = svc.billed_spot.area(now) as f64 / 3600e9;
+    spot_h * svc.spot_per_hour + (over_h - spot_h).max(0.0) * svc.on_demand_per_hour
 }

@@ -358,7 +358,7 @@ impl Simulation<'_> {
                     // Not serving: it just stops (its pending ready event finds it stopped).
                     self.bank_counters(id, now);
                     self.instances[id as usize].stop(now);
-                    self.billing_changed(service, -1, now);
+                    self.billing_changed(id, -1, now);
                 } else if let Some(id) = svc.ready.pop() {
                     svc.draining.push(id);
                     // Its cores stay in the utilisation denominator until it stops: it is
@@ -394,7 +394,7 @@ impl Simulation<'_> {
         }
         self.instances.push(inst);
         self.services[service as usize].starting.push(id);
-        self.billing_changed(service, 1, now);
+        self.billing_changed(id, 1, now);
         s.schedule_at(now + time_to_ready, Event::InstanceReady { instance: id });
         id
     }
@@ -422,10 +422,15 @@ impl Simulation<'_> {
     }
 
     /// One more (+1) or one fewer (-1) instance of `service` is billed from `now`.
-    pub(super) fn billing_changed(&mut self, service: u32, delta: i64, now: SimTime) {
-        let svc = &mut self.services[service as usize];
-        let reserved = i64::from(svc.coverage);
+    /// Instance `id` starts (+1) or stops (-1) being billed at `now`.
+    pub(super) fn billing_changed(&mut self, id: u32, delta: i64, now: SimTime) {
+        let inst = &self.instances[id as usize];
+        let svc = &mut self.services[inst.service as usize];
         svc.billed.add(now, delta);
+        if inst.spot {
+            svc.billed_spot.add(now, delta);
+        }
+        let reserved = i64::from(svc.coverage);
         svc.billed_over_reserved
             .set(now, (svc.billed.level() - reserved).max(0));
     }
@@ -451,7 +456,7 @@ impl Simulation<'_> {
         let svc = &mut self.services[service as usize];
         svc.draining.retain(|&i| i != id);
         svc.ready_cores.add(now, -cores);
-        self.billing_changed(service, -1, now);
+        self.billing_changed(id, -1, now);
     }
 
     /// Stops a draining instance if it holds nothing more. Returns whether it stopped.

@@ -95,7 +95,7 @@ impl Simulation<'_> {
                 svc.ready_cores.add(now, -cores);
                 self.bank_counters(id, now);
                 self.instances[id as usize].stop(now);
-                self.billing_changed(service, -1, now);
+                self.billing_changed(id, -1, now);
                 if !warned {
                     self.launch(service, now, s);
                 }
@@ -119,6 +119,6 @@ impl Simulation<'_> {
             .retain(|&i| i != id);
         self.bank_counters(id, now);
         self.instances[id as usize].stop(now);
-        self.billing_changed(service, -1, now);
+        self.billing_changed(id, -1, now);
     }
 }

@@ -5,9 +5,11 @@
 //! - `determinism`: same file and seed give byte-identical reports; common random numbers.
 //! - `cli`: the `surge` binary, including each class of bad input.
 //! - `policies`: autoscaling policies, memory and OOM, worker pools, scenario rate profiles.
+//! - `capacity`: spot instances and their interruptions, vertical scaling, the bill.
 //!
 //! Slow, more exhaustive variants run when `SURGE_SLOW_TESTS=1`.
 
+mod capacity;
 mod cli;
 mod determinism;
 mod policies;

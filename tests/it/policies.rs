@@ -11,54 +11,15 @@
 //! - Scenario rate profiles send the integral of their documented shape.
 //! - The bundled Black Friday experiment is deterministic across thread counts.
 
-use crate::support::{experiment, repo, run, write_experiment};
+use crate::support::{assert_conserved, assert_error_at, experiment, load_error, only, repo, run};
 use surge::experiment::stats::t_quantile;
 use surge::experiment::{ExecuteOptions, RunResult, run_experiment};
 use surge::kernel::SimDuration;
 use surge::metrics::Outcome;
 use surge::metrics::timeseries::TimeSeriesRow;
 use surge::report::Report;
-use surge::simulation::{RunSummary, ScalingAction};
+use surge::simulation::ScalingAction;
 use surge::workload::ClientKind;
-
-/// The one run of a single-variant, single-replication experiment.
-fn only(results: &[RunResult]) -> &RunResult {
-    assert_eq!(results.len(), 1, "expected one run");
-    &results[0]
-}
-
-/// Arrivals = outcomes + in flight at the end.
-fn assert_conserved(what: &str, s: &RunSummary) {
-    let ended: u64 = s.outcomes.values().sum();
-    assert_eq!(
-        s.arrivals,
-        ended + s.in_flight_at_end,
-        "{what}: arrivals {} != outcomes {ended} + in flight {}",
-        s.arrivals,
-        s.in_flight_at_end
-    );
-}
-
-/// The error `load_experiment` gives for `json`, which must be refused.
-fn load_error(tag: &str, json: &str) -> String {
-    let path = write_experiment(tag, json);
-    match surge::config::load_experiment(&path) {
-        Ok(_) => panic!("{tag}: the experiment was accepted"),
-        Err(e) => e.to_string(),
-    }
-}
-
-/// Asserts that `error` points at JSON path `path` and says `words`.
-fn assert_error_at(error: &str, path: &str, words: &str) {
-    assert!(
-        error.contains(&format!("at `{path}`")),
-        "expected the error to name `{path}`: {error}"
-    );
-    assert!(
-        error.contains(words),
-        "expected the error to say `{words}`: {error}"
-    );
-}
 
 // ---------------------------------------------------------------------------------------------
 // Policies never peek.

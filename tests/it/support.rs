@@ -44,3 +44,42 @@ pub fn repo() -> &'static Path {
 pub fn slow() -> bool {
     std::env::var("SURGE_SLOW_TESTS").is_ok_and(|v| v == "1")
 }
+
+/// The one run of a single-variant, single-replication experiment.
+pub fn only(results: &[RunResult]) -> &RunResult {
+    assert_eq!(results.len(), 1, "expected one run");
+    &results[0]
+}
+
+/// Arrivals = outcomes + in flight at the end.
+pub fn assert_conserved(what: &str, s: &surge::simulation::RunSummary) {
+    let ended: u64 = s.outcomes.values().sum();
+    assert_eq!(
+        s.arrivals,
+        ended + s.in_flight_at_end,
+        "{what}: arrivals {} != outcomes {ended} + in flight {}",
+        s.arrivals,
+        s.in_flight_at_end
+    );
+}
+
+/// The error `load_experiment` gives for `json`, which must be refused.
+pub fn load_error(tag: &str, json: &str) -> String {
+    let path = write_experiment(tag, json);
+    match surge::config::load_experiment(&path) {
+        Ok(_) => panic!("{tag}: the experiment was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Asserts that `error` points at JSON path `path` and says `words`.
+pub fn assert_error_at(error: &str, path: &str, words: &str) {
+    assert!(
+        error.contains(&format!("at `{path}`")),
+        "expected the error to name `{path}`: {error}"
+    );
+    assert!(
+        error.contains(words),
+        "expected the error to say `{words}`: {error}"
+    );
+}
