@@ -12,7 +12,10 @@
 //! 2. [`Experiment::runs`] expands it into runs (variant x replication).
 //! 3. [`experiment::run_experiment`] executes the runs in parallel; each run is a
 //!    [`simulation::Simulation`] driven by the [`kernel`]'s event loop.
-//! 4. [`report`] turns the results into `report.json`, `timeseries.csv` and a terminal table.
+//! 4. [`report`] turns the results into `report.json`, `timeseries.csv`, SVG plots and a
+//!    terminal table.
+//!
+//! A file with a `sweep` expands into many such experiments, one per point ([`sweep`]).
 //!
 //! ```no_run
 //! use surge::{config, experiment, report};
@@ -35,6 +38,7 @@ pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod simulation;
+pub mod sweep;
 pub mod workload;
 
 pub use experiment::Experiment;

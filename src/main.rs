@@ -46,6 +46,35 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Run every point of an experiment's `sweep` (x variants x replications) in parallel and
+    /// write sweep.json and sweep.csv.
+    Sweep {
+        /// The experiment file, with a `sweep`.
+        file: PathBuf,
+        /// Output directory [default: results/<experiment name>-sweep].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads [default: all cores].
+        #[arg(short = 'j', long)]
+        jobs: Option<usize>,
+        /// Run only the K-th of N disjoint slices of the runs, e.g. `--shard 2/4`; join the
+        /// slices with `surge merge`.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Print nothing but errors.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Join the sweep.json files of every shard of a sweep into the sweep.json (and sweep.csv)
+    /// the unsharded sweep writes.
+    Merge {
+        /// The shards' sweep.json files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// What one Kubernetes HPA reconcile would set the replica count to, from a snapshot of
     /// the HPA spec, its pods and their metrics. Prints the decision as JSON.
     Hpa {
@@ -78,6 +107,14 @@ fn main() -> ExitCode {
             quiet,
         } => run(&file, out, seed, replications, jobs, quiet),
         Command::Validate { files } => validate(&files),
+        Command::Sweep {
+            file,
+            out,
+            jobs,
+            shard,
+            quiet,
+        } => sweep(&file, out, jobs, shard.as_deref(), quiet),
+        Command::Merge { files, out } => merge(&files, &out),
         Command::Hpa { file } => hpa(&file),
     };
     match result {
@@ -190,6 +227,127 @@ fn draw_progress(progress: &AtomicU64, total_ns: u128, done: &AtomicBool, runs: 
     bar.set_message(format!("{runs} run(s)"));
     while !done.load(Ordering::Relaxed) {
         bar.set_position((progress.load(Ordering::Relaxed) / 1_000_000).min(total_ms));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
+}
+
+/// Parses `K/N` (1 <= K <= N).
+fn parse_shard(text: &str) -> Result<(usize, usize), Failure> {
+    let bad = || {
+        Failure::BadInput(format!(
+            "--shard expects K/N with 1 <= K <= N (e.g. 2/4), got \"{text}\""
+        ))
+    };
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+fn sweep(
+    file: &Path,
+    out: Option<PathBuf>,
+    jobs: Option<usize>,
+    shard: Option<&str>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    if jobs == Some(0) {
+        return Err(Failure::BadInput("-j/--jobs must be at least 1".into()));
+    }
+    let shard = shard.map(parse_shard).transpose()?;
+    let sw = surge::sweep::load_sweep(file).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let out = out.unwrap_or_else(|| Path::new("results").join(format!("{}-sweep", sw.name)));
+    let total = match shard {
+        Some((k, n)) => (sw.runs().len() + n - k) / n,
+        None => sw.runs().len(),
+    };
+    let done_runs = AtomicU64::new(0);
+    let finished = AtomicBool::new(false);
+    let show_bar = !quiet && std::io::stderr().is_terminal();
+    let options = surge::sweep::SweepOptions {
+        threads: jobs,
+        shard,
+    };
+    let report = std::thread::scope(|scope| {
+        if show_bar {
+            scope.spawn(|| draw_sweep_progress(&done_runs, total as u64, &finished));
+        }
+        let r = surge::sweep::run_sweep(&sw, &options, Some(&done_runs));
+        finished.store(true, Ordering::Relaxed);
+        r
+    });
+    let written = write_sweep(&out, &report)?;
+    if !quiet {
+        println!(
+            "{}: {} point(s) x {} variant(s) x {} replication(s){}: wrote {}",
+            report.experiment,
+            sw.points.len(),
+            report.variants.len(),
+            report.replications,
+            shard.map_or(String::new(), |(k, n)| format!(
+                ", shard {k}/{n} ({total} runs)"
+            )),
+            written
+        );
+    }
+    Ok(())
+}
+
+fn write_sweep(out: &Path, report: &surge::sweep::SweepReport) -> Result<String, Failure> {
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("creating {}", out.display()))
+        .map_err(Failure::Other)?;
+    let mut written = Vec::new();
+    for (name, text) in [
+        ("sweep.csv", report.to_csv()),
+        ("sweep.json", report.to_json()),
+    ] {
+        let path = out.join(name);
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|_| std::fs::rename(&tmp, &path))
+            .with_context(|| format!("writing {}", path.display()))
+            .map_err(Failure::Other)?;
+        written.push(path.display().to_string());
+    }
+    Ok(written.join(", "))
+}
+
+fn merge(files: &[PathBuf], out: &Path) -> Result<(), Failure> {
+    let mut shards = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|e| {
+            Failure::BadInput(format!("{}: cannot read the shard: {e}", f.display()))
+        })?;
+        let r: surge::sweep::SweepReport = serde_json::from_str(&text)
+            .map_err(|e| Failure::BadInput(format!("{}: not a sweep.json: {e}", f.display())))?;
+        shards.push(r);
+    }
+    let merged = surge::sweep::SweepReport::merge(shards).map_err(Failure::BadInput)?;
+    let written = write_sweep(out, &merged)?;
+    println!("merged {} shard(s): wrote {written}", files.len());
+    Ok(())
+}
+
+fn draw_sweep_progress(done: &AtomicU64, total: u64, finished: &AtomicBool) {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total.max(1)),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} runs, {per_sec}, {elapsed} elapsed, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    while !finished.load(Ordering::Relaxed) {
+        bar.set_position(done.load(Ordering::Relaxed).min(total));
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     bar.finish_and_clear();

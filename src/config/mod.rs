@@ -85,6 +85,13 @@ pub fn load_model(path: &Path) -> Result<crate::model::Model, ConfigError> {
 /// Nothing is run and nothing is written.
 pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
     let text = read(path, "the experiment file", None)?;
+    load_experiment_text(path, &text)
+}
+
+/// As [`load_experiment`], from the file's text (`path` names it in errors, and relative
+/// paths in it are relative to its directory).
+pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, ConfigError> {
+    let text = text.to_string();
     let raw: RawExperiment = parse_text(path, &text)?;
     let mut config: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| ConfigError::Syntax {

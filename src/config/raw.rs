@@ -88,6 +88,8 @@ pub struct RawExperiment {
     /// Named JSON merge patches over the model, run in this order.
     #[serde(default)]
     pub variants: UniqueMap<serde_json::Value>,
+    /// Parameters to sweep (read by `surge sweep`; `surge run` runs the file as written).
+    pub sweep: Option<serde_json::Value>,
 }
 
 /// Where the model comes from.

@@ -16,4 +16,5 @@ mod policies;
 mod regression;
 mod scenarios;
 mod support;
+mod sweep;
 mod theory;

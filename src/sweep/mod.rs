@@ -1,0 +1,480 @@
+//! Parameter sweeps: one experiment file, many points. Each point is the experiment with the
+//! swept values set; every point runs every variant x replication on the same seeds (common
+//! random numbers across points as well as variants), in parallel, and only each run's scalar
+//! summary is kept, so memory does not grow with the time series of thousands of runs.
+//!
+//! Results are gathered in (point, variant, replication) order whatever the thread count, so
+//! `sweep.json` is byte-identical for any `-j`.
+
+pub mod spec;
+
+use crate::config::{ConfigError, load_experiment_text};
+use crate::experiment::stats::{Estimate, estimate};
+use crate::experiment::{Experiment, RunId, run_one};
+use crate::report::flatten;
+use indexmap::IndexMap;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use spec::{Mode, SweepSpec};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A loaded sweep: the spec and one validated experiment per point.
+#[derive(Debug)]
+pub struct Sweep {
+    /// The experiment file.
+    pub file: PathBuf,
+    /// Name (the experiment's).
+    pub name: String,
+    /// What it explores.
+    pub description: Option<String>,
+    /// Parameters and mode.
+    pub spec: SweepSpec,
+    /// The experiment at each point, in point order.
+    pub points: Vec<Experiment>,
+}
+
+impl Sweep {
+    /// Every run of the sweep: (point, run) in order.
+    pub fn runs(&self) -> Vec<(usize, RunId)> {
+        self.points
+            .iter()
+            .enumerate()
+            .flat_map(|(p, e)| e.runs().into_iter().map(move |id| (p, id)))
+            .collect()
+    }
+}
+
+/// Loads an experiment file with a `sweep` and validates every point before anything runs.
+pub fn load_sweep(path: &Path) -> Result<Sweep, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        file: path.to_path_buf(),
+        what: "the experiment file",
+        referenced_from: None,
+        source,
+    })?;
+    // Check the whole file first, so a malformed one gets the usual message.
+    load_experiment_text(path, &text)?;
+    let mut doc: Value = serde_json::from_str(&text).expect("validated above");
+    let Some(raw_spec) = doc.as_object_mut().and_then(|o| o.remove("sweep")) else {
+        return Err(ConfigError::invalid(
+            path,
+            "sweep",
+            "the file has no `sweep`: add `\"sweep\": {\"mode\": \"grid\", \"parameters\": [{\"path\": ..., \"values\": [...]}]}`, or use `surge run`",
+        ));
+    };
+    let spec = SweepSpec::parse(&raw_spec, path)?;
+    // A model in its own file is inlined, so paths under `model` reach it.
+    if let Some(model_file) = doc.get("model").and_then(Value::as_str) {
+        let file = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+            .join(model_file);
+        let mtext = std::fs::read_to_string(&file).map_err(|source| ConfigError::Read {
+            file: file.clone(),
+            what: "the model file",
+            referenced_from: None,
+            source,
+        })?;
+        doc["model"] = serde_json::from_str(&mtext).expect("validated above");
+    }
+    let mut points = Vec::with_capacity(spec.count());
+    for k in 0..spec.count() {
+        let values = spec.point(k);
+        let mut point = doc.clone();
+        for (i, (p, v)) in spec.parameters.iter().zip(&values).enumerate() {
+            spec::set(&mut point, &p.segments, (*v).clone()).map_err(|m| {
+                ConfigError::invalid(
+                    path,
+                    format!("sweep.parameters[{i}].path"),
+                    format!("`{}` names nothing in the experiment: {m}", p.name),
+                )
+            })?;
+        }
+        let text = serde_json::to_string(&point).expect("JSON values serialize");
+        let exp = load_experiment_text(path, &text).map_err(|e| match e {
+            ConfigError::Invalid { location, message } => ConfigError::Invalid {
+                location,
+                message: format!(
+                    "at sweep point {k} ({}): {message}",
+                    describe(&spec, &values)
+                ),
+            },
+            other => other,
+        })?;
+        points.push(exp);
+    }
+    let first = &points[0];
+    Ok(Sweep {
+        file: path.to_path_buf(),
+        name: first.name.clone(),
+        description: first.description.clone(),
+        spec,
+        points,
+    })
+}
+
+fn describe(spec: &SweepSpec, values: &[&Value]) -> String {
+    spec.parameters
+        .iter()
+        .zip(values)
+        .map(|(p, v)| format!("{} = {v}", p.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The scalar results of one run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunMetrics {
+    /// Replication.
+    pub replication: u32,
+    /// Flat metrics, as in `report.json`'s variant metrics.
+    pub metrics: IndexMap<String, f64>,
+    /// Whether the run met its SLO (when there is one).
+    pub slo_met: Option<bool>,
+}
+
+/// A variant at one point.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PointVariant {
+    /// Means with 95% confidence intervals over replications.
+    pub metrics: IndexMap<String, Estimate>,
+    /// Every replication's figures.
+    pub runs: Vec<RunMetrics>,
+}
+
+/// One point of the sweep.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PointReport {
+    /// Position in the expansion.
+    pub index: usize,
+    /// The swept values, by parameter path.
+    pub parameters: IndexMap<String, Value>,
+    /// Per variant, in file order.
+    pub variants: IndexMap<String, PointVariant>,
+}
+
+/// `sweep.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SweepReport {
+    /// The experiment's name.
+    pub experiment: String,
+    /// What it explores.
+    pub description: Option<String>,
+    /// The Surge version that ran it.
+    pub surge_version: String,
+    /// Master seed (the same at every point: common random numbers).
+    pub seed: u64,
+    /// Replications per variant and point.
+    pub replications: u32,
+    /// `grid` or `zip`.
+    pub mode: String,
+    /// Parameter paths, in order.
+    pub parameters: Vec<String>,
+    /// Variant names, in file order.
+    pub variants: Vec<String>,
+    /// Total runs of the whole sweep.
+    pub total_runs: usize,
+    /// Which slice of the runs this file holds: (k, n) for shard k of n, absent for all.
+    pub shard: Option<(usize, usize)>,
+    /// Points, in order (with a shard: only the runs it holds).
+    pub points: Vec<PointReport>,
+}
+
+/// How to run a sweep.
+#[derive(Debug, Clone, Default)]
+pub struct SweepOptions {
+    /// Worker threads (default: all cores).
+    pub threads: Option<usize>,
+    /// Run only shard `k` of `n` (1-based k): runs whose index is k-1 modulo n.
+    pub shard: Option<(usize, usize)>,
+}
+
+/// Runs the sweep (or one shard of it). `done` counts finished runs, for progress bars.
+pub fn run_sweep(sweep: &Sweep, options: &SweepOptions, done: Option<&AtomicU64>) -> SweepReport {
+    let all = sweep.runs();
+    let total = all.len();
+    let mine: Vec<(usize, RunId)> = match options.shard {
+        Some((k, n)) => all
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % n == k - 1)
+            .map(|(_, r)| r)
+            .collect(),
+        None => all,
+    };
+    let work = || -> Vec<(usize, RunId, RunMetrics)> {
+        mine.par_iter()
+            .map(|&(p, id)| {
+                let r = run_one(&sweep.points[p], id, None);
+                if let Some(d) = done {
+                    d.fetch_add(1, Ordering::Relaxed);
+                }
+                // The time series is dropped here: a sweep keeps scalars only.
+                let s = &r.output.summary;
+                let m = RunMetrics {
+                    replication: id.replication,
+                    metrics: flatten(s),
+                    slo_met: s.slo.as_ref().map(|x| x.met),
+                };
+                (p, id, m)
+            })
+            .collect()
+    };
+    let results = match options.threads {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map(|pool| pool.install(work))
+            .unwrap_or_else(|_| work()),
+        None => work(),
+    };
+    assemble(sweep, results, total, options.shard)
+}
+
+/// Groups run results (in run order) into points and variants.
+fn assemble(
+    sweep: &Sweep,
+    results: Vec<(usize, RunId, RunMetrics)>,
+    total_runs: usize,
+    shard: Option<(usize, usize)>,
+) -> SweepReport {
+    let mut points: Vec<PointReport> = Vec::new();
+    for (p, id, m) in results {
+        if points.last().is_none_or(|last| last.index != p) {
+            let values = sweep.spec.point(p);
+            points.push(PointReport {
+                index: p,
+                parameters: sweep
+                    .spec
+                    .parameters
+                    .iter()
+                    .zip(values)
+                    .map(|(par, v)| (par.name.clone(), v.clone()))
+                    .collect(),
+                variants: IndexMap::new(),
+            });
+        }
+        let point = points.last_mut().expect("pushed above");
+        let name = &sweep.points[p].variants[id.variant].name;
+        point
+            .variants
+            .entry(name.clone())
+            .or_insert_with(|| PointVariant {
+                metrics: IndexMap::new(),
+                runs: Vec::new(),
+            })
+            .runs
+            .push(m);
+    }
+    for point in &mut points {
+        for v in point.variants.values_mut() {
+            v.metrics = summarise(&v.runs);
+        }
+    }
+    let first = &sweep.points[0];
+    SweepReport {
+        experiment: sweep.name.clone(),
+        description: sweep.description.clone(),
+        surge_version: env!("CARGO_PKG_VERSION").to_string(),
+        seed: first.seed,
+        replications: first.replications,
+        mode: match sweep.spec.mode {
+            Mode::Grid => "grid",
+            Mode::Zip => "zip",
+        }
+        .to_string(),
+        parameters: sweep
+            .spec
+            .parameters
+            .iter()
+            .map(|p| p.name.clone())
+            .collect(),
+        variants: first.variants.iter().map(|v| v.name.clone()).collect(),
+        total_runs,
+        shard,
+        points,
+    }
+}
+
+/// Means and intervals over replications, metric by metric.
+fn summarise(runs: &[RunMetrics]) -> IndexMap<String, Estimate> {
+    let mut out = IndexMap::new();
+    if let Some(first) = runs.first() {
+        for key in first.metrics.keys() {
+            let values: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| r.metrics.get(key).copied())
+                .collect();
+            out.insert(key.clone(), estimate(&values));
+        }
+    }
+    out
+}
+
+impl SweepReport {
+    /// Pretty JSON, newline-terminated.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a sweep report serializes");
+        s.push('\n');
+        s
+    }
+
+    /// `sweep.csv`: one row per point x variant x metric.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("point");
+        for p in &self.parameters {
+            out.push(',');
+            out.push_str(&csv_field(p));
+        }
+        out.push_str(",variant,metric,mean,ci95_low,ci95_high,n\n");
+        let num = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
+        for point in &self.points {
+            let params: String = self
+                .parameters
+                .iter()
+                .map(|p| {
+                    let v = &point.parameters[p];
+                    format!(
+                        ",{}",
+                        csv_field(&match v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                    )
+                })
+                .collect();
+            for (vname, v) in &point.variants {
+                for (metric, e) in &v.metrics {
+                    out.push_str(&format!(
+                        "{}{params},{},{},{},{},{},{}\n",
+                        point.index,
+                        csv_field(vname),
+                        csv_field(metric),
+                        e.mean,
+                        num(e.ci95_low),
+                        num(e.ci95_high),
+                        e.n
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// Joins shard outputs into the report the unsharded sweep writes. Fails if the shards
+    /// are not all of one sweep, overlap, or leave runs out.
+    pub fn merge(shards: Vec<SweepReport>) -> Result<SweepReport, String> {
+        let Some(first) = shards.first() else {
+            return Err("nothing to merge".into());
+        };
+        let n = match first.shard {
+            Some((_, n)) => n,
+            None => return Err("the first file is not a shard (it holds the whole sweep)".into()),
+        };
+        let mut seen = vec![false; n];
+        for s in &shards {
+            let same = s.experiment == first.experiment
+                && s.seed == first.seed
+                && s.parameters == first.parameters
+                && s.mode == first.mode
+                && s.total_runs == first.total_runs
+                && s.replications == first.replications;
+            match s.shard {
+                Some((k, m)) if same && m == n && (1..=n).contains(&k) => {
+                    if std::mem::replace(&mut seen[k - 1], true) {
+                        return Err(format!("shard {k}/{n} is given twice"));
+                    }
+                }
+                _ => return Err("the files are not shards of one sweep".into()),
+            }
+        }
+        if let Some(k) = seen.iter().position(|s| !s) {
+            return Err(format!("shard {}/{n} is missing", k + 1));
+        }
+        // Every run goes back to its place: (point, variant in file order, replication).
+        let order: IndexMap<&str, usize> = first
+            .variants
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.as_str(), i))
+            .collect();
+        let mut runs: Vec<PlacedRun> = Vec::new();
+        for s in &shards {
+            for point in &s.points {
+                for (vname, v) in &point.variants {
+                    let vi = *order
+                        .get(vname.as_str())
+                        .ok_or_else(|| format!("variant `{vname}` is not in the sweep"))?;
+                    for r in &v.runs {
+                        runs.push((
+                            point.index,
+                            vi,
+                            vname.clone(),
+                            r.clone(),
+                            point.parameters.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+        runs.sort_by_key(|r| (r.0, r.1, r.3.replication));
+        let mut merged = SweepReport {
+            shard: None,
+            points: Vec::new(),
+            ..first.clone()
+        };
+        for (p, _, vname, m, params) in runs {
+            if merged.points.last().is_none_or(|last| last.index != p) {
+                merged.points.push(PointReport {
+                    index: p,
+                    parameters: params,
+                    variants: IndexMap::new(),
+                });
+            }
+            merged
+                .points
+                .last_mut()
+                .expect("pushed above")
+                .variants
+                .entry(vname)
+                .or_insert_with(|| PointVariant {
+                    metrics: IndexMap::new(),
+                    runs: Vec::new(),
+                })
+                .runs
+                .push(m);
+        }
+        for point in &mut merged.points {
+            for v in point.variants.values_mut() {
+                v.metrics = summarise(&v.runs);
+            }
+        }
+        let count: usize = merged
+            .points
+            .iter()
+            .flat_map(|p| p.variants.values())
+            .map(|v| v.runs.len())
+            .sum();
+        if count != merged.total_runs {
+            return Err(format!(
+                "the shards hold {count} runs, the sweep has {}",
+                merged.total_runs
+            ));
+        }
+        Ok(merged)
+    }
+}
+
+/// A shard's run with where it goes: (point, variant index, variant, metrics, parameters).
+type PlacedRun = (usize, usize, String, RunMetrics, IndexMap<String, Value>);
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

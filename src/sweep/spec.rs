@@ -1,0 +1,529 @@
+//! A sweep as written in an experiment file, and its expansion into points.
+//!
+//! ```json
+//! "sweep": {
+//!   "mode": "grid",
+//!   "parameters": [
+//!     { "path": "model.services.api.replicas", "values": [2, 3, 4] },
+//!     { "path": "workload[0].rate.rps", "range": { "from": 100, "to": 1000, "steps": 4, "scale": "log" } }
+//!   ]
+//! }
+//! ```
+//!
+//! A path names a value of the experiment file (with a model file inlined under `model`),
+//! dotted with `[k]` for array elements, or as a JSON pointer (`/model/services/api/replicas`).
+//! `grid` crosses every parameter's values (cartesian product, the last parameter varying
+//! fastest); `zip` takes the k-th value of each (all lists must be as long).
+
+use crate::config::ConfigError;
+use serde_json::Value;
+use std::path::Path;
+
+/// How parameters combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every combination.
+    Grid,
+    /// The k-th value of every parameter together.
+    Zip,
+}
+
+/// One swept parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parameter {
+    /// The path as written (the parameter's name in outputs).
+    pub name: String,
+    /// The path's segments: object keys, or array indices.
+    pub segments: Vec<Segment>,
+    /// Its values, in order.
+    pub values: Vec<Value>,
+}
+
+/// A step of a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// An object key.
+    Key(String),
+    /// An array index.
+    Index(usize),
+}
+
+/// A sweep as configured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepSpec {
+    /// Grid or zip.
+    pub mode: Mode,
+    /// The parameters, in file order.
+    pub parameters: Vec<Parameter>,
+}
+
+/// Most points a sweep may expand to: more is a typo (a range with a million steps).
+pub const MAX_POINTS: usize = 1_000_000;
+
+impl SweepSpec {
+    /// Parses the `sweep` object of `file`.
+    pub fn parse(value: &Value, file: &Path) -> Result<SweepSpec, ConfigError> {
+        let err = |path: &str, msg: String| ConfigError::invalid(file, path, msg);
+        let Value::Object(obj) = value else {
+            return Err(err(
+                "sweep",
+                "a sweep is an object with `mode` and `parameters`".into(),
+            ));
+        };
+        for key in obj.keys() {
+            if !["mode", "parameters"].contains(&key.as_str()) {
+                return Err(err(
+                    &format!("sweep.{key}"),
+                    format!("unknown field `{key}`, expected `mode` or `parameters`"),
+                ));
+            }
+        }
+        let mode = match obj.get("mode").and_then(Value::as_str) {
+            None | Some("grid") => Mode::Grid,
+            Some("zip") => Mode::Zip,
+            Some(other) => {
+                return Err(err(
+                    "sweep.mode",
+                    format!("unknown mode `{other}`, expected `grid` or `zip`"),
+                ));
+            }
+        };
+        let Some(Value::Array(list)) = obj.get("parameters") else {
+            return Err(err(
+                "sweep.parameters",
+                "expected a list of parameters, each `{\"path\": ..., \"values\": [...]}` or `{\"path\": ..., \"range\": {...}}`".into(),
+            ));
+        };
+        if list.is_empty() {
+            return Err(err(
+                "sweep.parameters",
+                "a sweep needs at least one parameter".into(),
+            ));
+        }
+        let mut parameters = Vec::new();
+        for (k, p) in list.iter().enumerate() {
+            let rel = format!("sweep.parameters[{k}]");
+            parameters.push(parameter(p, &rel, file)?);
+        }
+        for (i, a) in parameters.iter().enumerate() {
+            if parameters[..i].iter().any(|b| b.segments == a.segments) {
+                return Err(err(
+                    &format!("sweep.parameters[{i}].path"),
+                    format!("`{}` is swept twice", a.name),
+                ));
+            }
+        }
+        let spec = SweepSpec { mode, parameters };
+        if mode == Mode::Zip {
+            let n = spec.parameters[0].values.len();
+            if let Some((i, p)) = spec
+                .parameters
+                .iter()
+                .enumerate()
+                .find(|(_, p)| p.values.len() != n)
+            {
+                return Err(err(
+                    &format!("sweep.parameters[{i}]"),
+                    format!(
+                        "in `zip` mode every parameter needs as many values as the first ({n}); `{}` has {}",
+                        p.name,
+                        p.values.len()
+                    ),
+                ));
+            }
+        }
+        let count = spec.count();
+        if count > MAX_POINTS {
+            return Err(err(
+                "sweep.parameters",
+                format!("the sweep expands to {count} points, more than {MAX_POINTS}"),
+            ));
+        }
+        Ok(spec)
+    }
+
+    /// Points the sweep expands to (saturating).
+    pub fn count(&self) -> usize {
+        match self.mode {
+            Mode::Zip => self.parameters[0].values.len(),
+            Mode::Grid => self
+                .parameters
+                .iter()
+                .fold(1usize, |n, p| n.saturating_mul(p.values.len())),
+        }
+    }
+
+    /// The values of point `k`, one per parameter (grid: the last parameter varies fastest).
+    pub fn point(&self, k: usize) -> Vec<&Value> {
+        match self.mode {
+            Mode::Zip => self.parameters.iter().map(|p| &p.values[k]).collect(),
+            Mode::Grid => {
+                let mut rest = k;
+                let mut out = vec![&Value::Null; self.parameters.len()];
+                for (i, p) in self.parameters.iter().enumerate().rev() {
+                    let n = p.values.len();
+                    out[i] = &p.values[rest % n];
+                    rest /= n;
+                }
+                out
+            }
+        }
+    }
+}
+
+fn parameter(p: &Value, rel: &str, file: &Path) -> Result<Parameter, ConfigError> {
+    let err = |path: String, msg: String| ConfigError::invalid(file, path, msg);
+    let Value::Object(obj) = p else {
+        return Err(err(
+            rel.into(),
+            "a parameter is `{\"path\": ..., \"values\": [...]}` or `{\"path\": ..., \"range\": {...}}`".into(),
+        ));
+    };
+    for key in obj.keys() {
+        if !["path", "values", "range"].contains(&key.as_str()) {
+            return Err(err(
+                format!("{rel}.{key}"),
+                format!("unknown field `{key}`, expected `path`, `values` or `range`"),
+            ));
+        }
+    }
+    let Some(name) = obj.get("path").and_then(Value::as_str) else {
+        return Err(err(
+            format!("{rel}.path"),
+            "expected a path such as \"model.services.api.replicas\" or \"/workload/0/rate/rps\""
+                .into(),
+        ));
+    };
+    let segments = parse_path(name).map_err(|m| err(format!("{rel}.path"), m))?;
+    let values = match (obj.get("values"), obj.get("range")) {
+        (Some(Value::Array(v)), None) if !v.is_empty() => v.clone(),
+        (Some(_), None) => {
+            return Err(err(
+                format!("{rel}.values"),
+                "expected a non-empty list of values".into(),
+            ));
+        }
+        (None, Some(r)) => range(r, &format!("{rel}.range"), file)?,
+        _ => {
+            return Err(err(
+                rel.into(),
+                "give a parameter either `values` or `range`".into(),
+            ));
+        }
+    };
+    Ok(Parameter {
+        name: name.to_string(),
+        segments,
+        values,
+    })
+}
+
+/// `{"from": a, "to": b, "steps": n, "scale": "linear" | "log"}`: n values from a to b.
+/// Whole numbers come out as JSON integers, so they fit integer fields such as `replicas`.
+fn range(r: &Value, rel: &str, file: &Path) -> Result<Vec<Value>, ConfigError> {
+    let err = |path: String, msg: String| ConfigError::invalid(file, path, msg);
+    let Value::Object(obj) = r else {
+        return Err(err(
+            rel.into(),
+            "a range is `{\"from\": 1, \"to\": 10, \"steps\": 10, \"scale\": \"linear\"}`".into(),
+        ));
+    };
+    for key in obj.keys() {
+        if !["from", "to", "steps", "scale"].contains(&key.as_str()) {
+            return Err(err(
+                format!("{rel}.{key}"),
+                format!("unknown field `{key}`, expected `from`, `to`, `steps` or `scale`"),
+            ));
+        }
+    }
+    let num = |key: &str| -> Result<f64, ConfigError> {
+        obj.get(key)
+            .and_then(Value::as_f64)
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| err(format!("{rel}.{key}"), "expected a number".into()))
+    };
+    let (from, to) = (num("from")?, num("to")?);
+    let steps = match obj.get("steps").and_then(Value::as_u64) {
+        Some(n) if (1..=MAX_POINTS as u64).contains(&n) => n as usize,
+        _ => {
+            return Err(err(
+                format!("{rel}.steps"),
+                format!("expected a whole number of values from 1 to {MAX_POINTS}"),
+            ));
+        }
+    };
+    let log = match obj.get("scale").and_then(Value::as_str) {
+        None | Some("linear") => false,
+        Some("log") => true,
+        Some(other) => {
+            return Err(err(
+                format!("{rel}.scale"),
+                format!("unknown scale `{other}`, expected `linear` or `log`"),
+            ));
+        }
+    };
+    if log && (from <= 0.0 || to <= 0.0) {
+        return Err(err(
+            rel.into(),
+            format!("a log range needs positive ends, got {from} to {to}"),
+        ));
+    }
+    Ok((0..steps)
+        .map(|k| {
+            let f = if steps == 1 {
+                0.0
+            } else {
+                k as f64 / (steps - 1) as f64
+            };
+            let v = if log {
+                from * (to / from).powf(f)
+            } else {
+                from + (to - from) * f
+            };
+            // Ends exactly as written, whatever the rounding of the steps in between.
+            let v = if k + 1 == steps && steps > 1 { to } else { v };
+            number(v)
+        })
+        .collect())
+}
+
+/// A JSON number: an integer when `v` is whole (within 1e-9), else a float.
+fn number(v: f64) -> Value {
+    let r = v.round();
+    if (v - r).abs() < 1e-9 && r.abs() < 9.0e15 {
+        Value::from(r as i64)
+    } else {
+        Value::from(v)
+    }
+}
+
+/// Parses `a.b[2].c` or `/a/b/2/c` into segments.
+pub fn parse_path(text: &str) -> Result<Vec<Segment>, String> {
+    let bad = || format!("cannot read the path \"{text}\": expected `a.b[0].c` or `/a/b/0/c`");
+    let mut out = Vec::new();
+    if let Some(pointer) = text.strip_prefix('/') {
+        for raw in pointer.split('/') {
+            let key = raw.replace("~1", "/").replace("~0", "~");
+            out.push(match key.parse::<usize>() {
+                Ok(i) if !key.starts_with('+') => Segment::Index(i),
+                _ => Segment::Key(key),
+            });
+        }
+    } else {
+        for part in text.split('.') {
+            let (key, mut rest) = match part.find('[') {
+                Some(i) => (&part[..i], &part[i..]),
+                None => (part, ""),
+            };
+            if key.is_empty() && out.is_empty() && rest.is_empty() {
+                return Err(bad());
+            }
+            if !key.is_empty() {
+                out.push(Segment::Key(key.to_string()));
+            }
+            while let Some(inner) = rest.strip_prefix('[') {
+                let close = inner.find(']').ok_or_else(bad)?;
+                let index = inner[..close].parse::<usize>().map_err(|_| bad())?;
+                out.push(Segment::Index(index));
+                rest = &inner[close + 1..];
+            }
+            if !rest.is_empty() {
+                return Err(bad());
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(bad());
+    }
+    Ok(out)
+}
+
+/// Sets `value` at `segments` in `doc`. Everything but the last step must exist (a sweep
+/// that names nothing would silently sweep nothing); the last may be a new object key.
+pub fn set(doc: &mut Value, segments: &[Segment], value: Value) -> Result<(), String> {
+    let (last, parents) = segments.split_last().expect("paths are never empty");
+    let mut at = doc;
+    let mut walked = String::new();
+    for s in parents {
+        at = match (s, at) {
+            (Segment::Key(k), Value::Object(o)) => {
+                walked.push_str(&format!(".{k}"));
+                o.get_mut(k)
+                    .ok_or_else(|| format!("`{}` does not exist", &walked[1..]))?
+            }
+            (Segment::Index(i), Value::Array(a)) => {
+                walked.push_str(&format!("[{i}]"));
+                let n = a.len();
+                a.get_mut(*i)
+                    .ok_or_else(|| format!("`{}` is past the end of a list of {n}", &walked[1..]))?
+            }
+            (s, _) => {
+                return Err(format!(
+                    "cannot step into `{s:?}` at `{}`",
+                    walked.trim_start_matches('.')
+                ));
+            }
+        };
+    }
+    match (last, at) {
+        (Segment::Key(k), Value::Object(o)) => {
+            o.insert(k.clone(), value);
+            Ok(())
+        }
+        (Segment::Index(i), Value::Array(a)) if *i < a.len() => {
+            a[*i] = value;
+            Ok(())
+        }
+        (s, _) => Err(format!(
+            "cannot set `{s:?}` under `{}`",
+            walked.trim_start_matches('.')
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(v: Value) -> Result<SweepSpec, String> {
+        SweepSpec::parse(&v, Path::new("e.json")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn grid_crosses_with_the_last_parameter_fastest() {
+        let s = spec(json!({"mode": "grid", "parameters": [
+            {"path": "a", "values": [1, 2]},
+            {"path": "b", "values": ["x", "y", "z"]}]}))
+        .unwrap();
+        assert_eq!(s.count(), 6);
+        let all: Vec<Vec<Value>> = (0..6)
+            .map(|k| s.point(k).into_iter().cloned().collect())
+            .collect();
+        assert_eq!(all[0], vec![json!(1), json!("x")]);
+        assert_eq!(all[2], vec![json!(1), json!("z")]);
+        assert_eq!(all[3], vec![json!(2), json!("x")]);
+        assert_eq!(all[5], vec![json!(2), json!("z")]);
+    }
+
+    #[test]
+    fn zip_matches_values_and_needs_equal_lengths() {
+        let s = spec(json!({"mode": "zip", "parameters": [
+            {"path": "a", "values": [1, 2, 3]},
+            {"path": "b", "values": [10, 20, 30]}]}))
+        .unwrap();
+        assert_eq!(s.count(), 3);
+        assert_eq!(s.point(1), vec![&json!(2), &json!(20)]);
+        let e = spec(json!({"mode": "zip", "parameters": [
+            {"path": "a", "values": [1, 2, 3]},
+            {"path": "b", "values": [10]}]}))
+        .unwrap_err();
+        assert!(
+            e.contains("sweep.parameters[1]") && e.contains("as many values"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ranges_are_linear_or_log_and_whole_numbers_stay_integers() {
+        let s = spec(json!({"parameters": [
+            {"path": "a", "range": {"from": 2, "to": 10, "steps": 5}}]}))
+        .unwrap();
+        assert_eq!(
+            s.parameters[0].values,
+            vec![json!(2), json!(4), json!(6), json!(8), json!(10)]
+        );
+        let s = spec(json!({"parameters": [
+            {"path": "a", "range": {"from": 1, "to": 1000, "steps": 4, "scale": "log"}}]}))
+        .unwrap();
+        assert_eq!(
+            s.parameters[0].values,
+            vec![json!(1), json!(10), json!(100), json!(1000)]
+        );
+        let s = spec(json!({"parameters": [
+            {"path": "a", "range": {"from": 0.1, "to": 0.2, "steps": 3}}]}))
+        .unwrap();
+        assert_eq!(
+            s.parameters[0].values[1].as_f64().unwrap(),
+            0.15000000000000002
+        );
+        assert!(spec(json!({"parameters": [{"path": "a", "range": {"from": 0, "to": 1, "steps": 3, "scale": "log"}}]})).is_err());
+    }
+
+    #[test]
+    fn paths_are_dotted_or_pointers() {
+        use Segment::*;
+        let want = vec![
+            Key("workload".into()),
+            Index(0),
+            Key("rate".into()),
+            Key("rps".into()),
+        ];
+        assert_eq!(parse_path("workload[0].rate.rps").unwrap(), want);
+        assert_eq!(parse_path("/workload/0/rate/rps").unwrap(), want);
+        assert!(parse_path("a[x]").is_err());
+        assert!(parse_path("").is_err());
+    }
+
+    #[test]
+    fn setting_needs_the_parents_to_exist() {
+        let mut doc =
+            json!({"model": {"services": {"api": {"replicas": 3}}}, "workload": [{"rate": {}}]});
+        set(
+            &mut doc,
+            &parse_path("model.services.api.replicas").unwrap(),
+            json!(5),
+        )
+        .unwrap();
+        set(
+            &mut doc,
+            &parse_path("workload[0].rate.rps").unwrap(),
+            json!(100),
+        )
+        .unwrap();
+        assert_eq!(doc["model"]["services"]["api"]["replicas"], json!(5));
+        assert_eq!(doc["workload"][0]["rate"]["rps"], json!(100));
+        let e = set(
+            &mut doc,
+            &parse_path("model.services.apii.replicas").unwrap(),
+            json!(1),
+        )
+        .unwrap_err();
+        assert!(e.contains("model.services.apii"), "{e}");
+        assert!(set(&mut doc, &parse_path("workload[3].rate").unwrap(), json!(1)).is_err());
+    }
+
+    #[test]
+    fn bad_sweeps_name_their_json_path() {
+        for (v, path) in [
+            (
+                json!({"mode": "cross", "parameters": [{"path": "a", "values": [1]}]}),
+                "sweep.mode",
+            ),
+            (json!({"parameters": []}), "sweep.parameters"),
+            (
+                json!({"parameters": [{"path": "a"}]}),
+                "sweep.parameters[0]",
+            ),
+            (
+                json!({"parameters": [{"path": "a", "values": [1], "range": {}}]}),
+                "sweep.parameters[0]",
+            ),
+            (
+                json!({"parameters": [{"path": "a", "range": {"from": 1, "to": 2, "steps": 0}}]}),
+                "sweep.parameters[0].range.steps",
+            ),
+            (
+                json!({"parameters": [{"path": "a", "values": [1]}, {"path": "a", "values": [2]}]}),
+                "sweep.parameters[1].path",
+            ),
+            (
+                json!({"parameters": [{"path": "a", "values": [1], "extra": 1}]}),
+                "sweep.parameters[0].extra",
+            ),
+        ] {
+            let e = spec(v).unwrap_err();
+            assert!(e.contains(&format!("at `{path}`")), "{path}: {e}");
+        }
+    }
+}
