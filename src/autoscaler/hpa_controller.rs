@@ -17,10 +17,9 @@ pub struct HpaSpec {
     /// Seconds between metric scrapes, which is also each sample's window (metrics-server's
     /// `--metric-resolution`, default 15).
     pub metric_resolution_s: f64,
-    /// CPU request of each pod, millicores.
-    pub cpu_request_milli: i64,
-    /// Memory request of each pod, milli-bytes (when memory is modelled).
-    pub memory_request_milli: Option<i64>,
+    /// CPU request of each pod, millicores, if set; by default 1000 per core of the pods'
+    /// current shape (so a resize changes it, as recreated pods get new requests).
+    pub cpu_request_milli: Option<i64>,
 }
 
 /// The Pods metrics the simulation measures (requests answered per second, under its two

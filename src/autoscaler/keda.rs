@@ -111,6 +111,16 @@ impl KedaPolicy {
         if active {
             self.last_active_s = Some(now_s);
         }
+        if current < self.spec.min_replicas {
+            // KEDA's scale executor keeps the pool at its minimum, active or not.
+            return Some(Decision {
+                replicas: self.spec.min_replicas,
+                reason: format!(
+                    "keda: {current} replicas is below the minimum {}",
+                    self.spec.min_replicas
+                ),
+            });
+        }
         if current == 0 {
             return active.then(|| Decision {
                 replicas: self.spec.min_replicas.max(1),
@@ -158,8 +168,7 @@ mod tests {
                 template: KedaSpec::hpa_template(min, 30, 10.0, None),
                 sync_period_s: 30.0,
                 metric_resolution_s: 30.0,
-                cpu_request_milli: 1000,
-                memory_request_milli: None,
+                cpu_request_milli: None,
             },
         }
     }

@@ -33,8 +33,6 @@ pub struct PredictiveSpec {
     pub requests_per_replica: Option<f64>,
     /// CPU utilisation to size for, 0..1 (`None`: not a sizing rule).
     pub cpu_target: Option<f64>,
-    /// Cores per replica (for the CPU rule).
-    pub cores: u32,
     /// Seconds a lower recommendation must persist before the fleet shrinks.
     pub scale_in_stabilization_s: f64,
     /// Request rates of the periods before the run (oldest first), fed to the forecasters
@@ -45,6 +43,8 @@ pub struct PredictiveSpec {
 /// What the policy measured over the period that just ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observation {
+    /// Cores per replica now (for the CPU rule; a resize changes them).
+    pub cores: u32,
     /// Requests that reached the service, per second.
     pub request_rate: f64,
     /// Core-seconds of CPU per answered request (`None` if none was answered).
@@ -137,7 +137,7 @@ impl PredictivePolicy {
             .map(|r| replicas_for(demand / r));
         let by_cpu = match (self.spec.cpu_target, self.cpu_per_request_s) {
             (Some(target), Some(cost)) => Some(replicas_for(
-                demand * cost / (f64::from(self.spec.cores) * target),
+                demand * cost / (f64::from(obs.cores.max(1)) * target),
             )),
             _ => None,
         };
@@ -203,7 +203,6 @@ mod tests {
             forecasters: vec![ForecasterSpec::LinearTrend { window_periods: 5 }],
             requests_per_replica: Some(100.0),
             cpu_target: Some(0.7),
-            cores: 1,
             scale_in_stabilization_s: 300.0,
             history: Vec::new(),
         }
@@ -211,6 +210,7 @@ mod tests {
 
     fn obs(rate: f64) -> Observation {
         Observation {
+            cores: 1,
             request_rate: rate,
             cpu_per_request_s: Some(0.005),
         }

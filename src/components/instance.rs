@@ -45,6 +45,20 @@ pub struct InstanceSpec {
     pub memory: Option<MemorySpec>,
 }
 
+impl InstanceSpec {
+    /// The CPU a pod of this shape requests by default, millicores: its cores.
+    pub fn cpu_request_milli(&self) -> i64 {
+        1000 * i64::from(self.cores)
+    }
+
+    /// The memory a pod of this shape requests, milli-bytes: its request, else its limit.
+    pub fn memory_request_milli(&self) -> Option<i64> {
+        let m = self.memory?;
+        let bytes = m.request_bytes.or(m.limit_bytes)?;
+        Some(i64::try_from(u128::from(bytes) * 1000).unwrap_or(i64::MAX))
+    }
+}
+
 /// Memory of an instance: a base (runtime, caches) plus an amount per open request (buffers,
 /// per-request state). Over its limit the process is killed (OOM) and restarted.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -149,7 +149,6 @@ fn predictive(
     p: &RawPredictive,
     at: At,
     rel: &str,
-    instance: &InstanceSpec,
     lifecycle: &LifecycleSpec,
 ) -> Result<PredictiveSpec, ConfigError> {
     let f = |field: &str| format!("{rel}.{field}");
@@ -224,10 +223,11 @@ fn predictive(
                             Some(w) => periods(*w, &format!("{frel}.window"))?,
                             None => 10,
                         };
-                        if n < 2 {
+                        // The fit is O(window) per evaluation: a bound keeps runs finite.
+                        if !(2..=10_000).contains(&n) {
                             return Err(at.err(
                                 &format!("{frel}.window"),
-                                "a line needs a window of at least 2 periods",
+                                format!("a line is fitted to 2 to 10,000 periods, got {n}"),
                             ));
                         }
                         ForecasterSpec::LinearTrend { window_periods: n }
@@ -266,7 +266,7 @@ fn predictive(
         None => Vec::new(),
         Some(h) => {
             let hrel = f("history");
-            let dir = at.file.parent().unwrap_or(std::path::Path::new("."));
+            let dir = at.dir;
             let profile = super::resolve::rate_profile(&h.rate, at, &format!("{hrel}.rate"), dir)?;
             let n = periods(h.duration, &format!("{hrel}.duration"))?;
             // The mean rate of each period, from eight points within it.
@@ -292,7 +292,6 @@ fn predictive(
         forecasters,
         requests_per_replica,
         cpu_target,
-        cores: instance.cores,
         scale_in_stabilization_s: p.scale_in_stabilization.map_or(300.0, |d| d.secs()),
         history,
     })
@@ -353,8 +352,7 @@ fn keda(k: &RawKeda, at: At, rel: &str) -> Result<KedaSpec, ConfigError> {
             template,
             sync_period_s: polling,
             metric_resolution_s: polling,
-            cpu_request_milli: 1000,
-            memory_request_milli: None,
+            cpu_request_milli: None,
         },
     })
 }
@@ -377,8 +375,9 @@ pub(crate) fn autoscaler(
         RawAutoscaler::TargetTracking(t) => {
             target_tracking(t, at, rel).map(AutoscalerSpec::TargetTracking)
         }
-        RawAutoscaler::Predictive(p) => predictive(p, at, rel, instance, lifecycle)
-            .map(|spec| AutoscalerSpec::Predictive(Box::new(spec))),
+        RawAutoscaler::Predictive(p) => {
+            predictive(p, at, rel, lifecycle).map(|spec| AutoscalerSpec::Predictive(Box::new(spec)))
+        }
         RawAutoscaler::Keda(k) => keda(k, at, rel).map(|spec| AutoscalerSpec::Keda(Box::new(spec))),
         RawAutoscaler::Threshold {
             min_replicas,
@@ -517,21 +516,20 @@ fn hpa(
         }
     };
     let cpu_request_milli = match h.cpu_request_milli {
-        Some(m) if m > 0 => m,
+        Some(m) if m > 0 => Some(m),
         Some(m) => {
             return Err(at.err(
                 &f("cpu_request_milli"),
                 format!("a CPU request is a positive number of millicores, got {m}"),
             ));
         }
-        None => 1000 * i64::from(instance.cores),
+        None => None,
     };
     Ok(crate::autoscaler::hpa_controller::HpaSpec {
         template,
         sync_period_s: period(&h.sync_period, "sync_period")?,
         metric_resolution_s: period(&h.metric_resolution, "metric_resolution")?,
         cpu_request_milli,
-        memory_request_milli,
     })
 }
 

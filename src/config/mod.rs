@@ -70,12 +70,14 @@ fn file_stem(path: &Path) -> String {
 pub fn load_model(path: &Path) -> Result<crate::model::Model, ConfigError> {
     let text = read(path, "the model file", None)?;
     let raw: RawModel = parse_text(path, &text)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
     resolve::model(
         &raw,
         At {
             file: path,
             prefix: "",
             context: "",
+            dir,
         },
         &file_stem(path),
     )
@@ -105,6 +107,7 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
         file: path,
         prefix: "",
         context: "",
+        dir: &base_dir,
     };
 
     // The base model, from its own file or inline.
@@ -128,10 +131,16 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
         }
         ModelSource::Inline(m) => (path.to_path_buf(), "model", *m, config["model"].clone()),
     };
+    // Relative names in a model resolve against the model file's directory.
+    let model_dir = model_file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let model_at = At {
         file: &model_file,
         prefix: model_prefix,
         context: "",
+        dir: &model_dir,
     };
     let base_model = resolve::model(&model_raw, model_at, &file_stem(&model_file))?;
 
@@ -237,6 +246,7 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
                 file: path,
                 prefix: &prefix,
                 context: &context,
+                dir: &model_dir,
             };
             let model = resolve::model(&vraw, at, &base_model.name)?;
             models.push((name.clone(), model, Some(prefix)));
@@ -252,6 +262,7 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
             file: path,
             prefix: "",
             context: &context,
+            dir: &base_dir,
         };
         let workload = raw
             .workload

@@ -29,6 +29,9 @@ pub(crate) struct At<'a> {
     pub prefix: &'a str,
     /// Put before every message, e.g. "in variant `big`: ".
     pub context: &'a str,
+    /// Where relative file names in the value are resolved (the directory of the file that
+    /// holds the model or experiment as written).
+    pub dir: &'a Path,
 }
 
 impl At<'_> {
@@ -207,10 +210,21 @@ fn resolve_cost(
         Some(sp) => {
             let srel = format!("{rel}.spot");
             let rate = sp.interruptions_per_hour;
-            if !(rate.is_finite() && (0.0..=3600.0).contains(&rate)) {
+            // Once a minute is already far beyond any real spot market; shorter lifetimes
+            // than a start-up only churn instances.
+            if !(rate.is_finite() && (0.0..=60.0).contains(&rate)) {
                 return Err(at.err(
                     &format!("{srel}.interruptions_per_hour"),
-                    format!("interruptions_per_hour is between 0 and 3600, got {rate}"),
+                    format!("interruptions_per_hour is between 0 and 60, got {rate}"),
+                ));
+            }
+            if sp
+                .notice
+                .is_some_and(|n| n.0 > SimDuration::from_secs(3600))
+            {
+                return Err(at.err(
+                    &format!("{srel}.notice"),
+                    "a spot notice is at most an hour (AWS gives 2 minutes)",
                 ));
             }
             if let Some(p) = sp.price_per_hour {
@@ -615,7 +629,7 @@ pub(crate) fn rate_profile(
         rates,
         interpolation: Interpolation::Linear,
     };
-    Ok(match raw {
+    let profile = match raw {
         RawRate::Constant { rps } => RateProfile::constant(rate(at, &f("rps"), *rps, false)?),
         RawRate::Ramp {
             from_rps,
@@ -870,7 +884,16 @@ pub(crate) fn rate_profile(
             let t3 = t2 + decay.as_ref().map_or(1800.0, secs);
             linear(vec![0.0, t0, t1, t2, t3], vec![b, b, b * x, b * x, b])
         }
-    })
+    };
+    // Composite profiles multiply and add: their peak is checked, not just their parts.
+    let peak = profile.max_rate();
+    if peak.is_nan() || peak > MAX_RPS {
+        return Err(at.err(
+            rel,
+            format!("this profile peaks at {peak:e} requests/s, above the limit of {MAX_RPS:e}"),
+        ));
+    }
+    Ok(profile)
 }
 
 /// A traffic multiplier: at least 1 (default 10), at most a million.

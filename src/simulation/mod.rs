@@ -117,8 +117,11 @@ struct ServiceState {
     billed_over_reserved: TimeAverage,
     /// Of those, the ones on spot capacity.
     billed_spot: TimeAverage,
-    /// Instances the reservation covers (0 once a resize leaves the reserved type).
+    /// Instances the reservation covers (0 while a resize has left the reserved type), the
+    /// reservation, and its type.
     coverage: u32,
+    reserved: u32,
+    reserved_type: String,
     /// The type billed now, its prices per instance-hour (on demand, spot), and what was spent
     /// at earlier prices since the warm-up.
     instance_type: String,
@@ -271,6 +274,11 @@ impl<'a> Simulation<'a> {
                 billed_over_reserved,
                 billed_spot,
                 coverage: reserved,
+                reserved,
+                reserved_type: spec
+                    .cost
+                    .as_ref()
+                    .map_or(String::new(), |c| c.instance_type.clone()),
                 instance_type: spec
                     .cost
                     .as_ref()

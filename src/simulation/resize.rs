@@ -98,17 +98,22 @@ impl Simulation<'_> {
 
     /// The service's instances are billed at `cost`'s prices from `now`. Spend at the old
     /// prices is banked; a reservation for another type no longer covers any instance (it is
-    /// still paid, as reservations are), so those instances are billed on demand.
+    /// still paid, as reservations are), so those instances are billed on demand until the
+    /// service returns to the reserved type.
     fn reprice(&mut self, service: u32, cost: &CostSpec, now: SimTime) {
         let svc = &mut self.services[service as usize];
         svc.spend_usd += spend_since_reset(svc, now);
         svc.billed_over_reserved.reset(now);
         svc.billed_spot.reset(now);
-        if svc.instance_type != cost.instance_type {
-            svc.coverage = 0;
-            let over = svc.billed.level();
-            svc.billed_over_reserved.set(now, over);
-        }
+        // The reservation covers its own type only: leaving it stops the cover, coming back to
+        // it restores it.
+        svc.coverage = if cost.instance_type == svc.reserved_type {
+            svc.reserved
+        } else {
+            0
+        };
+        let over = (svc.billed.level() - i64::from(svc.coverage)).max(0);
+        svc.billed_over_reserved.set(now, over);
         svc.instance_type = cost.instance_type.clone();
         svc.on_demand_per_hour = cost.on_demand_per_hour;
         if let Some(sp) = cost.spot {

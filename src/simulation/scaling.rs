@@ -116,12 +116,7 @@ impl Simulation<'_> {
     /// The threshold policy's datapoint for the period ending now: differences of counters.
     fn datapoint(&mut self, service: u32, now: SimTime) -> Datapoint {
         let now_counters = self.counters(service, now);
-        let cores = f64::from(
-            self.variant.model.services[service as usize]
-                .instance
-                .cores
-                .max(1),
-        );
+        let cores = f64::from(self.services[service as usize].shape.cores.max(1));
         let svc = &mut self.services[service as usize];
         let last = std::mem::replace(&mut svc.last_counters, now_counters);
         let ready_core_ns = now_counters
@@ -203,6 +198,7 @@ impl Simulation<'_> {
         let arrivals = now_counters.arrivals.saturating_sub(last.arrivals);
         let ok = now_counters.ok_count.saturating_sub(last.ok_count);
         DemandObservation {
+            cores: svc.shape.cores,
             request_rate: if span_s > 0.0 {
                 arrivals as f64 / span_s
             } else {
@@ -256,13 +252,25 @@ impl Simulation<'_> {
     fn pods(&self, service: u32, now: SimTime, spec: &HpaSpec) -> Vec<Pod> {
         let lifecycle = self.variant.model.services[service as usize].lifecycle;
         let since = |t: SimTime| now.since(t).as_secs_f64();
+        // Requests follow the pods' current shape (a resize recreates them with new ones).
+        let shape = &self.services[service as usize].shape;
+        let cpu_request = spec
+            .cpu_request_milli
+            .unwrap_or_else(|| shape.cpu_request_milli());
+        let memory_request = shape.memory_request_milli();
         let mut pods = Vec::new();
-        for (k, inst) in self
-            .instances
+        // Live instances only, in creation order (the order the controller lists them in).
+        let svc = &self.services[service as usize];
+        let mut live: Vec<u32> = svc
+            .starting
             .iter()
-            .enumerate()
-            .filter(|(_, i)| i.service == service)
-        {
+            .chain(&svc.ready)
+            .chain(&svc.draining)
+            .copied()
+            .collect();
+        live.sort_unstable();
+        for k in live {
+            let inst = &self.instances[k as usize];
             // The container's start: its last restart, else the end of provisioning.
             let initial = inst.initial && inst.restarted_at.is_none();
             let started_at = inst
@@ -273,9 +281,8 @@ impl Simulation<'_> {
             } else {
                 (now >= started_at).then(|| since(started_at))
             };
-            let mut pod =
-                Pod::running(&format!("pod-{k}"), 0.0).with_request("cpu", spec.cpu_request_milli);
-            if let Some(m) = spec.memory_request_milli {
+            let mut pod = Pod::running(&format!("pod-{k}"), 0.0).with_request("cpu", cpu_request);
+            if let Some(m) = memory_request {
                 pod = pod.with_request("memory", m);
             }
             pod.started_s_ago = started_s_ago;

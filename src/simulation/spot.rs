@@ -32,14 +32,16 @@ pub(super) fn schedule_interruption(
     if lifetime_s > 1e9 {
         return;
     }
-    let at = now + SimDuration::from_secs_f64(lifetime_s);
-    if !spot.notice.is_zero() {
-        let warn = if at.since(now) > spot.notice {
-            SimTime::from_nanos(at.as_nanos() - spot.notice.as_nanos())
-        } else {
-            now
-        };
-        s.schedule_at(warn, Event::SpotNotice { instance: id });
+    // At least a nanosecond, so time always moves on between a launch and its interruption.
+    let lifetime = SimDuration::from_secs_f64(lifetime_s).max(SimDuration::from_nanos(1));
+    let at = now + lifetime;
+    // A notice needs time to give: an instance taken back sooner than the notice period gets
+    // none (its replacement is launched when it goes, never at its own launch instant).
+    if !spot.notice.is_zero() && lifetime > spot.notice {
+        s.schedule_at(
+            SimTime::from_nanos(at.as_nanos() - spot.notice.as_nanos()),
+            Event::SpotNotice { instance: id },
+        );
     }
     s.schedule_at(at, Event::SpotInterruption { instance: id });
 }
@@ -48,7 +50,10 @@ impl Simulation<'_> {
     /// The warning: stop sending it work, let it finish what it can, start a replacement.
     pub(super) fn spot_notice(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
         let service = self.instances[id as usize].service;
-        if self.instances[id as usize].phase != Phase::Stopped {
+        if matches!(
+            self.instances[id as usize].phase,
+            Phase::Ready | Phase::Starting
+        ) {
             self.instances[id as usize].spot_notified = true;
         }
         match self.instances[id as usize].phase {
@@ -58,7 +63,14 @@ impl Simulation<'_> {
                 svc.draining.push(id);
                 self.instances[id as usize].phase = Phase::Draining;
                 self.launch(service, now, s);
-                self.stop_if_drained(id, now);
+                if !self.stop_if_drained(id, now) {
+                    // Drained as any removed instance: killed at the grace period's end if the
+                    // interruption has not come first.
+                    let grace = self.variant.model.services[service as usize]
+                        .lifecycle
+                        .drain_timeout;
+                    s.schedule_at(now + grace, Event::DrainDeadline { instance: id });
+                }
             }
             Phase::Starting => {
                 self.remove_starting(id, now);
@@ -73,13 +85,12 @@ impl Simulation<'_> {
     pub(super) fn spot_interruption(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
         let inst = &self.instances[id as usize];
         let service = inst.service;
-        let warned = !self.services[service as usize]
-            .spot
-            .is_some_and(|sp| sp.notice.is_zero());
+        // Replaced at the notice if it got one; otherwise now.
+        let warned = inst.spot_notified;
         let phase = inst.phase;
-        // Gone already: either it drained after the notice (still an interruption) or it was
-        // scaled in before the cloud wanted it back (not one).
-        if phase != Phase::Stopped || inst.spot_notified {
+        // It counts if it was serving or starting when the notice (or the interruption) came,
+        // not if it had been scaled in before the cloud wanted it back.
+        if inst.spot_notified || matches!(phase, Phase::Ready | Phase::Starting) {
             self.services[service as usize].spot_interruptions += 1;
         }
         if phase == Phase::Stopped {

@@ -66,6 +66,18 @@ impl RateProfile {
         }
     }
 
+    /// An upper bound on the rate at any time.
+    pub fn max_rate(&self) -> f64 {
+        match self {
+            RateProfile::Piecewise { rates, .. } => rates.iter().copied().fold(0.0, f64::max),
+            RateProfile::Diurnal {
+                mean, amplitude, ..
+            } => mean * (1.0 + amplitude),
+            RateProfile::Sum(parts) => parts.iter().map(RateProfile::max_rate).sum(),
+            RateProfile::Product(parts) => parts.iter().map(RateProfile::max_rate).product(),
+        }
+    }
+
     /// The rate at `t` seconds.
     pub fn rate_at(&self, t: f64) -> f64 {
         match self {
