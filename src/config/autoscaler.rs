@@ -387,28 +387,7 @@ pub(crate) fn autoscaler(
             scale_out,
             scale_in,
         } => {
-            let min = int_in(
-                at,
-                &f("min_replicas"),
-                *min_replicas,
-                1,
-                MAX_INSTANCES,
-                "min_replicas",
-            )?;
-            let max = int_in(
-                at,
-                &f("max_replicas"),
-                *max_replicas,
-                1,
-                MAX_INSTANCES,
-                "max_replicas",
-            )?;
-            if max < min {
-                return Err(at.err(
-                    &f("max_replicas"),
-                    format!("max_replicas ({max}) must not be below min_replicas ({min})"),
-                ));
-            }
+            let (min, max) = bounds(at, rel, *min_replicas, *max_replicas, false)?;
             let period = match period {
                 Some(p) => positive_duration(at, &f("period"), *p, "period")?,
                 None => SimDuration::from_secs(60),

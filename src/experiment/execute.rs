@@ -61,12 +61,20 @@ pub fn run_experiment(experiment: &Experiment, options: &ExecuteOptions) -> Vec<
             .map(|id| run_one(experiment, *id, progress))
             .collect()
     };
-    match options.threads {
-        Some(n) => rayon::ThreadPoolBuilder::new()
+    with_threads(options.threads, work)
+}
+
+/// Runs `work` on a rayon pool of `threads` workers (all cores when `None`, or if the pool
+/// cannot be built).
+pub fn with_threads<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> T {
+    match threads {
+        Some(n) => match rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build()
-            .map(|pool| pool.install(work))
-            .unwrap_or_else(|_| work()),
+        {
+            Ok(pool) => pool.install(work),
+            Err(_) => work(),
+        },
         None => work(),
     }
 }

@@ -4,7 +4,7 @@
 mod execute;
 pub mod stats;
 
-pub use execute::{ExecuteOptions, RunResult, run_experiment, run_one};
+pub use execute::{ExecuteOptions, RunResult, run_experiment, run_one, with_threads};
 
 use crate::kernel::SimDuration;
 use crate::model::Model;

@@ -97,8 +97,6 @@ struct ServiceState {
     /// length over time.
     backlog: VecDeque<u32>,
     backlog_len: TimeAverage,
-    /// A worker pool: its ready instances pull from `backlog`.
-    pulls: bool,
     /// Where the next scan for a free worker starts (spreads messages over idle workers).
     pull_cursor: usize,
     /// The replica count last asked for.
@@ -148,6 +146,14 @@ struct ServiceState {
     /// Successful responses and their summed latency, since the start (monotonic).
     ok_count: u64,
     ok_latency_ns: u128,
+}
+
+impl ServiceState {
+    /// A worker pool: its ready instances pull from `backlog`.
+    #[inline]
+    fn pulls(&self) -> bool {
+        matches!(self.balancer.spec(), BalancerSpec::Queue { .. })
+    }
 }
 
 /// The state of one run.
@@ -263,7 +269,6 @@ impl<'a> Simulation<'a> {
                     t.start(SimTime::ZERO);
                     t
                 },
-                pulls: matches!(spec.balancer, BalancerSpec::Queue { .. }),
                 pull_cursor: 0,
                 desired: spec.replicas,
                 ready_cores,
@@ -560,7 +565,7 @@ impl<'a> Simulation<'a> {
                 self.stop_if_drained(instance, now);
             }
             Phase::Ready
-                if self.services[self.instances[instance as usize].service as usize].pulls =>
+                if self.services[self.instances[instance as usize].service as usize].pulls() =>
             {
                 self.pull(instance, now, s);
             }

@@ -42,6 +42,20 @@ pub(super) struct Counters {
     arrivals: u64,
 }
 
+impl Counters {
+    /// The increase since `earlier` (never negative: the counters only grow).
+    fn since(&self, earlier: &Counters) -> Counters {
+        Counters {
+            busy_core_ns: self.busy_core_ns.saturating_sub(earlier.busy_core_ns),
+            ready_core_ns: self.ready_core_ns.saturating_sub(earlier.ready_core_ns),
+            waiting_ns: self.waiting_ns.saturating_sub(earlier.waiting_ns),
+            ok_count: self.ok_count.saturating_sub(earlier.ok_count),
+            ok_latency_ns: self.ok_latency_ns.saturating_sub(earlier.ok_latency_ns),
+            arrivals: self.arrivals.saturating_sub(earlier.arrivals),
+        }
+    }
+}
+
 impl Simulation<'_> {
     /// Reads the service's counters at `now`.
     fn counters(&mut self, service: u32, now: SimTime) -> Counters {
@@ -115,18 +129,12 @@ impl Simulation<'_> {
 
     /// The threshold policy's datapoint for the period ending now: differences of counters.
     fn datapoint(&mut self, service: u32, now: SimTime) -> Datapoint {
-        let now_counters = self.counters(service, now);
+        let (d, _) = self.period_counters(service, now);
         let cores = f64::from(self.services[service as usize].shape.cores.max(1));
-        let svc = &mut self.services[service as usize];
-        let last = std::mem::replace(&mut svc.last_counters, now_counters);
-        let ready_core_ns = now_counters
-            .ready_core_ns
-            .saturating_sub(last.ready_core_ns) as f64;
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
-        let ok = now_counters.ok_count.saturating_sub(last.ok_count);
         // Memory is a gauge: the agent reads it when it collects, it has no counter.
         let (mut used, mut n) = (0.0, 0u32);
-        for &id in &svc.ready {
+        for &id in &self.services[service as usize].ready {
             if let Some(u) = self.instances[id as usize].memory_utilisation() {
                 used += u;
                 n += 1;
@@ -134,22 +142,22 @@ impl Simulation<'_> {
         }
         Datapoint {
             memory: (n > 0).then(|| used / f64::from(n)),
-            cpu: ratio(
-                now_counters.busy_core_ns.saturating_sub(last.busy_core_ns) as f64,
-                ready_core_ns,
-            ),
-            queue_length: ratio(
-                now_counters.waiting_ns.saturating_sub(last.waiting_ns) as f64,
-                ready_core_ns / cores,
-            ),
-            response_time_s: (ok > 0).then(|| {
-                now_counters
-                    .ok_latency_ns
-                    .saturating_sub(last.ok_latency_ns) as f64
-                    / ok as f64
-                    / 1e9
-            }),
+            cpu: ratio(d.busy_core_ns as f64, d.ready_core_ns as f64),
+            queue_length: ratio(d.waiting_ns as f64, d.ready_core_ns as f64 / cores),
+            response_time_s: (d.ok_count > 0)
+                .then(|| d.ok_latency_ns as f64 / d.ok_count as f64 / 1e9),
         }
+    }
+
+    /// The service's counters over the period since the policy last read them, and its length
+    /// in seconds; the reading becomes the start of the next period.
+    fn period_counters(&mut self, service: u32, now: SimTime) -> (Counters, f64) {
+        let reading = self.counters(service, now);
+        let svc = &mut self.services[service as usize];
+        let last = std::mem::replace(&mut svc.last_counters, reading);
+        let span_s = now.since(svc.last_counters_at).as_secs_f64();
+        svc.last_counters_at = now;
+        (reading.since(&last), span_s)
     }
 
     /// Target tracking's view: the tracked metric averaged over ready instances past their
@@ -190,23 +198,16 @@ impl Simulation<'_> {
     /// The predictive policy's view of the period that just ended: requests that reached the
     /// service per second, and CPU per answered request. Differences of monotonic counters.
     fn measured_demand(&mut self, service: u32, now: SimTime) -> DemandObservation {
-        let now_counters = self.counters(service, now);
-        let svc = &mut self.services[service as usize];
-        let last = std::mem::replace(&mut svc.last_counters, now_counters);
-        let span_s = now.since(svc.last_counters_at).as_secs_f64();
-        svc.last_counters_at = now;
-        let arrivals = now_counters.arrivals.saturating_sub(last.arrivals);
-        let ok = now_counters.ok_count.saturating_sub(last.ok_count);
+        let (d, span_s) = self.period_counters(service, now);
         DemandObservation {
-            cores: svc.shape.cores,
+            cores: self.services[service as usize].shape.cores,
             request_rate: if span_s > 0.0 {
-                arrivals as f64 / span_s
+                d.arrivals as f64 / span_s
             } else {
                 0.0
             },
-            cpu_per_request_s: (ok > 0).then(|| {
-                now_counters.busy_core_ns.saturating_sub(last.busy_core_ns) as f64 / 1e9 / ok as f64
-            }),
+            cpu_per_request_s: (d.ok_count > 0)
+                .then(|| d.busy_core_ns as f64 / 1e9 / d.ok_count as f64),
         }
     }
 
@@ -361,11 +362,9 @@ impl Simulation<'_> {
         } else {
             for _ in target..current {
                 let svc = &mut self.services[service as usize];
-                if let Some(id) = svc.starting.pop() {
+                if let Some(&id) = svc.starting.last() {
                     // Not serving: it just stops (its pending ready event finds it stopped).
-                    self.bank_counters(id, now);
-                    self.instances[id as usize].stop(now);
-                    self.billing_changed(id, -1, now);
+                    self.remove_starting(id, now);
                 } else if let Some(id) = svc.ready.pop() {
                     svc.draining.push(id);
                     // Its cores stay in the utilisation denominator until it stops: it is
@@ -423,7 +422,7 @@ impl Simulation<'_> {
         svc.ready.push(id);
         svc.ready_cores.add(now, cores);
         svc.peak_ready = svc.peak_ready.max(svc.ready.len() as u32);
-        if svc.pulls {
+        if svc.pulls() {
             self.pull(id, now, s);
         }
     }
@@ -440,6 +439,17 @@ impl Simulation<'_> {
         let reserved = i64::from(svc.coverage);
         svc.billed_over_reserved
             .set(now, (svc.billed.level() - reserved).max(0));
+    }
+
+    /// Stops an instance that is starting (provisioning, start-up, readiness or a restart).
+    pub(super) fn remove_starting(&mut self, id: u32, now: SimTime) {
+        let service = self.instances[id as usize].service;
+        self.services[service as usize]
+            .starting
+            .retain(|&i| i != id);
+        self.bank_counters(id, now);
+        self.instances[id as usize].stop(now);
+        self.billing_changed(id, -1, now);
     }
 
     /// Adds an instance's lifetime work to its service's counters before it stops, so the

@@ -100,13 +100,11 @@ impl Simulation<'_> {
         match phase {
             Phase::Draining => self.retire(id, now),
             Phase::Ready => {
-                let cores = i64::from(self.instances[id as usize].cores());
+                // Gone at once: as a drained instance is, with what it holds failing below.
                 let svc = &mut self.services[service as usize];
                 svc.ready.retain(|&i| i != id);
-                svc.ready_cores.add(now, -cores);
-                self.bank_counters(id, now);
-                self.instances[id as usize].stop(now);
-                self.billing_changed(id, -1, now);
+                svc.draining.push(id);
+                self.retire(id, now);
                 if !warned {
                     self.launch(service, now, s);
                 }
@@ -120,16 +118,5 @@ impl Simulation<'_> {
             Phase::Stopped => {}
         }
         self.fail_all(victims, Outcome::Interrupted, now, s);
-    }
-
-    /// Stops an instance that is starting (provisioning, start-up, readiness or a restart).
-    pub(super) fn remove_starting(&mut self, id: u32, now: SimTime) {
-        let service = self.instances[id as usize].service;
-        self.services[service as usize]
-            .starting
-            .retain(|&i| i != id);
-        self.bank_counters(id, now);
-        self.instances[id as usize].stop(now);
-        self.billing_changed(id, -1, now);
     }
 }

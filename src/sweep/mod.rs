@@ -10,7 +10,7 @@ pub mod spec;
 
 use crate::config::{ConfigError, load_experiment_text};
 use crate::experiment::stats::{Estimate, estimate};
-use crate::experiment::{Experiment, RunId, run_one};
+use crate::experiment::{Experiment, RunId, run_one, with_threads};
 use crate::report::flatten;
 use indexmap::IndexMap;
 use rayon::prelude::*;
@@ -223,14 +223,7 @@ pub fn run_sweep(sweep: &Sweep, options: &SweepOptions, done: Option<&AtomicU64>
             })
             .collect()
     };
-    let results = match options.threads {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .map(|pool| pool.install(work))
-            .unwrap_or_else(|_| work()),
-        None => work(),
-    };
+    let results = with_threads(options.threads, work);
     assemble(sweep, results, total, options.shard)
 }
 
@@ -241,39 +234,20 @@ fn assemble(
     total_runs: usize,
     shard: Option<(usize, usize)>,
 ) -> SweepReport {
-    let mut points: Vec<PointReport> = Vec::new();
-    for (p, id, m) in results {
-        if points.last().is_none_or(|last| last.index != p) {
-            let values = sweep.spec.point(p);
-            points.push(PointReport {
-                index: p,
-                parameters: sweep
-                    .spec
-                    .parameters
-                    .iter()
-                    .zip(values)
-                    .map(|(par, v)| (par.name.clone(), v.clone()))
-                    .collect(),
-                variants: IndexMap::new(),
-            });
+    let points = group(results.into_iter().map(|(p, id, m)| {
+        PlacedRun {
+            point: p,
+            parameters: sweep
+                .spec
+                .parameters
+                .iter()
+                .zip(sweep.spec.point(p))
+                .map(|(par, v)| (par.name.clone(), v.clone()))
+                .collect(),
+            variant: sweep.points[p].variants[id.variant].name.clone(),
+            metrics: m,
         }
-        let point = points.last_mut().expect("pushed above");
-        let name = &sweep.points[p].variants[id.variant].name;
-        point
-            .variants
-            .entry(name.clone())
-            .or_insert_with(|| PointVariant {
-                metrics: IndexMap::new(),
-                runs: Vec::new(),
-            })
-            .runs
-            .push(m);
-    }
-    for point in &mut points {
-        for v in point.variants.values_mut() {
-            v.metrics = summarise(&v.runs);
-        }
-    }
+    }));
     let first = &sweep.points[0];
     SweepReport {
         experiment: sweep.name.clone(),
@@ -401,7 +375,7 @@ impl SweepReport {
             .enumerate()
             .map(|(i, v)| (v.as_str(), i))
             .collect();
-        let mut runs: Vec<PlacedRun> = Vec::new();
+        let mut runs: Vec<(usize, PlacedRun)> = Vec::new();
         for s in &shards {
             for point in &s.points {
                 for (vname, v) in &point.variants {
@@ -409,49 +383,23 @@ impl SweepReport {
                         .get(vname.as_str())
                         .ok_or_else(|| format!("variant `{vname}` is not in the sweep"))?;
                     for r in &v.runs {
-                        runs.push((
-                            point.index,
-                            vi,
-                            vname.clone(),
-                            r.clone(),
-                            point.parameters.clone(),
-                        ));
+                        let run = PlacedRun {
+                            point: point.index,
+                            parameters: point.parameters.clone(),
+                            variant: vname.clone(),
+                            metrics: r.clone(),
+                        };
+                        runs.push((vi, run));
                     }
                 }
             }
         }
-        runs.sort_by_key(|r| (r.0, r.1, r.3.replication));
-        let mut merged = SweepReport {
+        runs.sort_by_key(|(vi, r)| (r.point, *vi, r.metrics.replication));
+        let merged = SweepReport {
             shard: None,
-            points: Vec::new(),
+            points: group(runs.into_iter().map(|(_, r)| r)),
             ..first.clone()
         };
-        for (p, _, vname, m, params) in runs {
-            if merged.points.last().is_none_or(|last| last.index != p) {
-                merged.points.push(PointReport {
-                    index: p,
-                    parameters: params,
-                    variants: IndexMap::new(),
-                });
-            }
-            merged
-                .points
-                .last_mut()
-                .expect("pushed above")
-                .variants
-                .entry(vname)
-                .or_insert_with(|| PointVariant {
-                    metrics: IndexMap::new(),
-                    runs: Vec::new(),
-                })
-                .runs
-                .push(m);
-        }
-        for point in &mut merged.points {
-            for v in point.variants.values_mut() {
-                v.metrics = summarise(&v.runs);
-            }
-        }
         let count: usize = merged
             .points
             .iter()
@@ -468,8 +416,44 @@ impl SweepReport {
     }
 }
 
-/// A shard's run with where it goes: (point, variant index, variant, metrics, parameters).
-type PlacedRun = (usize, usize, String, RunMetrics, IndexMap<String, Value>);
+/// A run's figures and where they go in the report.
+struct PlacedRun {
+    point: usize,
+    parameters: IndexMap<String, Value>,
+    variant: String,
+    metrics: RunMetrics,
+}
+
+/// Groups runs, given in (point, variant, replication) order, into points and variants, with
+/// means and intervals over the replications.
+fn group(runs: impl Iterator<Item = PlacedRun>) -> Vec<PointReport> {
+    let mut points: Vec<PointReport> = Vec::new();
+    for r in runs {
+        if points.last().is_none_or(|last| last.index != r.point) {
+            points.push(PointReport {
+                index: r.point,
+                parameters: r.parameters,
+                variants: IndexMap::new(),
+            });
+        }
+        let point = points.last_mut().expect("pushed above");
+        point
+            .variants
+            .entry(r.variant)
+            .or_insert_with(|| PointVariant {
+                metrics: IndexMap::new(),
+                runs: Vec::new(),
+            })
+            .runs
+            .push(r.metrics);
+    }
+    for point in &mut points {
+        for v in point.variants.values_mut() {
+            v.metrics = summarise(&v.runs);
+        }
+    }
+    points
+}
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {

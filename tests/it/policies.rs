@@ -11,7 +11,9 @@
 //! - Scenario rate profiles send the integral of their documented shape.
 //! - The bundled Black Friday experiment is deterministic across thread counts.
 
-use crate::support::{assert_conserved, assert_error_at, experiment, load_error, only, repo, run};
+use crate::support::{
+    assert_conserved, assert_error_at, erlang_c, experiment, load_error, only, repo, run,
+};
 use surge::experiment::stats::t_quantile;
 use surge::experiment::{ExecuteOptions, RunResult, run_experiment};
 use surge::kernel::SimDuration;
@@ -589,18 +591,6 @@ fn keda_activates_a_pool_from_zero_scales_by_backlog_and_returns_to_zero() {
 
 // ---------------------------------------------------------------------------------------------
 // Worker-pool queueing theory.
-
-/// Erlang C: the probability that an arrival waits in M/M/c with offered load a = lambda/mu.
-fn erlang_c(c: u32, a: f64) -> f64 {
-    let mut term = 1.0; // a^k / k!
-    let mut sum = 0.0;
-    for k in 0..c {
-        sum += term;
-        term *= a / f64::from(k + 1);
-    }
-    let top = term * f64::from(c) / (f64::from(c) - a);
-    top / (sum + top)
-}
 
 #[test]
 fn a_worker_pool_of_four_workers_is_an_mm4_queue() {

@@ -83,3 +83,15 @@ pub fn assert_error_at(error: &str, path: &str, words: &str) {
         "expected the error to say `{words}`: {error}"
     );
 }
+
+/// Erlang C: the probability that an arrival waits in M/M/c with offered load a = lambda/mu.
+pub fn erlang_c(c: u32, a: f64) -> f64 {
+    let mut term = 1.0; // a^k / k!
+    let mut sum = 0.0;
+    for k in 0..c {
+        sum += term;
+        term *= a / f64::from(k + 1);
+    }
+    let top = term * f64::from(c) / (f64::from(c) - a);
+    top / (sum + top)
+}

@@ -9,20 +9,8 @@
 //! regenerative processes). A guard also requires that half-width to be small against the
 //! value, so a noisy run cannot pass by being vague.
 
-use crate::support::{experiment, run, slow};
+use crate::support::{erlang_c, experiment, run, slow};
 use surge::experiment::stats::t_quantile;
-
-/// Erlang C: the probability that an arrival waits in M/M/c with offered load a = lambda/mu.
-fn erlang_c(c: u32, a: f64) -> f64 {
-    let mut term = 1.0; // a^k / k!
-    let mut sum = 0.0;
-    for k in 0..c {
-        sum += term;
-        term *= a / f64::from(k + 1);
-    }
-    let top = term * f64::from(c) / (f64::from(c) - a);
-    top / (sum + top)
-}
 
 struct Measured {
     response: Vec<f64>,
