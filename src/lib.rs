@@ -29,6 +29,7 @@
 //! Same file and same seed give a byte-identical report, whatever the thread count.
 
 pub mod autoscaler;
+pub mod compare;
 pub mod components;
 pub mod config;
 pub mod distribution;

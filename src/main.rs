@@ -1,5 +1,6 @@
 //! The `surge` command line: parses arguments, calls the library, prints, and exits with
-//! 0 (success), 2 (bad input) or 1 (anything else, e.g. an output that cannot be written).
+//! 0 (success), 2 (bad input), 3 (a `surge compare --fail-if` threshold crossed) or 1
+//! (anything else, e.g. an output that cannot be written).
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -75,6 +76,37 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Put reports (or the variants inside one) side by side: every metric with its 95%
+    /// interval, the difference from the first (the baseline) and whether it is statistically
+    /// significant. Exits 3 when a --fail-if threshold is crossed.
+    Compare {
+        /// report.json files, or `report.json#variant` for one variant; a file alone brings
+        /// all its variants. The first is the baseline.
+        #[arg(required = true)]
+        reports: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+        format: CompareFormat,
+        /// Metrics to show, by flat name or `*` pattern (repeatable), e.g. `latency_s.*`
+        /// [default: latency, errors, SLO, replicas, CPU and cost].
+        #[arg(long = "metric")]
+        metrics: Vec<String>,
+        /// Fail (exit 3) when a candidate crosses a threshold, e.g. 'p99 > +10%' (relative to
+        /// the baseline), 'cost > +2' (absolute change), 'error_rate > 1%' (its own value).
+        /// Repeatable.
+        #[arg(long = "fail-if")]
+        fail_if: Vec<String>,
+        /// Count a change against --fail-if only when it is statistically significant.
+        #[arg(long)]
+        significant_only: bool,
+        /// Significance level of the two-sided t-tests.
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Which t-test: paired when both sides ran the same replications from the same seed
+        /// (common random numbers), Welch otherwise.
+        #[arg(long, value_enum, default_value_t = CompareTest::Auto)]
+        test: CompareTest,
+    },
     /// What one Kubernetes HPA reconcile would set the replica count to, from a snapshot of
     /// the HPA spec, its pods and their metrics. Prints the decision as JSON.
     Hpa {
@@ -89,9 +121,25 @@ enum Command {
     },
 }
 
-/// Input problems exit with 2, everything else with 1.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum CompareFormat {
+    Table,
+    Markdown,
+    Json,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum CompareTest {
+    Auto,
+    Paired,
+    Welch,
+}
+
+/// Input problems exit with 2, a crossed `--fail-if` threshold with 3, everything else
+/// with 1.
 enum Failure {
     BadInput(String),
+    Threshold,
     Other(anyhow::Error),
 }
 
@@ -116,6 +164,23 @@ fn main() -> ExitCode {
         } => sweep(&file, out, jobs, shard.as_deref(), quiet),
         Command::Merge { files, out } => merge(&files, &out),
         Command::Hpa { file } => hpa(&file),
+        Command::Compare {
+            reports,
+            format,
+            metrics,
+            fail_if,
+            significant_only,
+            alpha,
+            test,
+        } => compare(
+            &reports,
+            format,
+            metrics,
+            &fail_if,
+            significant_only,
+            alpha,
+            test,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -123,6 +188,7 @@ fn main() -> ExitCode {
             eprintln!("error: {msg}");
             ExitCode::from(2)
         }
+        Err(Failure::Threshold) => ExitCode::from(3),
         Err(Failure::Other(e)) => {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
@@ -162,6 +228,12 @@ fn run(
             return Err(Failure::BadInput(
                 "--replications must be at least 1".into(),
             ));
+        }
+        if r > 1 && exp.batch_means.is_some() {
+            return Err(Failure::BadInput(format!(
+                "{}: --replications {r} with batch_means: batch means are for one long run; drop one of them",
+                file.display()
+            )));
         }
         exp.replications = r;
         exp.config["replications"] = r.into();
@@ -351,6 +423,72 @@ fn draw_sweep_progress(done: &AtomicU64, total: u64, finished: &AtomicBool) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     bar.finish_and_clear();
+}
+
+fn compare(
+    reports: &[String],
+    format: CompareFormat,
+    metrics: Vec<String>,
+    fail_if: &[String],
+    significant_only: bool,
+    alpha: f64,
+    test: CompareTest,
+) -> Result<(), Failure> {
+    use surge::compare::{self, TestChoice, render, threshold};
+    let bad = |e: compare::InputError| Failure::BadInput(e.0);
+    if !(alpha > 0.0 && alpha < 1.0) {
+        return Err(Failure::BadInput(format!(
+            "--alpha must be between 0 and 1 (exclusive), got {alpha}"
+        )));
+    }
+    let rules = fail_if
+        .iter()
+        .map(|r| threshold::Rule::parse(r))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    let subjects = compare::load_subjects(reports).map_err(bad)?;
+    let options = compare::Options {
+        alpha,
+        test: match test {
+            CompareTest::Auto => TestChoice::Auto,
+            CompareTest::Paired => TestChoice::Paired,
+            CompareTest::Welch => TestChoice::Welch,
+        },
+        metrics,
+    };
+    let comparison = compare::compare(&subjects, &options).map_err(bad)?;
+    let checks = threshold::check(
+        &rules,
+        &subjects,
+        &threshold::tests_of(&comparison),
+        alpha,
+        significant_only,
+    )
+    .map_err(bad)?;
+    let format = match format {
+        CompareFormat::Table => render::Format::Table,
+        CompareFormat::Markdown => render::Format::Markdown,
+        CompareFormat::Json => render::Format::Json,
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(render::render(&comparison, &checks, format).as_bytes())
+        .context("writing the comparison")
+        .map_err(Failure::Other)?;
+    let breached = checks.iter().filter(|c| c.breached).count();
+    if breached > 0 {
+        eprintln!(
+            "error: {breached} --fail-if check(s) failed: {}",
+            checks
+                .iter()
+                .filter(|c| c.breached)
+                .map(|c| format!("{} ({} {})", c.rule, c.candidate, c.metric))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        return Err(Failure::Threshold);
+    }
+    Ok(())
 }
 
 fn hpa(file: &Path) -> Result<(), Failure> {

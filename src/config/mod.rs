@@ -188,6 +188,28 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
         Some(n) => n,
         None => 1,
     };
+    let batch_means = match raw.batch_means {
+        None => None,
+        Some(n) if !(2..=MAX_BATCHES).contains(&n) => {
+            return Err(ConfigError::invalid(
+                path,
+                "batch_means",
+                format!(
+                    "batch_means is a number of batches from 2 to {MAX_BATCHES} (20 to 30 is usual), got {n}"
+                ),
+            ));
+        }
+        Some(_) if replications > 1 => {
+            return Err(ConfigError::invalid(
+                path,
+                "batch_means",
+                format!(
+                    "batch_means is for one long run, but replications is {replications}: intervals already come from the replications; drop one of them"
+                ),
+            ));
+        }
+        Some(n) => Some(n),
+    };
     let slo = raw
         .slo
         .as_ref()
@@ -321,11 +343,14 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
         duration,
         warmup,
         resolution,
+        batch_means,
         slo,
         variants,
         config,
     })
 }
+
+use crate::metrics::batch_means::MAX_BATCHES;
 
 /// Most replications of one experiment.
 const MAX_REPLICATIONS: u32 = 100_000;

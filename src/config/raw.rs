@@ -83,6 +83,9 @@ pub struct RawExperiment {
     pub replications: Option<u32>,
     /// Time-series bucket width (default "1s").
     pub resolution: Option<Duration>,
+    /// Batch means: cut the measured period of a single long run into this many equal
+    /// batches and take 95% intervals from their spread (needs `replications` = 1).
+    pub batch_means: Option<u32>,
     /// Service-level objective.
     pub slo: Option<RawSlo>,
     /// Named JSON merge patches over the model, run in this order.

@@ -30,6 +30,9 @@ pub struct Experiment {
     pub warmup: SimDuration,
     /// Time-series bucket width.
     pub resolution: SimDuration,
+    /// Batches for batch-means intervals of a single run (None: intervals come from
+    /// replications).
+    pub batch_means: Option<u32>,
     /// Service-level objective, if any.
     pub slo: Option<Slo>,
     /// Variants, in file order; one called "base" when the file has none.

@@ -1,6 +1,7 @@
 //! Measurements: latency histograms, outcome counters, time-weighted averages and the time
 //! series. Everything here is O(1) memory in the number of requests simulated.
 
+pub mod batch_means;
 mod histogram;
 mod outcome;
 mod time_average;

@@ -10,6 +10,7 @@ pub use write::{OutputError, write_outputs};
 
 use crate::experiment::stats::{Estimate, estimate};
 use crate::experiment::{Experiment, RunResult};
+use crate::metrics::batch_means::{self, BatchMeansSummary};
 use crate::simulation::RunSummary;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,8 @@ pub struct VariantReport {
     /// Replications aggregated.
     pub replications: u32,
     /// Flat metric name -> estimate, e.g. `latency_s.p99`, `services.api.cpu_utilisation`.
+    /// With one replication and batch means, the request metrics' intervals come from the
+    /// batches and `n` counts batches.
     pub metrics: IndexMap<String, Estimate>,
     /// Whether every replication met the SLO (absent without an SLO).
     pub slo_met: Option<bool>,
@@ -191,15 +194,35 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
     m
 }
 
-fn aggregate(runs: &[&RunSummary]) -> VariantReport {
-    let flats: Vec<IndexMap<String, f64>> = runs.iter().map(|s| flatten(s)).collect();
+/// Means with 95% intervals, metric by metric, over runs' flat metrics: from the spread of
+/// replications, or, for a single run with batch means, from the spread of its batches.
+pub fn estimates(
+    flats: &[&IndexMap<String, f64>],
+    batches: Option<&BatchMeansSummary>,
+) -> IndexMap<String, Estimate> {
     let mut metrics = IndexMap::new();
     if let Some(first) = flats.first() {
         for key in first.keys() {
             let values: Vec<f64> = flats.iter().filter_map(|f| f.get(key).copied()).collect();
-            metrics.insert(key.clone(), estimate(&values));
+            let batch = batches
+                .filter(|_| flats.len() == 1)
+                .and_then(|b| b.metrics.get(key));
+            let e = match batch {
+                Some(b) => batch_means::interval(values[0], b),
+                None => estimate(&values),
+            };
+            metrics.insert(key.clone(), e);
         }
     }
+    metrics
+}
+
+fn aggregate(runs: &[&RunSummary]) -> VariantReport {
+    let flats: Vec<IndexMap<String, f64>> = runs.iter().map(|s| flatten(s)).collect();
+    let metrics = estimates(
+        &flats.iter().collect::<Vec<_>>(),
+        runs.first().and_then(|r| r.batch_means.as_ref()),
+    );
     let slo_met = runs
         .first()
         .and_then(|r| r.slo.as_ref())

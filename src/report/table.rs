@@ -161,6 +161,15 @@ pub fn render(report: &Report) -> String {
             "(means over {} replications, +- the 95% confidence half-width)",
             report.replications
         );
+    } else if let Some(b) = report.runs.first().and_then(|r| r.summary.batch_means.as_ref()) {
+        let _ = writeln!(
+            out,
+            "(throughput, errors and latency +- the 95% half-width from {} batch means of {:.0} s; lag-1 autocorrelation of the batches' mean response {})",
+            b.batches,
+            b.batch_s,
+            b.lag1_autocorrelation
+                .map_or("n/a".to_string(), |r| format!("{r:.2}"))
+        );
     }
     out
 }

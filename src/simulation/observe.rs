@@ -2,6 +2,7 @@
 //! windows. Bucket and window edges are crossed lazily, when the first event at or after an
 //! edge arrives, so measuring costs no events of its own.
 
+use crate::metrics::batch_means::{BatchMeansSummary, Batches};
 use super::{RunOutput, ServiceState};
 use crate::components::instance::Instance;
 use crate::experiment::{Experiment, Slo};
@@ -52,6 +53,9 @@ pub struct RunSummary {
     pub cost_usd: Option<f64>,
     /// That bill per million successful requests, USD.
     pub cost_per_million_ok_usd: Option<f64>,
+    /// Batch-means intervals of this run (only when the experiment asks for them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_means: Option<BatchMeansSummary>,
     /// Every change of desired replicas, in time order (whole run).
     pub scaling_actions: Vec<ScalingAction>,
     /// Events the kernel processed (whole run).
@@ -233,6 +237,8 @@ pub(super) struct Observer {
     windows_violated: u64,
     violation_ns: u128,
     rows: Vec<TimeSeriesRow>,
+    /// Per-batch counters when the experiment asks for batch means.
+    batches: Option<Batches>,
 }
 
 impl Observer {
@@ -274,6 +280,15 @@ impl Observer {
             windows_violated: 0,
             violation_ns: 0,
             rows: Vec::with_capacity(buckets.min(1 << 20) + 1),
+            batches: experiment.batch_means.map(|n| {
+                Batches::new(
+                    warmup_end,
+                    SimDuration::from_nanos(
+                        experiment.duration.as_nanos() - experiment.warmup.as_nanos(),
+                    ),
+                    n,
+                )
+            }),
         };
         o.in_flight.start(SimTime::ZERO);
         o.next_mark = o.compute_next_mark();
@@ -454,6 +469,9 @@ impl Observer {
         }
         self.outcomes.record(outcome);
         self.response_ns += u128::from(ns);
+        if let Some(b) = &mut self.batches {
+            b.record(now, outcome, ns);
+        }
         let ep = &mut self.endpoints[service as usize][endpoint as usize];
         ep.outcomes.record(outcome);
         if outcome == Outcome::Ok {
@@ -598,6 +616,7 @@ impl Observer {
                     c / completed as f64 * 1e6
                 }
             }),
+            batch_means: self.batches.as_ref().map(Batches::summary),
             scaling_actions: actions,
             events,
             peak_requests_in_memory: peak_requests,

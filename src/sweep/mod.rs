@@ -9,9 +9,9 @@
 pub mod spec;
 
 use crate::config::{ConfigError, load_experiment_text};
-use crate::experiment::stats::{Estimate, estimate};
+use crate::experiment::stats::Estimate;
 use crate::experiment::{Experiment, RunId, run_one, with_threads};
-use crate::report::flatten;
+use crate::report::{estimates, flatten};
 use indexmap::IndexMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -134,6 +134,9 @@ pub struct RunMetrics {
     pub metrics: IndexMap<String, f64>,
     /// Whether the run met its SLO (when there is one).
     pub slo_met: Option<bool>,
+    /// Batch-means intervals, when the experiment asks for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_means: Option<crate::metrics::batch_means::BatchMeansSummary>,
 }
 
 /// A variant at one point.
@@ -218,6 +221,7 @@ pub fn run_sweep(sweep: &Sweep, options: &SweepOptions, done: Option<&AtomicU64>
                     replication: id.replication,
                     metrics: flatten(s),
                     slo_met: s.slo.as_ref().map(|x| x.met),
+                    batch_means: s.batch_means.clone(),
                 };
                 (p, id, m)
             })
@@ -273,19 +277,12 @@ fn assemble(
     }
 }
 
-/// Means and intervals over replications, metric by metric.
+/// Means and intervals over replications (or one run's batches), metric by metric.
 fn summarise(runs: &[RunMetrics]) -> IndexMap<String, Estimate> {
-    let mut out = IndexMap::new();
-    if let Some(first) = runs.first() {
-        for key in first.metrics.keys() {
-            let values: Vec<f64> = runs
-                .iter()
-                .filter_map(|r| r.metrics.get(key).copied())
-                .collect();
-            out.insert(key.clone(), estimate(&values));
-        }
-    }
-    out
+    estimates(
+        &runs.iter().map(|r| &r.metrics).collect::<Vec<_>>(),
+        runs.first().and_then(|r| r.batch_means.as_ref()),
+    )
 }
 
 impl SweepReport {

@@ -4,6 +4,8 @@
 //! - `scenarios`: every bundled experiment runs; conservation and Little's law hold.
 //! - `determinism`: same file and seed give byte-identical reports; common random numbers.
 //! - `cli`: the `surge` binary, including each class of bad input.
+//! - `compare`: `surge compare`, its t-tests and `--fail-if` thresholds.
+//! - `coverage`: 95% intervals (replications and batch means) cover M/M/1's mean at 95%.
 //! - `policies`: autoscaling policies, memory and OOM, worker pools, scenario rate profiles.
 //! - `capacity`: spot instances and their interruptions, vertical scaling, the bill.
 //!
@@ -11,6 +13,8 @@
 
 mod capacity;
 mod cli;
+mod compare;
+mod coverage;
 mod determinism;
 mod policies;
 mod regression;
