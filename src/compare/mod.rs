@@ -394,10 +394,7 @@ fn choose_test(base: &Subject, cand: &Subject, choice: TestChoice) -> Result<Tes
             if base.runs.len() < 2 || cand.runs.len() < 2 {
                 "a single replication leaves nothing to test".to_string()
             } else if base.seed != cand.seed {
-                format!(
-                    "independent runs (seeds {} and {})",
-                    base.seed, cand.seed
-                )
+                format!("independent runs (seeds {} and {})", base.seed, cand.seed)
             } else {
                 "the replications differ, so they cannot be paired".to_string()
             },
@@ -467,8 +464,7 @@ pub fn glob(pattern: &str, name: &str) -> bool {
         return pattern == name;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last)
-    {
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
         return false;
     }
     let mut rest = &name[first.len()..name.len() - last.len()];
@@ -504,6 +500,9 @@ mod tests {
             split_arg("r/report.json#hpa"),
             (PathBuf::from("r/report.json"), Some("hpa".into()))
         );
-        assert_eq!(split_arg("r/report.json"), (PathBuf::from("r/report.json"), None));
+        assert_eq!(
+            split_arg("r/report.json"),
+            (PathBuf::from("r/report.json"), None)
+        );
     }
 }

@@ -113,10 +113,7 @@ impl Batches {
             batches: self.batches.len() as u32,
             batch_s: width_s,
             lag1_autocorrelation: lag1(&series["mean_response_s"]),
-            metrics: series
-                .into_iter()
-                .map(|(k, v)| (k, estimate(&v)))
-                .collect(),
+            metrics: series.into_iter().map(|(k, v)| (k, estimate(&v))).collect(),
         }
     }
 }

@@ -161,7 +161,11 @@ pub fn render(report: &Report) -> String {
             "(means over {} replications, +- the 95% confidence half-width)",
             report.replications
         );
-    } else if let Some(b) = report.runs.first().and_then(|r| r.summary.batch_means.as_ref()) {
+    } else if let Some(b) = report
+        .runs
+        .first()
+        .and_then(|r| r.summary.batch_means.as_ref())
+    {
         let _ = writeln!(
             out,
             "(throughput, errors and latency +- the 95% half-width from {} batch means of {:.0} s; lag-1 autocorrelation of the batches' mean response {})",

@@ -2,11 +2,11 @@
 //! windows. Bucket and window edges are crossed lazily, when the first event at or after an
 //! edge arrives, so measuring costs no events of its own.
 
-use crate::metrics::batch_means::{BatchMeansSummary, Batches};
 use super::{RunOutput, ServiceState};
 use crate::components::instance::Instance;
 use crate::experiment::{Experiment, Slo};
 use crate::kernel::{SimDuration, SimTime};
+use crate::metrics::batch_means::{BatchMeansSummary, Batches};
 use crate::metrics::timeseries::{ServiceBucket, TimeSeriesRow};
 use crate::metrics::{LatencyHistogram, LatencySummary, Outcome, OutcomeCounts, TimeAverage};
 use crate::model::Model;

@@ -68,15 +68,25 @@ fn verdict(c: &Value, metric: &str) -> (bool, f64) {
         .find(|r| r["metric"] == metric)
         .unwrap_or_else(|| panic!("no {metric} in {c}"));
     let d = &row["differences"][0];
-    (d["significant"].as_bool().unwrap(), d["p_value"].as_f64().unwrap())
+    (
+        d["significant"].as_bool().unwrap(),
+        d["p_value"].as_f64().unwrap(),
+    )
 }
 
 #[test]
 fn three_against_four_replicas_at_high_load_is_significant_and_paired() {
     let r = high_load_report().to_str().unwrap();
     let c = compare_json(&[&format!("{r}#four"), &format!("{r}#three")]);
-    assert_eq!(c["tests"][0]["test"], "paired", "same seed, same replications");
-    for m in ["latency_s.p99", "mean_response_s", "services.api.cpu_utilisation"] {
+    assert_eq!(
+        c["tests"][0]["test"], "paired",
+        "same seed, same replications"
+    );
+    for m in [
+        "latency_s.p99",
+        "mean_response_s",
+        "services.api.cpu_utilisation",
+    ] {
         let (significant, p) = verdict(&c, m);
         assert!(significant && p < 1e-3, "{m}: p = {p}");
     }
@@ -105,7 +115,12 @@ fn three_against_four_replicas_at_high_load_is_significant_and_paired() {
             .unwrap()["differences"][0];
         d["ci95_high"].as_f64().unwrap() - d["ci95_low"].as_f64().unwrap()
     };
-    assert!(width(&c) < width(&w), "paired {} vs welch {}", width(&c), width(&w));
+    assert!(
+        width(&c) < width(&w),
+        "paired {} vs welch {}",
+        width(&c),
+        width(&w)
+    );
 }
 
 #[test]
@@ -147,7 +162,10 @@ fn fail_if_thresholds_exit_3_when_crossed() {
     let o = surge(&["compare", &four, &three, "--fail-if", "p99 > +10%"]);
     assert_eq!(o.status.code(), Some(3));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("FAILED p99 > +10%: three latency_s.p99"), "{stdout}");
+    assert!(
+        stdout.contains("FAILED p99 > +10%: three latency_s.p99"),
+        "{stdout}"
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("1 --fail-if check(s) failed"));
     // Within bounds: a generous relative bound, a level bound and a significant-only rule on
     // a metric that does not change.
@@ -171,7 +189,13 @@ fn fail_if_thresholds_exit_3_when_crossed() {
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("All 3 threshold check(s) passed"));
     // Fewer replicas cost less: a guard on cost in the other direction fails.
-    let o = surge(&["compare", &four, &three, "--fail-if", "instance_hours < -10%"]);
+    let o = surge(&[
+        "compare",
+        &four,
+        &three,
+        "--fail-if",
+        "instance_hours < -10%",
+    ]);
     assert_eq!(o.status.code(), Some(3));
 }
 
@@ -186,7 +210,14 @@ fn formats_are_tables_markdown_and_json() {
         assert!(table.contains(t), "{table}");
     }
     assert!(table.contains("Paired t-test over 6 replication(s)"));
-    let o = surge(&["compare", r, "--format", "markdown", "--metric", "latency_s.*"]);
+    let o = surge(&[
+        "compare",
+        r,
+        "--format",
+        "markdown",
+        "--metric",
+        "latency_s.*",
+    ]);
     let md = String::from_utf8_lossy(&o.stdout);
     assert!(md.contains("| metric | four | three |"), "{md}");
     assert!(md.contains("|---|---:|"), "{md}");
@@ -201,7 +232,11 @@ fn bad_input_is_named_and_exits_2() {
     let broken = dir.join("broken.json");
     std::fs::write(&broken, r#"{"experiment": "x", "runs": 3}"#).unwrap();
     let sweep = dir.join("sweep.json");
-    std::fs::write(&sweep, r#"{"experiment": "x", "points": [], "total_runs": 0}"#).unwrap();
+    std::fs::write(
+        &sweep,
+        r#"{"experiment": "x", "points": [], "total_runs": 0}"#,
+    )
+    .unwrap();
     let missing = dir.join("missing.json");
     let (b, s, m) = (
         broken.to_str().unwrap(),
@@ -209,9 +244,18 @@ fn bad_input_is_named_and_exits_2() {
         missing.to_str().unwrap(),
     );
     let cases: Vec<(Vec<String>, Vec<&str>)> = vec![
-        (vec![m.into(), r.into()], vec!["missing.json", "cannot read the report"]),
-        (vec![b.into(), r.into()], vec!["broken.json", "not a Surge report"]),
-        (vec![s.into(), r.into()], vec!["sweep.json", "looks like a sweep.json"]),
+        (
+            vec![m.into(), r.into()],
+            vec!["missing.json", "cannot read the report"],
+        ),
+        (
+            vec![b.into(), r.into()],
+            vec!["broken.json", "not a Surge report"],
+        ),
+        (
+            vec![s.into(), r.into()],
+            vec!["sweep.json", "looks like a sweep.json"],
+        ),
         (
             vec![format!("{r}#nope"), r.into()],
             vec!["no variant \"nope\"", "\"four\", \"three\""],
@@ -229,7 +273,10 @@ fn bad_input_is_named_and_exits_2() {
             vec![r.into(), "--metric".into(), "nothing.*".into()],
             vec!["matches no metric"],
         ),
-        (vec![r.into(), "--alpha".into(), "1.5".into()], vec!["--alpha"]),
+        (
+            vec![r.into(), "--alpha".into(), "1.5".into()],
+            vec!["--alpha"],
+        ),
     ];
     for (args, expected) in cases {
         let mut all = vec!["compare"];
