@@ -168,11 +168,11 @@ mod tests {
             0,
         );
         let counts: Vec<u64> = b.batches.iter().map(|x| x.ended).collect();
-        assert_eq!(counts, [1, 3, 1, 2]);
+        assert_eq!(counts, [2, 2, 1, 2]);
         let s = b.summary();
         assert_eq!(s.batches, 4);
         assert_eq!(s.batch_s, 25.0);
-        // Throughput per batch: 1, 2, 1, 2 ok in 25 s.
+        // Batches [10, 35), [35, 60), [60, 85), [85, 110): 2, 1, 1 and 2 ok in 25 s each.
         let t = s.metrics["throughput_rps"];
         assert!((t.mean - 0.06).abs() < 1e-12);
         assert_eq!(t.n, 4);
