@@ -12,8 +12,8 @@
 //! 2. [`Experiment::runs`] expands it into runs (variant x replication).
 //! 3. [`experiment::run_experiment`] executes the runs in parallel; each run is a
 //!    [`simulation::Simulation`] driven by the [`kernel`]'s event loop.
-//! 4. [`report`] turns the results into `report.json`, `timeseries.csv`, SVG plots and a
-//!    terminal table.
+//! 4. [`report`] turns the results into `report.json`, `timeseries.csv`, SVG plots, a
+//!    terminal table and, on request, a self-contained `report.html`.
 //!
 //! A file with a `sweep` expands into many such experiments, one per point ([`sweep`]).
 //!

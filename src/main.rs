@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use surge::experiment::{ExecuteOptions, Experiment, run_experiment};
-use surge::report::{Report, table, write_outputs};
+use surge::report::{HtmlPage, Report, html, table, write_outputs_with};
 use surge::workload::ClientKind;
 
 #[derive(Parser, Debug)]
@@ -27,7 +27,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run an experiment: every variant x replication, then print a summary and write
-    /// report.json and timeseries.csv.
+    /// report.json, timeseries.csv and the plots (and report.html with --html).
     Run {
         /// The experiment file.
         file: PathBuf,
@@ -43,9 +43,26 @@ enum Command {
         /// Worker threads [default: all cores].
         #[arg(short = 'j', long)]
         jobs: Option<usize>,
+        /// Also write report.html: one self-contained page with the summary, plots and
+        /// configuration.
+        #[arg(long)]
+        html: bool,
         /// Print nothing but errors.
         #[arg(short, long)]
         quiet: bool,
+    },
+    /// Show a finished run's report.json: print its summary table, or with --html write
+    /// report.html beside it.
+    Report {
+        /// The report.json written by `surge run`.
+        file: PathBuf,
+        /// Write the self-contained HTML page (with the SVG plots beside the report) instead of
+        /// printing the table, and print its path.
+        #[arg(long)]
+        html: bool,
+        /// Where to write the page [default: report.html beside the report].
+        #[arg(long, requires = "html")]
+        out: Option<PathBuf>,
     },
     /// Run every point of an experiment's `sweep` (x variants x replications) in parallel and
     /// write sweep.json and sweep.csv.
@@ -152,8 +169,23 @@ fn main() -> ExitCode {
             seed,
             replications,
             jobs,
+            html,
             quiet,
-        } => run(&file, out, seed, replications, jobs, quiet),
+        } => {
+            let page = if html {
+                HtmlPage::Write
+            } else {
+                HtmlPage::Skip
+            };
+            run(&file, out, seed, replications, jobs, page, quiet)
+        }
+        Command::Report { file, html, out } => {
+            if html {
+                report_html(&file, out.as_deref())
+            } else {
+                report_table(&file)
+            }
+        }
         Command::Validate { files } => validate(&files),
         Command::Sweep {
             file,
@@ -216,6 +248,7 @@ fn run(
     seed: Option<u64>,
     replications: Option<u32>,
     jobs: Option<usize>,
+    page: HtmlPage,
     quiet: bool,
 ) -> Result<(), Failure> {
     let mut exp = load(file)?;
@@ -259,7 +292,8 @@ fn run(
         r
     });
     let report = Report::new(&exp, &results);
-    let written = write_outputs(&out, &report, &results).map_err(|e| Failure::Other(e.into()))?;
+    let written =
+        write_outputs_with(&out, &report, &results, page).map_err(|e| Failure::Other(e.into()))?;
     if !quiet {
         let mut stdout = std::io::stdout().lock();
         let text = format!(
@@ -282,6 +316,38 @@ fn run(
             .map_err(Failure::Other)?;
     }
     Ok(())
+}
+
+fn report_table(file: &Path) -> Result<(), Failure> {
+    let report = surge::report::read_report(file).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let text = format!(
+        "{}{}\n{}",
+        report.experiment,
+        report
+            .description
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default(),
+        table::render(&report)
+    );
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("writing the summary")
+        .map_err(Failure::Other)
+}
+
+fn report_html(file: &Path, out: Option<&Path>) -> Result<(), Failure> {
+    let path = html::write_page(file, out).map_err(|e| match e {
+        html::HtmlError::Report(e) => Failure::BadInput(e.to_string()),
+        other => Failure::Other(other.into()),
+    })?;
+    let line = format!("wrote {}\n", path.display());
+    std::io::stdout()
+        .lock()
+        .write_all(line.as_bytes())
+        .context("writing the path")
+        .map_err(Failure::Other)
 }
 
 fn draw_progress(progress: &AtomicU64, total_ns: u128, done: &AtomicBool, runs: usize) {

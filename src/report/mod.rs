@@ -1,12 +1,15 @@
-//! Reports: `report.json` (the contract later tools read), `timeseries.csv`, and the terminal
-//! summary table.
+//! Reports: `report.json` (the contract later tools read), `timeseries.csv`, the plots, the
+//! terminal summary table and the self-contained HTML page.
 
+pub mod html;
 pub mod plots;
+mod read;
 pub mod table;
 pub mod timeseries_csv;
 mod write;
 
-pub use write::{OutputError, write_outputs};
+pub use read::{parse_report, read_report};
+pub use write::{HtmlPage, OutputError, write_outputs, write_outputs_with};
 
 use crate::experiment::stats::{Estimate, estimate};
 use crate::experiment::{Experiment, RunResult};
@@ -22,6 +25,11 @@ pub struct Report {
     pub experiment: String,
     /// What it shows.
     pub description: Option<String>,
+    /// The experiment file as it was named on the command line (relative to the directory
+    /// Surge ran in); with `seed` and `replications` it gives the command that reproduces the
+    /// report. Absent in reports from before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment_file: Option<String>,
     /// Surge version that produced it.
     pub surge_version: String,
     /// Master seed.
@@ -92,6 +100,7 @@ impl Report {
         Report {
             experiment: experiment.name.clone(),
             description: experiment.description.clone(),
+            experiment_file: Some(experiment.file.display().to_string()),
             surge_version: crate::VERSION.to_string(),
             seed: experiment.seed,
             replications: experiment.replications,

@@ -2,7 +2,7 @@
 //! temporary name and renamed into place, and `report.json`, which marks a finished result, is
 //! renamed last.
 
-use super::{Report, plots, timeseries_csv};
+use super::{Report, html, plots, timeseries_csv};
 use crate::experiment::RunResult;
 use std::path::{Path, PathBuf};
 
@@ -16,12 +16,32 @@ pub struct OutputError {
     pub source: std::io::Error,
 }
 
+/// Whether [`write_outputs`] also writes the HTML page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HtmlPage {
+    /// Only the report, the time series and the plots.
+    Skip,
+    /// Also `report.html` (see [`html`]), from the report and every SVG in the directory.
+    Write,
+}
+
 /// Writes `timeseries.csv`, the plots (see [`plots::render`]) and then `report.json` into `dir`,
 /// creating it. Returns the paths: the report, the time series, then the plots.
 pub fn write_outputs(
     dir: &Path,
     report: &Report,
     results: &[RunResult],
+) -> Result<Vec<PathBuf>, OutputError> {
+    write_outputs_with(dir, report, results, HtmlPage::Skip)
+}
+
+/// As [`write_outputs`], and `report.html` before `report.json` if `page` asks for it. Returns
+/// the paths: the report, the time series, the plots, then the page.
+pub fn write_outputs_with(
+    dir: &Path,
+    report: &Report,
+    results: &[RunResult],
+    page: HtmlPage,
 ) -> Result<Vec<PathBuf>, OutputError> {
     std::fs::create_dir_all(dir).map_err(|source| OutputError {
         path: dir.to_path_buf(),
@@ -41,6 +61,7 @@ pub fn write_outputs(
     let rep = dir.join("report.json");
     // A stale report or plot from an earlier run must not sit beside a new time series.
     let _ = std::fs::remove_file(&rep);
+    let _ = std::fs::remove_file(dir.join(html::FILE_NAME));
     for name in plots::FILE_NAMES {
         let _ = std::fs::remove_file(dir.join(name));
     }
@@ -51,11 +72,22 @@ pub fn write_outputs(
         atomic_write(&path, plot.svg.as_bytes())?;
         written.push(path);
     }
+    if page == HtmlPage::Write {
+        // From the directory, as `surge report --html` would: the same page either way.
+        let path = dir.join(html::FILE_NAME);
+        let figures = html::figures_beside(dir).map_err(|e| OutputError {
+            path: path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        atomic_write(&path, html::render(report, &figures).as_bytes())?;
+        written.push(path);
+    }
     atomic_write(&rep, report.to_json().as_bytes())?;
     Ok(written)
 }
 
-fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+/// Writes `bytes` to a temporary name beside `path`, then renames it into place.
+pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).map_err(|source| OutputError {
         path: tmp.clone(),

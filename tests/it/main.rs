@@ -8,6 +8,7 @@
 //! - `coverage`: 95% intervals (replications and batch means) cover M/M/1's mean at 95%.
 //! - `policies`: autoscaling policies, memory and OOM, worker pools, scenario rate profiles.
 //! - `capacity`: spot instances and their interruptions, vertical scaling, the bill.
+//! - `html`: the self-contained `report.html` from `surge run --html` and `surge report --html`.
 //!
 //! Slow, more exhaustive variants run when `SURGE_SLOW_TESTS=1`.
 
@@ -16,6 +17,7 @@ mod cli;
 mod compare;
 mod coverage;
 mod determinism;
+mod html;
 mod policies;
 mod regression;
 mod scenarios;
