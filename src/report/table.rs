@@ -290,6 +290,12 @@ pub fn render(report: &Report) -> String {
                 .map_or("n/a".to_string(), |r| format!("{r:.2}"))
         );
     }
+    if report.variants.len() > 1 {
+        let _ = writeln!(
+            out,
+            "(variants share random numbers: the same arrivals and work per seed and replication, so differences are the strategies'; `surge compare` tests them pairwise)"
+        );
+    }
     out
 }
 
