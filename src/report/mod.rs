@@ -1,12 +1,12 @@
-//! Reports: `report.json` (the contract later tools read), `timeseries.csv`, and the terminal
-//! summary table.
+//! Reports: `report.json` (the contract later tools read), `timeseries.csv`, the plots (of a
+//! run and of a sweep), and the terminal summary table.
 
 pub mod plots;
 pub mod table;
 pub mod timeseries_csv;
 mod write;
 
-pub use write::{OutputError, write_outputs};
+pub use write::{ImageFormats, OutputError, write_outputs, write_plots};
 
 use crate::experiment::stats::{Estimate, estimate};
 use crate::experiment::{Experiment, RunResult};

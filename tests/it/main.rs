@@ -6,12 +6,14 @@
 //! - `cli`: the `surge` binary, including each class of bad input.
 //! - `policies`: autoscaling policies, memory and OOM, worker pools, scenario rate profiles.
 //! - `capacity`: spot instances and their interruptions, vertical scaling, the bill.
+//! - `plots`: every plot of a run and a sweep, as SVG and PNG, and `surge plot`.
 //!
 //! Slow, more exhaustive variants run when `SURGE_SLOW_TESTS=1`.
 
 mod capacity;
 mod cli;
 mod determinism;
+mod plots;
 mod policies;
 mod regression;
 mod scenarios;
