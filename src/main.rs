@@ -27,7 +27,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run an experiment: every variant x replication, then print a summary and write
-    /// report.json and timeseries.csv.
+    /// report.json, timeseries.csv and the plots.
     Run {
         /// The experiment file.
         file: PathBuf,

@@ -321,6 +321,24 @@ fn plot_redraws_a_run_from_its_report_byte_for_byte() {
             "{path}"
         );
     }
+    // A report without its time series, or with a --metric, is refused.
+    let alone = out.parent().unwrap().join("alone");
+    std::fs::create_dir_all(&alone).unwrap();
+    std::fs::copy(out.join("report.json"), alone.join("report.json")).unwrap();
+    let report = alone.join("report.json");
+    refused(
+        &["plot", report.to_str().unwrap()],
+        &["timeseries.csv", "cannot read the time series"],
+    );
+    std::fs::write(alone.join("timeseries.csv"), "variant,replication\n").unwrap();
+    refused(
+        &["plot", report.to_str().unwrap()],
+        &["timeseries.csv:1:", "the header is not the one"],
+    );
+    refused(
+        &["plot", report.to_str().unwrap(), "--metric", "error_rate"],
+        &["report.json", "--metric"],
+    );
 }
 
 /// A small service with its arrival rate swept, and optionally more parameters.
