@@ -89,7 +89,11 @@ impl ValueAxis {
             _ => lo,
         };
         if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+            // One value (or none): a range around it, from zero when it may start there.
             let centre = if lo.is_finite() { lo } else { 0.0 };
+            if from_zero == FromZero::Yes && centre >= 0.0 {
+                return ValueAxis::span(0.0, centre.max(1.0) * 1.5, intervals, FromZero::Yes);
+            }
             return ValueAxis::span(
                 centre - centre.abs().max(1.0) * 0.5,
                 centre + centre.abs().max(1.0) * 0.5,

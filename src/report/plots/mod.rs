@@ -588,6 +588,17 @@ mod tests {
         assert_eq!(quantile_name(0.99), "p99");
         assert_eq!(quantile_name(0.999), "p99.9");
         assert_eq!(quantile_name(0.9999), "p99.99");
+        let span = ValueAxis::span(40.0, 90.0, 6, FromZero::No);
+        assert_eq!(span.ticks, [40.0, 50.0, 60.0, 70.0, 80.0, 90.0]);
+        assert!(span.lo < 40.0 && span.hi > 90.0);
+        let span = ValueAxis::span(0.2, 1.3, 5, FromZero::Yes);
+        assert_eq!(span.lo, 0.0);
+        assert_eq!(span.ticks, [0.0, 0.5, 1.0, 1.5]);
+        // One value: a range from zero around it, never an empty axis.
+        let flat = ValueAxis::span(0.0, 0.0, 5, FromZero::Yes);
+        assert!(flat.lo == 0.0 && flat.hi >= 1.0);
+        let flat = ValueAxis::span(2.0, 2.0, 5, FromZero::Yes);
+        assert!(flat.lo == 0.0 && flat.hi > 2.0 && flat.ticks.contains(&2.0));
         let log = ValueAxis::log(8.0, 2_000.0);
         let labels: Vec<String> = log.ticks.iter().map(|t| fmt_num(log.value(*t))).collect();
         assert_eq!(
