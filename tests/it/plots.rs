@@ -550,3 +550,26 @@ fn plot_refuses_what_it_cannot_draw_with_exit_code_2() {
         "nothing written"
     );
 }
+
+#[test]
+fn values_that_are_not_numbers_are_evenly_spaced_categories() {
+    let durations = r#"{ "path": "duration", "values": ["4s", "8s", "6s"] }"#;
+    let dir = sweep("plots-sweep-categories", &sweep_json("grid", durations));
+    ok(&surge(&[
+        "plot",
+        dir.join("sweep.json").to_str().unwrap(),
+        "--metric",
+        "arrivals",
+    ]));
+    let plot = svg(&dir.join("sweep-arrivals.svg"));
+    assert_eq!(plot.names(), ["least-connections", "round-robin"]);
+    assert_eq!(plot.count("round-robin", "circle"), 3);
+    // In sweep order, one label each, on a plain axis.
+    let labels: Vec<usize> = ["\n4s\n", "\n8s\n", "\n6s\n"]
+        .iter()
+        .map(|l| plot.text.find(l).expect(l))
+        .collect();
+    assert!(labels.windows(2).all(|w| w[0] < w[1]), "{labels:?}");
+    assert!(plot.text.contains("\nduration\n"));
+    assert!(!plot.text.contains("log scale"));
+}
