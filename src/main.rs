@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use surge::experiment::{ExecuteOptions, Experiment, run_experiment};
-use surge::report::{HtmlPage, Report, html, table, write_outputs_with};
+use surge::report::plots::sweep::{SweepPlotError, render_sweep};
+use surge::report::{HtmlPage, ImageFormats, Report, html, table, write_outputs_with, write_plots};
 use surge::workload::ClientKind;
 
 #[derive(Parser, Debug)]
@@ -50,6 +51,9 @@ enum Command {
         /// Print nothing but errors.
         #[arg(short, long)]
         quiet: bool,
+        /// Also write each plot as PNG, beside its SVG.
+        #[arg(long)]
+        png: bool,
     },
     /// Show a finished run's report.json: print its summary table, or with --html write
     /// report.html beside it.
@@ -92,6 +96,24 @@ enum Command {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Draw the plots of a sweep (its sweep.json): each metric against the swept parameter
+    /// and, for a grid over two parameters, heatmaps. Given a run's report.json instead, draw
+    /// the run's plots again from it and the timeseries.csv beside it.
+    Plot {
+        /// A sweep.json (or a report.json).
+        file: PathBuf,
+        /// Output directory [default: the file's directory].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A metric to plot, e.g. `latency_s.p99` (repeatable) [default: p99 latency, error
+        /// rate, SLO-violation minutes, cost, and each service's instance-hours and peak
+        /// instances, those the sweep has].
+        #[arg(long = "metric", value_name = "NAME")]
+        metrics: Vec<String>,
+        /// Also write each plot as PNG, beside its SVG.
+        #[arg(long)]
+        png: bool,
     },
     /// Put reports (or the variants inside one) side by side: every metric with its 95%
     /// interval, the difference from the first (the baseline) and whether it is statistically
@@ -171,14 +193,31 @@ fn main() -> ExitCode {
             jobs,
             html,
             quiet,
+            png,
         } => {
             let page = if html {
                 HtmlPage::Write
             } else {
                 HtmlPage::Skip
             };
-            run(&file, out, seed, replications, jobs, page, quiet)
+            run(
+                &file,
+                out,
+                RunOverrides { seed, replications },
+                jobs,
+                RunOutputs {
+                    formats: formats(png),
+                    page,
+                },
+                quiet,
+            )
         }
+        Command::Plot {
+            file,
+            out,
+            metrics,
+            png,
+        } => plot(&file, out, &metrics, formats(png)),
         Command::Report { file, html, out } => {
             if html {
                 report_html(&file, out.as_deref())
@@ -242,13 +281,32 @@ fn load(file: &Path) -> Result<Experiment, Failure> {
     surge::config::load_experiment(file).map_err(|e| Failure::BadInput(e.to_string()))
 }
 
+fn formats(png: bool) -> ImageFormats {
+    if png {
+        ImageFormats::SvgAndPng
+    } else {
+        ImageFormats::Svg
+    }
+}
+
+/// What `surge run` may change of the file.
+struct RunOverrides {
+    seed: Option<u64>,
+    replications: Option<u32>,
+}
+
+/// What `surge run` writes besides report.json and timeseries.csv.
+struct RunOutputs {
+    formats: ImageFormats,
+    page: HtmlPage,
+}
+
 fn run(
     file: &Path,
     out: Option<PathBuf>,
-    seed: Option<u64>,
-    replications: Option<u32>,
+    RunOverrides { seed, replications }: RunOverrides,
     jobs: Option<usize>,
-    page: HtmlPage,
+    RunOutputs { formats, page }: RunOutputs,
     quiet: bool,
 ) -> Result<(), Failure> {
     let mut exp = load(file)?;
@@ -292,8 +350,8 @@ fn run(
         r
     });
     let report = Report::new(&exp, &results);
-    let written =
-        write_outputs_with(&out, &report, &results, page).map_err(|e| Failure::Other(e.into()))?;
+    let written = write_outputs_with(&out, &report, &results, formats, page)
+        .map_err(|e| Failure::Other(e.into()))?;
     if !quiet {
         let mut stdout = std::io::stdout().lock();
         let text = format!(
@@ -651,4 +709,95 @@ fn describe(exp: &Experiment) -> String {
         }
     }
     parts.join("; ")
+}
+
+/// `surge plot`: a sweep.json's plots, or a run's plots again from its report.json and
+/// timeseries.csv.
+fn plot(
+    file: &Path,
+    out: Option<PathBuf>,
+    metrics: &[String],
+    formats: ImageFormats,
+) -> Result<(), Failure> {
+    let shown = file.display();
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::BadInput(format!("{shown}: cannot read the file: {e}")))?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Failure::BadInput(format!(
+            "{shown}:{}:{}: not JSON: {e}; expected a sweep.json (from `surge sweep`) or a \
+             report.json (from `surge run`)",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let has = |key: &str| doc.get(key).is_some();
+    let dir = out.unwrap_or_else(|| {
+        file.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    });
+    let plots = if has("points") && has("parameters") {
+        let report: surge::sweep::SweepReport =
+            serde_path_to_error::deserialize(doc).map_err(|e| {
+                Failure::BadInput(format!(
+                    "{shown}: at `{}`: not a sweep.json as `surge sweep` writes it: {}",
+                    e.path(),
+                    e.inner()
+                ))
+            })?;
+        render_sweep(&report, metrics).map_err(|e| match e {
+            SweepPlotError::Draw(e) => Failure::Other(e.into()),
+            other => Failure::BadInput(format!("{shown}: {other}")),
+        })?
+    } else if has("runs") && has("variants") && has("config") {
+        if !metrics.is_empty() {
+            return Err(Failure::BadInput(format!(
+                "{shown}: --metric chooses among a sweep's metrics; a report.json has its plots \
+                 drawn whole"
+            )));
+        }
+        run_plots(file, doc)?
+    } else {
+        return Err(Failure::BadInput(format!(
+            "{shown}: not a sweep.json or a report.json: expected the sweep.json of `surge \
+             sweep` (with `parameters` and `points`) or the report.json of `surge run` (with \
+             `runs`, `variants` and `config`)"
+        )));
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating {}", dir.display()))
+        .map_err(Failure::Other)?;
+    let written = write_plots(&dir, &plots, formats).map_err(|e| Failure::Other(e.into()))?;
+    let mut stdout = std::io::stdout().lock();
+    for path in written {
+        writeln!(stdout, "{}", path.display())
+            .context("writing the list of files")
+            .map_err(Failure::Other)?;
+    }
+    Ok(())
+}
+
+/// A run's plots from its report.json (parsed as `doc`) and the timeseries.csv beside it.
+fn run_plots(
+    file: &Path,
+    doc: serde_json::Value,
+) -> Result<Vec<surge::report::plots::Plot>, Failure> {
+    let shown = file.display();
+    let report: Report = serde_path_to_error::deserialize(doc).map_err(|e| {
+        Failure::BadInput(format!(
+            "{shown}: at `{}`: not a report.json as `surge run` writes it: {}",
+            e.path(),
+            e.inner()
+        ))
+    })?;
+    let csv_path = file.with_file_name("timeseries.csv");
+    let csv = std::fs::read_to_string(&csv_path).map_err(|e| {
+        Failure::BadInput(format!(
+            "{}: cannot read the time series of {shown}: {e}",
+            csv_path.display()
+        ))
+    })?;
+    let results = surge::report::timeseries_csv::read_first_replications(&csv, &report)
+        .map_err(|e| Failure::BadInput(format!("{}:{e}", csv_path.display())))?;
+    surge::report::plots::render(&report, &results).map_err(|e| Failure::Other(e.into()))
 }

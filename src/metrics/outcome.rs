@@ -65,6 +65,11 @@ impl OutcomeCounts {
         self.0[o.index()] += 1;
     }
 
+    /// Counts `n` more that ended with `o` (reading counts back from a file).
+    pub fn add(&mut self, o: Outcome, n: u64) {
+        self.0[o.index()] += n;
+    }
+
     /// How many ended with `o`.
     pub fn get(&self, o: Outcome) -> u64 {
         self.0[o.index()]

@@ -1,5 +1,5 @@
-//! Reports: `report.json` (the contract later tools read), `timeseries.csv`, the plots, the
-//! terminal summary table and the self-contained HTML page.
+//! Reports: `report.json` (the contract later tools read), `timeseries.csv`, the plots (of a
+//! run and of a sweep), the terminal summary table and the self-contained HTML page.
 
 pub mod html;
 pub mod plots;
@@ -9,7 +9,9 @@ pub mod timeseries_csv;
 mod write;
 
 pub use read::{parse_report, read_report};
-pub use write::{HtmlPage, OutputError, write_outputs, write_outputs_with};
+pub use write::{
+    HtmlPage, ImageFormats, OutputError, write_outputs, write_outputs_with, write_plots,
+};
 
 use crate::experiment::stats::{Estimate, estimate};
 use crate::experiment::{Experiment, RunResult};

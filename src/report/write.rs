@@ -4,6 +4,7 @@
 
 use super::{Report, html, plots, timeseries_csv};
 use crate::experiment::RunResult;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Could not write an output.
@@ -25,14 +26,26 @@ pub enum HtmlPage {
     Write,
 }
 
+/// The formats plots are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImageFormats {
+    /// SVG only.
+    #[default]
+    Svg,
+    /// SVG, and a PNG beside each (see [`plots::to_png`]).
+    SvgAndPng,
+}
+
 /// Writes `timeseries.csv`, the plots (see [`plots::render`]) and then `report.json` into `dir`,
-/// creating it. Returns the paths: the report, the time series, then the plots.
+/// creating it. Returns the paths: the report, the time series, then the plots (each SVG
+/// followed by its PNG).
 pub fn write_outputs(
     dir: &Path,
     report: &Report,
     results: &[RunResult],
+    formats: ImageFormats,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    write_outputs_with(dir, report, results, HtmlPage::Skip)
+    write_outputs_with(dir, report, results, formats, HtmlPage::Skip)
 }
 
 /// As [`write_outputs`], and `report.html` before `report.json` if `page` asks for it. Returns
@@ -41,6 +54,7 @@ pub fn write_outputs_with(
     dir: &Path,
     report: &Report,
     results: &[RunResult],
+    formats: ImageFormats,
     page: HtmlPage,
 ) -> Result<Vec<PathBuf>, OutputError> {
     std::fs::create_dir_all(dir).map_err(|source| OutputError {
@@ -53,10 +67,7 @@ pub fn write_outputs_with(
         .map(|r| r.summary.services.keys().cloned().collect())
         .unwrap_or_default();
     let csv = timeseries_csv::render(results, &services);
-    let plots = plots::render(report, results).map_err(|e| OutputError {
-        path: dir.join(e.file_name),
-        source: std::io::Error::other(e.message),
-    })?;
+    let plots = plots::render(report, results).map_err(|e| plot_failure(dir, &e))?;
     let ts = dir.join("timeseries.csv");
     let rep = dir.join("report.json");
     // A stale report or plot from an earlier run must not sit beside a new time series.
@@ -64,14 +75,11 @@ pub fn write_outputs_with(
     let _ = std::fs::remove_file(dir.join(html::FILE_NAME));
     for name in plots::FILE_NAMES {
         let _ = std::fs::remove_file(dir.join(name));
+        let _ = std::fs::remove_file(dir.join(plots::png_name(name)));
     }
     atomic_write(&ts, csv.as_bytes())?;
     let mut written = vec![rep.clone(), ts];
-    for plot in &plots {
-        let path = dir.join(plot.file_name);
-        atomic_write(&path, plot.svg.as_bytes())?;
-        written.push(path);
-    }
+    written.extend(write_plots(dir, &plots, formats)?);
     if page == HtmlPage::Write {
         // From the directory, as `surge report --html` would: the same page either way.
         let path = dir.join(html::FILE_NAME);
@@ -84,6 +92,43 @@ pub fn write_outputs_with(
     }
     atomic_write(&rep, report.to_json().as_bytes())?;
     Ok(written)
+}
+
+/// Writes plots into `dir` (which must exist): each SVG, and with
+/// [`ImageFormats::SvgAndPng`] its PNG after it. PNGs are rasterised in parallel; the files and
+/// the returned paths are in the plots' order.
+pub fn write_plots(
+    dir: &Path,
+    plots: &[plots::Plot],
+    formats: ImageFormats,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let pngs: Vec<Option<Vec<u8>>> = match formats {
+        ImageFormats::Svg => vec![None; plots.len()],
+        ImageFormats::SvgAndPng => plots
+            .par_iter()
+            .map(|p| plots::to_png(&p.file_name, &p.svg).map(Some))
+            .collect::<Result<_, _>>()
+            .map_err(|e| plot_failure(dir, &e))?,
+    };
+    let mut written = Vec::new();
+    for (plot, png) in plots.iter().zip(pngs) {
+        let path = dir.join(&plot.file_name);
+        atomic_write(&path, plot.svg.as_bytes())?;
+        written.push(path);
+        if let Some(png) = png {
+            let path = dir.join(plot.png_name());
+            atomic_write(&path, &png)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+fn plot_failure(dir: &Path, e: &plots::PlotError) -> OutputError {
+    OutputError {
+        path: dir.join(&e.file_name),
+        source: std::io::Error::other(e.message.clone()),
+    }
 }
 
 /// Writes `bytes` to a temporary name beside `path`, then renames it into place.

@@ -9,6 +9,7 @@
 //! - `policies`: autoscaling policies, memory and OOM, worker pools, scenario rate profiles.
 //! - `capacity`: spot instances and their interruptions, vertical scaling, the bill.
 //! - `html`: the self-contained `report.html` from `surge run --html` and `surge report --html`.
+//! - `plots`: every plot of a run and a sweep, as SVG and PNG, and `surge plot`.
 //!
 //! Slow, more exhaustive variants run when `SURGE_SLOW_TESTS=1`.
 
@@ -18,6 +19,7 @@ mod compare;
 mod coverage;
 mod determinism;
 mod html;
+mod plots;
 mod policies;
 mod regression;
 mod scenarios;
