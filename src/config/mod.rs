@@ -11,6 +11,7 @@ pub mod patch;
 pub mod quantity;
 pub mod raw;
 mod resolve;
+pub mod schema;
 
 pub use error::{ConfigError, Location};
 
