@@ -6,6 +6,8 @@
 //! - `cli`: the `surge` binary, including each class of bad input.
 //! - `policies`: autoscaling policies, memory and OOM, worker pools, scenario rate profiles.
 //! - `capacity`: spot instances and their interruptions, vertical scaling, the bill.
+//! - `schema`: the JSON Schemas of the file formats are current and neither too loose nor too
+//!   strict for the bundled files.
 //!
 //! Slow, more exhaustive variants run when `SURGE_SLOW_TESTS=1`.
 
@@ -15,6 +17,7 @@ mod determinism;
 mod policies;
 mod regression;
 mod scenarios;
+mod schema;
 mod support;
 mod sweep;
 mod theory;
