@@ -158,6 +158,22 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Print the JSON Schema (draft 2020-12) of an experiment file or a model file, for
+    /// editors: a file that names it in "$schema" gets completion and checking as it is typed.
+    Schema {
+        /// Which file format.
+        #[arg(value_enum, default_value_t = SchemaArg::Experiment)]
+        format: SchemaArg,
+    },
+}
+
+/// The file formats `surge schema` describes.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum SchemaArg {
+    /// An experiment file (experiments/*.json).
+    Experiment,
+    /// A model file (models/*.json).
+    Model,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -252,6 +268,7 @@ fn main() -> ExitCode {
             alpha,
             test,
         ),
+        Command::Schema { format } => schema(format),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -641,6 +658,19 @@ fn hpa(file: &Path) -> Result<(), Failure> {
         .lock()
         .write_all(json.as_bytes())
         .context("writing the decision")
+        .map_err(Failure::Other)
+}
+
+fn schema(format: SchemaArg) -> Result<(), Failure> {
+    use surge::config::schema::{SchemaKind, schema_text};
+    let kind = match format {
+        SchemaArg::Experiment => SchemaKind::Experiment,
+        SchemaArg::Model => SchemaKind::Model,
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(schema_text(kind).as_bytes())
+        .context("writing the schema")
         .map_err(Failure::Other)
 }
 

@@ -11,6 +11,7 @@ pub mod patch;
 pub mod quantity;
 pub mod raw;
 mod resolve;
+pub mod schema;
 
 pub use error::{ConfigError, Location};
 
@@ -334,6 +335,14 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
         });
     }
     config["model"] = model_value;
+    // `$schema` is a path for editors, relative to the file it is in: beside the report it
+    // would point nowhere.
+    if let Some(o) = config.as_object_mut() {
+        o.shift_remove("$schema");
+    }
+    if let Some(o) = config["model"].as_object_mut() {
+        o.shift_remove("$schema");
+    }
     Ok(Experiment {
         name: raw.name.unwrap_or_else(|| file_stem(path)),
         description: raw.description,

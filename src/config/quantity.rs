@@ -2,8 +2,10 @@
 //! sizes ("512MiB", "64KB", or a plain number of bytes).
 
 use crate::kernel::SimDuration;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
+use std::borrow::Cow;
 use std::fmt;
 
 /// A duration read from a file. Written as a string with a unit: ns, us, ms, s, m, h, d.
@@ -90,6 +92,33 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
+/// What [`Duration::parse`] accepts, as a JSON Schema `pattern` (ECMA-262, also valid for Rust's
+/// `regex`): one or more number-unit pairs, spaces allowed around and between them. A number is
+/// what Rust's `f64` parser takes from digits, `.` and an unsigned exponent (no sign: a negative
+/// duration is refused). The unit test `the_duration_pattern_agrees_with_the_parser` holds the
+/// two together.
+pub const DURATION_PATTERN: &str = r"^\s*(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][0-9]+)?\s*(?:ns|us|µs|ms|sec|s|min|m|h|d)\s*)+$";
+
+/// A string with a unit; bare numbers are refused by the parser, so the schema has no `number`.
+impl JsonSchema for Duration {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        concat!(module_path!(), "::Duration").into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A duration: a number with a unit (ns, us, ms, s, m, h, d; also µs, sec, min), or several summed, e.g. \"250ms\", \"2.5s\", \"5m\", \"1h30m\". A bare number is refused: its unit would be a guess.",
+            "type": "string",
+            "pattern": DURATION_PATTERN,
+            "examples": ["250ms", "5m", "1h30m"]
+        })
+    }
+}
+
 impl Serialize for Duration {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&self.0)
@@ -153,8 +182,33 @@ impl<'de> Deserialize<'de> for Size {
     }
 }
 
+/// What [`Size::parse`] accepts in a string, as a JSON Schema `pattern`: a number (optionally
+/// signed, no exponent: an `e` would start the unit) and an optional unit. Held to the parser by
+/// the unit test `the_size_pattern_agrees_with_the_parser`.
+pub const SIZE_PATTERN: &str = r"^\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(?:B|KB|kB|MB|GB|TB|KiB|Ki|MiB|Mi|GiB|Gi|TiB|Ti)?\s*$";
+
+/// A number of bytes, or a string with a unit (the pattern applies to strings only).
+impl JsonSchema for Size {
+    fn schema_name() -> Cow<'static, str> {
+        "Size".into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        concat!(module_path!(), "::Size").into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A size in bytes: a number, or a string with a unit (B, KB, MB, GB, TB; KiB, MiB, GiB, TiB; Kubernetes' Ki, Mi, Gi, Ti), e.g. \"512MiB\" or \"256Mi\".",
+            "type": ["number", "string"],
+            "pattern": SIZE_PATTERN,
+            "examples": ["512MiB", "2MiB", "256Mi"]
+        })
+    }
+}
+
 /// A value a distribution can be over: durations (seconds) or sizes (bytes).
-pub trait Quantity: for<'de> Deserialize<'de> + Copy + fmt::Debug {
+pub trait Quantity: for<'de> Deserialize<'de> + JsonSchema + Copy + fmt::Debug {
     /// The value in base units.
     fn base(self) -> f64;
     /// Parses the string shorthand for a constant.
@@ -212,6 +266,128 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("bare number 5"), "{e}");
+    }
+
+    /// Whether `value` validates against `T`'s JSON Schema.
+    fn schema_accepts<T: JsonSchema>(value: serde_json::Value) -> bool {
+        let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap();
+        jsonschema::draft202012::new(&schema)
+            .expect("the schema compiles")
+            .is_valid(&value)
+    }
+
+    #[test]
+    fn the_duration_pattern_agrees_with_the_parser() {
+        let both_accept = [
+            "50ms",
+            "2.5s",
+            "1h30m",
+            "1h 30m",
+            " 5s ",
+            "5 s",
+            "1e3ms",
+            "1E3ms",
+            ".5s",
+            "5.s",
+            "10us",
+            "10µs",
+            "10ns",
+            "2sec",
+            "3min",
+            "3m",
+            "3d",
+            "0s",
+            "1d2h3m4s5ms",
+        ];
+        let both_refuse = [
+            "50",
+            "",
+            " ",
+            "fast",
+            "5 parsecs",
+            "1.2.3s",
+            "ms",
+            "-5s",
+            "+5s",
+            "5e",
+            "5es",
+            "e5s",
+            "1e-3s",
+            "5S",
+            "5H",
+            "5 m s",
+            "1h30",
+            "5secs",
+            "1 5s",
+            ".s",
+            "5 e3s",
+        ];
+        for s in both_accept {
+            assert!(Duration::parse(s).is_ok(), "the parser refuses {s:?}");
+            assert!(
+                schema_accepts::<Duration>(s.into()),
+                "the schema refuses {s:?}"
+            );
+        }
+        for s in both_refuse {
+            assert!(Duration::parse(s).is_err(), "the parser accepts {s:?}");
+            assert!(
+                !schema_accepts::<Duration>(s.into()),
+                "the schema accepts {s:?}"
+            );
+        }
+        // Only the parser sees that the sum overflows.
+        assert!(Duration::parse("1e400s").is_err());
+        assert!(schema_accepts::<Duration>("1e400s".into()));
+        // Bare numbers are refused by both.
+        for v in [
+            serde_json::json!(5),
+            serde_json::json!(2.5),
+            serde_json::json!(null),
+        ] {
+            assert!(
+                serde_json::from_value::<Duration>(v.clone()).is_err(),
+                "{v}"
+            );
+            assert!(!schema_accepts::<Duration>(v.clone()), "{v}");
+        }
+    }
+
+    #[test]
+    fn the_size_pattern_agrees_with_the_parser() {
+        let both_accept = [
+            "512MiB", "64KB", "64kB", "100", "1.5GB", "-5", "+5", "5 MiB", " 5Mi ", "5.", ".5Ki",
+            "1TB", "1Ti", "7B",
+        ];
+        let both_refuse = [
+            "3 bananas",
+            "1e3",
+            "5mb",
+            "MiB",
+            "",
+            "5 M iB",
+            "--5",
+            "5MiB5",
+            "1,5GB",
+            "inf",
+        ];
+        for s in both_accept {
+            assert!(Size::parse(s).is_ok(), "the parser refuses {s:?}");
+            assert!(schema_accepts::<Size>(s.into()), "the schema refuses {s:?}");
+        }
+        for s in both_refuse {
+            assert!(Size::parse(s).is_err(), "the parser accepts {s:?}");
+            assert!(
+                !schema_accepts::<Size>(s.into()),
+                "the schema accepts {s:?}"
+            );
+        }
+        for v in [serde_json::json!(2048), serde_json::json!(1.5)] {
+            assert!(serde_json::from_value::<Size>(v.clone()).is_ok(), "{v}");
+            assert!(schema_accepts::<Size>(v.clone()), "{v}");
+        }
+        assert!(serde_json::from_value::<Size>(serde_json::json!(true)).is_err());
+        assert!(!schema_accepts::<Size>(serde_json::json!(true)));
     }
 
     #[test]

@@ -16,15 +16,17 @@
 //! fastest); `zip` takes the k-th value of each (all lists must be as long).
 
 use crate::config::ConfigError;
+use schemars::JsonSchema;
 use serde_json::Value;
 use std::path::Path;
 
 /// How parameters combine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(rename = "SweepMode", rename_all = "snake_case")]
 pub enum Mode {
-    /// Every combination.
+    /// Every combination (cartesian product), the last parameter varying fastest.
     Grid,
-    /// The k-th value of every parameter together.
+    /// The k-th value of every parameter together (all need as many values).
     Zip,
 }
 
@@ -60,6 +62,100 @@ pub struct SweepSpec {
 /// Most points a sweep may expand to: more is a typo (a range with a million steps).
 pub const MAX_POINTS: usize = 1_000_000;
 
+// The schema of `sweep`, for the experiment file's JSON Schema. Schema only: nothing
+// deserializes into these types, because `SweepSpec::parse` reads the JSON by hand to say
+// exactly what is wrong where (and `surge run` ignores the sweep). The unit test
+// `the_schema_agrees_with_the_parser` holds the two together, and lists what only the parser
+// can check.
+
+/// A sweep: {"mode": "grid", "parameters": [{"path": "model.services.api.replicas",
+/// "values": [2, 3, 4]}]}. Run with `surge sweep`.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Sweep")]
+#[allow(dead_code)]
+pub struct SweepSchema {
+    /// "grid" (default): every combination of the parameters' values; "zip": the k-th value
+    /// of each together.
+    mode: Option<Mode>,
+    /// The swept parameters, at least one, each a path into the experiment with its values.
+    #[schemars(length(min = 1))]
+    parameters: Vec<ParameterSchema>,
+}
+
+/// A swept parameter: a path with its `values`, or with a `range`.
+#[derive(JsonSchema)]
+#[serde(untagged, deny_unknown_fields)]
+#[schemars(rename = "SweepParameter")]
+#[allow(dead_code)]
+enum ParameterSchema {
+    /// Values listed.
+    Values {
+        /// Where in the experiment: dotted with [k] for list items
+        /// ("model.services.api.replicas", "workload[0].rate.rps") or a JSON pointer
+        /// ("/workload/0/rate/rps"); a model file is inlined under `model`.
+        path: String,
+        /// The values, in order (at least one): any JSON the field takes.
+        #[schemars(length(min = 1))]
+        values: Vec<Value>,
+    },
+    /// Evenly spaced numbers.
+    Range {
+        /// Where in the experiment: dotted with [k] for list items
+        /// ("model.services.api.replicas", "workload[0].rate.rps") or a JSON pointer
+        /// ("/workload/0/rate/rps"); a model file is inlined under `model`.
+        path: String,
+        /// `steps` numbers from `from` to `to`.
+        range: RangeSchema,
+    },
+}
+
+/// `steps` evenly spaced numbers from `from` to `to`: `{"from": 1, "to": 10, "steps": 10,
+/// "scale": "linear"}`. Whole numbers come out as JSON integers, so they fit integer fields
+/// such as `replicas`.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "SweepRange", transform = log_needs_positive_ends)]
+#[allow(dead_code)]
+struct RangeSchema {
+    /// The first value.
+    from: f64,
+    /// The last value.
+    to: f64,
+    /// How many values, 1 to 1000000.
+    #[schemars(range(min = 1, max = MAX_POINTS))]
+    steps: u64,
+    /// "linear" (default) or "log" (evenly spaced ratios; both ends above zero).
+    scale: Option<ScaleSchema>,
+}
+
+/// How a range spaces its values.
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "SweepScale")]
+#[allow(dead_code)]
+enum ScaleSchema {
+    /// Equal differences.
+    Linear,
+    /// Equal ratios.
+    Log,
+}
+
+/// A log range's ends must be above zero (as `range` refuses otherwise).
+fn log_needs_positive_ends(schema: &mut schemars::Schema) {
+    schema.insert(
+        "if".into(),
+        serde_json::json!({ "properties": { "scale": { "const": "log" } }, "required": ["scale"] }),
+    );
+    schema.insert(
+        "then".into(),
+        serde_json::json!({ "properties": {
+            "from": { "exclusiveMinimum": 0 },
+            "to": { "exclusiveMinimum": 0 }
+        } }),
+    );
+}
+
 impl SweepSpec {
     /// Parses the `sweep` object of `file`.
     pub fn parse(value: &Value, file: &Path) -> Result<SweepSpec, ConfigError> {
@@ -78,13 +174,21 @@ impl SweepSpec {
                 ));
             }
         }
-        let mode = match obj.get("mode").and_then(Value::as_str) {
-            None | Some("grid") => Mode::Grid,
-            Some("zip") => Mode::Zip,
-            Some(other) => {
+        let mode = match obj.get("mode") {
+            None | Some(Value::Null) => Mode::Grid,
+            Some(Value::String(m)) if m == "grid" => Mode::Grid,
+            Some(Value::String(m)) if m == "zip" => Mode::Zip,
+            Some(Value::String(other)) => {
                 return Err(err(
                     "sweep.mode",
                     format!("unknown mode `{other}`, expected `grid` or `zip`"),
+                ));
+            }
+            // Not a string: once taken as `grid` without a word.
+            Some(other) => {
+                return Err(err(
+                    "sweep.mode",
+                    format!("expected `grid` or `zip`, found {other}"),
                 ));
             }
         };
@@ -252,13 +356,21 @@ fn range(r: &Value, rel: &str, file: &Path) -> Result<Vec<Value>, ConfigError> {
             ));
         }
     };
-    let log = match obj.get("scale").and_then(Value::as_str) {
-        None | Some("linear") => false,
-        Some("log") => true,
-        Some(other) => {
+    let log = match obj.get("scale") {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) if s == "linear" => false,
+        Some(Value::String(s)) if s == "log" => true,
+        Some(Value::String(other)) => {
             return Err(err(
                 format!("{rel}.scale"),
                 format!("unknown scale `{other}`, expected `linear` or `log`"),
+            ));
+        }
+        // Not a string: once taken as `linear` without a word.
+        Some(other) => {
+            return Err(err(
+                format!("{rel}.scale"),
+                format!("expected `linear` or `log`, found {other}"),
             ));
         }
     };
@@ -491,6 +603,95 @@ mod tests {
         .unwrap_err();
         assert!(e.contains("model.services.apii"), "{e}");
         assert!(set(&mut doc, &parse_path("workload[3].rate").unwrap(), json!(1)).is_err());
+    }
+
+    #[test]
+    fn the_schema_agrees_with_the_parser() {
+        let schema = serde_json::to_value(schemars::schema_for!(SweepSchema)).unwrap();
+        let validator = jsonschema::draft202012::new(&schema).expect("the schema compiles");
+        let p = |extra: Value| {
+            let mut v = json!({"path": "a"});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            json!({ "parameters": [v] })
+        };
+        let both_accept = [
+            p(json!({"values": [1, "x", null]})),
+            json!({"mode": "grid", "parameters": [{"path": "a", "values": [1]}, {"path": "b", "values": [2, 3]}]}),
+            json!({"mode": "zip", "parameters": [{"path": "/a/0", "values": [1, 2]}]}),
+            json!({"mode": null, "parameters": [{"path": "a", "values": [1]}]}),
+            p(json!({"range": {"from": 1, "to": 10, "steps": 10}})),
+            p(json!({"range": {"from": 1, "to": 1000, "steps": 4, "scale": "log"}})),
+            p(json!({"range": {"from": -1, "to": 1, "steps": 3, "scale": "linear"}})),
+        ];
+        let both_refuse = [
+            json!([]),
+            json!({}),
+            json!({"parameters": []}),
+            json!({"parameters": [{"path": "a", "values": [1]}], "extra": 1}),
+            json!({"mode": "cross", "parameters": [{"path": "a", "values": [1]}]}),
+            json!({"mode": 5, "parameters": [{"path": "a", "values": [1]}]}),
+            json!({"parameters": {"path": "a", "values": [1]}}),
+            json!({"parameters": ["a"]}),
+            p(json!({})),
+            p(json!({"values": []})),
+            p(json!({"values": 5})),
+            p(json!({"values": [1], "range": {"from": 1, "to": 2, "steps": 2}})),
+            p(json!({"values": [1], "extra": 1})),
+            json!({"parameters": [{"values": [1]}]}),
+            json!({"parameters": [{"path": 5, "values": [1]}]}),
+            p(json!({"range": {"from": 1, "to": 2}})),
+            p(json!({"range": {"from": "1", "to": 2, "steps": 2}})),
+            p(json!({"range": {"from": 1, "to": 2, "steps": 0}})),
+            p(json!({"range": {"from": 1, "to": 2, "steps": 1_000_001}})),
+            p(json!({"range": {"from": 1, "to": 2, "steps": -1}})),
+            p(json!({"range": {"from": 1, "to": 2, "steps": 2.5}})),
+            p(json!({"range": {"from": 1, "to": 2, "steps": 2, "scale": "ln"}})),
+            p(json!({"range": {"from": 1, "to": 2, "steps": 2, "scale": 1}})),
+            p(json!({"range": {"from": 0, "to": 2, "steps": 2, "scale": "log"}})),
+            p(json!({"range": {"from": 1, "to": -2, "steps": 2, "scale": "log"}})),
+            p(json!({"range": {"from": 1, "to": 2, "steps": 2, "by": 1}})),
+        ];
+        // What only the parser can check: a path's syntax, duplicate paths, equal lengths in
+        // zip mode, the number of points, and (JSON Schema's `integer` taking 2.0) whole
+        // steps written with a fraction.
+        let only_the_parser_refuses = [
+            json!({"parameters": [{"path": "a[x]", "values": [1]}]}),
+            json!({"parameters": [{"path": "a", "values": [1]}, {"path": "a", "values": [2]}]}),
+            json!({"mode": "zip", "parameters": [{"path": "a", "values": [1]}, {"path": "b", "values": [1, 2]}]}),
+            json!({"parameters": [
+                {"path": "a", "range": {"from": 1, "to": 2, "steps": 1000}},
+                {"path": "b", "range": {"from": 1, "to": 2, "steps": 1001}}]}),
+            p(json!({"range": {"from": 1, "to": 2, "steps": 2.0}})),
+        ];
+        for v in both_accept {
+            assert!(spec(v.clone()).is_ok(), "the parser refuses {v}");
+            assert!(validator.is_valid(&v), "the schema refuses {v}");
+        }
+        for v in both_refuse {
+            assert!(spec(v.clone()).is_err(), "the parser accepts {v}");
+            assert!(!validator.is_valid(&v), "the schema accepts {v}");
+        }
+        for v in only_the_parser_refuses {
+            assert!(spec(v.clone()).is_err(), "the parser accepts {v}");
+            assert!(validator.is_valid(&v), "the schema refuses {v}");
+        }
+    }
+
+    #[test]
+    fn a_mode_or_scale_that_is_no_string_is_refused() {
+        let e = spec(json!({"mode": 5, "parameters": [{"path": "a", "values": [1]}]})).unwrap_err();
+        assert!(
+            e.contains("at `sweep.mode`") && e.contains("found 5"),
+            "{e}"
+        );
+        let e = spec(json!({"parameters": [{"path": "a", "range": {"from": 1, "to": 2, "steps": 2, "scale": true}}]}))
+            .unwrap_err();
+        assert!(
+            e.contains("at `sweep.parameters[0].range.scale`") && e.contains("found true"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! - `capacity`: spot instances and their interruptions, vertical scaling, the bill.
 //! - `html`: the self-contained `report.html` from `surge run --html` and `surge report --html`.
 //! - `plots`: every plot of a run and a sweep, as SVG and PNG, and `surge plot`.
+//! - `schema`: the JSON Schemas of the file formats are current and neither too loose nor too
+//!   strict for the bundled files.
 //!
 //! Slow, more exhaustive variants run when `SURGE_SLOW_TESTS=1`.
 
@@ -23,6 +25,7 @@ mod plots;
 mod policies;
 mod regression;
 mod scenarios;
+mod schema;
 mod support;
 mod sweep;
 mod theory;

@@ -53,6 +53,11 @@ pub use decision::{
 pub use error::StateError;
 pub use reconcile::reconcile;
 pub use snapshot::{DEFAULT_CPU_UTILIZATION, parse_snapshot};
+/// The snapshot's types for `metrics`, `behavior` and the controller flags, which a simulated
+/// HPA's file form shares: the experiment schema describes those fields with them.
+pub(crate) use snapshot::{
+    RawBehavior as BehaviorSchema, RawConfig as ControllerSchema, RawMetric as MetricSchema,
+};
 pub use state::{
     Behavior, ControllerConfig, DEFAULT_CPU_INITIALIZATION_PERIOD_S,
     DEFAULT_DOWNSCALE_STABILIZATION_S, DEFAULT_INITIAL_READINESS_DELAY_S, DEFAULT_SAMPLE_WINDOW_S,

@@ -13,6 +13,7 @@
 //! ```
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::error::StateError;
@@ -65,33 +66,53 @@ struct RawSnapshot {
     config: RawConfig,
 }
 
-#[derive(Debug, Deserialize)]
+/// One metric of `spec.metrics`, e.g. `{"type": "Resource", "name": "cpu", "target":
+/// {"type": "Utilization", "average_utilization": 60}}`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawMetric {
+#[schemars(rename = "HpaMetric")]
+pub(crate) struct RawMetric {
+    /// The metric source: Resource (`cpu`, `memory`), Pods (a custom metric of each pod),
+    /// Object or External.
     #[serde(rename = "type")]
     kind: MetricType,
+    /// The metric's name: for Resource `cpu` or `memory`; for Pods e.g. `requests_per_second`.
     name: String,
+    /// The target: its `type` says which value field goes with it.
     target: RawTarget,
-    /// The observed value of an Object or External metric.
+    /// The observed value of an Object or External metric, in thousandths.
     value_milli: Option<i64>,
+    /// The metric could not be fetched (default false).
     #[serde(default)]
     fetch_error: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// What a target holds the metric at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[schemars(rename = "HpaTargetType")]
 enum TargetType {
+    /// Average utilisation, percent of the pods' request (Resource metrics only):
+    /// `average_utilization`.
     Utilization,
+    /// Average value per pod: `average_value_milli`.
     AverageValue,
+    /// Total value (Object and External metrics): `value_milli`.
     Value,
 }
 
-#[derive(Debug, Deserialize)]
+/// A metric target: `type` and the one value field that goes with it.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HpaTarget")]
 struct RawTarget {
+    /// Utilization, AverageValue or Value.
     #[serde(rename = "type")]
     kind: TargetType,
+    /// For Utilization: percent of the request, e.g. 60.
     average_utilization: Option<i64>,
+    /// For AverageValue: per pod, in thousandths (500 for 0.5).
     average_value_milli: Option<i64>,
+    /// For Value: in thousandths.
     value_milli: Option<i64>,
 }
 
@@ -136,28 +157,44 @@ fn default_window() -> f64 {
     DEFAULT_SAMPLE_WINDOW_S
 }
 
-#[derive(Debug, Deserialize)]
+/// `spec.behavior`: scaling rules per direction; a direction or field left out gets the
+/// Kubernetes default.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawBehavior {
+#[schemars(rename = "HpaBehavior")]
+pub(crate) struct RawBehavior {
+    /// Scale-up rules (default: no stabilisation; at most 4 pods or 100% per 15 s, the larger).
     scale_up: Option<RawRules>,
+    /// Scale-down rules (default: a 300 s stabilisation window; at most 100% per 15 s).
     scale_down: Option<RawRules>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `HPAScalingRules` of one direction.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HpaScalingRules")]
 struct RawRules {
+    /// Seconds of past recommendations considered (0 to 3600).
     stabilization_window_s: Option<i64>,
+    /// Which policy applies when several do: Max (default), Min or Disabled.
     select_policy: Option<SelectPolicy>,
+    /// Limits on the change per period (an empty list is refused, as by the API).
     policies: Option<Vec<RawPolicy>>,
+    /// Tolerance of this direction, overriding the controller's.
     tolerance: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `HPAScalingPolicy`: at most `value` pods, or `value` percent, per `period_s` seconds.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HpaScalingPolicy")]
 struct RawPolicy {
+    /// Pods or Percent.
     #[serde(rename = "type")]
     kind: PolicyKind,
+    /// Pods, or percent of the replicas at the start of the period (more than 0).
     value: i64,
+    /// The period in seconds (1 to 1800).
     period_s: i64,
 }
 
@@ -175,16 +212,53 @@ struct RawScaleEvent {
     age_s: f64,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The controller's flags (kube-controller-manager's `--horizontal-pod-autoscaler-*`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawConfig {
-    /// A number (both directions) or `{scale_up, scale_down}`; read by hand for a clear error.
+#[schemars(rename = "HpaController")]
+pub(crate) struct RawConfig {
+    /// Tolerance around a usage ratio of 1 (default 0.1): a number for both directions or
+    /// {"scale_up": ..., "scale_down": ...}.
+    // A number or an object, read by hand (`tolerances`) for a clear error.
+    #[schemars(with = "Option<ToleranceSchema>")]
     tolerance: Option<serde_json::Value>,
+    /// Seconds: without `behavior`, the scale-down stabilisation window (default 300).
     downscale_stabilization_s: Option<f64>,
+    /// Seconds after a pod starts during which its CPU samples need a full window after
+    /// readiness (default 300).
     cpu_initialization_period_s: Option<f64>,
+    /// Seconds after start within which an unready pod counts as never ready (default 30).
     initial_readiness_delay_s: Option<f64>,
+    /// Without `behavior`: a reconcile scales up to at most this factor x the current count
+    /// (default 2) ...
     scale_up_limit_factor: Option<f64>,
+    /// ... or to this many replicas, whichever is larger (default 4).
     scale_up_limit_minimum: Option<f64>,
+}
+
+// Schema only: `tolerances` reads the value by hand.
+/// One tolerance for both directions, or one per direction.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "HpaTolerance")]
+#[allow(dead_code)]
+enum ToleranceSchema {
+    /// Both directions.
+    Both(f64),
+    /// Per direction; one left out keeps the default.
+    PerDirection(TolerancePerDirection),
+}
+
+/// Tolerances per direction: `{"scale_up": 0.05, "scale_down": 0.1}`.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "HpaTolerancePerDirection")]
+#[allow(dead_code)]
+struct TolerancePerDirection {
+    /// Tolerance of scale-ups.
+    scale_up: Option<f64>,
+    /// Tolerance of scale-downs.
+    scale_down: Option<f64>,
 }
 
 impl RawSnapshot {

@@ -196,7 +196,7 @@ impl MetricSpec {
 
 /// The source types of `autoscaling/v2` (`ContainerResource` is not modelled: a pod here has
 /// one request per resource).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum MetricType {
     /// A resource of the pods (`cpu`, `memory`), from the resource metrics API.
     Resource,
@@ -434,7 +434,7 @@ impl ScalingRules {
 }
 
 /// `selectPolicy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum SelectPolicy {
     /// The policy that allows the largest change.
     Max,
@@ -456,7 +456,7 @@ pub struct ScalingPolicy {
 }
 
 /// The unit of a scaling policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum PolicyKind {
     /// An absolute number of pods.
     Pods,
