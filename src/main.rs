@@ -535,12 +535,9 @@ fn write_sweep(out: &Path, report: &surge::sweep::SweepReport) -> Result<String,
 fn merge(files: &[PathBuf], out: &Path) -> Result<(), Failure> {
     let mut shards = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(f).map_err(|e| {
-            Failure::BadInput(format!("{}: cannot read the shard: {e}", f.display()))
-        })?;
-        let r: surge::sweep::SweepReport = serde_json::from_str(&text)
-            .map_err(|e| Failure::BadInput(format!("{}: not a sweep.json: {e}", f.display())))?;
-        shards.push(r);
+        shards.push(
+            surge::sweep::read_sweep_report(f).map_err(|e| Failure::BadInput(e.to_string()))?,
+        );
     }
     let merged = surge::sweep::SweepReport::merge(shards).map_err(Failure::BadInput)?;
     let written = write_sweep(out, &merged)?;
@@ -767,14 +764,8 @@ fn plot(
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     });
     let plots = if has("points") && has("parameters") {
-        let report: surge::sweep::SweepReport =
-            serde_path_to_error::deserialize(doc).map_err(|e| {
-                Failure::BadInput(format!(
-                    "{shown}: at `{}`: not a sweep.json as `surge sweep` writes it: {}",
-                    e.path(),
-                    e.inner()
-                ))
-            })?;
+        let report = surge::sweep::parse_sweep_report(file, &text)
+            .map_err(|e| Failure::BadInput(e.to_string()))?;
         render_sweep(&report, metrics).map_err(|e| match e {
             SweepPlotError::Draw(e) => Failure::Other(e.into()),
             other => Failure::BadInput(format!("{shown}: {other}")),
@@ -786,7 +777,9 @@ fn plot(
                  drawn whole"
             )));
         }
-        run_plots(file, doc)?
+        let report = surge::report::parse_report(file, &text)
+            .map_err(|e| Failure::BadInput(e.to_string()))?;
+        run_plots(file, &report)?
     } else {
         return Err(Failure::BadInput(format!(
             "{shown}: not a sweep.json or a report.json: expected the sweep.json of `surge \
@@ -807,19 +800,10 @@ fn plot(
     Ok(())
 }
 
-/// A run's plots from its report.json (parsed as `doc`) and the timeseries.csv beside it.
-fn run_plots(
-    file: &Path,
-    doc: serde_json::Value,
-) -> Result<Vec<surge::report::plots::Plot>, Failure> {
+/// A run's plots from its report.json (`file`, read as `report`) and the timeseries.csv
+/// beside it.
+fn run_plots(file: &Path, report: &Report) -> Result<Vec<surge::report::plots::Plot>, Failure> {
     let shown = file.display();
-    let report: Report = serde_path_to_error::deserialize(doc).map_err(|e| {
-        Failure::BadInput(format!(
-            "{shown}: at `{}`: not a report.json as `surge run` writes it: {}",
-            e.path(),
-            e.inner()
-        ))
-    })?;
     let csv_path = file.with_file_name("timeseries.csv");
     let csv = std::fs::read_to_string(&csv_path).map_err(|e| {
         Failure::BadInput(format!(
@@ -827,7 +811,7 @@ fn run_plots(
             csv_path.display()
         ))
     })?;
-    let results = surge::report::timeseries_csv::read_first_replications(&csv, &report)
+    let results = surge::report::timeseries_csv::read_first_replications(&csv, report)
         .map_err(|e| Failure::BadInput(format!("{}:{e}", csv_path.display())))?;
-    surge::report::plots::render(&report, &results).map_err(|e| Failure::Other(e.into()))
+    surge::report::plots::render(report, &results).map_err(|e| Failure::Other(e.into()))
 }

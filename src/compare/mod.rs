@@ -54,8 +54,7 @@ pub fn load_subjects(args: &[String]) -> Result<Vec<Subject>, InputError> {
     for arg in args {
         let (file, variant) = split_arg(arg);
         if !reports.contains_key(&file) {
-            let report = read_report(&file)?;
-            reports.insert(file.clone(), report);
+            reports.insert(file.clone(), read_report(&file)?);
         }
         picked.push((file, variant));
     }
@@ -63,16 +62,14 @@ pub fn load_subjects(args: &[String]) -> Result<Vec<Subject>, InputError> {
     for (file, variant) in picked {
         let report = &reports[&file];
         let names: Vec<&String> = match &variant {
-            Some(v) => {
-                if !report.variants.contains_key(v) {
-                    return Err(InputError(format!(
-                        "{}: no variant \"{v}\"; it has {}",
-                        file.display(),
-                        list(report.variants.keys())
-                    )));
-                }
-                vec![report.variants.get_key_value(v).expect("checked").0]
+            Some(v) if !report.variants.contains_key(v) => {
+                return Err(InputError(format!(
+                    "{}: no variant \"{v}\"; it has {}",
+                    file.display(),
+                    list(report.variants.keys())
+                )));
             }
+            Some(v) => vec![v],
             None => report.variants.keys().collect(),
         };
         for name in names {
@@ -119,30 +116,16 @@ fn split_arg(arg: &str) -> (PathBuf, Option<String>) {
 }
 
 fn read_report(file: &Path) -> Result<Report, InputError> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        InputError(format!(
-            "{}: cannot read the report: {e} (expected a report.json written by `surge run`)",
-            file.display()
-        ))
-    })?;
-    let mut de = serde_json::Deserializer::from_str(&text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let at = if path == "." || path.is_empty() {
-            String::new()
-        } else {
-            format!(" at {path}")
-        };
-        let hint = if text.contains("\"points\"") && text.contains("\"total_runs\"") {
+    crate::report::read_report(file).map_err(|e| {
+        // The likeliest wrong file is the other kind of result.
+        let sweep = matches!(e, crate::config::ConfigError::Invalid { .. })
+            && std::fs::read_to_string(file).is_ok_and(|t| t.contains("\"total_runs\""));
+        let hint = if sweep {
             " (this looks like a sweep.json; compare takes the report.json of `surge run`)"
         } else {
             ""
         };
-        InputError(format!(
-            "{}{at}: not a Surge report: {inner}{hint}",
-            file.display()
-        ))
+        InputError(format!("{e}{hint}"))
     })
 }
 

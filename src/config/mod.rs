@@ -21,7 +21,8 @@ use resolve::At;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
-fn read(
+/// Reads a file; `what` names it in the error ("the report", "the model file").
+pub(crate) fn read(
     file: &Path,
     what: &'static str,
     referenced_from: Option<Location>,
@@ -34,11 +35,16 @@ fn read(
     })
 }
 
-/// Parses `text` as `T`, with the path of any error and its line and column.
-fn parse_text<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, ConfigError> {
+/// Parses `text` as `T`, with the path of any error and its line and column; `context`
+/// starts the message of a document of the wrong shape.
+pub(crate) fn parse_text<T: DeserializeOwned>(
+    file: &Path,
+    text: &str,
+    context: &str,
+) -> Result<T, ConfigError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| ConfigError::from_serde(file, "", e, ""))?;
+        .map_err(|e| ConfigError::from_serde(file, "", e, context))?;
     // Anything after the document is a syntax error too.
     de.end().map_err(|e| ConfigError::Syntax {
         file: file.to_path_buf(),
@@ -70,7 +76,7 @@ fn file_stem(path: &Path) -> String {
 /// Loads and validates a model file on its own.
 pub fn load_model(path: &Path) -> Result<crate::model::Model, ConfigError> {
     let text = read(path, "the model file", None)?;
-    let raw: RawModel = parse_text(path, &text)?;
+    let raw: RawModel = parse_text(path, &text, "")?;
     let dir = path.parent().unwrap_or(Path::new("."));
     resolve::model(
         &raw,
@@ -95,7 +101,7 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ConfigError> {
 /// paths in it are relative to its directory).
 pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, ConfigError> {
     let text = text.to_string();
-    let raw: RawExperiment = parse_text(path, &text)?;
+    let raw: RawExperiment = parse_text(path, &text, "")?;
     let mut config: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| ConfigError::Syntax {
             file: path.to_path_buf(),
@@ -126,7 +132,7 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
                 line_column: None,
             };
             let mtext = read(&file, "the model file", Some(from))?;
-            let mraw: RawModel = parse_text(&file, &mtext)?;
+            let mraw: RawModel = parse_text(&file, &mtext, "")?;
             let mvalue: serde_json::Value = serde_json::from_str(&mtext).expect("parsed above");
             (file, "", mraw, mvalue)
         }

@@ -22,11 +22,7 @@ pub struct Estimate {
 /// Mean and Student-t 95% interval of `values` (independent replications).
 pub fn estimate(values: &[f64]) -> Estimate {
     let n = values.len();
-    let mean = if n == 0 {
-        0.0
-    } else {
-        values.iter().sum::<f64>() / n as f64
-    };
+    let (mean, var, _) = moments(values);
     if n < 2 {
         return Estimate {
             mean,
@@ -36,7 +32,6 @@ pub fn estimate(values: &[f64]) -> Estimate {
             n: n as u32,
         };
     }
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
     let half = t_quantile(0.975, (n - 1) as f64) * (var / n as f64).sqrt();
     Estimate {
         mean,
@@ -101,12 +96,10 @@ pub struct Difference {
 pub fn paired(a: &[f64], b: &[f64]) -> Difference {
     assert_eq!(a.len(), b.len(), "paired samples have equal lengths");
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
-    let n = d.len() as f64;
-    let mean = d.iter().sum::<f64>() / n.max(1.0);
+    let (mean, var, n) = moments(&d);
     if d.len() < 2 {
         return untestable(Test::Paired, mean);
     }
-    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
     finish(Test::Paired, mean, (var / n).sqrt(), n - 1.0)
 }
 
@@ -129,6 +122,7 @@ pub fn welch(a: &[f64], b: &[f64]) -> Difference {
     finish(Test::Welch, mean, se2.sqrt(), dof)
 }
 
+/// Mean, sample variance (0 below two values) and count, as f64.
 fn moments(x: &[f64]) -> (f64, f64, f64) {
     let n = x.len() as f64;
     let mean = x.iter().sum::<f64>() / n.max(1.0);

@@ -8,7 +8,7 @@
 
 pub mod spec;
 
-use crate::config::{ConfigError, load_experiment_text};
+use crate::config::{ConfigError, load_experiment_text, parse_text, read};
 use crate::experiment::stats::Estimate;
 use crate::experiment::{Experiment, RunId, run_one, with_threads};
 use crate::report::{estimates, flatten};
@@ -283,6 +283,17 @@ fn summarise(runs: &[RunMetrics]) -> IndexMap<String, Estimate> {
         &runs.iter().map(|r| &r.metrics).collect::<Vec<_>>(),
         runs.first().and_then(|r| r.batch_means.as_ref()),
     )
+}
+
+/// Reads a `sweep.json` (or a shard's). Errors name the file, and for JSON of the wrong shape
+/// the line, column and JSON path.
+pub fn read_sweep_report(path: &Path) -> Result<SweepReport, ConfigError> {
+    parse_sweep_report(path, &read(path, "the sweep.json", None)?)
+}
+
+/// Parses a `sweep.json`'s text; `path` names it in errors.
+pub fn parse_sweep_report(path: &Path, text: &str) -> Result<SweepReport, ConfigError> {
+    parse_text(path, text, "not a sweep.json as `surge sweep` writes it: ")
 }
 
 impl SweepReport {

@@ -2,16 +2,9 @@
 //! exit with 2, name the file, the JSON path and what was expected, never panic, and leave no
 //! output behind.
 
-use crate::support::{repo, temp_dir, write_experiment};
+use crate::support::{assert_bad_input, repo, surge, temp_dir, write_experiment};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn surge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_surge"))
-        .args(args)
-        .output()
-        .expect("the surge binary runs")
-}
+use std::process::Command;
 
 const GOOD: &str = r#"{
   "model": { "services": { "api": { "replicas": 2,
@@ -32,20 +25,11 @@ fn fails(tag: &str, json: &str, expected: &[&str]) {
         "--out",
         out.to_str().unwrap(),
     ]);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{tag}: exit code; stderr: {stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{tag}: panicked: {stderr}");
+    let stderr = assert_bad_input(tag, &o, expected);
     assert!(
         stderr.contains(&format!("{tag}.json")),
         "{tag}: the message must name the file: {stderr}"
     );
-    for e in expected {
-        assert!(stderr.contains(e), "{tag}: expected `{e}` in: {stderr}");
-    }
     assert!(!out.exists(), "{tag}: no output may be left behind");
     assert_eq!(
         stderr.trim().lines().count(),

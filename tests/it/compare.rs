@@ -1,17 +1,9 @@
 //! `surge compare`: real differences are flagged as significant, A vs A is not, thresholds
 //! exit non-zero, and bad input is named.
 
-use crate::support::{temp_dir, write_experiment};
+use crate::support::{assert_bad_input, surge, temp_dir, write_experiment};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn surge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_surge"))
-        .args(args)
-        .output()
-        .expect("the surge binary runs")
-}
 
 /// M/M/c at high load: 270 req/s of 10 ms exponential CPU on 1-core replicas. With 3 replicas
 /// the load is 0.9 per core; with 4, 0.675. Variant `three-again` is `three` under another
@@ -250,7 +242,7 @@ fn bad_input_is_named_and_exits_2() {
         ),
         (
             vec![b.into(), r.into()],
-            vec!["broken.json", "not a Surge report"],
+            vec!["broken.json", "not a report.json as `surge run` writes it"],
         ),
         (
             vec![s.into(), r.into()],
@@ -281,12 +273,6 @@ fn bad_input_is_named_and_exits_2() {
     for (args, expected) in cases {
         let mut all = vec!["compare"];
         all.extend(args.iter().map(String::as_str));
-        let o = surge(&all);
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        for e in expected {
-            assert!(stderr.contains(e), "{args:?}: expected `{e}` in {stderr}");
-        }
+        assert_bad_input(&format!("{args:?}"), &surge(&all), &expected);
     }
 }

@@ -52,23 +52,31 @@ fn assert_nominal(what: &str, (cover, k): (f64, usize)) {
     );
 }
 
-#[test]
-fn replication_intervals_cover_the_mm1_mean_response_at_the_nominal_rate() {
-    // 10 replications of 5 minutes per seed, at two loads; W = 20 ms and 50 ms.
-    let settings = r#""duration": "5m", "warmup": "30s", "replications": 10"#;
+/// Coverage over 100 seeds at utilisation 0.5 (W = 20 ms) and 100 at 0.8 (W = 50 ms), pooled.
+fn assert_nominal_at_two_loads(what: &str, tag: &str, settings: &str) {
     let (a, ka) = coverage(
-        "coverage-reps-50",
+        &format!("{tag}-50"),
         &mm1_over_seeds(0.5, 100, settings),
         1.0 / 50.0,
     );
     let (b, kb) = coverage(
-        "coverage-reps-80",
+        &format!("{tag}-80"),
         &mm1_over_seeds(0.8, 100, settings),
         1.0 / 20.0,
     );
     assert_nominal(
-        "replications, rho 0.5 and 0.8",
+        what,
         ((a * ka as f64 + b * kb as f64) / (ka + kb) as f64, ka + kb),
+    );
+}
+
+#[test]
+fn replication_intervals_cover_the_mm1_mean_response_at_the_nominal_rate() {
+    // 10 replications of 5 minutes per seed.
+    assert_nominal_at_two_loads(
+        "replications, rho 0.5 and 0.8",
+        "coverage-reps",
+        r#""duration": "5m", "warmup": "30s", "replications": 10"#,
     );
 }
 
@@ -76,19 +84,9 @@ fn replication_intervals_cover_the_mm1_mean_response_at_the_nominal_rate() {
 fn batch_means_intervals_cover_the_mm1_mean_response_at_the_nominal_rate() {
     // One 40-minute run per seed cut into 20 batches of 117 s: far longer than M/M/1's
     // relaxation time at rho 0.8 (about 1 / (mu (1 - sqrt rho)^2) = 0.9 s).
-    let settings = r#""duration": "40m", "warmup": "1m", "batch_means": 20"#;
-    let (a, ka) = coverage(
-        "coverage-batches-50",
-        &mm1_over_seeds(0.5, 100, settings),
-        1.0 / 50.0,
-    );
-    let (b, kb) = coverage(
-        "coverage-batches-80",
-        &mm1_over_seeds(0.8, 100, settings),
-        1.0 / 20.0,
-    );
-    assert_nominal(
+    assert_nominal_at_two_loads(
         "batch means, rho 0.5 and 0.8",
-        ((a * ka as f64 + b * kb as f64) / (ka + kb) as f64, ka + kb),
+        "coverage-batches",
+        r#""duration": "40m", "warmup": "1m", "batch_means": 20"#,
     );
 }

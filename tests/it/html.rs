@@ -3,26 +3,8 @@
 //! escaped; byte-identical across renders; a missing or malformed report.json refused with
 //! exit code 2 and the file named.
 
-use crate::support::{repo, temp_dir, write_experiment};
+use crate::support::{assert_bad_input, ok, repo, surge, temp_dir, write_experiment};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn surge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_surge"))
-        .args(args)
-        .output()
-        .expect("the surge binary runs")
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 /// User text in every place the page shows it: the description, variant names and a string
 /// deep in the configuration.
@@ -353,20 +335,11 @@ fn refused(tag: &str, text: Option<&str>, expected: &[&str]) {
             args.push("--html");
         }
         let o = surge(&args);
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(
-            o.status.code(),
-            Some(2),
-            "{tag}: exit code; stderr: {stderr}"
-        );
-        assert!(!stderr.contains("panicked"), "{tag}: panicked: {stderr}");
+        let stderr = assert_bad_input(tag, &o, expected);
         assert!(
             stderr.contains(&file.display().to_string()),
             "{tag}: the message must name the file: {stderr}"
         );
-        for e in expected {
-            assert!(stderr.contains(e), "{tag}: expected `{e}` in: {stderr}");
-        }
         assert_eq!(
             stderr.trim().lines().count(),
             1,

@@ -3,27 +3,9 @@
 //! there (from `timeseries.csv`, `report.json` and `sweep.json`, not from the plotting code);
 //! PNGs have the signature and the size; `surge plot` refuses bad input with exit code 2.
 
-use crate::support::{temp_dir, write_experiment};
+use crate::support::{assert_bad_input, ok, surge, temp_dir, write_experiment};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn surge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_surge"))
-        .args(args)
-        .output()
-        .expect("the surge binary runs")
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 /// An SVG file's series: name -> the element names inside its group, in order.
 struct Svg {
@@ -495,13 +477,7 @@ fn a_grid_over_two_parameters_gets_small_multiples_and_heatmaps() {
 
 /// `surge plot` on bad input: exit 2, one message naming the file and what was expected.
 fn refused(args: &[&str], words: &[&str]) {
-    let o = surge(args);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for w in words {
-        assert!(stderr.contains(w), "{args:?}: expected `{w}` in: {stderr}");
-    }
+    assert_bad_input(&format!("{args:?}"), &surge(args), words);
 }
 
 #[test]

@@ -6,10 +6,9 @@
 //!   kinds, malformed durations, ...) fails both the schema and the loader;
 //! - `surge schema` prints the same text, and refuses an unknown format with exit code 2.
 
-use crate::support::{repo, write_experiment};
+use crate::support::{repo, surge, write_experiment};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use surge::config::schema::{SchemaKind, schema, schema_text};
 
 /// The command that rewrites both committed schemas.
@@ -322,13 +321,6 @@ fn schema_is_ignored_by_the_loader_and_left_out_of_the_report() {
     let exp = surge::config::load_experiment(&path).unwrap();
     assert!(exp.config.get("$schema").is_none());
     assert!(exp.config["model"].get("$schema").is_none());
-}
-
-fn surge(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_surge"))
-        .args(args)
-        .output()
-        .expect("the surge binary runs")
 }
 
 #[test]

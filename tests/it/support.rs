@@ -1,6 +1,7 @@
 //! Helpers: experiments from inline JSON, runs, and temporary directories.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use surge::experiment::{ExecuteOptions, Experiment, RunResult, run_experiment};
 
@@ -94,4 +95,39 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
     }
     let top = term * f64::from(c) / (f64::from(c) - a);
     top / (sum + top)
+}
+
+/// Runs the `surge` binary with `args`.
+pub fn surge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_surge"))
+        .args(args)
+        .output()
+        .expect("the surge binary runs")
+}
+
+/// Asserts the command succeeded and returns its stdout.
+pub fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Asserts the command was refused as bad input: exit code 2, no panic, and each of
+/// `expected` in the message. Returns the message.
+pub fn assert_bad_input(what: &str, o: &Output, expected: &[&str]) -> String {
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{what}: exit code; stderr: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{what}: panicked: {stderr}");
+    for e in expected {
+        assert!(stderr.contains(e), "{what}: expected `{e}` in: {stderr}");
+    }
+    stderr
 }

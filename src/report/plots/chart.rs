@@ -395,6 +395,15 @@ pub(super) fn text_style(size: u32, colour: RGBColor) -> TextStyle<'static> {
     }
 }
 
+/// A plot's title, top left of its header strip.
+pub(super) fn draw_title(header: &Area<'_>, title: &str) -> Drawn {
+    header.draw(&Text::new(
+        title.to_string(),
+        (12, 12),
+        text_style(17, BLACK).pos(Pos::new(HPos::Left, VPos::Top)),
+    ))
+}
+
 pub(super) fn render_svg(size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> Drawn) -> Drawn<String> {
     let mut svg = String::new();
     {

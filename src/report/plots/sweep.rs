@@ -420,11 +420,7 @@ fn curves(report: &SweepReport, layout: &Layout, metric: &str) -> Result<Plot, P
     );
     let svg = render_svg(size, |root| {
         let (header, body) = root.split_vertically(HEADER_HEIGHT);
-        header.draw(&Text::new(
-            title.clone(),
-            (12, 12),
-            text_style(17, BLACK).pos(Pos::new(HPos::Left, VPos::Top)),
-        ))?;
+        draw_title(&header, &title)?;
         let (grid, legend_area) = body.split_horizontally(cols as u32 * panel_w);
         let cells = grid.split_evenly((rows, cols));
         let x_fmt = |v: &f64| layout.x_label(*v);
@@ -625,11 +621,7 @@ fn heatmap(report: &SweepReport, metric: &str) -> Result<Option<Plot>, PlotError
     );
     let svg = render_svg(size, |root| {
         let (header, body) = root.split_vertically(HEADER_HEIGHT);
-        header.draw(&Text::new(
-            title.clone(),
-            (12, 12),
-            text_style(17, BLACK).pos(Pos::new(HPos::Left, VPos::Top)),
-        ))?;
+        draw_title(&header, &title)?;
         let (grid, scale_area) = body.split_horizontally(cols as u32 * panel_w);
         let panels = grid.split_evenly((rows, cols));
         let x_fmt = |v: &f64| pick(&x_labels, *v);

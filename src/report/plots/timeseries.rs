@@ -85,14 +85,13 @@ pub fn replicas(report: &Report, results: &[RunResult]) -> Result<Option<Plot>, 
     let height = HEADER_HEIGHT + PANEL_HEIGHT * shown.len() as u32;
     let svg = render_svg((WIDTH, height), |root| {
         let (header, body) = root.split_vertically(HEADER_HEIGHT);
-        header.draw(&Text::new(
-            format!(
+        draw_title(
+            &header,
+            &format!(
                 "{}: load and replicas over time (replication 0)",
                 report.experiment
             ),
-            (12, 12),
-            text_style(17, BLACK).pos(Pos::new(HPos::Left, VPos::Top)),
-        ))?;
+        )?;
         let rows = body.split_evenly((shown.len(), 1));
         for (s, row) in shown.iter().zip(&rows) {
             let (cells, legend_area) = row.split_horizontally(WIDTH - LEGEND_WIDTH + 60);
@@ -684,14 +683,6 @@ fn rows_of_panels(
         }
         Ok(())
     })
-}
-
-fn draw_title(header: &Area<'_>, title: &str) -> Drawn {
-    header.draw(&Text::new(
-        title.to_string(),
-        (12, 12),
-        text_style(17, BLACK).pos(Pos::new(HPos::Left, VPos::Top)),
-    ))
 }
 
 /// A panel over time: caption (in the variant's colour), axes with units, warm-up shaded.
