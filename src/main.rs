@@ -10,9 +10,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use surge::experiment::{ExecuteOptions, Experiment, run_experiment};
+use surge::output::Staging;
 use surge::report::plots::sweep::{SweepPlotError, render_sweep};
 use surge::report::{HtmlPage, ImageFormats, Report, html, table, write_outputs_with, write_plots};
-use surge::workload::ClientKind;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -54,6 +54,8 @@ enum Command {
         /// Also write each plot as PNG, beside its SVG.
         #[arg(long)]
         png: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Show a finished run's report.json: print its summary table, or with --html write
     /// report.html beside it.
@@ -86,6 +88,8 @@ enum Command {
         /// Print nothing but errors.
         #[arg(short, long)]
         quiet: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Join the sweep.json files of every shard of a sweep into the sweep.json (and sweep.csv)
     /// the unsharded sweep writes.
@@ -167,6 +171,29 @@ enum Command {
     },
 }
 
+/// What one run may use before it is stopped as runaway.
+#[derive(clap::Args, Debug)]
+struct LimitArgs {
+    /// Most events one run may process [default: 5000000000, about 600 million requests];
+    /// a run whose pace would take it past this stops early and says what drives it.
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
+    /// Most requests one run may hold in memory at once [default: 5000000, about 1 GB]; a run
+    /// that crosses it stops and names the queue that grew.
+    #[arg(long, value_name = "N")]
+    max_in_flight: Option<u64>,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> surge::simulation::RunLimits {
+        let d = surge::simulation::RunLimits::default();
+        surge::simulation::RunLimits {
+            max_events: self.max_events.unwrap_or(d.max_events),
+            max_in_flight: self.max_in_flight.unwrap_or(d.max_in_flight),
+        }
+    }
+}
+
 /// The file formats `surge schema` describes.
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum SchemaArg {
@@ -200,6 +227,7 @@ enum Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    surge::output::handle_interrupts();
     let result = match cli.command {
         Command::Run {
             file,
@@ -210,6 +238,7 @@ fn main() -> ExitCode {
             html,
             quiet,
             png,
+            limits,
         } => {
             let page = if html {
                 HtmlPage::Write
@@ -225,6 +254,7 @@ fn main() -> ExitCode {
                     formats: formats(png),
                     page,
                 },
+                limits.limits(),
                 quiet,
             )
         }
@@ -248,7 +278,8 @@ fn main() -> ExitCode {
             jobs,
             shard,
             quiet,
-        } => sweep(&file, out, jobs, shard.as_deref(), quiet),
+            limits,
+        } => sweep(&file, out, jobs, shard.as_deref(), limits.limits(), quiet),
         Command::Merge { files, out } => merge(&files, &out),
         Command::Hpa { file } => hpa(&file),
         Command::Compare {
@@ -273,7 +304,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::BadInput(msg)) => {
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", terminal_safe(&msg));
             ExitCode::from(2)
         }
         Err(Failure::Threshold) => ExitCode::from(3),
@@ -281,7 +312,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", terminal_safe(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }
@@ -324,6 +355,7 @@ fn run(
     RunOverrides { seed, replications }: RunOverrides,
     jobs: Option<usize>,
     RunOutputs { formats, page }: RunOutputs,
+    limits: surge::simulation::RunLimits,
     quiet: bool,
 ) -> Result<(), Failure> {
     let mut exp = load(file)?;
@@ -332,28 +364,21 @@ fn run(
         exp.config["seed"] = s.into();
     }
     if let Some(r) = replications {
-        if r == 0 {
-            return Err(Failure::BadInput(
-                "--replications must be at least 1".into(),
-            ));
-        }
-        if r > 1 && exp.batch_means.is_some() {
-            return Err(Failure::BadInput(format!(
-                "{}: --replications {r} with batch_means: batch means are for one long run; drop one of them",
-                file.display()
-            )));
-        }
-        exp.replications = r;
-        exp.config["replications"] = r.into();
+        exp.set_replications(r).map_err(|e| {
+            Failure::BadInput(format!("{}: --replications {r}: {e}", file.display()))
+        })?;
     }
     if jobs == Some(0) {
         return Err(Failure::BadInput("-j/--jobs must be at least 1".into()));
     }
-    let out = out.unwrap_or_else(|| Path::new("results").join(&exp.name));
+    let out = out.unwrap_or_else(|| default_out(&exp.name, ""));
+    // Before anything runs: a file in the way or a directory that cannot be written shows now.
+    let staging = Staging::prepare(&out).map_err(output_failure)?;
     let progress = Arc::new(AtomicU64::new(0));
     let options = ExecuteOptions {
         threads: jobs,
         progress: Some(progress.clone()),
+        limits,
     };
     let show_bar = !quiet && std::io::stdout().is_terminal();
     let total_ns = exp.duration.as_nanos() as u128 * exp.runs().len() as u128;
@@ -365,10 +390,17 @@ fn run(
         let r = run_experiment(&exp, &options);
         done.store(true, Ordering::Relaxed);
         r
-    });
+    })
+    .map_err(|e| Failure::BadInput(format!("{}: {e}; nothing was written", file.display())))?;
     let report = Report::new(&exp, &results);
-    let written = write_outputs_with(&out, &report, &results, formats, page)
+    let mut written = write_outputs_with(staging.dir(), &report, &results, formats, page)
         .map_err(|e| Failure::Other(e.into()))?;
+    let dir = staging.commit().map_err(output_failure)?;
+    for p in &mut written {
+        if let Some(name) = p.file_name() {
+            *p = dir.join(name);
+        }
+    }
     if !quiet {
         let mut stdout = std::io::stdout().lock();
         let text = format!(
@@ -386,11 +418,44 @@ fn run(
                 .join(", ")
         );
         stdout
-            .write_all(text.as_bytes())
+            .write_all(terminal_safe(&text).as_bytes())
             .context("writing the summary")
             .map_err(Failure::Other)?;
     }
     Ok(())
+}
+
+/// `results/<name><suffix>`, with the name made safe as one path component.
+fn default_out(name: &str, suffix: &str) -> PathBuf {
+    Path::new("results").join(surge::output::safe_file_name(&format!("{name}{suffix}")))
+}
+
+fn output_failure(e: surge::output::OutputError) -> Failure {
+    match e {
+        surge::output::OutputError::NotOurs { .. } => Failure::BadInput(e.to_string()),
+        other => Failure::Other(other.into()),
+    }
+}
+
+/// `text` with every control character but newline and tab shown as an escape, so that a
+/// name from a file cannot move the cursor, retitle the terminal or clear the screen.
+fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 fn report_table(file: &Path) -> Result<(), Failure> {
@@ -468,6 +533,7 @@ fn sweep(
     out: Option<PathBuf>,
     jobs: Option<usize>,
     shard: Option<&str>,
+    limits: surge::simulation::RunLimits,
     quiet: bool,
 ) -> Result<(), Failure> {
     if jobs == Some(0) {
@@ -475,7 +541,8 @@ fn sweep(
     }
     let shard = shard.map(parse_shard).transpose()?;
     let sw = surge::sweep::load_sweep(file).map_err(|e| Failure::BadInput(e.to_string()))?;
-    let out = out.unwrap_or_else(|| Path::new("results").join(format!("{}-sweep", sw.name)));
+    let out = out.unwrap_or_else(|| default_out(&sw.name, "-sweep"));
+    let staging = Staging::prepare(&out).map_err(output_failure)?;
     let total = match shard {
         Some((k, n)) => (sw.runs().len() + n - k) / n,
         None => sw.runs().len(),
@@ -486,6 +553,7 @@ fn sweep(
     let options = surge::sweep::SweepOptions {
         threads: jobs,
         shard,
+        limits,
     };
     let report = std::thread::scope(|scope| {
         if show_bar {
@@ -494,11 +562,12 @@ fn sweep(
         let r = surge::sweep::run_sweep(&sw, &options, Some(&done_runs));
         finished.store(true, Ordering::Relaxed);
         r
-    });
-    let written = write_sweep(&out, &report)?;
+    })
+    .map_err(|e| Failure::BadInput(format!("{}: {e}; nothing was written", file.display())))?;
+    let written = write_sweep(staging, &report)?;
     if !quiet {
-        println!(
-            "{}: {} point(s) x {} variant(s) x {} replication(s){}: wrote {}",
+        let line = format!(
+            "{}: {} point(s) x {} variant(s) x {} replication(s){}: wrote {}\n",
             report.experiment,
             sw.points.len(),
             report.variants.len(),
@@ -508,40 +577,55 @@ fn sweep(
             )),
             written
         );
+        std::io::stdout()
+            .lock()
+            .write_all(terminal_safe(&line).as_bytes())
+            .context("writing the summary")
+            .map_err(Failure::Other)?;
     }
     Ok(())
 }
 
-fn write_sweep(out: &Path, report: &surge::sweep::SweepReport) -> Result<String, Failure> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("creating {}", out.display()))
-        .map_err(Failure::Other)?;
-    let mut written = Vec::new();
-    for (name, text) in [
-        ("sweep.csv", report.to_csv()),
-        ("sweep.json", report.to_json()),
-    ] {
-        let path = out.join(name);
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text)
-            .and_then(|_| std::fs::rename(&tmp, &path))
-            .with_context(|| format!("writing {}", path.display()))
-            .map_err(Failure::Other)?;
-        written.push(path.display().to_string());
-    }
-    Ok(written.join(", "))
+/// Writes sweep.json and sweep.csv through `staging`, so the two always come from one sweep.
+fn write_sweep(staging: Staging, report: &surge::sweep::SweepReport) -> Result<String, Failure> {
+    let names: Vec<PathBuf> = report
+        .write_files(staging.dir())
+        .map_err(|e| Failure::Other(e.into()))?;
+    let dir = staging.commit().map_err(output_failure)?;
+    Ok(names
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| dir.join(n).display().to_string())
+        .collect::<Vec<_>>()
+        .join(", "))
 }
 
-fn merge(files: &[PathBuf], out: &Path) -> Result<(), Failure> {
+fn merge(inputs: &[PathBuf], out: &Path) -> Result<(), Failure> {
+    let staging = Staging::prepare(out).map_err(output_failure)?;
     let mut shards = Vec::new();
-    for f in files {
+    for input in inputs {
+        // The Kubernetes job writes one directory per shard: take its sweep.json.
+        let f = if input.is_dir() {
+            input.join("sweep.json")
+        } else {
+            input.clone()
+        };
         shards.push(
-            surge::sweep::read_sweep_report(f).map_err(|e| Failure::BadInput(e.to_string()))?,
+            surge::sweep::read_sweep_report(&f).map_err(|e| Failure::BadInput(e.to_string()))?,
         );
     }
-    let merged = surge::sweep::SweepReport::merge(shards).map_err(Failure::BadInput)?;
-    let written = write_sweep(out, &merged)?;
-    println!("merged {} shard(s): wrote {written}", files.len());
+    let merged = surge::sweep::SweepReport::merge(shards).map_err(|e| {
+        Failure::BadInput(format!(
+            "cannot merge {}: {e}",
+            inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let written = write_sweep(staging, &merged)?;
+    println!("merged {} shard(s): wrote {written}", inputs.len());
     Ok(())
 }
 
@@ -630,7 +714,7 @@ fn compare(
 }
 
 fn hpa(file: &Path) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
+    let text = surge::input::read_text(file, surge::input::MAX_CONFIG_BYTES).map_err(|e| {
         Failure::BadInput(format!(
             "{}: cannot read the HPA snapshot: {e}",
             file.display()
@@ -675,9 +759,23 @@ fn validate(files: &[PathBuf]) -> Result<(), Failure> {
     let mut failures = Vec::new();
     let mut stdout = std::io::stdout().lock();
     for f in files {
-        match surge::config::load_experiment(f) {
-            Ok(exp) => {
-                let line = format!("ok: {} ({})\n", f.display(), describe(&exp));
+        // A file with a `sweep` is checked at every point, as `surge sweep` would.
+        let checked = surge::config::load_experiment(f).and_then(|exp| {
+            let points = if exp.config.get("sweep").is_some() {
+                let sw = surge::sweep::load_sweep(f)?;
+                format!(
+                    "; sweep: {} point(s), {} run(s)",
+                    sw.points.len(),
+                    sw.runs().len()
+                )
+            } else {
+                String::new()
+            };
+            Ok((exp, points))
+        });
+        match checked {
+            Ok((exp, points)) => {
+                let line = format!("ok: {} ({}{points})\n", f.display(), describe(&exp));
                 stdout
                     .write_all(line.as_bytes())
                     .context("writing")
@@ -701,38 +799,27 @@ fn describe(exp: &Experiment) -> String {
         exp.replications,
         surge::kernel::SimDuration::from_nanos(exp.duration.as_nanos())
     )];
-    for v in &exp.variants {
-        let mut load = vec![0.0; v.model.services.len()];
-        let horizon = exp.duration.as_secs_f64();
-        for c in &v.workload {
-            let ClientKind::Open { rate } = &c.kind else {
-                continue;
-            };
-            let mean_rate = rate.expected_arrivals(horizon) / horizon;
-            for (i, e) in c.mix.entries().iter().enumerate() {
-                let svc = &v.model.services[e.service as usize];
-                if let Some(cpu) = svc.mean_cpu_s(e.endpoint as usize) {
-                    load[e.service as usize] += mean_rate * c.mix.share(i) * cpu;
-                }
-            }
-        }
-        let loads: Vec<String> = v
-            .model
-            .services
+    for (variant, loads) in surge::experiment::load::offered_cpu_load(exp) {
+        let loads: Vec<String> = loads
             .iter()
-            .zip(&load)
-            .filter(|(_, l)| **l > 0.0)
-            .map(|(s, l)| {
-                let cores = f64::from(s.replicas * s.instance.cores);
+            .map(|l| {
+                let note = if l.usable_cores < l.cores {
+                    format!(
+                        " (the {} cores its event loops can use, of {})",
+                        l.usable_cores, l.cores
+                    )
+                } else {
+                    String::new()
+                };
                 format!(
-                    "{} at {:.0}% of CPU capacity",
-                    s.name,
-                    100.0 * l / cores.max(1e-9)
+                    "{} at {:.0}% of CPU capacity{note}",
+                    l.service,
+                    100.0 * l.utilisation
                 )
             })
             .collect();
         if !loads.is_empty() {
-            parts.push(format!("{}: {}", v.name, loads.join(", ")));
+            parts.push(format!("{variant}: {}", loads.join(", ")));
         }
     }
     parts.join("; ")
@@ -747,7 +834,7 @@ fn plot(
     formats: ImageFormats,
 ) -> Result<(), Failure> {
     let shown = file.display();
-    let text = std::fs::read_to_string(file)
+    let text = surge::input::read_text(file, surge::input::MAX_RESULT_BYTES)
         .map_err(|e| Failure::BadInput(format!("{shown}: cannot read the file: {e}")))?;
     let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         Failure::BadInput(format!(
@@ -805,7 +892,7 @@ fn plot(
 fn run_plots(file: &Path, report: &Report) -> Result<Vec<surge::report::plots::Plot>, Failure> {
     let shown = file.display();
     let csv_path = file.with_file_name("timeseries.csv");
-    let csv = std::fs::read_to_string(&csv_path).map_err(|e| {
+    let csv = surge::input::read_text(&csv_path, surge::input::MAX_RESULT_BYTES).map_err(|e| {
         Failure::BadInput(format!(
             "{}: cannot read the time series of {shown}: {e}",
             csv_path.display()

@@ -46,6 +46,15 @@ pub struct InstanceSpec {
 }
 
 impl InstanceSpec {
+    /// Cores the runtime can keep busy: all of them for a thread pool, one per event loop
+    /// (a single Node process uses one core of many).
+    pub fn usable_cores(&self) -> u32 {
+        match self.runtime {
+            Runtime::ThreadPool => self.cores,
+            Runtime::EventLoop => self.workers.min(self.cores),
+        }
+    }
+
     /// The CPU a pod of this shape requests by default, millicores: its cores.
     pub fn cpu_request_milli(&self) -> i64 {
         1000 * i64::from(self.cores)

@@ -21,13 +21,18 @@ use resolve::At;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
-/// Reads a file; `what` names it in the error ("the report", "the model file").
+/// Reads a file; `what` names it in the error ("the report", "the model file"). Results
+/// (reports, sweeps) may be larger than configuration files; see [`crate::input`].
 pub(crate) fn read(
     file: &Path,
     what: &'static str,
     referenced_from: Option<Location>,
 ) -> Result<String, ConfigError> {
-    std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+    let limit = match what {
+        "the report" | "the sweep.json" | "the time series" => crate::input::MAX_RESULT_BYTES,
+        _ => crate::input::MAX_CONFIG_BYTES,
+    };
+    crate::input::read_text(file, limit).map_err(|source| ConfigError::Read {
         file: file.to_path_buf(),
         what,
         referenced_from,
@@ -167,13 +172,14 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
         Some(r) => resolve::positive_duration(exp_at, "resolution", r, "resolution")?,
         None => crate::kernel::SimDuration::from_secs(1),
     };
-    let buckets = duration.as_nanos() / resolution.as_nanos();
-    if buckets > 10_000_000 {
+    let buckets = duration.as_nanos().div_ceil(resolution.as_nanos());
+    if buckets > crate::experiment::MAX_ROWS_PER_RUN {
         return Err(ConfigError::invalid(
             path,
             "resolution",
             format!(
-                "resolution \"{resolution}\" makes {buckets} time-series rows per run for duration \"{duration}\"; use a coarser resolution (at most 10 million rows)"
+                "resolution \"{resolution}\" makes {buckets} time-series rows per run for duration \"{duration}\", more than {}; use a coarser resolution",
+                crate::experiment::MAX_ROWS_PER_RUN
             ),
         ));
     }
@@ -238,6 +244,21 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
         .enumerate()
         .map(|(k, c)| resolve::client_rate(c, k, exp_at, &base_dir))
         .collect::<Result<Vec<_>, _>>()?;
+    for (k, rate) in rates.iter().enumerate() {
+        let Some(rate) = rate else { continue };
+        if rate
+            .pieces_before(duration.as_secs_f64(), MAX_RATE_PIECES)
+            .is_none()
+        {
+            return Err(ConfigError::invalid(
+                path,
+                format!("workload[{k}].rate"),
+                format!(
+                    "the rate profile changes more than {MAX_RATE_PIECES} times over the run's {duration} (a diurnal period, a trace bin or points far too close together for the horizon); a run walks every change, so this one would not finish"
+                ),
+            ));
+        }
+    }
 
     // Variants: patches over the base model's JSON.
     let mut models = Vec::new();
@@ -349,7 +370,7 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
     if let Some(o) = config["model"].as_object_mut() {
         o.shift_remove("$schema");
     }
-    Ok(Experiment {
+    let experiment = Experiment {
         name: raw.name.unwrap_or_else(|| file_stem(path)),
         description: raw.description,
         file: path.to_path_buf(),
@@ -362,13 +383,19 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
         slo,
         variants,
         config,
-    })
+    };
+    experiment
+        .check_rows_held()
+        .map_err(|m| ConfigError::invalid(path, "resolution", m))?;
+    Ok(experiment)
 }
 
 use crate::metrics::batch_means::MAX_BATCHES;
 
-/// Most replications of one experiment.
-const MAX_REPLICATIONS: u32 = 100_000;
+use crate::experiment::MAX_REPLICATIONS;
+/// Most pieces a rate profile may have over a run (a diurnal day has 8; a one-second trace
+/// over a week, 604,800).
+const MAX_RATE_PIECES: u64 = 10_000_000;
 /// Most periodic steps (SLO windows, policy evaluations, scrapes) in one run.
 const MAX_PERIODS: u64 = 10_000_000;
 

@@ -94,6 +94,28 @@ pub(crate) fn positive_duration(
     Ok(d.0)
 }
 
+/// Shortest time slice, think time or error pause: below it a run spends its events on
+/// pacing that no real system has.
+pub(crate) const MIN_PACING: SimDuration = SimDuration::from_micros(100);
+
+/// `d` if it is at least `min`; `why` says why shorter is refused.
+fn at_least(
+    at: At,
+    rel: &str,
+    d: Duration,
+    min: SimDuration,
+    what: &str,
+    why: &str,
+) -> Result<SimDuration, ConfigError> {
+    if d.0 < min {
+        return Err(at.err(
+            rel,
+            format!("{what} must be at least {min} ({why}), got \"{}\"", d.0),
+        ));
+    }
+    Ok(d.0)
+}
+
 fn rate(at: At, rel: &str, v: f64, zero_ok: bool) -> Result<f64, ConfigError> {
     let ok = v.is_finite() && v <= MAX_RPS && if zero_ok { v >= 0.0 } else { v > 0.0 };
     if !ok {
@@ -490,11 +512,13 @@ fn instance_shape(i: &RawInstance, at: At, irel: &str) -> Result<InstanceSpec, C
         ));
     }
     let cpu_quantum = match i.cpu_quantum {
-        Some(q) => Some(positive_duration(
+        Some(q) => Some(at_least(
             at,
             &format!("{irel}.cpu_quantum"),
             q,
+            MIN_PACING,
             "cpu_quantum",
+            "Linux gives a thread at least 0.75 ms; a shorter slice only multiplies events",
         )?),
         None => None,
     };
@@ -748,16 +772,18 @@ pub(crate) fn rate_profile(
             interpolation,
         } => {
             let path = base_dir.join(file);
-            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-                file: path.clone(),
-                what: "the trace file",
-                referenced_from: Some(super::error::Location {
-                    file: at.file.to_path_buf(),
-                    path: at.path(&f("file")),
-                    line_column: None,
-                }),
-                source,
-            })?;
+            let text = crate::input::read_text(&path, crate::input::MAX_TRACE_BYTES).map_err(
+                |source| ConfigError::Read {
+                    file: path.clone(),
+                    what: "the trace file",
+                    referenced_from: Some(super::error::Location {
+                        file: at.file.to_path_buf(),
+                        path: at.path(&f("file")),
+                        line_column: None,
+                    }),
+                    source,
+                },
+            )?;
             let trace = Trace::parse(&text)
                 .map_err(|e| at.err(&f("file"), format!("trace file {}: {e}", path.display())))?;
             if let Some(p) = peak_rps {
@@ -1036,14 +1062,35 @@ pub(crate) fn client(
             ClientKind::Closed {
                 connections,
                 think: match &c.think {
-                    Some(d) => Some(dist(d, workload_at, &f("think"))?),
+                    Some(d) => {
+                        let think = dist(d, workload_at, &f("think"))?;
+                        if think
+                            .mean()
+                            .is_some_and(|m| m > 0.0 && m < MIN_PACING.as_secs_f64())
+                        {
+                            return Err(workload_at.err(
+                                &f("think"),
+                                format!(
+                                    "a think time averaging below {MIN_PACING} is no pause a person or a load generator makes, and only multiplies events; leave `think` out (no think time) or make it at least {MIN_PACING}"
+                                ),
+                            ));
+                        }
+                        Some(think)
+                    }
                     None => None,
                 },
                 ramp_up: c.ramp_up.map_or(SimDuration::ZERO, |d| d.0),
                 error_pause: match c.error_pause {
                     // Zero would let a connection whose requests all fail at once spin at one
                     // instant of virtual time for ever.
-                    Some(d) => positive_duration(workload_at, &f("error_pause"), d, "error_pause")?,
+                    Some(d) => at_least(
+                        workload_at,
+                        &f("error_pause"),
+                        d,
+                        MIN_PACING,
+                        "error_pause",
+                        "shorter pauses only multiply the events of a connection whose requests fail at once",
+                    )?,
                     None => SimDuration::from_millis(1),
                 },
             }

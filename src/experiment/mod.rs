@@ -2,9 +2,10 @@
 //! that execute independently, on any thread, and are gathered in a fixed order.
 
 mod execute;
+pub mod load;
 pub mod stats;
 
-pub use execute::{ExecuteOptions, RunResult, run_experiment, run_one, with_threads};
+pub use execute::{ExecuteOptions, RunError, RunResult, run_experiment, run_one, with_threads};
 
 use crate::kernel::SimDuration;
 use crate::model::Model;
@@ -74,7 +75,58 @@ pub struct RunId {
     pub replication: u32,
 }
 
+/// Most time-series rows one run may have (a day at 0.1 s resolution is 864,000).
+pub const MAX_ROWS_PER_RUN: u64 = 1_000_000;
+/// Most time-series rows `surge run` holds for all its runs until it writes them (about
+/// 1 GB with a handful of services).
+pub const MAX_ROWS_HELD: u64 = 5_000_000;
+/// Most replications of one experiment.
+pub const MAX_REPLICATIONS: u32 = 100_000;
+
 impl Experiment {
+    /// Time-series rows of one run.
+    pub fn rows_per_run(&self) -> u64 {
+        self.duration
+            .as_nanos()
+            .div_ceil(self.resolution.as_nanos().max(1))
+    }
+
+    /// Why the runs' time series would not fit in memory together, if they would not.
+    pub fn check_rows_held(&self) -> Result<(), String> {
+        let runs = self.variants.len() as u64 * u64::from(self.replications);
+        let held = self.rows_per_run().saturating_mul(runs);
+        if held > MAX_ROWS_HELD {
+            return Err(format!(
+                "{runs} runs x {} time-series rows each (duration {} at resolution {}) is {held} rows held in memory, more than {MAX_ROWS_HELD}; use a coarser resolution or fewer replications (`surge sweep` keeps no time series)",
+                self.rows_per_run(),
+                self.duration,
+                self.resolution
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sets the number of replications (`--replications`), with the file's rules.
+    pub fn set_replications(&mut self, r: u32) -> Result<(), String> {
+        if !(1..=MAX_REPLICATIONS).contains(&r) {
+            return Err(format!("replications must be from 1 to {MAX_REPLICATIONS}"));
+        }
+        if r > 1 && self.batch_means.is_some() {
+            return Err(
+                "batch means are for one long run, and the file asks for batch_means; drop one of them"
+                    .into(),
+            );
+        }
+        let before = self.replications;
+        self.replications = r;
+        if let Err(e) = self.check_rows_held() {
+            self.replications = before;
+            return Err(e);
+        }
+        self.config["replications"] = r.into();
+        Ok(())
+    }
+
     /// All runs, in report order: variant-major, then replication.
     pub fn runs(&self) -> Vec<RunId> {
         (0..self.variants.len())

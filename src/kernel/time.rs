@@ -60,6 +60,10 @@ impl SimDuration {
     pub const fn from_millis(ms: u64) -> Self {
         SimDuration(ms * 1_000_000)
     }
+    /// From microseconds.
+    pub const fn from_micros(us: u64) -> Self {
+        SimDuration(us * 1_000)
+    }
     /// From seconds, rounded to the nearest nanosecond; negative and NaN give zero, huge
     /// values saturate.
     #[inline]

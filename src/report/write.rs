@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 
 /// Could not write an output.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {}: {source}", .path.display())]
+#[error("cannot write {}: {cause}", .path.display())]
 pub struct OutputError {
     /// The file or directory.
     pub path: PathBuf,
-    /// Why.
-    pub source: std::io::Error,
+    /// Why (in the message already, so not a `source` of the error chain, which would print
+    /// it twice).
+    pub cause: std::io::Error,
 }
 
 /// Whether [`write_outputs`] also writes the HTML page.
@@ -57,9 +58,9 @@ pub fn write_outputs_with(
     formats: ImageFormats,
     page: HtmlPage,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    std::fs::create_dir_all(dir).map_err(|source| OutputError {
+    std::fs::create_dir_all(dir).map_err(|cause| OutputError {
         path: dir.to_path_buf(),
-        source,
+        cause,
     })?;
     let services: Vec<String> = report
         .runs
@@ -85,7 +86,7 @@ pub fn write_outputs_with(
         let path = dir.join(html::FILE_NAME);
         let figures = html::figures_beside(dir).map_err(|e| OutputError {
             path: path.clone(),
-            source: std::io::Error::other(e.to_string()),
+            cause: std::io::Error::other(e.to_string()),
         })?;
         atomic_write(&path, html::render(report, &figures).as_bytes())?;
         written.push(path);
@@ -127,19 +128,18 @@ pub fn write_plots(
 fn plot_failure(dir: &Path, e: &plots::PlotError) -> OutputError {
     OutputError {
         path: dir.join(&e.file_name),
-        source: std::io::Error::other(e.message.clone()),
+        cause: std::io::Error::other(e.message.clone()),
     }
 }
 
-/// Writes `bytes` to a temporary name beside `path`, then renames it into place.
+/// Writes `bytes` to `path` through an exclusively created temporary file beside it (see
+/// [`crate::output::write_atomically`]).
 pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|source| OutputError {
-        path: tmp.clone(),
-        source,
-    })?;
-    std::fs::rename(&tmp, path).map_err(|source| OutputError {
-        path: path.to_path_buf(),
-        source,
+    crate::output::write_atomically(path, bytes).map_err(|e| match e {
+        crate::output::OutputError::Io { path, cause } => OutputError { path, cause },
+        other => OutputError {
+            path: path.to_path_buf(),
+            cause: std::io::Error::other(other.to_string()),
+        },
     })
 }

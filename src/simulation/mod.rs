@@ -4,6 +4,7 @@
 //! Events are a small plain enum handled by `match`; requests live in a slab; nothing on the
 //! per-request path allocates once the slab and queues have grown to their working size.
 
+mod limits;
 mod observe;
 pub mod request;
 mod resize;
@@ -11,6 +12,7 @@ mod scaling;
 mod spot;
 mod worker_pool;
 
+pub use limits::{DEFAULT_MAX_EVENTS, DEFAULT_MAX_IN_FLIGHT, RunAborted, RunLimits};
 pub use observe::{InstanceSummary, RunSummary, ScalingAction, ServiceSummary, SloSummary};
 
 use crate::components::balancer::{Balancer, BalancerSpec};
@@ -83,6 +85,8 @@ struct ClientState {
     /// Deadlines in send order, which is deadline order since the timeout is fixed.
     deadlines: VecDeque<Deadline>,
     deadline_armed: bool,
+    /// Requests sent since the start (names the client that drives a runaway run).
+    sent: u64,
 }
 
 #[derive(Debug)]
@@ -168,6 +172,8 @@ pub struct Simulation<'a> {
     observer: Observer,
     /// Every change of a service's desired replicas, in time order.
     actions: Vec<ScalingAction>,
+    /// Events handled, by kind (for the event budget's message).
+    tally: limits::EventTally,
 }
 
 impl std::fmt::Debug for Simulation<'_> {
@@ -317,6 +323,7 @@ impl<'a> Simulation<'a> {
                 process: None,
                 deadlines: VecDeque::new(),
                 deadline_armed: false,
+                sent: 0,
             };
             match &spec.kind {
                 ClientKind::Open { rate } => {
@@ -359,16 +366,19 @@ impl<'a> Simulation<'a> {
             requests: RequestSlab::default(),
             observer,
             actions: Vec::new(),
+            tally: limits::EventTally::default(),
         }
     }
 
     /// Runs to the horizon, calling `progress(now)` every so many events (for progress bars;
-    /// it cannot influence the run).
+    /// it cannot influence the run). Stops early, with the reason, if the run crosses
+    /// `limits`.
     pub fn run(
         mut self,
         scheduler: &mut Scheduler<Event>,
+        limits: &RunLimits,
         mut progress: impl FnMut(SimTime),
-    ) -> RunOutput {
+    ) -> Result<RunOutput, RunAborted> {
         const CHUNK: u64 = 1 << 16;
         let mut events = 0;
         loop {
@@ -379,13 +389,14 @@ impl<'a> Simulation<'a> {
             if status == RunStatus::ReachedHorizon {
                 break;
             }
+            self.check_limits(limits, events, scheduler.now())?;
         }
         let counted_in_flight = self
             .requests
             .iter_live()
             .filter(|r| r.flags & ANSWERED == 0 && r.flags & COUNTED != 0)
             .count() as u64;
-        self.observer.finish(
+        Ok(self.observer.finish(
             self.horizon,
             &self.variant.model,
             &mut self.instances,
@@ -394,7 +405,7 @@ impl<'a> Simulation<'a> {
             counted_in_flight,
             events,
             self.requests.capacity_used() as u64,
-        )
+        ))
     }
 
     /// A new request from client `c` (on `connection` for closed loops).
@@ -403,6 +414,7 @@ impl<'a> Simulation<'a> {
         let state = &mut self.clients[c as usize];
         let dest = spec.mix.pick(&mut state.mix_rng);
         let seed = state.request_rng.next_u64();
+        state.sent += 1;
         let counted = now >= self.warmup_end;
         let slot = self.requests.insert(Request {
             arrival: now,
@@ -687,6 +699,7 @@ impl Handler for Simulation<'_> {
     #[inline]
     fn handle(&mut self, event: Event, s: &mut Scheduler<Event>) {
         let now = s.now();
+        self.tally.record(&event);
         if now >= self.observer.next_mark() {
             self.observer
                 .cross_marks(now, &mut self.instances, &mut self.services);

@@ -10,8 +10,9 @@ pub mod spec;
 
 use crate::config::{ConfigError, load_experiment_text, parse_text, read};
 use crate::experiment::stats::Estimate;
-use crate::experiment::{Experiment, RunId, run_one, with_threads};
+use crate::experiment::{Experiment, RunError, RunId, run_one, with_threads};
 use crate::report::{estimates, flatten};
+use crate::simulation::RunLimits;
 use indexmap::IndexMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -48,12 +49,7 @@ impl Sweep {
 
 /// Loads an experiment file with a `sweep` and validates every point before anything runs.
 pub fn load_sweep(path: &Path) -> Result<Sweep, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        file: path.to_path_buf(),
-        what: "the experiment file",
-        referenced_from: None,
-        source,
-    })?;
+    let text = read(path, "the experiment file", None)?;
     // Check the whole file first, so a malformed one gets the usual message.
     load_experiment_text(path, &text)?;
     let mut doc: Value = serde_json::from_str(&text).expect("validated above");
@@ -72,12 +68,7 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, ConfigError> {
             .map(Path::to_path_buf)
             .unwrap_or_default()
             .join(model_file);
-        let mtext = std::fs::read_to_string(&file).map_err(|source| ConfigError::Read {
-            file: file.clone(),
-            what: "the model file",
-            referenced_from: None,
-            source,
-        })?;
+        let mtext = read(&file, "the model file", None)?;
         doc["model"] = serde_json::from_str(&mtext).expect("validated above");
     }
     let mut points = Vec::with_capacity(spec.count());
@@ -95,8 +86,12 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, ConfigError> {
         }
         let text = serde_json::to_string(&point).expect("JSON values serialize");
         let exp = load_experiment_text(path, &text).map_err(|e| match e {
+            // The point's text is not the file's: its line and column would point nowhere.
             ConfigError::Invalid { location, message } => ConfigError::Invalid {
-                location,
+                location: crate::config::Location {
+                    line_column: None,
+                    ..location
+                },
                 message: format!(
                     "at sweep point {k} ({}): {message}",
                     describe(&spec, &values)
@@ -104,6 +99,25 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, ConfigError> {
             },
             other => other,
         })?;
+        if k == 0 {
+            let runs = spec
+                .count()
+                .saturating_mul(exp.variants.len())
+                .saturating_mul(exp.replications as usize);
+            if runs > spec::MAX_RUNS {
+                return Err(ConfigError::invalid(
+                    path,
+                    "sweep",
+                    format!(
+                        "the sweep has {runs} runs ({} points x {} variants x {} replications), more than the {} whose results a sweep keeps in memory; sweep fewer values or split it into several files",
+                        spec.count(),
+                        exp.variants.len(),
+                        exp.replications,
+                        spec::MAX_RUNS
+                    ),
+                ));
+            }
+        }
         points.push(exp);
     }
     let first = &points[0];
@@ -193,10 +207,26 @@ pub struct SweepOptions {
     pub threads: Option<usize>,
     /// Run only shard `k` of `n` (1-based k): runs whose index is k-1 modulo n.
     pub shard: Option<(usize, usize)>,
+    /// What each run may use.
+    pub limits: RunLimits,
+}
+
+/// A run of a sweep stopped by its limits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("at sweep point {point}: {run}")]
+pub struct SweepRunError {
+    /// The point.
+    pub point: usize,
+    /// The run and why it stopped.
+    pub run: RunError,
 }
 
 /// Runs the sweep (or one shard of it). `done` counts finished runs, for progress bars.
-pub fn run_sweep(sweep: &Sweep, options: &SweepOptions, done: Option<&AtomicU64>) -> SweepReport {
+pub fn run_sweep(
+    sweep: &Sweep,
+    options: &SweepOptions,
+    done: Option<&AtomicU64>,
+) -> Result<SweepReport, SweepRunError> {
     let all = sweep.runs();
     let total = all.len();
     let mine: Vec<(usize, RunId)> = match options.shard {
@@ -208,10 +238,11 @@ pub fn run_sweep(sweep: &Sweep, options: &SweepOptions, done: Option<&AtomicU64>
             .collect(),
         None => all,
     };
-    let work = || -> Vec<(usize, RunId, RunMetrics)> {
+    let work = || -> Vec<Result<(usize, RunId, RunMetrics), SweepRunError>> {
         mine.par_iter()
             .map(|&(p, id)| {
-                let r = run_one(&sweep.points[p], id, None);
+                let r = run_one(&sweep.points[p], id, &options.limits, None)
+                    .map_err(|run| SweepRunError { point: p, run })?;
                 if let Some(d) = done {
                     d.fetch_add(1, Ordering::Relaxed);
                 }
@@ -223,12 +254,14 @@ pub fn run_sweep(sweep: &Sweep, options: &SweepOptions, done: Option<&AtomicU64>
                     slo_met: s.slo.as_ref().map(|x| x.met),
                     batch_means: s.batch_means.clone(),
                 };
-                (p, id, m)
+                Ok((p, id, m))
             })
             .collect()
     };
-    let results = with_threads(options.threads, work);
-    assemble(sweep, results, total, options.shard)
+    let results = with_threads(options.threads, work)
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    Ok(assemble(sweep, results, total, options.shard))
 }
 
 /// Groups run results (in run order) into points and variants.
@@ -291,12 +324,117 @@ pub fn read_sweep_report(path: &Path) -> Result<SweepReport, ConfigError> {
     parse_sweep_report(path, &read(path, "the sweep.json", None)?)
 }
 
-/// Parses a `sweep.json`'s text; `path` names it in errors.
+/// Parses a `sweep.json`'s text; `path` names it in errors. Beyond its shape, the report must
+/// hang together (see [`SweepReport::check`]), so that no later step trips over it.
 pub fn parse_sweep_report(path: &Path, text: &str) -> Result<SweepReport, ConfigError> {
-    parse_text(path, text, "not a sweep.json as `surge sweep` writes it: ")
+    const NOT_A_SWEEP: &str = "not a sweep.json as `surge sweep` writes it: ";
+    let report: SweepReport = parse_text(path, text, NOT_A_SWEEP)?;
+    report
+        .check()
+        .map_err(|(at, m)| ConfigError::invalid(path, &at, format!("{NOT_A_SWEEP}{m}")))?;
+    Ok(report)
 }
 
 impl SweepReport {
+    /// Writes `sweep.csv` and `sweep.json` into `dir` (which must exist); returns their paths.
+    /// Into a [`crate::output::Staging`] directory, the two always come from one sweep.
+    pub fn write_files(&self, dir: &Path) -> Result<Vec<PathBuf>, crate::output::OutputError> {
+        let mut written = Vec::new();
+        for (name, text) in [("sweep.csv", self.to_csv()), ("sweep.json", self.to_json())] {
+            let path = dir.join(name);
+            crate::output::write_atomically(&path, text.as_bytes())?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+
+    /// Checks that the report is one `surge sweep` could have written: a shard within the
+    /// sweep, at most [`spec::MAX_RUNS`] runs, every point with exactly the sweep's parameters,
+    /// variants of the sweep, replications in range and no run twice. The error is the JSON
+    /// path and what is wrong.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let err = |at: String, m: String| Err((at, m));
+        if self.total_runs > spec::MAX_RUNS {
+            return err(
+                "total_runs".into(),
+                format!(
+                    "{} runs, more than the {} a sweep may have",
+                    self.total_runs,
+                    spec::MAX_RUNS
+                ),
+            );
+        }
+        if let Some((k, n)) = self.shard
+            && !(k >= 1 && k <= n && n <= self.total_runs.max(1))
+        {
+            return err(
+                "shard".into(),
+                format!(
+                    "shard [{k}, {n}] is not a slice K/N with 1 <= K <= N <= total_runs ({})",
+                    self.total_runs
+                ),
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, point) in self.points.iter().enumerate() {
+            let keys: Vec<&String> = point.parameters.keys().collect();
+            let want: Vec<&String> = self.parameters.iter().collect();
+            if keys != want {
+                return err(
+                    format!("points[{i}].parameters"),
+                    format!(
+                        "has {}, expected exactly the sweep's parameters {} in that order",
+                        list(&keys),
+                        list(&want)
+                    ),
+                );
+            }
+            for (vname, v) in &point.variants {
+                if !self.variants.contains(vname) {
+                    return err(
+                        format!("points[{i}].variants"),
+                        format!(
+                            "variant {vname:?} is not one of the sweep's {:?}",
+                            self.variants
+                        ),
+                    );
+                }
+                for (j, r) in v.runs.iter().enumerate() {
+                    let at = format!("points[{i}].variants.{vname}.runs[{j}]");
+                    if r.replication >= self.replications {
+                        return err(
+                            at,
+                            format!(
+                                "replication {} is out of range: the sweep has {}",
+                                r.replication, self.replications
+                            ),
+                        );
+                    }
+                    if !seen.insert((point.index, vname.as_str(), r.replication)) {
+                        return err(
+                            at,
+                            format!(
+                                "point {} variant {vname:?} replication {} appears twice",
+                                point.index, r.replication
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        if seen.len() > self.total_runs {
+            return err(
+                "points".into(),
+                format!(
+                    "{} runs, more than the sweep's total_runs ({})",
+                    seen.len(),
+                    self.total_runs
+                ),
+            );
+        }
+        Ok(())
+    }
+
     /// Pretty JSON, newline-terminated.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("a sweep report serializes");
@@ -356,6 +494,10 @@ impl SweepReport {
             Some((_, n)) => n,
             None => return Err("the first file is not a shard (it holds the whole sweep)".into()),
         };
+        for s in &shards {
+            s.check().map_err(|(at, m)| format!("at `{at}`: {m}"))?;
+        }
+        // `check` bounds n by the sweep's runs, so this is never large.
         let mut seen = vec![false; n];
         for s in &shards {
             let same = s.experiment == first.experiment
@@ -461,6 +603,17 @@ fn group(runs: impl Iterator<Item = PlacedRun>) -> Vec<PointReport> {
         }
     }
     points
+}
+
+fn list(items: &[&String]) -> String {
+    if items.is_empty() {
+        return "none".into();
+    }
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn csv_field(s: &str) -> String {

@@ -59,8 +59,16 @@ pub struct SweepSpec {
     pub parameters: Vec<Parameter>,
 }
 
-/// Most points a sweep may expand to: more is a typo (a range with a million steps).
-pub const MAX_POINTS: usize = 1_000_000;
+/// Most points a sweep may expand to. Every point is validated and held as a whole experiment
+/// before anything runs, so this bounds memory (10,000 points of a large experiment is a few
+/// hundred MB); more is a typo (a range with a million steps) or a job for shards of
+/// several sweeps.
+pub const MAX_POINTS: usize = 10_000;
+/// Most values one parameter may take (a list or a range's steps).
+pub const MAX_VALUES: usize = 10_000;
+/// Most runs (points x variants x replications) a sweep may have: each run's scalar metrics
+/// are kept until the sweep is written.
+pub const MAX_RUNS: usize = 100_000;
 
 // The schema of `sweep`, for the experiment file's JSON Schema. Schema only: nothing
 // deserializes into these types, because `SweepSpec::parse` reads the JSON by hand to say
@@ -122,8 +130,8 @@ struct RangeSchema {
     from: f64,
     /// The last value.
     to: f64,
-    /// How many values, 1 to 1000000.
-    #[schemars(range(min = 1, max = MAX_POINTS))]
+    /// How many values, 1 to 10000.
+    #[schemars(range(min = 1, max = MAX_VALUES))]
     steps: u64,
     /// "linear" (default) or "log" (evenly spaced ratios; both ends above zero).
     scale: Option<ScaleSchema>,
@@ -204,10 +212,24 @@ impl SweepSpec {
                 "a sweep needs at least one parameter".into(),
             ));
         }
-        let mut parameters = Vec::new();
+        let mut parameters: Vec<Parameter> = Vec::new();
+        // A grid's size is checked as it grows, so sixty parameters of many values each are
+        // refused before they are all expanded.
+        let mut grid_points = 1usize;
         for (k, p) in list.iter().enumerate() {
             let rel = format!("sweep.parameters[{k}]");
-            parameters.push(parameter(p, &rel, file)?);
+            let p = parameter(p, &rel, file)?;
+            grid_points = grid_points.saturating_mul(p.values.len());
+            if mode == Mode::Grid && grid_points > MAX_POINTS {
+                return Err(err(
+                    "sweep.parameters",
+                    format!(
+                        "the grid of the first {} parameters already has more than {MAX_POINTS} points (each point is a whole experiment held in memory); sweep fewer values, or split the sweep into several files",
+                        k + 1
+                    ),
+                ));
+            }
+            parameters.push(p);
         }
         for (i, a) in parameters.iter().enumerate() {
             if parameters[..i].iter().any(|b| b.segments == a.segments) {
@@ -240,7 +262,9 @@ impl SweepSpec {
         if count > MAX_POINTS {
             return Err(err(
                 "sweep.parameters",
-                format!("the sweep expands to {count} points, more than {MAX_POINTS}"),
+                format!(
+                    "the sweep expands to {count} points, more than {MAX_POINTS} (each point is a whole experiment held in memory); sweep fewer values, or split the sweep into several files"
+                ),
             ));
         }
         Ok(spec)
@@ -300,6 +324,15 @@ fn parameter(p: &Value, rel: &str, file: &Path) -> Result<Parameter, ConfigError
     };
     let segments = parse_path(name).map_err(|m| err(format!("{rel}.path"), m))?;
     let values = match (obj.get("values"), obj.get("range")) {
+        (Some(Value::Array(v)), None) if v.len() > MAX_VALUES => {
+            return Err(err(
+                format!("{rel}.values"),
+                format!(
+                    "{} values, more than the {MAX_VALUES} a parameter may take",
+                    v.len()
+                ),
+            ));
+        }
         (Some(Value::Array(v)), None) if !v.is_empty() => v.clone(),
         (Some(_), None) => {
             return Err(err(
@@ -348,11 +381,11 @@ fn range(r: &Value, rel: &str, file: &Path) -> Result<Vec<Value>, ConfigError> {
     };
     let (from, to) = (num("from")?, num("to")?);
     let steps = match obj.get("steps").and_then(Value::as_u64) {
-        Some(n) if (1..=MAX_POINTS as u64).contains(&n) => n as usize,
+        Some(n) if (1..=MAX_VALUES as u64).contains(&n) => n as usize,
         _ => {
             return Err(err(
                 format!("{rel}.steps"),
-                format!("expected a whole number of values from 1 to {MAX_POINTS}"),
+                format!("expected a whole number of values from 1 to {MAX_VALUES}"),
             ));
         }
     };

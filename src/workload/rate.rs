@@ -209,6 +209,26 @@ impl RateProfile {
         }
     }
 
+    /// How many pieces (intervals of one thinning bound) the profile has before `horizon`,
+    /// or `None` if more than `cap`: the arrival process and [`Self::expected_arrivals`]
+    /// walk them one by one, so a profile of billions (a diurnal period of nanoseconds) would
+    /// never finish.
+    pub fn pieces_before(&self, horizon: f64, cap: u64) -> Option<u64> {
+        let (mut t, mut n) = (0.0, 0u64);
+        while t < horizon {
+            n += 1;
+            if n > cap {
+                return None;
+            }
+            let until = self.bound(t).until;
+            if until <= t {
+                break;
+            }
+            t = until;
+        }
+        Some(n)
+    }
+
     /// Expected arrivals in [0, horizon) seconds: two-point Gauss-Legendre on each piece,
     /// exact for piecewise-linear profiles and never evaluated on a piece's edges (where a
     /// step jumps), within 1e-5 relative for diurnal pieces.

@@ -1,0 +1,60 @@
+//! The CPU load a plan offers, before it runs: what `surge validate` prints so that an
+//! overloaded plan shows before any simulation.
+
+use super::Experiment;
+use crate::workload::ClientKind;
+
+/// The mean CPU demand of the open clients on one service of one variant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceLoad {
+    /// The service.
+    pub service: String,
+    /// Demand over the cores its instances can use (the initial fleet): 1.0 is saturation.
+    pub utilisation: f64,
+    /// Cores the initial fleet can keep busy (an event loop uses one per worker).
+    pub usable_cores: u32,
+    /// Cores the initial fleet has.
+    pub cores: u32,
+}
+
+/// Per variant, in file order: the load on each service that open clients reach, over the
+/// whole run (the mean rate of each client's profile, times its mix, times each endpoint's
+/// mean CPU time). Closed clients are left out: their load depends on the responses.
+pub fn offered_cpu_load(exp: &Experiment) -> Vec<(String, Vec<ServiceLoad>)> {
+    let horizon = exp.duration.as_secs_f64();
+    exp.variants
+        .iter()
+        .map(|v| {
+            let mut demand = vec![0.0; v.model.services.len()];
+            for c in &v.workload {
+                let ClientKind::Open { rate } = &c.kind else {
+                    continue;
+                };
+                let mean_rate = rate.expected_arrivals(horizon) / horizon;
+                for (i, e) in c.mix.entries().iter().enumerate() {
+                    let svc = &v.model.services[e.service as usize];
+                    if let Some(cpu) = svc.mean_cpu_s(e.endpoint as usize) {
+                        demand[e.service as usize] += mean_rate * c.mix.share(i) * cpu;
+                    }
+                }
+            }
+            let loads = v
+                .model
+                .services
+                .iter()
+                .zip(&demand)
+                .filter(|(_, d)| **d > 0.0)
+                .map(|(s, d)| {
+                    let usable = s.replicas * s.instance.usable_cores();
+                    ServiceLoad {
+                        service: s.name.clone(),
+                        utilisation: d / f64::from(usable).max(1e-9),
+                        usable_cores: usable,
+                        cores: s.replicas * s.instance.cores,
+                    }
+                })
+                .collect();
+            (v.name.clone(), loads)
+        })
+        .collect()
+}
