@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use std::path::Path;
 use std::time::Instant;
 use surge::experiment::{RunId, run_one};
+use surge::simulation::RunLimits;
 use surge::kernel::SimDuration;
 
 fn main() {
@@ -41,7 +42,7 @@ fn main() {
                 variant,
                 replication: 0,
             };
-            let r = run_one(&exp, id, None);
+            let r = run_one(&exp, id, &RunLimits::default(), None).expect("the run stays within its limits");
             (
                 r.variant,
                 r.output.summary.arrivals,

@@ -7,6 +7,7 @@
 use divan::counter::ItemsCount;
 use std::path::Path;
 use surge::experiment::{RunId, run_one};
+use surge::simulation::RunLimits;
 use surge::kernel::SimDuration;
 
 fn main() {
@@ -25,8 +26,11 @@ fn mm4_one_million_requests(bencher: divan::Bencher) {
         variant: 0,
         replication: 0,
     };
-    let arrivals = run_one(&exp, id, None).output.summary.arrivals;
+    let arrivals = run_one(&exp, id, &RunLimits::default(), None).expect("the run stays within its limits")
+        .output
+        .summary
+        .arrivals;
     bencher
         .counter(ItemsCount::new(arrivals))
-        .bench_local(|| run_one(&exp, id, None));
+        .bench_local(|| run_one(&exp, id, &RunLimits::default(), None));
 }

@@ -22,10 +22,10 @@ fn main() {
             &sweep,
             &SweepOptions {
                 threads: Some(threads),
-                shard: None,
+                ..SweepOptions::default()
             },
             None,
-        );
+        ).expect("the run stays within its limits");
         (t.elapsed().as_secs_f64(), r.to_json())
     };
     let (one, a) = time(1);

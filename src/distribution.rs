@@ -171,6 +171,11 @@ impl Dist {
         if total <= 0.0 {
             return Err(DistError("`weights` must not all be zero".into()));
         }
+        if !total.is_finite() {
+            return Err(DistError(
+                "`weights` add up to more than a number can hold; weights are relative, so scale them down (e.g. to fractions or counts)".into(),
+            ));
+        }
         for c in &mut cumulative {
             *c /= total;
         }

@@ -312,10 +312,24 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", terminal_safe(&format!("{e:#}")));
+            eprintln!("error: {}", terminal_safe(&chain(&e)));
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes, each cause once: a message that already quotes its cause (as
+/// `cannot write X: No space left on device` does) does not get it again.
+fn chain(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -472,7 +486,7 @@ fn report_table(file: &Path) -> Result<(), Failure> {
     );
     std::io::stdout()
         .lock()
-        .write_all(text.as_bytes())
+        .write_all(terminal_safe(&text).as_bytes())
         .context("writing the summary")
         .map_err(Failure::Other)
 }
@@ -485,7 +499,7 @@ fn report_html(file: &Path, out: Option<&Path>) -> Result<(), Failure> {
     let line = format!("wrote {}\n", path.display());
     std::io::stdout()
         .lock()
-        .write_all(line.as_bytes())
+        .write_all(terminal_safe(&line).as_bytes())
         .context("writing the path")
         .map_err(Failure::Other)
 }
@@ -694,7 +708,7 @@ fn compare(
     };
     std::io::stdout()
         .lock()
-        .write_all(render::render(&comparison, &checks, format).as_bytes())
+        .write_all(terminal_safe(&render::render(&comparison, &checks, format)).as_bytes())
         .context("writing the comparison")
         .map_err(Failure::Other)?;
     let breached = checks.iter().filter(|c| c.breached).count();
@@ -777,7 +791,7 @@ fn validate(files: &[PathBuf]) -> Result<(), Failure> {
             Ok((exp, points)) => {
                 let line = format!("ok: {} ({}{points})\n", f.display(), describe(&exp));
                 stdout
-                    .write_all(line.as_bytes())
+                    .write_all(terminal_safe(&line).as_bytes())
                     .context("writing")
                     .map_err(Failure::Other)?;
             }

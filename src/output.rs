@@ -344,7 +344,7 @@ mod tests {
     #[test]
     fn a_name_never_leaves_its_directory() {
         for (name, safe) in [
-            ("../../etc", "_.._etc"),
+            ("../../etc", "_._.._etc"),
             ("..", "_."),
             ("a/b", "a_b"),
             ("c:\\x", "c__x"),

@@ -46,6 +46,9 @@ pub struct Balancer {
     cursor: usize,
     /// Draws for random choice; a stream of its own, so other streams are untouched.
     rng: Stream,
+    /// Open requests of the candidates (least connections only), kept current by
+    /// [`Balancer::candidates_changed`] and [`Balancer::load_changed`].
+    loads: LoadTree,
 }
 
 impl Balancer {
@@ -55,6 +58,24 @@ impl Balancer {
             spec,
             cursor: 0,
             rng,
+            loads: LoadTree::default(),
+        }
+    }
+
+    /// The candidates changed (an instance became ready or left service). O(n) for least
+    /// connections, which re-reads every candidate's load; nothing for the others.
+    pub fn candidates_changed(&mut self, candidates: &[u32], instances: &[Instance]) {
+        if self.spec == BalancerSpec::LeastConnections {
+            self.loads.rebuild(candidates, instances);
+        }
+    }
+
+    /// `instance`'s open requests are now `open`. O(log n) for least connections, nothing
+    /// for the others. Instances that are not candidates are ignored.
+    #[inline]
+    pub fn load_changed(&mut self, instance: u32, open: u32) {
+        if self.spec == BalancerSpec::LeastConnections {
+            self.loads.set(instance, open);
         }
     }
 
@@ -63,9 +84,10 @@ impl Balancer {
         self.spec
     }
 
-    /// Picks one of `candidates` (indices into `instances`); `None` if there are none.
+    /// Picks one of `candidates` (indices into `instances`); `None` if there are none. The
+    /// candidates must be those last given to [`Balancer::candidates_changed`].
     ///
-    /// Cost: O(1) for round robin and random, O(n) for least connections.
+    /// Cost: O(1) for round robin and random, O(log n) for least connections.
     #[inline]
     pub fn pick(&mut self, candidates: &[u32], instances: &[Instance]) -> Option<u32> {
         let n = candidates.len();
@@ -81,21 +103,172 @@ impl Balancer {
             }
             BalancerSpec::Random => self.rng.random_range(0..n),
             BalancerSpec::LeastConnections => {
-                let start = self.cursor % n;
-                let mut best = start;
-                let mut best_open = u32::MAX;
-                for k in 0..n {
-                    let i = (start + k) % n;
-                    let open = instances[candidates[i] as usize].open_requests();
-                    if open < best_open {
-                        best_open = open;
-                        best = i;
-                    }
-                }
+                // The first candidate with the fewest open requests, scanning round from
+                // the cursor: ties go round robin.
+                debug_assert_eq!(self.loads.len(), n, "candidates_changed was not called");
+                let best = self.loads.first_least_from(self.cursor % n);
+                debug_assert_eq!(
+                    self.loads.min[self.loads.width + best],
+                    instances[candidates[best] as usize].open_requests(),
+                    "load_changed was not called"
+                );
                 self.cursor = (best + 1) % n;
                 best
             }
         };
         Some(candidates[i])
+    }
+}
+
+/// The open requests of the candidates, by their position in the candidate list, in a
+/// segment tree of minima: the least loaded candidate at or after a position is found in
+/// O(log n), and one candidate's load changes in O(log n).
+#[derive(Debug, Default)]
+struct LoadTree {
+    /// Candidates.
+    len: usize,
+    /// Leaves: a power of two at least `len`.
+    width: usize,
+    /// Node k covers its children 2k and 2k+1; leaves are `width..width + len`, unused
+    /// leaves hold `u32::MAX`.
+    min: Vec<u32>,
+    /// Each instance's position among the candidates, `u32::MAX` if it is not one.
+    position: Vec<u32>,
+}
+
+impl LoadTree {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn rebuild(&mut self, candidates: &[u32], instances: &[Instance]) {
+        self.len = candidates.len();
+        self.width = candidates.len().next_power_of_two().max(1);
+        self.min.clear();
+        self.min.resize(2 * self.width, u32::MAX);
+        self.position.clear();
+        self.position.resize(instances.len(), u32::MAX);
+        for (i, &c) in candidates.iter().enumerate() {
+            self.min[self.width + i] = instances[c as usize].open_requests();
+            self.position[c as usize] = i as u32;
+        }
+        for k in (1..self.width).rev() {
+            self.min[k] = self.min[2 * k].min(self.min[2 * k + 1]);
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, instance: u32, open: u32) {
+        let Some(&pos) = self.position.get(instance as usize) else {
+            return;
+        };
+        if pos == u32::MAX {
+            return;
+        }
+        let mut k = self.width + pos as usize;
+        self.min[k] = open;
+        while k > 1 {
+            k /= 2;
+            let m = self.min[2 * k].min(self.min[2 * k + 1]);
+            if self.min[k] == m {
+                break;
+            }
+            self.min[k] = m;
+        }
+    }
+
+    /// The first position, scanning from `start` and wrapping round, whose load is the least.
+    fn first_least_from(&self, start: usize) -> usize {
+        let least = self.min[1];
+        self.first_at_most(1, 0, self.width, start, least)
+            .or_else(|| self.first_at_most(1, 0, self.width, 0, least))
+            .expect("the least load is somewhere")
+    }
+
+    /// The first position at or after `start` within node `k` (covering `lo..hi`) whose
+    /// load is at most `bound`. Visits O(log n) nodes: a subtree wholly past `start` is
+    /// entered only if it holds an answer.
+    fn first_at_most(&self, k: usize, lo: usize, hi: usize, start: usize, bound: u32) -> Option<usize> {
+        if hi <= start || self.min[k] > bound {
+            return None;
+        }
+        if hi - lo == 1 {
+            return Some(lo);
+        }
+        let mid = (lo + hi) / 2;
+        self.first_at_most(2 * k, lo, mid, start, bound)
+            .or_else(|| self.first_at_most(2 * k + 1, mid, hi, start, bound))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::instance::InstanceSpec;
+    use crate::components::lifecycle::Phase;
+    use crate::kernel::{SimTime, stream};
+
+    /// The pick of the scan it replaces: first fewest-open candidate from the cursor.
+    fn scan(cursor: usize, candidates: &[u32], instances: &[Instance]) -> usize {
+        let n = candidates.len();
+        let start = cursor % n;
+        (0..n)
+            .map(|k| (start + k) % n)
+            .min_by_key(|&i| (instances[candidates[i] as usize].open_requests(), (i + n - start) % n))
+            .unwrap()
+    }
+
+    #[test]
+    fn least_connections_picks_as_a_scan_from_the_cursor_would() {
+        let spec = InstanceSpec {
+            cores: 1,
+            runtime: crate::components::instance::Runtime::ThreadPool,
+            concurrency_limit: u32::MAX,
+            queue_limit: 0,
+            cpu_quantum: None,
+            workers: 1,
+            memory: None,
+        };
+        let mut instances: Vec<Instance> = (0..37)
+            .map(|_| Instance::new(0, &spec, Phase::Ready, SimTime::ZERO))
+            .collect();
+        let mut candidates: Vec<u32> = (0..37).collect();
+        let mut b = Balancer::new(BalancerSpec::LeastConnections, stream(1, 0, "t", "b"));
+        b.candidates_changed(&candidates, &instances);
+        let mut rng = stream(2, 0, "t", "ops");
+        let mut slot = 0;
+        for step in 0..20_000 {
+            match rng.random_range(0..10) {
+                // Route a request to the pick.
+                0..=5 => {
+                    let want = candidates[scan(b.cursor, &candidates, &instances)];
+                    let got = b.pick(&candidates, &instances).unwrap();
+                    assert_eq!(got, want, "step {step}");
+                    instances[got as usize].admit(slot, SimTime::ZERO);
+                    slot += 1;
+                    b.load_changed(got, instances[got as usize].open_requests());
+                }
+                // Finish one somewhere.
+                6..=8 => {
+                    let i = candidates[rng.random_range(0..candidates.len())];
+                    if instances[i as usize].open_requests() > 0 {
+                        instances[i as usize].release(SimTime::ZERO);
+                        b.load_changed(i, instances[i as usize].open_requests());
+                    }
+                }
+                // An instance leaves or comes back.
+                _ => {
+                    if candidates.len() > 1 && rng.random_range(0..2) == 0 {
+                        let k = rng.random_range(0..candidates.len());
+                        candidates.remove(k);
+                    } else if let Some(missing) =
+                        (0..37u32).find(|i| !candidates.contains(i))
+                    {
+                        candidates.push(missing);
+                    }
+                    b.candidates_changed(&candidates, &instances);
+                }
+            }
+        }
     }
 }

@@ -156,6 +156,9 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
     };
     let base_model = resolve::model(&model_raw, model_at, &file_stem(&model_file))?;
 
+    if let Some(name) = &raw.name {
+        check_label(path, "name", name, "the experiment's name")?;
+    }
     // Settings.
     let duration = resolve::positive_duration(exp_at, "duration", raw.duration, "duration")?;
     let warmup = raw.warmup.map_or(crate::kernel::SimDuration::ZERO, |w| w.0);
@@ -267,13 +270,12 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
     } else {
         for (name, patch) in &raw.variants {
             let prefix = format!("variants.{name}");
-            if name.is_empty() {
-                return Err(ConfigError::invalid(
-                    path,
-                    "variants",
-                    "variant names must not be empty",
-                ));
-            }
+            check_label(
+                path,
+                &format!("variants.{}", name.escape_debug()),
+                name,
+                "a variant name",
+            )?;
             if !patch.is_object() {
                 return Err(ConfigError::invalid(
                     path,
@@ -391,6 +393,34 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
 }
 
 use crate::metrics::batch_means::MAX_BATCHES;
+
+/// Longest experiment or variant name.
+const MAX_LABEL_CHARS: usize = 200;
+
+/// A name people read in tables, plots and CSV headers: not empty, not too long, and free of
+/// control characters (a newline breaks a CSV row, an escape sequence rewrites a terminal).
+fn check_label(path: &Path, at: &str, name: &str, what: &str) -> Result<(), ConfigError> {
+    let problem = if name.trim().is_empty() {
+        Some("must not be empty".to_string())
+    } else if name.chars().count() > MAX_LABEL_CHARS {
+        Some(format!("must be at most {MAX_LABEL_CHARS} characters"))
+    } else {
+        name.chars().find(|c| c.is_control()).map(|c| {
+            format!(
+                "must not hold control characters such as newlines, tabs or terminal escapes (found {})",
+                c.escape_unicode()
+            )
+        })
+    };
+    match problem {
+        Some(p) => Err(ConfigError::invalid(
+            path,
+            at,
+            format!("{what} {p}; got \"{}\"", name.escape_debug()),
+        )),
+        None => Ok(()),
+    }
+}
 
 use crate::experiment::MAX_REPLICATIONS;
 /// Most pieces a rate profile may have over a run (a diurnal day has 8; a one-second trace

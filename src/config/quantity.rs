@@ -12,7 +12,7 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Duration(pub SimDuration);
 
-const DURATION_EXPECTED: &str = "a duration with a unit, like \"50ms\", \"2.5s\", \"10m\" or \"1h\" (units: ns, us, ms, s, m, h, d)";
+const DURATION_EXPECTED: &str = "a duration with a unit, like \"50ms\", \"2.5s\", \"10m\", \"1h\" or \"2 minutes\" (units: ns, us, ms, s, m, h, d, or their words)";
 
 impl Duration {
     /// Parses "2.5s", "1h30m", "100ms"; compound forms are summed.
@@ -38,14 +38,15 @@ impl Duration {
                 .find(|c: char| c.is_ascii_digit() || c == '.')
                 .unwrap_or(after.len());
             let (unit, next) = after.split_at(unit_end);
+            // Short units and their words, singular or plural ("2 min" and "2 minutes" alike).
             let scale = match unit.trim() {
-                "ns" => 1e-9,
-                "us" | "µs" => 1e-6,
-                "ms" => 1e-3,
-                "s" | "sec" => 1.0,
-                "m" | "min" => 60.0,
-                "h" => 3600.0,
-                "d" => 86400.0,
+                "ns" | "nanosecond" | "nanoseconds" => 1e-9,
+                "us" | "µs" | "microsecond" | "microseconds" => 1e-6,
+                "ms" | "millisecond" | "milliseconds" => 1e-3,
+                "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
+                "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
+                "h" | "hr" | "hrs" | "hour" | "hours" => 3600.0,
+                "d" | "day" | "days" => 86400.0,
                 _ => return Err(bad()),
             };
             total += value * scale;
@@ -97,7 +98,7 @@ impl<'de> Deserialize<'de> for Duration {
 /// what Rust's `f64` parser takes from digits, `.` and an unsigned exponent (no sign: a negative
 /// duration is refused). The unit test `the_duration_pattern_agrees_with_the_parser` holds the
 /// two together.
-pub const DURATION_PATTERN: &str = r"^\s*(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][0-9]+)?\s*(?:ns|us|µs|ms|sec|s|min|m|h|d)\s*)+$";
+pub const DURATION_PATTERN: &str = r"^\s*(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][0-9]+)?\s*(?:nanoseconds?|microseconds?|milliseconds?|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|ns|us|µs|ms|s|m|h|d)\s*)+$";
 
 /// A string with a unit; bare numbers are refused by the parser, so the schema has no `number`.
 impl JsonSchema for Duration {
@@ -111,7 +112,7 @@ impl JsonSchema for Duration {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A duration: a number with a unit (ns, us, ms, s, m, h, d; also µs, sec, min), or several summed, e.g. \"250ms\", \"2.5s\", \"5m\", \"1h30m\". A bare number is refused: its unit would be a guess.",
+            "description": "A duration: a number with a unit (ns, us, ms, s, m, h, d; also µs, sec, min, hr and the words: seconds, minutes, hours, days, singular or plural), or several summed, e.g. \"250ms\", \"2.5s\", \"5m\", \"1h30m\". A bare number is refused: its unit would be a guess.",
             "type": "string",
             "pattern": DURATION_PATTERN,
             "examples": ["250ms", "5m", "1h30m"]
@@ -298,6 +299,14 @@ mod tests {
             "3d",
             "0s",
             "1d2h3m4s5ms",
+            "2 min",
+            "2 minutes",
+            "1 minute",
+            "1 hour 30 minutes",
+            "90 seconds",
+            "2 days",
+            "3 hrs",
+            "250 milliseconds",
         ];
         let both_refuse = [
             "50",

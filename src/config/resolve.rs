@@ -1024,10 +1024,11 @@ pub(crate) fn client(
             ));
         };
         let w = e.weight.unwrap_or(1.0);
-        if !(w.is_finite() && w > 0.0) {
+        // Weights are relative; a bound keeps their sum finite.
+        if !(w > 0.0 && w <= 1e12) {
             return Err(workload_at.err(
                 &format!("{mrel}.weight"),
-                format!("weight must be more than zero, got {w}"),
+                format!("weight must be more than zero and at most 1e12 (weights are relative), got {w}"),
             ));
         }
         weighted.push((

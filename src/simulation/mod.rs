@@ -153,6 +153,25 @@ struct ServiceState {
 }
 
 impl ServiceState {
+    /// `id` becomes ready: it joins the balancer's candidates.
+    fn add_ready(&mut self, id: u32, instances: &[Instance]) {
+        self.ready.push(id);
+        self.balancer.candidates_changed(&self.ready, instances);
+    }
+
+    /// `id` leaves the balancer's candidates.
+    fn remove_ready(&mut self, id: u32, instances: &[Instance]) {
+        self.ready.retain(|&i| i != id);
+        self.balancer.candidates_changed(&self.ready, instances);
+    }
+
+    /// The newest ready instance leaves the balancer's candidates.
+    fn pop_ready(&mut self, instances: &[Instance]) -> Option<u32> {
+        let id = self.ready.pop()?;
+        self.balancer.candidates_changed(&self.ready, instances);
+        Some(id)
+    }
+
     /// A worker pool: its ready instances pull from `backlog`.
     #[inline]
     fn pulls(&self) -> bool {
@@ -265,6 +284,8 @@ impl<'a> Simulation<'a> {
                 }
             }
             let rng = stream(seed, replication, &spec.name, "balancer");
+            let mut balancer = Balancer::new(spec.balancer, rng);
+            balancer.candidates_changed(&ready, &instances);
             services.push(ServiceState {
                 ready,
                 starting: Vec::new(),
@@ -301,7 +322,7 @@ impl<'a> Simulation<'a> {
                 spot_rng,
                 spot_interruptions: 0,
                 oom_kills: 0,
-                balancer: Balancer::new(spec.balancer, rng),
+                balancer,
                 policy: spec.autoscaler.as_ref().map(crate::autoscaler::Policy::new),
                 last_counters: scaling::Counters::default(),
                 last_counters_at: SimTime::ZERO,
@@ -464,6 +485,7 @@ impl<'a> Simulation<'a> {
         self.requests.get_mut(slot).instance = instance;
         let inst = &mut self.instances[instance as usize];
         let admission = inst.admit(slot, now);
+        svc.balancer.load_changed(instance, inst.open_requests());
         if admission != Admission::Rejected && inst.out_of_memory() {
             // One request too many: the process dies with everything it held, this one too.
             self.oom_kill(instance, now, s);
@@ -566,7 +588,13 @@ impl<'a> Simulation<'a> {
     /// request) and answer the client, unless the client already gave up.
     fn complete(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
         let instance = self.requests.get(slot).instance;
-        if let Some(next) = self.instances[instance as usize].release(now) {
+        let inst = &mut self.instances[instance as usize];
+        let next = inst.release(now);
+        let open = inst.open_requests();
+        self.services[inst.service as usize]
+            .balancer
+            .load_changed(instance, open);
+        if let Some(next) = next {
             self.start(next, now, s);
         }
         self.server_done(slot);

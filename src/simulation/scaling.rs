@@ -365,7 +365,7 @@ impl Simulation<'_> {
                 if let Some(&id) = svc.starting.last() {
                     // Not serving: it just stops (its pending ready event finds it stopped).
                     self.remove_starting(id, now);
-                } else if let Some(id) = svc.ready.pop() {
+                } else if let Some(id) = svc.pop_ready(&self.instances) {
                     svc.draining.push(id);
                     // Its cores stay in the utilisation denominator until it stops: it is
                     // still working off what it holds.
@@ -419,7 +419,7 @@ impl Simulation<'_> {
         inst.become_ready(now);
         let cores = i64::from(inst.cores());
         svc.starting.retain(|&i| i != id);
-        svc.ready.push(id);
+        svc.add_ready(id, &self.instances);
         svc.ready_cores.add(now, cores);
         svc.peak_ready = svc.peak_ready.max(svc.ready.len() as u32);
         if svc.pulls() {
@@ -527,7 +527,7 @@ impl Simulation<'_> {
         let inst = &self.instances[id as usize];
         let cores = i64::from(inst.cores());
         let svc = &mut self.services[inst.service as usize];
-        svc.ready.retain(|&i| i != id);
+        svc.remove_ready(id, &self.instances);
         svc.starting.push(id);
         svc.ready_cores.add(now, -cores);
     }

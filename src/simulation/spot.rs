@@ -59,7 +59,7 @@ impl Simulation<'_> {
         match self.instances[id as usize].phase {
             Phase::Ready => {
                 let svc = &mut self.services[service as usize];
-                svc.ready.retain(|&i| i != id);
+                svc.remove_ready(id, &self.instances);
                 svc.draining.push(id);
                 self.instances[id as usize].phase = Phase::Draining;
                 self.launch(service, now, s);
@@ -102,7 +102,7 @@ impl Simulation<'_> {
             Phase::Ready => {
                 // Gone at once: as a drained instance is, with what it holds failing below.
                 let svc = &mut self.services[service as usize];
-                svc.ready.retain(|&i| i != id);
+                svc.remove_ready(id, &self.instances);
                 svc.draining.push(id);
                 self.retire(id, now);
                 if !warned {

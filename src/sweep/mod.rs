@@ -616,10 +616,20 @@ fn list(items: &[&String]) -> String {
         .join(", ")
 }
 
+/// One CSV field: quoted when it holds a comma, quote or line break, and, when it is text
+/// a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first), led by `'`.
+/// Numbers are left as they are.
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r', '\''])
+        && s.parse::<f64>().is_err();
+    let s = if formula {
+        format!("'{s}")
     } else {
         s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
     }
 }

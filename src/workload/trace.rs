@@ -34,6 +34,8 @@ pub struct Replay {
 impl Trace {
     /// Parses CSV text. Errors name the line.
     pub fn parse(text: &str) -> Result<Trace, String> {
+        /// Most requests in one bin: beyond any real trace, far from overflowing a sum.
+        const MAX_COUNT: f64 = 1e15;
         let mut lines = text
             .lines()
             .enumerate()
@@ -42,10 +44,11 @@ impl Trace {
             .next()
             .ok_or("the file is empty; expected a `t_seconds,requests` header")?;
         let cols: Vec<&str> = header.split(',').map(str::trim).collect();
+        // Nothing read from the file is echoed: a wrong path must not print what it reached.
         if cols != ["t_seconds", "requests"] {
             return Err(format!(
-                "line 1: expected the header `t_seconds,requests`, found `{}`",
-                header.trim()
+                "line 1: expected the header `t_seconds,requests`, found a line of {} column(s) that is not it (is this a trace CSV?)",
+                cols.len()
             ));
         }
         let mut starts = Vec::new();
@@ -55,20 +58,23 @@ impl Trace {
             let mut parts = line.split(',').map(str::trim);
             let (Some(t), Some(n), None) = (parts.next(), parts.next(), parts.next()) else {
                 return Err(format!(
-                    "line {lineno}: expected two columns `t_seconds,requests`, found `{line}`"
+                    "line {lineno}: expected two columns `t_seconds,requests`, found {}",
+                    line.split(',').count()
                 ));
             };
-            let t: f64 = t
-                .parse()
-                .map_err(|_| format!("line {lineno}: `{t}` is not a number of seconds"))?;
+            // `parse` accepts "NaN" and "inf": a time or count must be an ordinary number.
+            let t: f64 = t.parse().ok().filter(|t: &f64| t.is_finite()).ok_or_else(|| {
+                format!("line {lineno}: t_seconds is not a finite number of seconds")
+            })?;
             let n: f64 = n
                 .parse()
-                .map_err(|_| format!("line {lineno}: `{n}` is not a request count"))?;
-            if !(n.is_finite() && n >= 0.0) {
-                return Err(format!(
-                    "line {lineno}: request count must be zero or more, found {n}"
-                ));
-            }
+                .ok()
+                .filter(|n: &f64| n.is_finite() && (0.0..=MAX_COUNT).contains(n))
+                .ok_or_else(|| {
+                    format!(
+                        "line {lineno}: requests is not a count from 0 to {MAX_COUNT:e}"
+                    )
+                })?;
             if let Some(&prev) = starts.last() {
                 if t <= prev {
                     return Err(format!(

@@ -865,9 +865,9 @@ fn spot_and_resize_runs_are_identical_across_runs_and_thread_counts() {
             &exp,
             &ExecuteOptions {
                 threads: Some(threads),
-                progress: None,
+                ..ExecuteOptions::default()
             },
-        )
+        ).expect("the run stays within its limits")
     };
     let one = go(1);
     let two = go(2);

@@ -932,9 +932,9 @@ fn black_friday_experiment_gives_identical_reports_on_one_and_two_threads() {
             &exp,
             &ExecuteOptions {
                 threads: Some(threads),
-                progress: None,
+                ..ExecuteOptions::default()
             },
-        );
+        ).expect("the run stays within its limits");
         for r in &results {
             assert_conserved(&r.variant, &r.output.summary);
         }

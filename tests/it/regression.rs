@@ -55,7 +55,7 @@ fn closed_loops_that_could_spin_at_one_instant_are_refused() {
     refused(
         "error-pause-zero",
         &one_service(API, closed, ""),
-        "error_pause must be longer than zero",
+        "error_pause must be at least 100us",
     );
     let instant = r#"{ "replicas": 1, "instance": { "cores": 1 }, "endpoints": { "e": { "steps": [ { "cpu": "0s" } ] } } }"#;
     let closed = r#"{ "kind": "closed", "connections": 2, "mix": [ { "service": "api", "endpoint": "e" } ] }"#;

@@ -33,7 +33,7 @@ pub fn experiment(tag: &str, json: &str) -> Experiment {
 
 /// Runs every run of an experiment on all cores.
 pub fn run(exp: &Experiment) -> Vec<RunResult> {
-    run_experiment(exp, &ExecuteOptions::default())
+    run_experiment(exp, &ExecuteOptions::default()).expect("the run stays within its limits")
 }
 
 /// The repository root.

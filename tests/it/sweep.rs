@@ -24,7 +24,7 @@ fn sweep_json(mode: &str, extra: &str) -> String {
 fn a_grid_crosses_parameters_and_every_point_runs_every_variant_and_replication() {
     let sweep = load_sweep(&write_experiment("sweep-grid", &sweep_json("grid", ""))).unwrap();
     assert_eq!(sweep.points.len(), 4);
-    let report = run_sweep(&sweep, &SweepOptions::default(), None);
+    let report = run_sweep(&sweep, &SweepOptions::default(), None).expect("the run stays within its limits");
     assert_eq!(report.total_runs, 4 * 2 * 3);
     let params: Vec<(i64, i64)> = report
         .points
@@ -73,15 +73,16 @@ fn results_are_byte_identical_for_any_thread_count_and_shards_merge_into_the_who
     let with = |threads, shard| SweepOptions {
         threads: Some(threads),
         shard,
+        ..SweepOptions::default()
     };
-    let one = run_sweep(&sweep, &with(1, None), None);
-    let two = run_sweep(&sweep, &with(2, None), None);
+    let one = run_sweep(&sweep, &with(1, None), None).expect("the run stays within its limits");
+    let two = run_sweep(&sweep, &with(2, None), None).expect("the run stays within its limits");
     assert_eq!(one.to_json(), two.to_json());
     assert_eq!(one.to_csv(), two.to_csv());
     // Four shards, each through a JSON round trip as `surge merge` reads them.
     let shards: Vec<SweepReport> = (1..=4)
         .map(|k| {
-            let r = run_sweep(&sweep, &with(2, Some((k, 4))), None);
+            let r = run_sweep(&sweep, &with(2, Some((k, 4))), None).expect("the run stays within its limits");
             serde_json::from_str(&r.to_json()).unwrap()
         })
         .collect();
