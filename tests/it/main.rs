@@ -26,6 +26,7 @@ mod policies;
 mod regression;
 mod scenarios;
 mod schema;
+mod seeds_a;
 mod support;
 mod sweep;
 mod theory;
