@@ -580,3 +580,37 @@ fn c29_a_spike_is_shed_by_3_pods_partly_by_the_hpa_and_not_by_9() {
     assert!(errors("hpa-cpu-70") > 0.05 && errors("hpa-cpu-70") < 0.6 * errors("static-3"));
     assert_eq!(errors("static-9"), 0.0);
 }
+
+#[test]
+fn c23_forecasting_scales_ahead_of_the_hpa_and_both_cost_half_the_static_buffer() {
+    // Start at 11:00 (8 h before the 19:00 peak) and watch the afternoon rise for 3 hours.
+    let exp = load("c23-predictive-vs-buffer", |j| {
+        horizon("3h", "10m")(j);
+        j["workload"][0]["rate"]["peak_at"] = json!("8h");
+        let variants = j["variants"].as_object_mut().unwrap();
+        variants["hpa-cpu-70"]["services"]["itineraries"]["replicas"] = json!(3);
+        let predictive = &mut variants["predictive"]["services"]["itineraries"];
+        predictive["replicas"] = json!(3);
+        predictive["autoscaler"]["history"]["rate"]["peak_at"] = json!("8h");
+    });
+    let results = run_conserved(&exp);
+    let first_up = |v: &str| {
+        summary(&results, v)
+            .scaling_actions
+            .iter()
+            .find(|a| a.to > a.from)
+            .unwrap_or_else(|| panic!("{v} never scales up"))
+            .t_s
+    };
+    assert!(
+        first_up("predictive") < first_up("hpa-cpu-70"),
+        "predictive {} s, HPA {} s",
+        first_up("predictive"),
+        first_up("hpa-cpu-70")
+    );
+    let cost = |v: &str| summary(&results, v).cost_usd.unwrap();
+    for v in ["hpa-cpu-70", "predictive"] {
+        assert_eq!(summary(&results, v).error_rate, 0.0, "{v}");
+        assert!(cost(v) < 0.6 * cost("static-peak-plus-30pct"), "{v}");
+    }
+}
