@@ -67,6 +67,52 @@ fn within(what: &str, value: f64, expected: f64, relative: f64) {
     );
 }
 
+/// This half's files: FinPay (f), the Node gateway (n) and City Explorer (c).
+fn seed_files() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(repo().join("experiments/seeds"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.ends_with(".json") && name.starts_with(['f', 'n', 'c'])
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_f_n_c_seed_experiment_validates_names_itself_and_quotes_its_claim() {
+    let schema = surge::config::schema::schema(surge::config::schema::SchemaKind::Experiment);
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let files = seed_files();
+    assert!(files.len() >= 28, "{files:?}");
+    for path in &files {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let stem = path.file_stem().unwrap().to_string_lossy();
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{stem}: {errors:?}");
+        assert_eq!(
+            doc["$schema"], "../../schema/experiment.schema.json",
+            "{stem}"
+        );
+        assert_eq!(doc["name"], stem.as_ref(), "the name is the file's stem");
+        // f02-hey-baseline tests F-02: its description says so.
+        let id = format!("{}-{}", stem[..1].to_uppercase(), &stem[1..3]);
+        let description = doc["description"].as_str().unwrap();
+        assert!(
+            description.contains(&id),
+            "{stem}: the description does not quote {id}"
+        );
+        assert!(
+            stem.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "{stem}"
+        );
+        surge::config::load_experiment(path).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
 #[test]
 fn f01_1000_connections_are_held_but_the_cpu_caps_throughput_at_2500_rps() {
     let exp = load("f01-concurrent-connections", horizon("12s", "2s"));
