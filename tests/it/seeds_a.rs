@@ -280,6 +280,28 @@ fn f08_f09_round_robin_shares_requests_evenly_and_least_connections_cuts_the_tai
 }
 
 #[test]
+fn f12_f13_f14_hash_shards_scale_writes_linearly_and_sequential_range_keys_do_not() {
+    let exp = load("f13-write-shards", horizon("6s", "1s"));
+    let results = run_conserved(&exp);
+    let s = summary(&results, "base");
+    // Writes per second the databases whose names start with `prefix` completed.
+    let served = |prefix: &str| {
+        s.endpoints
+            .iter()
+            .filter(|(name, _)| name.starts_with(prefix))
+            .map(|(_, e)| e.outcomes["ok"])
+            .sum::<u64>() as f64
+            / s.measured_s
+    };
+    within("one database", served("one-database."), 10_000.0, 0.03);
+    within("4 hash shards", served("hash4-"), 40_000.0, 0.03);
+    within("8 hash shards", served("hash8-"), 80_000.0, 0.03);
+    // Sequential keys all land in the newest range: four shards serve what one does.
+    within("4 range shards", served("range4-"), 10_000.0, 0.03);
+    assert_eq!(s.services["range4-shard-0"].cpu_utilisation, 0.0);
+}
+
+#[test]
 fn f18_a_90_percent_hit_rate_turns_50_s_of_database_time_per_second_into_5() {
     let exp = load("f18-cache-database-time", horizon("30s", "5s"));
     let results = run_conserved(&exp);
@@ -513,6 +535,7 @@ fn c14_c26_the_hpa_scales_on_cpu_against_250m_and_a_heap_above_80_percent_runs_t
     // and more pods never lower the ratio, so it stops only at maxReplicas.
     let heap = summary(&results, "heap-230Mi");
     assert!(heap.scaling_actions[0].t_s < 300.0);
+    assert!(heap.scaling_actions[0].reason.contains("memory"));
     assert_eq!(heap.services["api"].peak_instances, 20);
     // Overloaded with no admission limit: OOM restarts, and no metrics to scale on.
     let overloaded = summary(&results, "heap-180Mi-overloaded");
