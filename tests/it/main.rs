@@ -28,6 +28,7 @@ mod regression;
 mod reliability;
 mod scenarios;
 mod schema;
+mod seeds_a;
 mod seeds_b;
 mod support;
 mod sweep;
