@@ -128,8 +128,9 @@ fn seed_flag_overrides_the_file() {
 
 #[test]
 fn validate_accepts_every_bundled_experiment() {
-    let mut files: Vec<String> = std::fs::read_dir(repo().join("experiments"))
-        .unwrap()
+    let mut files: Vec<String> = ["experiments", "experiments/seeds"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(repo().join(d)).unwrap())
         .map(|e| e.unwrap().path().to_string_lossy().into_owned())
         .filter(|p| p.ends_with(".json"))
         .collect();

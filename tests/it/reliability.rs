@@ -168,7 +168,18 @@ fn malformed_shards_are_refused_by_merge_without_a_panic() {
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{e}");
     assert!(e.contains("merge-missing-param-panic.a.json"), "{e}");
-    assert!(e.contains("points[0].parameters"), "{e}");
+    assert!(e.contains("not a sweep.json"), "{e}");
+    // The same shard in a sweep of two runs: now its point lacks the parameter.
+    let shard = std::fs::read_to_string(&a)
+        .unwrap()
+        .replace("\"total_runs\":1", "\"total_runs\":2");
+    std::fs::write(dir.join("a.json"), shard).unwrap();
+    let o = surge_within(&["merge", "a.json", b.to_str().unwrap(), "--out", "m"], &dir, LIMIT);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("a.json: at `points[0].parameters`"), "{e}");
+    assert!(e.contains("expected exactly the sweep's parameters `p`"), "{e}");
+    std::fs::remove_file(dir.join("a.json")).unwrap();
     let huge = fixture("merge-huge-shard-oom.a.json");
     let o = surge_within(&["merge", huge.to_str().unwrap(), "--out", "m"], &dir, LIMIT);
     let e = stderr(&o);

@@ -59,12 +59,13 @@ fn the_committed_schemas_are_current() {
 #[test]
 fn every_bundled_file_validates_and_names_its_schema() {
     let mut failures = Vec::new();
-    for (dir, kind) in [
-        ("experiments", SchemaKind::Experiment),
-        ("models", SchemaKind::Model),
+    for (dir, kind, up) in [
+        ("experiments", SchemaKind::Experiment, "../"),
+        ("experiments/seeds", SchemaKind::Experiment, "../../"),
+        ("models", SchemaKind::Model, "../"),
     ] {
         let v = validator(kind);
-        let own = format!("../{}", kind.file());
+        let own = format!("{up}{}", kind.file());
         for path in json_files(dir) {
             let doc = read_json(&path);
             for c in complaints(&v, &doc) {
@@ -86,7 +87,10 @@ fn every_bundled_model_validates_inline_in_an_experiment() {
     // As `surge sweep` sees an experiment: its model file inlined under `model`.
     let v = validator(SchemaKind::Experiment);
     let mut failures = Vec::new();
-    for path in json_files("experiments") {
+    for path in json_files("experiments")
+        .into_iter()
+        .chain(json_files("experiments/seeds"))
+    {
         let mut doc = read_json(&path);
         if let Some(model) = doc["model"].as_str() {
             doc["model"] = read_json(&path.parent().unwrap().join(model));
@@ -220,7 +224,7 @@ fn broken_files_fail_the_schema_as_they_fail_surge() {
                 json!({ "gpu": "5ms" }),
             ),
         ),
-        ("malformed duration", Set("/duration", json!("10 minutes"))),
+        ("malformed duration", Set("/duration", json!("10 fortnights"))),
         ("duration without a unit", Set("/duration", json!("600"))),
         ("duration as a bare number", Set("/duration", json!(600))),
         (
