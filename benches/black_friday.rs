@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use std::path::Path;
 use std::time::Instant;
 use surge::experiment::{RunId, run_one};
-use surge::simulation::RunLimits;
 use surge::kernel::SimDuration;
+use surge::simulation::RunLimits;
 
 fn main() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/black-friday.json");
@@ -42,7 +42,8 @@ fn main() {
                 variant,
                 replication: 0,
             };
-            let r = run_one(&exp, id, &RunLimits::default(), None).expect("the run stays within its limits");
+            let r = run_one(&exp, id, &RunLimits::default(), None)
+                .expect("the run stays within its limits");
             (
                 r.variant,
                 r.output.summary.arrivals,

@@ -7,8 +7,8 @@
 use divan::counter::ItemsCount;
 use std::path::Path;
 use surge::experiment::{RunId, run_one};
-use surge::simulation::RunLimits;
 use surge::kernel::SimDuration;
+use surge::simulation::RunLimits;
 
 fn main() {
     divan::main();
@@ -26,7 +26,8 @@ fn mm4_one_million_requests(bencher: divan::Bencher) {
         variant: 0,
         replication: 0,
     };
-    let arrivals = run_one(&exp, id, &RunLimits::default(), None).expect("the run stays within its limits")
+    let arrivals = run_one(&exp, id, &RunLimits::default(), None)
+        .expect("the run stays within its limits")
         .output
         .summary
         .arrivals;

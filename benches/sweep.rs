@@ -25,7 +25,8 @@ fn main() {
                 ..SweepOptions::default()
             },
             None,
-        ).expect("the run stays within its limits");
+        )
+        .expect("the run stays within its limits");
         (t.elapsed().as_secs_f64(), r.to_json())
     };
     let (one, a) = time(1);

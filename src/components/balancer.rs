@@ -188,7 +188,14 @@ impl LoadTree {
     /// The first position at or after `start` within node `k` (covering `lo..hi`) whose
     /// load is at most `bound`. Visits O(log n) nodes: a subtree wholly past `start` is
     /// entered only if it holds an answer.
-    fn first_at_most(&self, k: usize, lo: usize, hi: usize, start: usize, bound: u32) -> Option<usize> {
+    fn first_at_most(
+        &self,
+        k: usize,
+        lo: usize,
+        hi: usize,
+        start: usize,
+        bound: u32,
+    ) -> Option<usize> {
         if hi <= start || self.min[k] > bound {
             return None;
         }
@@ -214,7 +221,12 @@ mod tests {
         let start = cursor % n;
         (0..n)
             .map(|k| (start + k) % n)
-            .min_by_key(|&i| (instances[candidates[i] as usize].open_requests(), (i + n - start) % n))
+            .min_by_key(|&i| {
+                (
+                    instances[candidates[i] as usize].open_requests(),
+                    (i + n - start) % n,
+                )
+            })
             .unwrap()
     }
 
@@ -261,9 +273,7 @@ mod tests {
                     if candidates.len() > 1 && rng.random_range(0..2) == 0 {
                         let k = rng.random_range(0..candidates.len());
                         candidates.remove(k);
-                    } else if let Some(missing) =
-                        (0..37u32).find(|i| !candidates.contains(i))
-                    {
+                    } else if let Some(missing) = (0..37u32).find(|i| !candidates.contains(i)) {
                         candidates.push(missing);
                     }
                     b.candidates_changed(&candidates, &instances);

@@ -1028,7 +1028,9 @@ pub(crate) fn client(
         if !(w > 0.0 && w <= 1e12) {
             return Err(workload_at.err(
                 &format!("{mrel}.weight"),
-                format!("weight must be more than zero and at most 1e12 (weights are relative), got {w}"),
+                format!(
+                    "weight must be more than zero and at most 1e12 (weights are relative), got {w}"
+                ),
             ));
         }
         weighted.push((

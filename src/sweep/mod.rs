@@ -620,8 +620,8 @@ fn list(items: &[&String]) -> String {
 /// a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first), led by `'`.
 /// Numbers are left as they are.
 fn csv_field(s: &str) -> String {
-    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r', '\''])
-        && s.parse::<f64>().is_err();
+    let formula =
+        s.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) && s.parse::<f64>().is_err();
     let s = if formula {
         format!("'{s}")
     } else {

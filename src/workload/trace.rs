@@ -63,17 +63,19 @@ impl Trace {
                 ));
             };
             // `parse` accepts "NaN" and "inf": a time or count must be an ordinary number.
-            let t: f64 = t.parse().ok().filter(|t: &f64| t.is_finite()).ok_or_else(|| {
-                format!("line {lineno}: t_seconds is not a finite number of seconds")
-            })?;
+            let t: f64 = t
+                .parse()
+                .ok()
+                .filter(|t: &f64| t.is_finite())
+                .ok_or_else(|| {
+                    format!("line {lineno}: t_seconds is not a finite number of seconds")
+                })?;
             let n: f64 = n
                 .parse()
                 .ok()
                 .filter(|n: &f64| n.is_finite() && (0.0..=MAX_COUNT).contains(n))
                 .ok_or_else(|| {
-                    format!(
-                        "line {lineno}: requests is not a count from 0 to {MAX_COUNT:e}"
-                    )
+                    format!("line {lineno}: requests is not a count from 0 to {MAX_COUNT:e}")
                 })?;
             if let Some(&prev) = starts.last() {
                 if t <= prev {

@@ -867,7 +867,8 @@ fn spot_and_resize_runs_are_identical_across_runs_and_thread_counts() {
                 threads: Some(threads),
                 ..ExecuteOptions::default()
             },
-        ).expect("the run stays within its limits")
+        )
+        .expect("the run stays within its limits")
     };
     let one = go(1);
     let two = go(2);

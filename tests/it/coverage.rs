@@ -28,7 +28,8 @@ fn mm1_over_seeds(rho: f64, seeds: u32, settings: &str) -> String {
 /// The fraction of points whose interval for the mean response time holds `truth`.
 fn coverage(tag: &str, json: &str, truth: f64) -> (f64, usize) {
     let sweep = load_sweep(&write_experiment(tag, json)).unwrap_or_else(|e| panic!("{e}"));
-    let report = run_sweep(&sweep, &SweepOptions::default(), None).expect("the run stays within its limits");
+    let report =
+        run_sweep(&sweep, &SweepOptions::default(), None).expect("the run stays within its limits");
     let hits: Vec<bool> = report
         .points
         .iter()

@@ -17,7 +17,8 @@ fn report_json(exp: &surge::Experiment, threads: usize) -> String {
             threads: Some(threads),
             ..ExecuteOptions::default()
         },
-    ).expect("the run stays within its limits");
+    )
+    .expect("the run stays within its limits");
     Report::new(exp, &results).to_json()
 }
 
@@ -40,7 +41,8 @@ fn same_file_and_seed_give_byte_identical_reports_on_any_thread_count() {
 fn variants_differing_only_in_balancer_see_identical_arrivals() {
     let mut exp = quickstart();
     exp.resolution = SimDuration::from_millis(10);
-    let results = run_experiment(&exp, &ExecuteOptions::default()).expect("the run stays within its limits");
+    let results =
+        run_experiment(&exp, &ExecuteOptions::default()).expect("the run stays within its limits");
     let arrivals = |variant: &str, rep: u32| -> Vec<u64> {
         let r = results
             .iter()

@@ -220,11 +220,13 @@ const MEMORY_KIB: u64 = 8 << 20;
 /// outcome. Returns the exit code.
 fn check(what: &str, mutant: &Value, file_name: &str, args: &[&str]) -> i32 {
     let dir = temp_dir("mutant");
-    std::fs::write(dir.join(file_name), serde_json::to_string_pretty(mutant).unwrap()).unwrap();
+    std::fs::write(
+        dir.join(file_name),
+        serde_json::to_string_pretty(mutant).unwrap(),
+    )
+    .unwrap();
     let bin = env!("CARGO_BIN_EXE_surge");
-    let script = format!(
-        "ulimit -v {MEMORY_KIB}; exec \"$0\" \"$@\""
-    );
+    let script = format!("ulimit -v {MEMORY_KIB}; exec \"$0\" \"$@\"");
     let mut full = vec!["-c", &script, bin];
     full.extend(args);
     let o = surge_within_shell(&full, &dir);
@@ -236,9 +238,15 @@ fn check(what: &str, mutant: &Value, file_name: &str, args: &[&str]) -> i32 {
         code == 0 || code == 2,
         "{what}: exit {code} (a crash, abort or out-of-memory is never right)\nstderr: {stderr}\nmutant: {shown}"
     );
-    assert!(!stderr.contains("panicked"), "{what}: panicked: {stderr}\nmutant: {shown}");
+    assert!(
+        !stderr.contains("panicked"),
+        "{what}: panicked: {stderr}\nmutant: {shown}"
+    );
     if code == 2 {
-        assert!(stderr.starts_with("error: "), "{what}: exit 2 without a message: {stderr}");
+        assert!(
+            stderr.starts_with("error: "),
+            "{what}: exit 2 without a message: {stderr}"
+        );
     }
     // Nothing outside `out`: the directory holds the mutant and, at most, the output.
     let mut entries: Vec<String> = std::fs::read_dir(&dir)
@@ -247,7 +255,10 @@ fn check(what: &str, mutant: &Value, file_name: &str, args: &[&str]) -> i32 {
         .collect();
     entries.sort();
     entries.retain(|e| e != file_name && e != "out");
-    assert!(entries.is_empty(), "{what}: wrote {entries:?} outside --out\nmutant: {shown}");
+    assert!(
+        entries.is_empty(),
+        "{what}: wrote {entries:?} outside --out\nmutant: {shown}"
+    );
     assert!(
         !Path::new("/tmp/surge-escaped").exists(),
         "{what}: a path climbed out of the output directory"
@@ -304,7 +315,11 @@ const RUN_ARGS: [&str; 10] = [
 #[test]
 fn mutated_experiments_and_models_validate_and_run_or_are_refused_cleanly() {
     let files = experiments();
-    assert!(files.len() >= 10, "found {} bundled experiments", files.len());
+    assert!(
+        files.len() >= 10,
+        "found {} bundled experiments",
+        files.len()
+    );
     let mut d = Dice(0x5EED);
     let mut ran = 0;
     for k in 0..files.len() * 6 * scale() {
@@ -346,7 +361,17 @@ fn mutated_sweeps_validate_and_run_or_are_refused_cleanly() {
                 &what,
                 &mutant,
                 "s.json",
-                &["sweep", "s.json", "--out", "out", "-q", "-j", "1", "--max-events", "3000000"],
+                &[
+                    "sweep",
+                    "s.json",
+                    "--out",
+                    "out",
+                    "-q",
+                    "-j",
+                    "1",
+                    "--max-events",
+                    "3000000",
+                ],
             );
         }
     }
@@ -365,7 +390,12 @@ fn mutated_hpa_snapshots_are_decided_or_refused_cleanly() {
     let mut d = Dice(0xA11);
     for k in 0..docs.len() * 20 * scale() {
         let mutant = mutate(&docs[k % docs.len()], &mut d);
-        check(&format!("hpa mutant {k}"), &mutant, "h.json", &["hpa", "h.json"]);
+        check(
+            &format!("hpa mutant {k}"),
+            &mutant,
+            "h.json",
+            &["hpa", "h.json"],
+        );
     }
 }
 
@@ -376,7 +406,15 @@ fn mutated_reports_and_sweep_files_are_read_or_refused_cleanly() {
     let quick = repo().join("experiments/quickstart.json");
     let sweep = repo().join("experiments/hpa-target-sweep.json");
     let o = surge_within(
-        &["run", quick.to_str().unwrap(), "--out", "run", "-q", "--replications", "2"],
+        &[
+            "run",
+            quick.to_str().unwrap(),
+            "--out",
+            "run",
+            "-q",
+            "--replications",
+            "2",
+        ],
         &base,
         WATCHDOG,
     );
@@ -384,7 +422,15 @@ fn mutated_reports_and_sweep_files_are_read_or_refused_cleanly() {
     for k in ["1/2", "2/2"] {
         let out = format!("shard{}", &k[..1]);
         let o = surge_within(
-            &["sweep", sweep.to_str().unwrap(), "--out", &out, "-q", "--shard", k],
+            &[
+                "sweep",
+                sweep.to_str().unwrap(),
+                "--out",
+                &out,
+                "-q",
+                "--shard",
+                k,
+            ],
             &base,
             Duration::from_secs(600),
         );
@@ -402,11 +448,20 @@ fn mutated_reports_and_sweep_files_are_read_or_refused_cleanly() {
         let mutant = mutate(&report, &mut d);
         let what = format!("report mutant {k}");
         check(&what, &mutant, "report.json", &["report", "report.json"]);
-        check(&what, &mutant, "report.json", &["compare", "report.json", "report.json"]);
+        check(
+            &what,
+            &mutant,
+            "report.json",
+            &["compare", "report.json", "report.json"],
+        );
         // `plot` reads the time series beside the report.
         let dir = temp_dir("plot-mutant");
         std::fs::copy(&csv, dir.join("timeseries.csv")).unwrap();
-        std::fs::write(dir.join("report.json"), serde_json::to_string(&mutant).unwrap()).unwrap();
+        std::fs::write(
+            dir.join("report.json"),
+            serde_json::to_string(&mutant).unwrap(),
+        )
+        .unwrap();
         let o = surge_within(&["plot", "report.json", "--out", "out"], &dir, WATCHDOG);
         let code = o.status.code().unwrap_or(-1);
         assert!(
@@ -424,6 +479,11 @@ fn mutated_reports_and_sweep_files_are_read_or_refused_cleanly() {
             "a.json",
             &["merge", "a.json", shard2.to_str().unwrap(), "--out", "out"],
         );
-        check(&what, &mutant, "a.json", &["plot", "a.json", "--out", "out"]);
+        check(
+            &what,
+            &mutant,
+            "a.json",
+            &["plot", "a.json", "--out", "out"],
+        );
     }
 }

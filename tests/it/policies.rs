@@ -934,7 +934,8 @@ fn black_friday_experiment_gives_identical_reports_on_one_and_two_threads() {
                 threads: Some(threads),
                 ..ExecuteOptions::default()
             },
-        ).expect("the run stays within its limits");
+        )
+        .expect("the run stays within its limits");
         for r in &results {
             assert_conserved(&r.variant, &r.output.summary);
         }

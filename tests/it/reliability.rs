@@ -44,13 +44,7 @@ const LIMIT: Duration = Duration::from_secs(120);
 fn run_fixture(name: &str) -> (Output, PathBuf) {
     let dir = temp_dir(&format!("rel-{name}"));
     let o = surge_within(
-        &[
-            "run",
-            fixture(name).to_str().unwrap(),
-            "--out",
-            "out",
-            "-q",
-        ],
+        &["run", fixture(name).to_str().unwrap(), "--out", "out", "-q"],
         &dir,
         LIMIT,
     );
@@ -80,8 +74,14 @@ fn refused(name: &str, expected: &[&str]) {
 
 #[test]
 fn runs_that_would_never_end_are_refused_with_the_stated_minimum() {
-    refused("cpu-quantum-1ns-time-explosion.json", &["cpu_quantum", "at least 100us"]);
-    refused("closed-think-1ns-time-explosion.json", &["workload[0].think", "100us"]);
+    refused(
+        "cpu-quantum-1ns-time-explosion.json",
+        &["cpu_quantum", "at least 100us"],
+    );
+    refused(
+        "closed-think-1ns-time-explosion.json",
+        &["workload[0].think", "100us"],
+    );
     refused(
         "closed-error-pause-1ns-time-explosion.json",
         &["error_pause", "at least 100us"],
@@ -104,13 +104,27 @@ fn a_run_past_its_event_budget_stops_and_names_what_drives_it() {
     )
     .unwrap();
     let o = surge_within(
-        &["run", "spin.json", "--out", "out", "-q", "--max-events", "1000000"],
+        &[
+            "run",
+            "spin.json",
+            "--out",
+            "out",
+            "-q",
+            "--max-events",
+            "1000000",
+        ],
         &dir,
         LIMIT,
     );
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{e}");
-    for x in ["budget of 1000000 events", "closed-loop sends", "client `spinner`", "--max-events", "nothing was written"] {
+    for x in [
+        "budget of 1000000 events",
+        "closed-loop sends",
+        "client `spinner`",
+        "--max-events",
+        "nothing was written",
+    ] {
         assert!(e.contains(x), "expected `{x}` in {e}");
     }
     assert!(!dir.join("out").exists());
@@ -120,7 +134,11 @@ fn a_run_past_its_event_budget_stops_and_names_what_drives_it() {
 fn memory_that_would_explode_is_bounded_before_or_during_the_run() {
     refused(
         "resolution-1us-oom.json",
-        &["resolution", "time-series rows per run", "more than 1000000"],
+        &[
+            "resolution",
+            "time-series rows per run",
+            "more than 1000000",
+        ],
     );
     refused(
         "overload-1e9rps-oom.json",
@@ -135,7 +153,10 @@ fn memory_that_would_explode_is_bounded_before_or_during_the_run() {
 
 #[test]
 fn sweeps_too_large_to_hold_are_refused_by_validate_and_sweep() {
-    for name in ["sweep-1M-points-memory.json", "sweep-60x1M-params-memory.json"] {
+    for name in [
+        "sweep-1M-points-memory.json",
+        "sweep-60x1M-params-memory.json",
+    ] {
         let dir = temp_dir("rel-sweep");
         for cmd in ["validate", "sweep"] {
             let path = fixture(name);
@@ -146,7 +167,10 @@ fn sweeps_too_large_to_hold_are_refused_by_validate_and_sweep() {
             let o = surge_within(&args, &dir, LIMIT);
             let e = stderr(&o);
             assert_eq!(o.status.code(), Some(2), "{cmd} {name}: {e}");
-            assert!(e.contains("sweep.parameters[0].range.steps"), "{cmd} {name}: {e}");
+            assert!(
+                e.contains("sweep.parameters[0].range.steps"),
+                "{cmd} {name}: {e}"
+            );
             assert!(e.contains("1 to 10000"), "{cmd} {name}: {e}");
         }
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
@@ -161,7 +185,13 @@ fn malformed_shards_are_refused_by_merge_without_a_panic() {
         fixture("merge-missing-param-panic.b.json"),
     );
     let o = surge_within(
-        &["merge", a.to_str().unwrap(), b.to_str().unwrap(), "--out", "m"],
+        &[
+            "merge",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--out",
+            "m",
+        ],
         &dir,
         LIMIT,
     );
@@ -174,14 +204,25 @@ fn malformed_shards_are_refused_by_merge_without_a_panic() {
         .unwrap()
         .replace("\"total_runs\":1", "\"total_runs\":2");
     std::fs::write(dir.join("a.json"), shard).unwrap();
-    let o = surge_within(&["merge", "a.json", b.to_str().unwrap(), "--out", "m"], &dir, LIMIT);
+    let o = surge_within(
+        &["merge", "a.json", b.to_str().unwrap(), "--out", "m"],
+        &dir,
+        LIMIT,
+    );
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{e}");
     assert!(e.contains("a.json: at `points[0].parameters`"), "{e}");
-    assert!(e.contains("expected exactly the sweep's parameters `p`"), "{e}");
+    assert!(
+        e.contains("expected exactly the sweep's parameters `p`"),
+        "{e}"
+    );
     std::fs::remove_file(dir.join("a.json")).unwrap();
     let huge = fixture("merge-huge-shard-oom.a.json");
-    let o = surge_within(&["merge", huge.to_str().unwrap(), "--out", "m"], &dir, LIMIT);
+    let o = surge_within(
+        &["merge", huge.to_str().unwrap(), "--out", "m"],
+        &dir,
+        LIMIT,
+    );
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{e}");
     assert!(e.contains("at `shard`"), "{e}");
@@ -200,7 +241,11 @@ fn reads_are_capped_and_refuse_what_is_not_a_regular_file() {
 fn numbers_that_would_overflow_or_are_not_numbers_are_refused_with_their_place() {
     refused(
         "empirical-weights-overflow.json",
-        &["steps[0].cpu", "weights", "add up to more than a number can hold"],
+        &[
+            "steps[0].cpu",
+            "weights",
+            "add up to more than a number can hold",
+        ],
     );
     refused(
         "trace-nan-accepted.json",
@@ -214,7 +259,10 @@ fn an_error_about_a_file_never_echoes_what_it_read() {
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{e}");
     assert!(e.contains("t_seconds,requests"), "{e}");
-    assert!(!e.contains("root:"), "the message must not show the file's contents: {e}");
+    assert!(
+        !e.contains("root:"),
+        "the message must not show the file's contents: {e}"
+    );
 }
 
 #[test]
@@ -257,7 +305,10 @@ fn a_spreadsheet_formula_in_a_variant_name_is_neutralised_in_sweep_csv() {
             "a formula reached sweep.csv: {line}"
         );
     }
-    assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""), "{csv}");
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
+        "{csv}"
+    );
     assert!(csv.contains(",'@SUM(1+1),"), "{csv}");
     assert!(csv.contains(",\"plain, with comma\","), "{csv}");
 }
@@ -266,7 +317,11 @@ fn a_spreadsheet_formula_in_a_variant_name_is_neutralised_in_sweep_csv() {
 fn a_name_that_would_climb_out_of_results_stays_inside() {
     let dir = temp_dir("rel-traversal");
     let o = surge_within(
-        &["run", fixture("name-path-traversal.json").to_str().unwrap(), "-q"],
+        &[
+            "run",
+            fixture("name-path-traversal.json").to_str().unwrap(),
+            "-q",
+        ],
         &dir,
         LIMIT,
     );
@@ -294,9 +349,19 @@ fn a_symlink_planted_in_the_output_directory_is_never_followed() {
     }
     let quick = repo().join("experiments/quickstart.json");
     // A directory holding links Surge did not make is not its results: refused before the run.
-    let o = surge(&["run", quick.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+    let o = surge(&[
+        "run",
+        quick.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("files Surge did not write"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("files Surge did not write"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
 }
 
@@ -305,7 +370,13 @@ fn an_earlier_complete_result_survives_a_failed_run_and_is_replaced_whole_by_a_g
     let dir = temp_dir("rel-replace");
     let quick = repo().join("experiments/quickstart.json");
     let out = dir.join("out");
-    let o = surge(&["run", quick.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+    let o = surge(&[
+        "run",
+        quick.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let before = std::fs::read(out.join("report.json")).unwrap();
     // A run stopped by its budget leaves the earlier result exactly as it was.
@@ -326,9 +397,19 @@ fn an_earlier_complete_result_survives_a_failed_run_and_is_replaced_whole_by_a_g
     // A file in the way is refused before anything runs.
     let file = dir.join("a-file");
     std::fs::write(&file, "x").unwrap();
-    let o = surge(&["run", quick.to_str().unwrap(), "--out", file.to_str().unwrap(), "-q"]);
+    let o = surge(&[
+        "run",
+        quick.to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("a file is in the way"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("a file is in the way"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -224,7 +224,10 @@ fn broken_files_fail_the_schema_as_they_fail_surge() {
                 json!({ "gpu": "5ms" }),
             ),
         ),
-        ("malformed duration", Set("/duration", json!("10 fortnights"))),
+        (
+            "malformed duration",
+            Set("/duration", json!("10 fortnights")),
+        ),
         ("duration without a unit", Set("/duration", json!("600"))),
         ("duration as a bare number", Set("/duration", json!(600))),
         (

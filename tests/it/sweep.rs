@@ -24,7 +24,8 @@ fn sweep_json(mode: &str, extra: &str) -> String {
 fn a_grid_crosses_parameters_and_every_point_runs_every_variant_and_replication() {
     let sweep = load_sweep(&write_experiment("sweep-grid", &sweep_json("grid", ""))).unwrap();
     assert_eq!(sweep.points.len(), 4);
-    let report = run_sweep(&sweep, &SweepOptions::default(), None).expect("the run stays within its limits");
+    let report =
+        run_sweep(&sweep, &SweepOptions::default(), None).expect("the run stays within its limits");
     assert_eq!(report.total_runs, 4 * 2 * 3);
     let params: Vec<(i64, i64)> = report
         .points
@@ -82,7 +83,8 @@ fn results_are_byte_identical_for_any_thread_count_and_shards_merge_into_the_who
     // Four shards, each through a JSON round trip as `surge merge` reads them.
     let shards: Vec<SweepReport> = (1..=4)
         .map(|k| {
-            let r = run_sweep(&sweep, &with(2, Some((k, 4))), None).expect("the run stays within its limits");
+            let r = run_sweep(&sweep, &with(2, Some((k, 4))), None)
+                .expect("the run stays within its limits");
             serde_json::from_str(&r.to_json()).unwrap()
         })
         .collect();

@@ -200,7 +200,8 @@ mod tests {
         if let Some(dir) = path.parent() {
             let _ = std::fs::remove_dir_all(dir);
         }
-        let results = run_experiment(&exp, &ExecuteOptions::default()).expect("the run stays within its limits");
+        let results = run_experiment(&exp, &ExecuteOptions::default())
+            .expect("the run stays within its limits");
         (Report::new(&exp, &results), results)
     }
 
