@@ -20,10 +20,11 @@
 //! ```no_run
 //! use surge::{config, experiment, report};
 //! let exp = config::load_experiment(std::path::Path::new("experiments/quickstart.json"))?;
-//! let results = experiment::run_experiment(&exp, &experiment::ExecuteOptions::default());
+//! // A run that crosses its limits (events, requests in memory) is an error, not a hang.
+//! let results = experiment::run_experiment(&exp, &experiment::ExecuteOptions::default())?;
 //! let report = report::Report::new(&exp, &results);
 //! println!("{}", report::table::render(&report));
-//! # Ok::<(), surge::config::ConfigError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Same file and same seed give a byte-identical report, whatever the thread count.

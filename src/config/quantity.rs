@@ -326,7 +326,7 @@ mod tests {
             "5H",
             "5 m s",
             "1h30",
-            "5secs",
+            "5 secondz",
             "1 5s",
             ".s",
             "5 e3s",
