@@ -766,7 +766,9 @@ fn plot(
     let plots = if has("points") && has("parameters") {
         let report = surge::sweep::parse_sweep_report(file, &text)
             .map_err(|e| Failure::BadInput(e.to_string()))?;
-        render_sweep(&report, metrics).map_err(|e| match e {
+        let available = surge::report::plots::sweep::available_metrics(&report);
+        let metrics = surge::report::aliases::expand(metrics, &available);
+        render_sweep(&report, &metrics).map_err(|e| match e {
             SweepPlotError::Draw(e) => Failure::Other(e.into()),
             other => Failure::BadInput(format!("{shown}: {other}")),
         })?

@@ -1,6 +1,7 @@
 //! Reports: `report.json` (the contract later tools read), `timeseries.csv`, the plots (of a
 //! run and of a sweep), the terminal summary table and the self-contained HTML page.
 
+pub mod aliases;
 pub mod html;
 pub mod plots;
 mod read;
@@ -126,7 +127,9 @@ impl Report {
     }
 }
 
-/// The scalar metrics of a run summary, flattened to `a.b.c` names, in a fixed order.
+/// The scalar metrics of a run summary, flattened to `a.b.c` names, in a fixed order: the
+/// run's requests, then each endpoint's (`endpoints.<service>.<endpoint>.*`), each service's
+/// (`services.<name>.*`), cost and SLO. [`aliases`] gives the most used ones short names.
 pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
     let mut m = IndexMap::new();
     m.insert("arrivals".into(), s.arrivals as f64);
