@@ -497,8 +497,8 @@ fn sweep(
     });
     let written = write_sweep(&out, &report)?;
     if !quiet {
-        println!(
-            "{}: {} point(s) x {} variant(s) x {} replication(s){}: wrote {}",
+        let mut text = format!(
+            "{}: {} point(s) x {} variant(s) x {} replication(s){}: wrote {}\n",
             report.experiment,
             sw.points.len(),
             report.variants.len(),
@@ -508,6 +508,16 @@ fn sweep(
             )),
             written
         );
+        // A shard holds part of each point's runs: its summary waits for `surge merge`.
+        if shard.is_none() {
+            text.push('\n');
+            text.push_str(&surge::sweep::summary::render(&report));
+        }
+        std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .context("writing the summary")
+            .map_err(Failure::Other)?;
     }
     Ok(())
 }
