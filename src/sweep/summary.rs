@@ -263,6 +263,39 @@ fn cell(v: &PointVariant, source: &Source) -> String {
     }
 }
 
+/// Each parameter's name in the table: the shortest tail of its path (whole segments) that no
+/// other parameter's path ends with, so `workload[0].rate.rps` is `rps` and two `replicas`
+/// become `api.replicas` and `db.replicas`.
+fn short_names(paths: &[String]) -> Vec<String> {
+    let segments: Vec<Vec<&str>> = paths.iter().map(|p| p.split('.').collect()).collect();
+    let tail = |s: &[&str], k: usize| s[s.len().saturating_sub(k)..].join(".");
+    segments
+        .iter()
+        .enumerate()
+        .map(|(i, mine)| {
+            (1..=mine.len())
+                .map(|k| (k, tail(mine, k)))
+                .find(|(k, t)| {
+                    segments
+                        .iter()
+                        .enumerate()
+                        .all(|(j, other)| j == i || tail(other, *k) != *t)
+                })
+                .map_or_else(|| paths[i].clone(), |(_, t)| t)
+        })
+        .collect()
+}
+
+/// The table's name for the parameter at `path`.
+fn short(report: &SweepReport, path: &str) -> String {
+    let names = short_names(&report.parameters);
+    report
+        .parameters
+        .iter()
+        .position(|p| p == path)
+        .map_or_else(|| path.to_string(), |i| names[i].clone())
+}
+
 fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -272,7 +305,8 @@ fn value_text(v: &Value) -> String {
 
 fn render_columns(report: &SweepReport, columns: &[Column]) -> String {
     let mut header = vec!["point".to_string()];
-    header.extend(report.parameters.iter().cloned());
+    let names = short_names(&report.parameters);
+    header.extend(names.iter().cloned());
     header.push("variant".into());
     header.extend(columns.iter().map(|c| c.label.clone()));
     let variant_column = report.parameters.len() + 1;
@@ -315,6 +349,15 @@ fn render_columns(report: &SweepReport, columns: &[Column]) -> String {
         ""
     };
     let _ = writeln!(out, "({intervals}{slo})");
+    let renamed: Vec<String> = names
+        .iter()
+        .zip(&report.parameters)
+        .filter(|(n, p)| n != p)
+        .map(|(n, p)| format!("{n} is {p}"))
+        .collect();
+    if !renamed.is_empty() {
+        let _ = writeln!(out, "(swept: {})", renamed.join("; "));
+    }
     if let Some((k, n)) = report.shard {
         let _ = writeln!(
             out,
@@ -335,8 +378,12 @@ fn render_columns(report: &SweepReport, columns: &[Column]) -> String {
             out,
             "{} (a point meets it when every replication does):",
             match &first.question {
-                Question::HighestLoad(p) => format!("Highest {p} that meets the SLO"),
-                Question::FewestCapacity(p) => format!("Fewest {p} that meets the SLO"),
+                Question::HighestLoad(p) => {
+                    format!("Highest {} that meets the SLO", short(report, p))
+                }
+                Question::FewestCapacity(p) => {
+                    format!("Fewest {} that meets the SLO", short(report, p))
+                }
                 Question::Cheapest => format!("Cheapest point that meets the SLO, by {}", {
                     if priced(report) {
                         "cost"
@@ -357,7 +404,7 @@ fn render_columns(report: &SweepReport, columns: &[Column]) -> String {
 fn sentence(report: &SweepReport, a: &Answer) -> String {
     let mut who = a.variant.clone();
     for (k, v) in &a.fixed {
-        let _ = write!(who, ", {k} = {}", value_text(v));
+        let _ = write!(who, ", {} = {}", short(report, k), value_text(v));
     }
     let answered = match &a.question {
         Question::HighestLoad(p) | Question::FewestCapacity(p) => Some(p.as_str()),
@@ -417,7 +464,8 @@ fn point_text(report: &SweepReport, i: usize, variant: &str) -> String {
         .iter()
         .map(|k| {
             format!(
-                "{k} = {}",
+                "{} = {}",
+                short(report, k),
                 p.parameters.get(k).map_or("-".into(), value_text)
             )
         })
@@ -773,7 +821,8 @@ mod tests {
         );
         let text = render(&r);
         assert!(
-            text.contains("Highest workload[0].rate.rps that meets the SLO"),
+            text.contains("Highest rps that meets the SLO")
+                && text.contains("(swept: rps is workload[0].rate.rps)"),
             "{text}"
         );
         assert!(text.contains("  a: 200 (300 does not)"), "{text}");
@@ -893,9 +942,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains(&format!(
-                "  a: point 2 ({target} = 80): 4.00 instance-hours"
-            )),
+            text.contains("  a: point 2 (target_utilization = 80): 4.00 instance-hours"),
             "{text}"
         );
         assert!(
@@ -942,7 +989,22 @@ mod tests {
                 again: vec![]
             }
         );
-        assert!(render(&r).contains("a, workload[0].rate.rps = 200: 3 (2 does not)"));
+        assert!(render(&r).contains("a, rps = 200: 3 (2 does not)"));
+    }
+
+    #[test]
+    fn parameters_are_named_by_the_shortest_tail_of_their_path_that_is_unique() {
+        let paths = [
+            "model.services.api.replicas",
+            "model.services.db.replicas",
+            "workload[0].rate.rps",
+            "rps",
+        ]
+        .map(String::from);
+        assert_eq!(
+            short_names(&paths),
+            ["api.replicas", "db.replicas", "rate.rps", "rps"]
+        );
     }
 
     #[test]
@@ -963,10 +1025,7 @@ mod tests {
         );
         let text = render(&r);
         let lines: Vec<&str> = text.lines().collect();
-        assert!(
-            lines[0].starts_with("point  workload[0].rate.rps  variant"),
-            "{text}"
-        );
+        assert!(lines[0].starts_with("point  rps  variant"), "{text}");
         assert!(lines[1].chars().all(|c| c == '-'));
         assert_eq!(lines[2..6].iter().filter(|l| l.contains("+-")).count(), 4);
         // Throughput 100 and 101 over two replications: mean 100.5, half-width t(0.975, 1) x 0.5.

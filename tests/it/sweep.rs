@@ -173,7 +173,7 @@ fn sweep_prints_a_row_per_point_and_variant_and_the_highest_rate_that_meets_the_
     let lines: Vec<&str> = stdout.lines().collect();
     let header = lines
         .iter()
-        .position(|l| l.starts_with("point  workload[0].rate.rps  variant"))
+        .position(|l| l.starts_with("point  rps  variant"))
         .unwrap_or_else(|| panic!("no table in:\n{stdout}"));
     for column in [
         "throughput (req/s)",
@@ -192,6 +192,7 @@ fn sweep_prints_a_row_per_point_and_variant_and_the_highest_rate_that_meets_the_
     let rows = &lines[header + 2..header + 12];
     assert!(rows.iter().all(|r| r.contains(" +- ")), "{stdout}");
     assert!(lines[header + 12].starts_with("(means over 2 replications"));
+    assert_eq!(lines[header + 13], "(swept: rps is workload[0].rate.rps)");
     // The answer, worked out here from sweep.json: scanning up from the lowest rate, the last
     // one every replication of which met the SLO before the first that did not.
     for variant in ["round-robin", "least-connections"] {
@@ -219,7 +220,7 @@ fn sweep_prints_a_row_per_point_and_variant_and_the_highest_rate_that_meets_the_
         assert!(stdout.contains(&line), "{line} in:\n{stdout}");
     }
     assert!(stdout.contains(
-        "Highest workload[0].rate.rps that meets the SLO (a point meets it when every replication does):"
+        "Highest rps that meets the SLO (a point meets it when every replication does):"
     ));
 }
 
