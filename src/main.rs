@@ -56,9 +56,9 @@ enum Command {
         png: bool,
     },
     /// Show a finished run's report.json: print its summary table, or with --html write
-    /// report.html beside it.
+    /// report.html beside it. Given a sweep.json, print the sweep's summary.
     Report {
-        /// The report.json written by `surge run`.
+        /// The report.json written by `surge run` (or a sweep.json).
         file: PathBuf,
         /// Write the self-contained HTML page (with the SVG plots beside the report) instead of
         /// printing the table, and print its path.
@@ -394,7 +394,30 @@ fn run(
 }
 
 fn report_table(file: &Path) -> Result<(), Failure> {
-    let report = surge::report::read_report(file).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let report = match surge::report::read_report(file) {
+        Ok(report) => report,
+        // A sweep.json (merged shards too) gets the summary `surge sweep` prints.
+        Err(e) => match surge::sweep::read_sweep_report(file) {
+            Ok(sweep) => {
+                let text = format!(
+                    "{}{}\n{}",
+                    sweep.experiment,
+                    sweep
+                        .description
+                        .as_deref()
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default(),
+                    surge::sweep::summary::render(&sweep)
+                );
+                return std::io::stdout()
+                    .lock()
+                    .write_all(text.as_bytes())
+                    .context("writing the summary")
+                    .map_err(Failure::Other);
+            }
+            Err(_) => return Err(Failure::BadInput(e.to_string())),
+        },
+    };
     let text = format!(
         "{}{}\n{}",
         report.experiment,

@@ -248,6 +248,35 @@ fn sweep_quiet_prints_nothing_and_a_shard_leaves_the_summary_to_the_merge() {
     let stdout = ok(&o);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(stdout.contains("shard 1/2"), "{stdout}");
+    // Merged, the shards give the whole sweep's summary, which `surge report` prints.
+    ok(&surge(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        out.join("shard2").to_str().unwrap(),
+        "--shard",
+        "2/2",
+        "-q",
+    ]));
+    ok(&surge(&[
+        "merge",
+        out.join("shard").join("sweep.json").to_str().unwrap(),
+        out.join("shard2").join("sweep.json").to_str().unwrap(),
+        "--out",
+        out.join("merged").to_str().unwrap(),
+    ]));
+    let report = ok(&surge(&[
+        "report",
+        out.join("merged").join("sweep.json").to_str().unwrap(),
+    ]));
+    let (whole, _) = load_sweep_run();
+    // Both start with a line of their own (what was written; the name), then the summary.
+    let summary = |text: &str| text.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(summary(&report).trim_start(), summary(whole).trim_start());
+    assert!(
+        report.contains("Highest rps that meets the SLO"),
+        "{report}"
+    );
 }
 
 #[test]
