@@ -58,9 +58,9 @@ enum Command {
         limits: LimitArgs,
     },
     /// Show a finished run's report.json: print its summary table, or with --html write
-    /// report.html beside it.
+    /// report.html beside it. Given a sweep.json, print the sweep's summary.
     Report {
-        /// The report.json written by `surge run`.
+        /// The report.json written by `surge run` (or a sweep.json).
         file: PathBuf,
         /// Write the self-contained HTML page (with the SVG plots beside the report) instead of
         /// printing the table, and print its path.
@@ -473,7 +473,30 @@ fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn report_table(file: &Path) -> Result<(), Failure> {
-    let report = surge::report::read_report(file).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let report = match surge::report::read_report(file) {
+        Ok(report) => report,
+        // A sweep.json (merged shards too) gets the summary `surge sweep` prints.
+        Err(e) => match surge::sweep::read_sweep_report(file) {
+            Ok(sweep) => {
+                let text = format!(
+                    "{}{}\n{}",
+                    sweep.experiment,
+                    sweep
+                        .description
+                        .as_deref()
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default(),
+                    surge::sweep::summary::render(&sweep)
+                );
+                return std::io::stdout()
+                    .lock()
+                    .write_all(text.as_bytes())
+                    .context("writing the summary")
+                    .map_err(Failure::Other);
+            }
+            Err(_) => return Err(Failure::BadInput(e.to_string())),
+        },
+    };
     let text = format!(
         "{}{}\n{}",
         report.experiment,
@@ -580,7 +603,7 @@ fn sweep(
     .map_err(|e| Failure::BadInput(format!("{}: {e}; nothing was written", file.display())))?;
     let written = write_sweep(staging, &report)?;
     if !quiet {
-        let line = format!(
+        let mut text = format!(
             "{}: {} point(s) x {} variant(s) x {} replication(s){}: wrote {}\n",
             report.experiment,
             sw.points.len(),
@@ -591,9 +614,14 @@ fn sweep(
             )),
             written
         );
+        // A shard holds part of each point's runs: its summary waits for `surge merge`.
+        if shard.is_none() {
+            text.push('\n');
+            text.push_str(&surge::sweep::summary::render(&report));
+        }
         std::io::stdout()
             .lock()
-            .write_all(terminal_safe(&line).as_bytes())
+            .write_all(terminal_safe(&text).as_bytes())
             .context("writing the summary")
             .map_err(Failure::Other)?;
     }
@@ -867,7 +895,9 @@ fn plot(
     let plots = if has("points") && has("parameters") {
         let report = surge::sweep::parse_sweep_report(file, &text)
             .map_err(|e| Failure::BadInput(e.to_string()))?;
-        render_sweep(&report, metrics).map_err(|e| match e {
+        let available = surge::report::plots::sweep::available_metrics(&report);
+        let metrics = surge::report::aliases::expand(metrics, &available);
+        render_sweep(&report, &metrics).map_err(|e| match e {
             SweepPlotError::Draw(e) => Failure::Other(e.into()),
             other => Failure::BadInput(format!("{shown}: {other}")),
         })?

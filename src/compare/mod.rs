@@ -10,7 +10,8 @@ pub mod render;
 pub mod threshold;
 
 use crate::experiment::stats::{Difference, Estimate, Test, estimate, paired, welch};
-use crate::report::{Report, flatten};
+pub use crate::report::aliases::glob;
+use crate::report::{Report, aliases, flatten};
 use indexmap::IndexMap;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -179,7 +180,9 @@ pub struct Options {
     pub alpha: f64,
     /// Which test.
     pub test: TestChoice,
-    /// Metric names or `*` patterns to show, in order; empty for the default set.
+    /// Metrics to show, in order, each an alias (`p99`, `cpu`, ...; see
+    /// [`aliases`](crate::report::aliases)), a flat name or a `*` pattern; empty for the
+    /// default set.
     pub metrics: Vec<String>,
 }
 
@@ -193,26 +196,40 @@ impl Default for Options {
     }
 }
 
-/// The metrics shown by default, in order. Patterns marked `true` are shown only where some
-/// run saw a non-zero value, so everyday tables stay short.
-const DEFAULT_METRICS: [(&str, bool); 17] = [
-    ("throughput_rps", false),
-    ("error_rate", false),
-    ("error_rates.*", true),
-    ("latency_s.p50", false),
-    ("latency_s.p90", false),
-    ("latency_s.p99", false),
-    ("latency_s.p999", false),
-    ("mean_response_s", false),
-    ("slo.violation_minutes", false),
-    ("services.*.instances", false),
-    ("services.*.peak_instances", false),
-    ("services.*.instance_hours", false),
-    ("services.*.scaling_actions", true),
-    ("services.*.cpu_utilisation", false),
-    ("services.*.oom_kills", true),
-    ("services.*.spot_interruptions", true),
-    ("cost_usd", false),
+/// When a default metric is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// Whenever the reports have it.
+    Always,
+    /// Only where some run saw a non-zero value, so everyday tables stay short.
+    NonZero,
+    /// Only when the reports have more than one endpoint (with one, the endpoint's figures
+    /// are the run's).
+    SeveralEndpoints,
+}
+
+/// The metrics shown by default, in order.
+const DEFAULT_METRICS: [(&str, Shown); 20] = [
+    ("throughput_rps", Shown::Always),
+    ("error_rate", Shown::Always),
+    ("error_rates.*", Shown::NonZero),
+    ("latency_s.p50", Shown::Always),
+    ("latency_s.p90", Shown::Always),
+    ("latency_s.p99", Shown::Always),
+    ("latency_s.p999", Shown::Always),
+    ("mean_response_s", Shown::Always),
+    ("endpoints.*.throughput_rps", Shown::SeveralEndpoints),
+    ("endpoints.*.error_rate", Shown::SeveralEndpoints),
+    ("endpoints.*.latency_s.p99", Shown::SeveralEndpoints),
+    ("slo.violation_minutes", Shown::Always),
+    ("services.*.instances", Shown::Always),
+    ("services.*.peak_instances", Shown::Always),
+    ("services.*.instance_hours", Shown::Always),
+    ("services.*.scaling_actions", Shown::NonZero),
+    ("services.*.cpu_utilisation", Shown::Always),
+    ("services.*.oom_kills", Shown::NonZero),
+    ("services.*.spot_interruptions", Shown::NonZero),
+    ("cost_usd", Shown::Always),
 ];
 
 /// The whole comparison.
@@ -409,21 +426,32 @@ fn select_metrics(subjects: &[Subject], patterns: &[String]) -> Result<Vec<Strin
             .flat_map(|s| &s.runs)
             .any(|r| r.get(m).is_some_and(|v| *v != 0.0))
     };
-    let chosen: Vec<(&str, bool)> = if patterns.is_empty() {
+    let endpoints = available
+        .iter()
+        .filter(|m| m.starts_with("endpoints.") && m.ends_with(".arrivals"))
+        .count();
+    let chosen: Vec<(&str, Shown)> = if patterns.is_empty() {
         DEFAULT_METRICS.to_vec()
     } else {
-        patterns.iter().map(|p| (p.as_str(), false)).collect()
+        patterns
+            .iter()
+            .map(|p| (p.as_str(), Shown::Always))
+            .collect()
     };
     let mut out: Vec<String> = Vec::new();
-    for (pattern, only_nonzero) in chosen {
-        let matches: Vec<&&String> = available
-            .iter()
-            .filter(|m| glob(pattern, m))
-            .filter(|m| !only_nonzero || nonzero(m))
+    for (name, shown) in chosen {
+        let matches: Vec<String> = aliases::resolve(name, available.iter().map(|m| m.as_str()))
+            .into_iter()
+            .filter(|m| match shown {
+                Shown::Always => true,
+                Shown::NonZero => nonzero(m),
+                Shown::SeveralEndpoints => endpoints > 1,
+            })
             .collect();
         if matches.is_empty() && !patterns.is_empty() {
             return Err(InputError(format!(
-                "--metric \"{pattern}\" matches no metric; the reports have {}",
+                "--metric \"{name}\" matches no metric; use an alias ({}) or a flat name or `*` pattern the reports have: {}",
+                aliases::names(),
                 available
                     .iter()
                     .map(|s| s.as_str())
@@ -432,50 +460,17 @@ fn select_metrics(subjects: &[Subject], patterns: &[String]) -> Result<Vec<Strin
             )));
         }
         for m in matches {
-            if !out.contains(m) {
-                out.push((*m).clone());
+            if !out.contains(&m) {
+                out.push(m);
             }
         }
     }
     Ok(out)
 }
 
-/// Whether `name` matches `pattern`, where `*` stands for any run of characters.
-pub fn glob(pattern: &str, name: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == name;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
-        return false;
-    }
-    let mut rest = &name[first.len()..name.len() - last.len()];
-    for part in &parts[1..parts.len() - 1] {
-        match rest.find(part) {
-            Some(i) => rest = &rest[i + part.len()..],
-            None => return false,
-        }
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn glob_matches_wildcards() {
-        assert!(glob("services.*.instances", "services.api.instances"));
-        assert!(!glob("services.*.instances", "services.api.peak_instances"));
-        assert!(glob("*", "anything"));
-        assert!(glob("error_rates.*", "error_rates.timed_out"));
-        assert!(glob("latency_s.p99", "latency_s.p99"));
-        assert!(!glob("latency_s.p99", "latency_s.p999"));
-        assert!(glob("a*b*c", "a-b-c"));
-        assert!(!glob("a*b*c", "a-c-b"));
-        assert!(!glob("ab*ba", "aba"));
-    }
 
     #[test]
     fn arguments_split_at_the_last_hash() {

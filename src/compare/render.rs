@@ -3,7 +3,7 @@
 use super::threshold::{Check, Compared};
 use super::{Comparison, MetricDifference};
 use crate::experiment::stats::{Estimate, Test};
-use crate::report::table::fmt_value;
+use crate::report::table::{fmt_value, half_width};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -191,9 +191,11 @@ fn signed(metric: &str, v: f64) -> String {
 fn est(metric: &str, e: Option<&Estimate>) -> String {
     match e {
         None => "-".into(),
-        Some(e) => match e.ci95_half_width {
-            Some(h) if h > 0.0 => format!("{} +- {}", num(metric, e.mean), num(metric, h)),
-            _ => num(metric, e.mean),
+        // As in the run table: `+- 0` where every replication agreed, nothing where there is
+        // no interval (one replication).
+        Some(e) => match half_width(e) {
+            Some(h) => format!("{} +- {}", num(metric, e.mean), num(metric, h)),
+            None => num(metric, e.mean),
         },
     }
 }

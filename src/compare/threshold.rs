@@ -6,8 +6,9 @@
 //! - a signed number (`+0.05`, `+20ms`): the absolute change from the baseline;
 //! - an unsigned number or percentage (`0.25`, `250ms`, `1%`): the candidate's own mean.
 
-use super::{InputError, MetricDifference, Subject, difference, glob};
+use super::{InputError, MetricDifference, Subject, difference};
 use crate::experiment::stats::{Test, estimate};
+use crate::report::aliases;
 use serde::Serialize;
 
 /// A comparison operator.
@@ -57,29 +58,6 @@ pub struct Rule {
     /// Bound.
     pub bound: Bound,
 }
-
-/// Short names for the metrics people guard most.
-const ALIASES: [(&str, &str); 19] = [
-    ("p50", "latency_s.p50"),
-    ("p90", "latency_s.p90"),
-    ("p95", "latency_s.p95"),
-    ("p99", "latency_s.p99"),
-    ("p999", "latency_s.p999"),
-    ("max", "latency_s.max"),
-    ("mean", "latency_s.mean"),
-    ("errors", "error_rate"),
-    ("error_rate", "error_rate"),
-    ("slo_minutes", "slo.violation_minutes"),
-    ("cost", "cost_usd"),
-    ("cost_per_million", "cost_per_million_ok_usd"),
-    ("throughput", "throughput_rps"),
-    ("instances", "services.*.instances"),
-    ("peak_instances", "services.*.peak_instances"),
-    ("instance_hours", "services.*.instance_hours"),
-    ("scaling_actions", "services.*.scaling_actions"),
-    ("cpu", "services.*.cpu_utilisation"),
-    ("oom_kills", "services.*.oom_kills"),
-];
 
 impl Rule {
     /// Parses `METRIC OP VALUE`.
@@ -142,22 +120,19 @@ impl Rule {
 
     /// The flat metric names this rule checks in these subjects.
     fn metrics(&self, subjects: &[Subject]) -> Result<Vec<String>, InputError> {
-        let pattern = ALIASES
-            .iter()
-            .find(|(a, _)| *a == self.metric)
-            .map_or(self.metric.as_str(), |(_, m)| m);
-        let mut names: Vec<String> = Vec::new();
+        let mut available: Vec<&str> = Vec::new();
         for k in subjects.iter().flat_map(|s| &s.runs).flat_map(|r| r.keys()) {
-            if glob(pattern, k) && !names.contains(k) {
-                names.push(k.clone());
+            if !available.contains(&k.as_str()) {
+                available.push(k);
             }
         }
+        let names = aliases::resolve(&self.metric, available);
         if names.is_empty() {
             return Err(InputError(format!(
                 "--fail-if \"{}\": no metric \"{}\" in the reports; use a flat name from report.json (e.g. latency_s.p99, services.api.instance_hours) or one of {}",
                 self.text,
-                pattern,
-                ALIASES.map(|(a, _)| a).join(", ")
+                self.metric,
+                aliases::names()
             )));
         }
         Ok(names)

@@ -1,6 +1,7 @@
 //! Reports: `report.json` (the contract later tools read), `timeseries.csv`, the plots (of a
 //! run and of a sweep), the terminal summary table and the self-contained HTML page.
 
+pub mod aliases;
 pub mod html;
 pub mod plots;
 mod read;
@@ -15,6 +16,7 @@ pub use write::{
 
 use crate::experiment::stats::{Estimate, estimate};
 use crate::experiment::{Experiment, RunResult};
+use crate::metrics::LatencySummary;
 use crate::metrics::batch_means::{self, BatchMeansSummary};
 use crate::simulation::RunSummary;
 use indexmap::IndexMap;
@@ -125,7 +127,9 @@ impl Report {
     }
 }
 
-/// The scalar metrics of a run summary, flattened to `a.b.c` names, in a fixed order.
+/// The scalar metrics of a run summary, flattened to `a.b.c` names, in a fixed order: the
+/// run's requests, then each endpoint's (`endpoints.<service>.<endpoint>.*`), each service's
+/// (`services.<name>.*`), cost and SLO. [`aliases`] gives the most used ones short names.
 pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
     let mut m = IndexMap::new();
     m.insert("arrivals".into(), s.arrivals as f64);
@@ -135,20 +139,38 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
     for (cause, r) in &s.error_rates {
         m.insert(format!("error_rates.{cause}"), *r);
     }
-    let l = &s.latency_s;
-    for (k, v) in [
-        ("mean", l.mean),
-        ("p50", l.p50),
-        ("p90", l.p90),
-        ("p95", l.p95),
-        ("p99", l.p99),
-        ("p999", l.p999),
-        ("max", l.max),
-    ] {
+    for (k, v) in latency_fields(&s.latency_s) {
         m.insert(format!("latency_s.{k}"), v);
     }
     m.insert("mean_response_s".into(), s.mean_response_s);
     m.insert("mean_in_flight".into(), s.mean_in_flight);
+    let per_second = |n: u64| {
+        if s.measured_s > 0.0 {
+            n as f64 / s.measured_s
+        } else {
+            0.0
+        }
+    };
+    for (name, e) in &s.endpoints {
+        // As for the whole run: throughput counts successes, the error rate is over the
+        // requests that ended.
+        let ok = e.outcomes.get("ok").copied().unwrap_or(0);
+        let ended: u64 = e.outcomes.values().sum();
+        let prefix = format!("endpoints.{name}");
+        m.insert(format!("{prefix}.arrivals"), e.arrivals as f64);
+        m.insert(format!("{prefix}.throughput_rps"), per_second(ok));
+        m.insert(
+            format!("{prefix}.error_rate"),
+            if ended == 0 {
+                0.0
+            } else {
+                (ended - ok) as f64 / ended as f64
+            },
+        );
+        for (k, v) in latency_fields(&e.latency_s) {
+            m.insert(format!("{prefix}.latency_s.{k}"), v);
+        }
+    }
     for (name, svc) in &s.services {
         m.insert(
             format!("services.{name}.instances"),
@@ -203,6 +225,19 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         m.insert("slo.latency_observed_s".into(), slo.latency_observed_s);
     }
     m
+}
+
+/// A latency summary's fields under their flat names, in report order.
+fn latency_fields(l: &LatencySummary) -> [(&'static str, f64); 7] {
+    [
+        ("mean", l.mean),
+        ("p50", l.p50),
+        ("p90", l.p90),
+        ("p95", l.p95),
+        ("p99", l.p99),
+        ("p999", l.p999),
+        ("max", l.max),
+    ]
 }
 
 /// Means with 95% intervals, metric by metric, over runs' flat metrics: from the spread of

@@ -15,6 +15,9 @@ pub enum Section {
     Errors,
     /// Latency of successful responses.
     Latency,
+    /// One endpoint's traffic, errors and latency (`service.endpoint`), when the model has
+    /// more than one.
+    Endpoint(String),
     /// One service's instances, utilisation and queues.
     Service(String),
     /// What the instances cost.
@@ -30,6 +33,7 @@ impl Section {
             Section::Traffic => "Traffic".into(),
             Section::Errors => "Errors".into(),
             Section::Latency => "Latency (successful responses)".into(),
+            Section::Endpoint(name) => format!("Endpoint {name}"),
             Section::Service(name) => format!("Service {name}"),
             Section::Cost => "Cost".into(),
             Section::Slo => "SLO".into(),
@@ -67,16 +71,11 @@ pub enum Cell<'a> {
 }
 
 impl Cell<'_> {
-    /// The cell as plain text: the value, then `+- half-width` when there is an interval.
+    /// The cell as plain text: the value, then `+- half-width` when there is an interval
+    /// (`+- 0` when every replication agreed).
     pub fn text(&self) -> String {
         match self {
-            Cell::Estimate { key, estimate } => {
-                let v = fmt_value(key, estimate.mean);
-                match half_width(estimate) {
-                    Some(h) => format!("{v} +- {}", fmt_value(key, h)),
-                    None => v,
-                }
-            }
+            Cell::Estimate { key, estimate } => estimate_text(key, estimate),
             Cell::SloMet(Some(true)) => "yes".into(),
             Cell::SloMet(Some(false)) => "NO".into(),
             Cell::SloMet(None) | Cell::Missing => "-".into(),
@@ -84,14 +83,28 @@ impl Cell<'_> {
     }
 }
 
-/// The interval's half-width when there is one worth showing (none with one replication, or
-/// when every replication agreed).
-pub fn half_width(e: &Estimate) -> Option<f64> {
-    e.ci95_half_width.filter(|h| *h > 0.0)
+/// An estimate as plain text: its mean, then `+- half-width` when there is an interval, zero
+/// included (every replication agreed); nothing after the mean only when there is no interval
+/// (one replication).
+pub fn estimate_text(key: &str, e: &Estimate) -> String {
+    let v = fmt_value(key, e.mean);
+    match half_width(e) {
+        Some(h) => format!("{v} +- {}", fmt_value(key, h)),
+        None => v,
+    }
 }
 
-/// The rows of the summary table, in display order. Error causes, OOM kills and spot
-/// interruptions appear only where some variant has them, so everyday tables stay short.
+/// The interval's half-width when there is an interval: none with one replication, zero when
+/// every replication agreed (which is worth saying: it is not the same as not knowing).
+pub fn half_width(e: &Estimate) -> Option<f64> {
+    e.ci95_half_width.filter(|h| h.is_finite())
+}
+
+/// The rows of the summary table, in display order. Rows that would say nothing are left
+/// out, so everyday tables stay short: error causes, OOM kills and spot interruptions appear
+/// only where some variant has them (the error rate always does), an endpoint group only when
+/// the model has more than one endpoint, and event-loop lag only for a service that some
+/// variant runs on event loops.
 pub fn rows(report: &Report) -> Vec<Row<'_>> {
     let mut rows: Vec<Row<'_>> = Vec::new();
     let metric = |key: &str| -> Vec<Cell<'_>> {
@@ -128,7 +141,13 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             }
             acc
         });
-    for key in causes {
+    let happened = |key: &str| {
+        report
+            .variants
+            .values()
+            .any(|v| v.metrics.get(key).is_some_and(|e| e.mean != 0.0))
+    };
+    for key in causes.into_iter().filter(|k| happened(k)) {
         let cause = key.trim_start_matches("error_rates.");
         rows.push(Row {
             breakdown: true,
@@ -146,10 +165,26 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
     ] {
         rows.push(row(&Section::Latency, label, &format!("latency_s.{q}")));
     }
-    let services: Vec<&String> = report
-        .runs
-        .first()
-        .map(|r| r.summary.services.keys().collect())
+    let first = report.runs.first().map(|r| &r.summary);
+    let endpoints: Vec<&String> = first
+        .map(|s| s.endpoints.keys().collect())
+        .unwrap_or_default();
+    if endpoints.len() > 1 {
+        for e in endpoints {
+            let section = Section::Endpoint(e.clone());
+            for (label, key) in [
+                ("arrivals", "arrivals"),
+                ("throughput (req/s)", "throughput_rps"),
+                ("error rate", "error_rate"),
+                ("latency p50", "latency_s.p50"),
+                ("latency p99", "latency_s.p99"),
+            ] {
+                rows.push(row(&section, label, &format!("endpoints.{e}.{key}")));
+            }
+        }
+    }
+    let services: Vec<&String> = first
+        .map(|s| s.services.keys().collect())
         .unwrap_or_default();
     for s in services {
         let section = Section::Service(s.clone());
@@ -161,20 +196,35 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             ("CPU utilisation", "cpu_utilisation"),
             ("mean queue length", "mean_queue_length"),
             ("peak queue length", "peak_queue_length"),
-            ("peak event-loop lag", "peak_event_loop_lag_s"),
         ] {
             rows.push(row(&section, label, &format!("services.{s}.{key}")));
+        }
+        // The longest wait for a core is event-loop lag only on an event loop; on a thread
+        // pool it would be a number under a name that misleads, so those variants show none.
+        let event_loop: Vec<bool> = report
+            .variants
+            .keys()
+            .map(|v| event_loop(report, v, s))
+            .collect();
+        if event_loop.contains(&true) {
+            let mut lag = row(
+                &section,
+                "peak event-loop lag",
+                &format!("services.{s}.peak_event_loop_lag_s"),
+            );
+            for (cell, on_loop) in lag.cells.iter_mut().zip(event_loop) {
+                if !on_loop {
+                    *cell = Cell::Missing;
+                }
+            }
+            rows.push(lag);
         }
         for (label, key) in [
             ("OOM kills", "oom_kills"),
             ("spot interruptions", "spot_interruptions"),
         ] {
             let name = format!("services.{s}.{key}");
-            let happened = report
-                .variants
-                .values()
-                .any(|v| v.metrics.get(&name).is_some_and(|e| e.mean > 0.0));
-            if happened {
+            if happened(&name) {
                 rows.push(row(&section, label, &name));
             }
         }
@@ -211,6 +261,17 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
     rows
 }
 
+/// Whether `variant` runs `service` on event loops, as its first run recorded. A report from
+/// before the runtime was recorded counts as one, so the row it always had stays.
+fn event_loop(report: &Report, variant: &str, service: &str) -> bool {
+    report
+        .runs
+        .iter()
+        .find(|r| r.variant == variant)
+        .and_then(|r| r.summary.services.get(service))
+        .is_none_or(|s| s.runtime.as_deref().is_none_or(|r| r == "event_loop"))
+}
+
 /// Renders the table as plain text.
 pub fn render(report: &Report) -> String {
     let names: Vec<&String> = report.variants.keys().collect();
@@ -232,6 +293,7 @@ pub fn render(report: &Report) -> String {
         .map(|r| {
             let label = match &r.section {
                 Section::Service(s) if services.len() > 1 => format!("{s}: {}", r.label),
+                Section::Endpoint(e) => format!("{e}: {}", r.label),
                 _ if r.breakdown => format!("  {}", r.label),
                 _ => r.label.clone(),
             };
@@ -314,6 +376,7 @@ pub fn fmt_value(key: &str, v: f64) -> String {
         format!("{:.2}%", v * 100.0)
     } else if key == "arrivals"
         || key == "completed"
+        || key.ends_with(".arrivals")
         || key.ends_with("instances")
         || key.ends_with("scaling_actions")
         || key.ends_with("peak_queue_length")
@@ -321,5 +384,161 @@ pub fn fmt_value(key: &str, v: f64) -> String {
         format!("{v:.0}")
     } else {
         format!("{v:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load_experiment_text;
+    use crate::experiment::{ExecuteOptions, run_experiment};
+    use std::path::Path;
+
+    /// One 1-core instance with a short accept queue under 150 req/s of 5 ms requests (0.75 of
+    /// its core) split over two endpoints: bursts overflow the queue, so `pool` (a thread pool)
+    /// and `node` (an event loop) reject some; `big` (4 cores) never fills it.
+    fn report(replications: u32) -> Report {
+        let text = format!(
+            r#"{{
+            "model": {{ "services": {{ "api": {{ "replicas": 1,
+                "instance": {{ "cores": 1, "concurrency_limit": 1, "queue_limit": 2 }},
+                "endpoints": {{
+                    "get": {{ "steps": [ {{ "cpu": {{ "kind": "exponential", "mean": "5ms" }} }} ] }},
+                    "put": {{ "steps": [ {{ "cpu": {{ "kind": "exponential", "mean": "5ms" }} }} ] }} }} }} }} }},
+            "workload": [ {{ "kind": "open", "rate": {{ "kind": "constant", "rps": 150 }},
+                "mix": [ {{ "service": "api", "endpoint": "get", "weight": 3 }},
+                         {{ "service": "api", "endpoint": "put", "weight": 1 }} ] }} ],
+            "duration": "20s", "seed": 3, "replications": {replications},
+            "variants": {{
+                "pool": {{}},
+                "node": {{ "services": {{ "api": {{ "instance": {{ "runtime": "event_loop" }} }} }} }},
+                "big": {{ "services": {{ "api": {{ "instance": {{ "cores": 4, "concurrency_limit": 4 }} }} }} }}
+            }}
+        }}"#
+        );
+        let exp = load_experiment_text(Path::new("table-test.json"), &text).unwrap();
+        let results = run_experiment(&exp, &ExecuteOptions::default());
+        Report::new(&exp, &results)
+    }
+
+    fn labels(report: &Report) -> Vec<String> {
+        rows(report)
+            .iter()
+            .map(|r| match &r.section {
+                Section::Endpoint(e) | Section::Service(e) => format!("{e}: {}", r.label),
+                _ => r.label.clone(),
+            })
+            .collect()
+    }
+
+    fn row<'a>(rows: &'a [Row<'a>], label: &str) -> &'a Row<'a> {
+        rows.iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("no row `{label}`"))
+    }
+
+    #[test]
+    fn error_causes_that_never_happen_are_left_out_and_the_error_rate_stays() {
+        let r = report(2);
+        let rows = rows(&r);
+        let rejected = row(&rows, "rejected");
+        assert!(rejected.breakdown);
+        // The two 1-core variants reject; the 4-core one does not, and still has its cell.
+        let means: Vec<f64> = rejected
+            .cells
+            .iter()
+            .map(|c| match c {
+                Cell::Estimate { estimate, .. } => estimate.mean,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert!(
+            means[0] > 0.0 && means[1] > 0.0 && means[2] == 0.0,
+            "{means:?}"
+        );
+        for cause in [
+            "timed_out",
+            "no_instance",
+            "killed",
+            "oom_killed",
+            "interrupted",
+        ] {
+            assert!(!labels(&r).contains(&cause.to_string()), "{cause}");
+        }
+        assert!(labels(&r).contains(&"error rate".to_string()));
+    }
+
+    #[test]
+    fn each_endpoint_gets_a_group_when_there_are_several() {
+        let r = report(2);
+        let l = labels(&r);
+        for e in ["api.get", "api.put"] {
+            for what in [
+                "arrivals",
+                "throughput (req/s)",
+                "error rate",
+                "latency p50",
+                "latency p99",
+            ] {
+                assert!(l.contains(&format!("{e}: {what}")), "{e}: {what} in {l:?}");
+            }
+        }
+        // The endpoints' arrivals add up to the run's, replication by replication, so their
+        // means do too.
+        let mean = |key: &str| r.variants["pool"].metrics[key].mean;
+        let sum = mean("endpoints.api.get.arrivals") + mean("endpoints.api.put.arrivals");
+        assert!((sum - mean("arrivals")).abs() < 1e-9);
+        let text = render(&r);
+        assert!(text.contains("api.put: latency p99"), "{text}");
+    }
+
+    #[test]
+    fn event_loop_lag_is_shown_only_where_there_is_an_event_loop() {
+        let r = report(2);
+        let rows = rows(&r);
+        let lag = row(&rows, "peak event-loop lag");
+        // pool, node, big: only `node` runs on an event loop.
+        assert!(matches!(lag.cells[0], Cell::Missing));
+        assert!(matches!(lag.cells[1], Cell::Estimate { .. }));
+        assert!(matches!(lag.cells[2], Cell::Missing));
+        // Without an event-loop variant there is no row at all.
+        let mut pools = r.clone();
+        pools.variants.shift_remove("node");
+        pools.runs.retain(|run| run.variant != "node");
+        assert!(
+            !super::rows(&pools)
+                .iter()
+                .any(|r| r.label == "peak event-loop lag")
+        );
+    }
+
+    #[test]
+    fn a_zero_interval_shows_as_plus_minus_zero_and_one_replication_shows_none() {
+        let e = |half: Option<f64>| Estimate {
+            mean: 3.0,
+            ci95_half_width: half,
+            ci95_low: half.map(|h| 3.0 - h),
+            ci95_high: half.map(|h| 3.0 + h),
+            n: if half.is_some() { 2 } else { 1 },
+        };
+        assert_eq!(
+            estimate_text("services.api.instances", &e(Some(0.0))),
+            "3 +- 0"
+        );
+        assert_eq!(estimate_text("services.api.instances", &e(None)), "3");
+        assert_eq!(
+            estimate_text("latency_s.p99", &e(Some(0.0))),
+            "3.000 s +- 0.00 ms"
+        );
+        // In a real table: one instance in every replication of every variant.
+        let two = report(2);
+        assert!(render(&two).contains("1 +- 0"), "{}", render(&two));
+        let one = report(1);
+        let text = render(&one);
+        let instances = text
+            .lines()
+            .find(|l| l.starts_with("instances (end)"))
+            .unwrap();
+        assert!(!instances.contains("+-"), "{instances}");
     }
 }

@@ -3,7 +3,7 @@
 //! edge arrives, so measuring costs no events of its own.
 
 use super::{RunOutput, ServiceState};
-use crate::components::instance::Instance;
+use crate::components::instance::{Instance, Runtime};
 use crate::experiment::{Experiment, Slo};
 use crate::kernel::{SimDuration, SimTime};
 use crate::metrics::batch_means::{BatchMeansSummary, Batches};
@@ -114,6 +114,11 @@ pub struct ServiceSummary {
     pub cost: Option<ServiceCost>,
     /// Cores per instance.
     pub cores_per_instance: u32,
+    /// How its instances run CPU work, `thread_pool` or `event_loop`, so that a summary shows
+    /// event-loop lag only where there is an event loop (absent in reports from before it was
+    /// recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
     /// Busy core-time over serving (ready or draining) core-time.
     pub cpu_utilisation: f64,
     /// Time-averaged requests waiting (for admission or a core), summed over instances.
@@ -712,6 +717,13 @@ fn summarise_service(
         instance_hours: instance_ns as f64 / 3600e9,
         cost,
         cores_per_instance,
+        runtime: Some(
+            match svc.shape.runtime {
+                Runtime::ThreadPool => "thread_pool",
+                Runtime::EventLoop => "event_loop",
+            }
+            .to_string(),
+        ),
         cpu_utilisation: ratio(busy_area as f64, ready_core_ns as f64),
         mean_queue_length: queue_area as f64 / span_ns as f64,
         peak_queue_length: peak_q,

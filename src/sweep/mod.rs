@@ -7,6 +7,7 @@
 //! `sweep.json` is byte-identical for any `-j`.
 
 pub mod spec;
+pub mod summary;
 
 use crate::config::{ConfigError, load_experiment_text, parse_text, read};
 use crate::experiment::stats::Estimate;

@@ -67,7 +67,6 @@ fn run_writes_report_and_timeseries_and_prints_a_summary() {
         "throughput (req/s)",
         "latency p99.9",
         "CPU utilisation",
-        "peak event-loop lag",
     ] {
         assert!(stdout.contains(row), "summary lacks `{row}`:\n{stdout}");
     }

@@ -276,3 +276,144 @@ fn bad_input_is_named_and_exits_2() {
         assert_bad_input(&format!("{args:?}"), &surge(&all), &expected);
     }
 }
+
+/// Two endpoints on a priced service with an SLO, three replicas against four: every alias
+/// has something to stand for (cost, SLO minutes, per-endpoint figures).
+const PRICED: &str = r#"{
+  "model": { "services": { "api": { "replicas": 4, "instance": { "cores": 1 },
+      "cost": { "instance_type": "m5.large" },
+      "endpoints": {
+        "get": { "steps": [ { "cpu": { "kind": "exponential", "mean": "10ms" } } ] },
+        "put": { "steps": [ { "cpu": { "kind": "exponential", "mean": "20ms" } } ] } } } } },
+  "workload": [ { "name": "users", "kind": "open", "rate": { "kind": "constant", "rps": 200 },
+      "mix": [ { "service": "api", "endpoint": "get", "weight": 3 },
+               { "service": "api", "endpoint": "put", "weight": 1 } ] } ],
+  "duration": "1m", "warmup": "5s", "seed": 13, "replications": 3,
+  "slo": { "quantile": 0.99, "latency": "100ms", "window": "10s" },
+  "variants": { "four": {}, "three": { "services": { "api": { "replicas": 3 } } } }
+}"#;
+
+fn priced_report() -> &'static Path {
+    static REPORT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    REPORT.get_or_init(|| run_to("compare-priced", PRICED, &[]))
+}
+
+/// The flat metrics every run of a report has, in report order.
+fn flat_metrics(report: &Path) -> Vec<String> {
+    let r = surge::report::read_report(report).unwrap();
+    surge::report::flatten(&r.runs[0].summary)
+        .into_keys()
+        .collect()
+}
+
+fn metric_names(c: &Value) -> Vec<String> {
+    c["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["metric"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_alias_names_the_same_metrics_in_metric_and_fail_if() {
+    use surge::report::aliases::{ALIASES, resolve};
+    let r = priced_report().to_str().unwrap();
+    let (four, three) = (format!("{r}#four"), format!("{r}#three"));
+    let available = flat_metrics(priced_report());
+    // The aliases of the issue, scoped ones, and every alias in the table.
+    let mut names: Vec<String> = ALIASES.iter().map(|a| a.name.to_string()).collect();
+    names.extend(
+        [
+            "services.api.cpu",
+            "endpoints.api.put.p99",
+            "endpoints.*.errors",
+        ]
+        .map(String::from),
+    );
+    for name in &names {
+        let expected = resolve(name, available.iter().map(String::as_str));
+        assert!(!expected.is_empty(), "{name} stands for nothing");
+        let c = compare_json(&[&four, &three, "--metric", name]);
+        assert_eq!(metric_names(&c), expected, "--metric {name}");
+        // A level no metric reaches: the rule is checked on exactly those metrics and passes.
+        let rule = format!("{name} > 1e300");
+        let c = compare_json(&[&four, &three, "--fail-if", &rule]);
+        let checked: Vec<&str> = c["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["metric"].as_str().unwrap())
+            .collect();
+        assert_eq!(checked, expected, "--fail-if {rule}");
+        assert_eq!(c["passed"], true);
+    }
+    // The issue's case, in words: `--metric cpu` is the CPU utilisation.
+    let c = compare_json(&[&four, &three, "--metric", "cpu"]);
+    assert_eq!(metric_names(&c), ["services.api.cpu_utilisation"]);
+}
+
+#[test]
+fn endpoints_are_compared_by_default_when_there_are_several() {
+    let r = priced_report().to_str().unwrap();
+    let c = compare_json(&[&format!("{r}#four"), &format!("{r}#three")]);
+    let names = metric_names(&c);
+    for e in ["get", "put"] {
+        for m in ["throughput_rps", "error_rate", "latency_s.p99"] {
+            let name = format!("endpoints.api.{e}.{m}");
+            assert!(names.contains(&name), "{name} in {names:?}");
+        }
+    }
+    let mean = |metric: &str, side: usize| {
+        c["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["metric"] == metric)
+            .unwrap()["values"][side]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    for side in [0, 1] {
+        // Both count successes over the measured window: the endpoints' add up to the run's.
+        let sum = mean("endpoints.api.get.throughput_rps", side)
+            + mean("endpoints.api.put.throughput_rps", side);
+        assert!((sum - mean("throughput_rps", side)).abs() < 1e-9);
+    }
+    // At 0.83 of three cores instead of 0.62 of four, each endpoint's tail is longer.
+    for e in ["get", "put"] {
+        let m = format!("endpoints.api.{e}.latency_s.p99");
+        assert!(mean(&m, 1) > mean(&m, 0), "{m}");
+    }
+    // With one endpoint its figures are the run's, and not repeated.
+    let h = high_load_report().to_str().unwrap();
+    let c = compare_json(&[&format!("{h}#four"), &format!("{h}#three")]);
+    assert!(!metric_names(&c).iter().any(|m| m.starts_with("endpoints.")));
+    // Though they can be asked for.
+    let c = compare_json(&[
+        &format!("{h}#four"),
+        &format!("{h}#three"),
+        "--metric",
+        "endpoints.*.p99",
+    ]);
+    assert_eq!(metric_names(&c), ["endpoints.api.e.latency_s.p99"]);
+}
+
+#[test]
+fn a_zero_interval_is_printed_as_plus_minus_zero() {
+    let r = high_load_report().to_str().unwrap();
+    let o = surge(&[
+        "compare",
+        &format!("{r}#four"),
+        &format!("{r}#three"),
+        "--metric",
+        "instances",
+    ]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    // Every replication ends with the replicas it started with: an interval of width zero.
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("services.api.instances"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(row.contains("4 +- 0") && row.contains("3 +- 0"), "{row}");
+}
