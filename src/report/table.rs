@@ -417,7 +417,8 @@ mod tests {
         }}"#
         );
         let exp = load_experiment_text(Path::new("table-test.json"), &text).unwrap();
-        let results = run_experiment(&exp, &ExecuteOptions::default());
+        let results = run_experiment(&exp, &ExecuteOptions::default())
+            .expect("the run stays within its limits");
         Report::new(&exp, &results)
     }
 

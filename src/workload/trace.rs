@@ -248,7 +248,10 @@ mod tests {
         // `f64::from_str` takes these; a trace must not.
         for bad in ["NaN", "inf", "-inf", "1e400"] {
             let e = Trace::parse(&format!("t_seconds,requests\n0,1\n{bad},1\n")).unwrap_err();
-            assert!(e.contains("line 3: t_seconds is not a finite number"), "{bad}: {e}");
+            assert!(
+                e.contains("line 3: t_seconds is not a finite number"),
+                "{bad}: {e}"
+            );
             let e = Trace::parse(&format!("t_seconds,requests\n0,1\n60,{bad}\n")).unwrap_err();
             assert!(e.contains("line 3: requests is not a count"), "{bad}: {e}");
         }
