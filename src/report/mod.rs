@@ -1,6 +1,7 @@
 //! Reports: `report.json` (the contract later tools read), `timeseries.csv`, the plots (of a
 //! run and of a sweep), the terminal summary table and the self-contained HTML page.
 
+pub mod csv_text;
 pub mod html;
 pub mod plots;
 mod read;
