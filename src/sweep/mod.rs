@@ -184,6 +184,34 @@ pub struct SweepReport {
     pub shard: Option<(usize, usize)>,
     /// Points, in order (with a shard: only the runs it holds).
     pub points: Vec<PointReport>,
+    /// The SLO every point is judged by, when the experiment has one and no point changes it
+    /// (absent from files written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SweepSlo>,
+    /// The workload's client names in file order, so that `workload[K]` can be named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<String>,
+}
+
+/// An SLO's targets as `sweep.json` records them, for plots to draw.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SweepSlo {
+    /// Which latency quantile the target is for (0.99 for p99).
+    pub quantile: f64,
+    /// Latency target at that quantile, seconds.
+    pub latency_s: Option<f64>,
+    /// Highest acceptable error fraction.
+    pub error_rate: Option<f64>,
+}
+
+impl SweepSlo {
+    fn of(slo: &crate::experiment::Slo) -> SweepSlo {
+        SweepSlo {
+            quantile: slo.quantile,
+            latency_s: slo.latency.map(|d| d.as_secs_f64()),
+            error_rate: slo.error_rate,
+        }
+    }
 }
 
 /// How to run a sweep.
@@ -274,6 +302,17 @@ fn assemble(
         total_runs,
         shard,
         points,
+        slo: first.slo.as_ref().map(SweepSlo::of).filter(|slo| {
+            sweep
+                .points
+                .iter()
+                .all(|p| p.slo.as_ref().map(SweepSlo::of).as_ref() == Some(slo))
+        }),
+        clients: first
+            .variants
+            .first()
+            .map(|v| v.workload.iter().map(|c| c.name.clone()).collect())
+            .unwrap_or_default(),
     }
 }
 
