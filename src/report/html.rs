@@ -1,9 +1,10 @@
 //! `report.html`: one self-contained page per report, to read in a browser, print or send.
 //!
-//! The page holds the experiment's name and description, the run's metadata and the command
-//! that reproduces it, the summary table (the rows of [`table::rows`], as the terminal shows
-//! them, with 95% intervals and n), every SVG plot beside `report.json`, the runs one by one,
-//! the configuration that ran, and a note on common random numbers.
+//! The page opens on the verdict (which variants meet the SLO, the cheapest of them, the
+//! Pareto front of cost against SLO minutes), then the summary table (the rows of
+//! [`table::rows`], as the terminal shows them, with 95% intervals and n), every SVG plot beside
+//! `report.json`, the run's metadata and the command that reproduces it with a note on common
+//! random numbers, the runs one by one, and the configuration that ran.
 //!
 //! What the page promises:
 //! - It needs no network and no other file: the style sheet is inline, plots are `data:` URIs
@@ -32,7 +33,7 @@ pub const FILE_NAME: &str = "report.html";
 const KNOWN_PLOTS: [(&str, &str); 7] = [
     (
         plots::REPLICAS_FILE,
-        "Load (arrivals/s) against desired, starting and ready replicas over time: one row per variant, one column per service (replication 0).",
+        "Each service's load (requests sent to it per second) against its desired, starting and ready replicas over time: one row per variant, one column per service (replication 0).",
     ),
     (
         plots::LATENCY_FILE,

@@ -1012,6 +1012,24 @@ mod tests {
             heatmap_file("services.a b.x"),
             "sweep-heatmap-services.a_b.x.svg"
         );
+        // The x axis ends within 4% of the data, never at a round value far past it, and
+        // its ticks fit the panel.
+        let x = fitted(5.0, 95.0, 600.0);
+        assert!((x.lo - 1.4).abs() < 1e-9 && (x.hi - 98.6).abs() < 1e-9);
+        assert!(x.ticks.iter().all(|t| *t >= x.lo && *t <= x.hi));
+        assert!(x.ticks.len() >= 4, "{:?}", x.ticks);
+        let narrow = fitted(0.0, 100_000.0, 120.0);
+        assert!(narrow.ticks.len() <= 3, "{:?}", narrow.ticks);
+        // A log axis over 10 to 100000 keeps 1-2-5 ticks when wide, powers of ten when not.
+        let wide = thin_log_ticks(ValueAxis::log(10.0, 100_000.0), 2_000.0);
+        assert_eq!(wide.ticks.len(), 13);
+        let tight = thin_log_ticks(ValueAxis::log(10.0, 100_000.0), 200.0);
+        let labels: Vec<String> = tight
+            .ticks
+            .iter()
+            .map(|t| fmt_num(tight.value(*t)))
+            .collect();
+        assert!(labels.iter().all(|l| l.starts_with('1')), "{labels:?}");
         assert_eq!(heat(0.0), HEAT[0]);
         assert_eq!(heat(1.0), HEAT[4]);
         assert_eq!(heat(f64::NAN), HEAT[0]);
