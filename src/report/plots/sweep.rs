@@ -460,6 +460,15 @@ fn slo_target(report: &SweepReport, metric: &str, factor: f64) -> Option<(f64, S
     (value.is_finite() && value > 0.0).then_some((value, label))
 }
 
+/// "1 replication", or "mean of N replications".
+fn replications(n: u32) -> String {
+    if n == 1 {
+        "1 replication".to_string()
+    } else {
+        format!("mean of {n} replications")
+    }
+}
+
 /// At most `max` characters, keeping the start (a title reads from the left).
 fn shorten_end(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -607,15 +616,19 @@ fn curves(report: &SweepReport, layout: &Layout, metric: &str) -> Result<Plot, P
     let cols = if n == 1 { 1 } else { n.min(3) };
     let rows = n.div_ceil(cols);
     let (panel_w, panel_h) = layout.panel;
+    // Tall enough for the legend too: a row per variant, the SLO's two and the band's three.
+    let legend_rows = report.variants.len() as u32 + if target.is_some() { 2 } else { 0 } + 3;
     let size = (
         cols as u32 * panel_w + LEGEND_WIDTH,
-        HEADER_HEIGHT + rows as u32 * panel_h,
+        (HEADER_HEIGHT + rows as u32 * panel_h).max(HEADER_HEIGHT + 30 + 22 * legend_rows + 10),
     );
     let y_name = y_desc.split(" (").next().unwrap_or(&y_desc).to_string();
     let x_name = layout.x_desc.split(" (").next().unwrap_or(&layout.x_desc);
     let title = format!(
-        "{}: {y_name} vs {x_name}{} (mean of {} replications, 95% band)",
-        report.experiment, layout.note, report.replications
+        "{}: {y_name} vs {x_name}{} ({}, 95% band)",
+        report.experiment,
+        layout.note,
+        replications(report.replications)
     );
     // About 9 px a character at the title's size.
     let title = shorten_end(&title, (size.0 as usize - 24) / 9);
@@ -766,7 +779,8 @@ fn ink(c: RGBColor) -> RGBColor {
 const MISSING_CELL: RGBColor = RGBColor(225, 225, 225);
 
 /// A heatmap of `metric` over a grid of two parameters: the first across, the second up, one
-/// panel per variant on a shared colour scale, each cell labelled with its mean. `None`
+/// panel per variant on a shared colour scale, each cell labelled with its mean when the
+/// labels fit the cells. `None`
 /// unless the sweep is a grid over exactly two parameters.
 fn heatmap(report: &SweepReport, metric: &str) -> Result<Option<Plot>, PlotError> {
     let [p0, p1] = report.parameters.as_slice() else {
@@ -836,6 +850,17 @@ fn heatmap(report: &SweepReport, metric: &str) -> Result<Option<Plot>, PlotError
     let y_stride = (1..=ys.len().max(1))
         .find(|k| f64::from(panel_h - 90) / ys.len().max(1) as f64 * *k as f64 >= 18.0)
         .unwrap_or(1);
+    // Cells are labelled with their means only when the widest label fits a cell; otherwise
+    // the colour scale alone tells the value (labels would run into each other).
+    let widest = cells
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|v| v.map_or(3, |v| fmt_num(v).chars().count()))
+        .max()
+        .unwrap_or(0);
+    let cell_px = f64::from(panel_w - 90) / xs.len().max(1) as f64;
+    let cell_labels = cell_px >= widest as f64 * LABEL_CHAR_PX + 6.0;
     let pick = |labels: &[String], stride: usize, v: f64| {
         let k = v.round();
         if (v - k).abs() > 1e-6 || k < 0.0 || k as usize % stride != 0 {
@@ -845,10 +870,10 @@ fn heatmap(report: &SweepReport, metric: &str) -> Result<Option<Plot>, PlotError
         }
     };
     let title = format!(
-        "{}: {} (mean of {} replications)",
+        "{}: {} ({})",
         report.experiment,
         label.split(" (").next().unwrap_or(&label),
-        report.replications
+        replications(report.replications)
     );
     let svg = render_svg(size, |root| {
         let (header, body) = root.split_vertically(HEADER_HEIGHT);
@@ -890,6 +915,9 @@ fn heatmap(report: &SweepReport, metric: &str) -> Result<Option<Plot>, PlotError
                         area.draw(&Rectangle::new(corners, fill.filled()))?;
                         area.draw(&Rectangle::new(corners, WHITE.stroke_width(2)))?;
                         let text = value.map_or("n/a".into(), fmt_num);
+                        if !cell_labels {
+                            continue;
+                        }
                         area.draw(&Text::new(
                             text,
                             (cx, cy),
