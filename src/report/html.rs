@@ -233,6 +233,32 @@ fn verdict(h: &mut String, report: &Report) {
             names(&meeting)
         );
     }
+    // "Met" judges the whole measured period; a variant can still have had windows that
+    // missed a target, which the reader should not have to find in the table.
+    let windows: Vec<String> = meeting
+        .iter()
+        .filter_map(|n| {
+            let minutes = report.variants[n.as_str()]
+                .metrics
+                .get("slo.violation_minutes")?
+                .mean;
+            (minutes > 0.0).then(|| {
+                format!(
+                    "<strong>{}</strong> ({} min)",
+                    escape(n),
+                    escape(&table::fmt_value("slo.violation_minutes", minutes))
+                )
+            })
+        })
+        .collect();
+    if !windows.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p>Met over the whole measured period, yet with windows that missed a target \
+             (SLO-violation minutes, mean): {}.</p>",
+            windows.join(", ")
+        );
+    }
     // Cost when every judged variant is priced, instance-hours otherwise (as the scatter).
     let cost = |name: &str| -> Option<f64> {
         let m = &report.variants[name].metrics;

@@ -197,6 +197,15 @@ fn run_html_and_report_html_write_the_same_page() {
         "{verdict}"
     );
     assert!(verdict.contains("The cheapest that meets it: <strong>4-replicas</strong>"));
+    // Met over the whole period, but a window missed the target in some replication: said.
+    let minutes = variants["4-replicas"]["metrics"]["slo.violation_minutes"]["mean"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(
+        verdict.contains("yet with windows that missed a target"),
+        minutes > 0.0,
+        "{verdict}"
+    );
     let point = |v: &serde_json::Value| {
         let m = &v["metrics"];
         let hours = m["services.api.instance_hours"]["mean"].as_f64().unwrap();
