@@ -5,6 +5,8 @@ use super::OutcomeCounts;
 /// Per-service figures within one bucket.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceBucket {
+    /// Requests sent to the service (its share of the clients' arrivals).
+    pub arrivals: u64,
     /// Busy core-time over serving (ready or draining) core-time.
     pub cpu_utilisation: f64,
     /// Mean requests waiting (admission or a core), summed over instances.

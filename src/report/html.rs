@@ -1,9 +1,10 @@
 //! `report.html`: one self-contained page per report, to read in a browser, print or send.
 //!
-//! The page holds the experiment's name and description, the run's metadata and the command
-//! that reproduces it, the summary table (the rows of [`table::rows`], as the terminal shows
-//! them, with 95% intervals and n), every SVG plot beside `report.json`, the runs one by one,
-//! the configuration that ran, and a note on common random numbers.
+//! The page opens on the verdict (which variants meet the SLO, the cheapest of them, the
+//! Pareto front of cost against SLO minutes), then the summary table (the rows of
+//! [`table::rows`], as the terminal shows them, with 95% intervals and n), every SVG plot beside
+//! `report.json`, the run's metadata and the command that reproduces it with a note on common
+//! random numbers, the runs one by one, and the configuration that ran.
 //!
 //! What the page promises:
 //! - It needs no network and no other file: the style sheet is inline, plots are `data:` URIs
@@ -32,7 +33,7 @@ pub const FILE_NAME: &str = "report.html";
 const KNOWN_PLOTS: [(&str, &str); 7] = [
     (
         plots::REPLICAS_FILE,
-        "Load (arrivals/s) against desired, starting and ready replicas over time: one row per variant, one column per service (replication 0).",
+        "Each service's load (requests sent to it per second) against its desired, starting and ready replicas over time: one row per variant, one column per service (replication 0).",
     ),
     (
         plots::LATENCY_FILE,
@@ -164,12 +165,16 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
         let _ = writeln!(h, "<p class=\"description\">{}</p>", escape(d));
     }
     h.push_str(
-        "<nav aria-label=\"Contents\"><a href=\"#run\">The run</a> <a href=\"#summary\">Summary</a> \
-         <a href=\"#plots\">Plots</a> <a href=\"#runs\">Runs</a> <a href=\"#config\">Configuration</a></nav>\n</header>\n",
+        "<nav aria-label=\"Contents\"><a href=\"#verdict\">Verdict</a> <a href=\"#summary\">Summary</a> \
+         <a href=\"#plots\">Plots</a> <a href=\"#run\">The run</a> <a href=\"#runs\">Runs</a> \
+         <a href=\"#config\">Configuration</a></nav>\n</header>\n",
     );
-    metadata(&mut h, report);
+    // What a reader came for first: which variants meet the SLO and what they cost; then the
+    // figures behind it; the run's metadata after.
+    verdict(&mut h, report);
     summary(&mut h, report);
     figures_section(&mut h, figures);
+    metadata(&mut h, report);
     runs(&mut h, report);
     configuration(&mut h, report);
     let _ = writeln!(
@@ -179,6 +184,146 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
         escape(crate::VERSION)
     );
     h
+}
+
+/// The answer, in words: which variants meet the SLO, the cheapest of them, and the Pareto
+/// front of cost (instance-hours when a variant is not priced) against SLO-violation minutes,
+/// the same front `cost-slo.svg` rings.
+fn verdict(h: &mut String, report: &Report) {
+    h.push_str("<section id=\"verdict\">\n<h2>Verdict</h2>\n");
+    let judged: Vec<(&String, bool)> = report
+        .variants
+        .iter()
+        .filter_map(|(name, v)| Some((name, v.slo_met?)))
+        .collect();
+    if judged.is_empty() {
+        h.push_str(
+            "<p class=\"verdict\">This experiment has no SLO, so no variant is judged: compare them \
+             in the summary below.</p>\n</section>\n",
+        );
+        return;
+    }
+    let names = |list: &[&String]| -> String {
+        list.iter()
+            .map(|n| format!("<strong>{}</strong>", escape(n)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let meeting: Vec<&String> = judged.iter().filter(|(_, m)| *m).map(|(n, _)| *n).collect();
+    let slo = slo_text(&report.config).map_or_else(String::new, |t| format!(" ({t})"));
+    let every = if report.replications == 1 {
+        "in its run"
+    } else {
+        "in every replication"
+    };
+    if meeting.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"verdict bad\">No variant meets the SLO{slo} {every}: {} of {} fail it.</p>",
+            judged.len(),
+            judged.len()
+        );
+    } else {
+        let _ = writeln!(
+            h,
+            "<p class=\"verdict\">{} of {} variants {} the SLO{slo} {every}: {}.</p>",
+            meeting.len(),
+            judged.len(),
+            if meeting.len() == 1 { "meets" } else { "meet" },
+            names(&meeting)
+        );
+    }
+    // "Met" judges the whole measured period; a variant can still have had windows that
+    // missed a target, which the reader should not have to find in the table.
+    let windows: Vec<String> = meeting
+        .iter()
+        .filter_map(|n| {
+            let minutes = report.variants[n.as_str()]
+                .metrics
+                .get("slo.violation_minutes")?
+                .mean;
+            (minutes > 0.0).then(|| {
+                format!(
+                    "<strong>{}</strong> ({} min)",
+                    escape(n),
+                    escape(&table::fmt_value("slo.violation_minutes", minutes))
+                )
+            })
+        })
+        .collect();
+    if !windows.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p>Met over the whole measured period, yet with windows that missed a target \
+             (SLO-violation minutes, mean): {}.</p>",
+            windows.join(", ")
+        );
+    }
+    // Cost when every judged variant is priced, instance-hours otherwise (as the scatter).
+    let cost = |name: &str| -> Option<f64> {
+        let m = &report.variants[name].metrics;
+        m.get("cost_usd").map(|e| e.mean).filter(|c| c.is_finite())
+    };
+    let by_cost = judged.iter().all(|(n, _)| cost(n).is_some());
+    let spend = |name: &str| -> Option<f64> {
+        if by_cost {
+            return cost(name);
+        }
+        let hours: f64 = report.variants[name]
+            .metrics
+            .iter()
+            .filter(|(k, _)| k.starts_with("services.") && k.ends_with(".instance_hours"))
+            .map(|(_, e)| e.mean)
+            .sum();
+        hours.is_finite().then_some(hours)
+    };
+    let shown = |v: f64| {
+        if by_cost {
+            format!("{} USD", escape(&table::fmt_value("cost_usd", v)))
+        } else {
+            format!(
+                "{} instance-hours (the model has no prices)",
+                escape(&table::fmt_value("instance_hours", v))
+            )
+        }
+    };
+    let cheapest = meeting
+        .iter()
+        .filter_map(|n| Some((*n, spend(n)?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((name, value)) = cheapest {
+        let _ = writeln!(
+            h,
+            "<p>The cheapest that meets it: <strong>{}</strong>, at {}.</p>",
+            escape(name),
+            shown(value)
+        );
+    }
+    let points: Vec<(&String, (f64, f64))> = judged
+        .iter()
+        .filter_map(|(n, _)| {
+            let minutes = report.variants[n.as_str()]
+                .metrics
+                .get("slo.violation_minutes")?
+                .mean;
+            Some((*n, (spend(n)?, minutes)))
+        })
+        .collect();
+    let coords: Vec<(f64, f64)> = points.iter().map(|(_, p)| *p).collect();
+    let front: Vec<&String> = plots::pareto_front(&coords)
+        .into_iter()
+        .map(|i| points[i].0)
+        .collect();
+    if !front.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p>Pareto front ({} against SLO-violation minutes; no other variant is lower on \
+             both), from the cheapest: {}.</p>",
+            if by_cost { "cost" } else { "instance-hours" },
+            names(&front)
+        );
+    }
+    h.push_str("</section>\n");
 }
 
 fn metadata(h: &mut String, report: &Report) {
@@ -573,6 +718,8 @@ dl.meta dt { color: var(--muted); }
 dl.meta dd { margin: 0; overflow-wrap: anywhere; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: .85rem; }
 pre { margin: .5rem 0 1rem; padding: .75rem 1rem; background: var(--band); border: 1px solid var(--line); border-radius: 6px; line-height: 1.45; white-space: pre-wrap; overflow-wrap: anywhere; }
+.verdict { font-size: 1.12rem; margin: .6rem 0; padding: .7rem 1rem; border-left: 4px solid var(--ok); background: #eef7f0; border-radius: 0 6px 6px 0; }
+.verdict.bad { border-left-color: var(--bad); background: #fbeeed; }
 .note { margin: 1rem 0; padding: .7rem 1rem; background: var(--note); border-left: 4px solid var(--accent); border-radius: 0 6px 6px 0; }
 .caption, figcaption { color: var(--muted); font-size: .88rem; }
 .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }

@@ -2,6 +2,7 @@
 //! run and of a sweep), the terminal summary table and the self-contained HTML page.
 
 pub mod aliases;
+pub mod csv_text;
 pub mod html;
 pub mod plots;
 mod read;
@@ -9,7 +10,8 @@ pub mod table;
 pub mod timeseries_csv;
 mod write;
 
-pub use read::{parse_report, read_report};
+pub use read::{MAX_FIGURE, parse_report, read_report};
+pub(crate) use read::check_figures;
 pub use write::{
     HtmlPage, ImageFormats, OutputError, write_outputs, write_outputs_with, write_plots,
 };

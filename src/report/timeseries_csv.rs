@@ -3,68 +3,86 @@
 //! again.
 
 use super::Report;
+use super::csv_text::{neutralise, restore};
 use crate::experiment::{RunId, RunResult};
 use crate::metrics::timeseries::{ServiceBucket, TimeSeriesRow};
 use crate::metrics::{Outcome, OutcomeCounts};
 use crate::simulation::RunOutput;
 use std::fmt::Write;
 
-/// Renders every run's time series. Service columns are prefixed with the service name.
-pub fn render(results: &[RunResult], services: &[String]) -> String {
-    let mut out = String::from("variant,replication,t_s,width_s,arrivals");
-    for o in Outcome::ALL {
-        let _ = write!(out, ",{}", o.name());
-    }
-    out.push_str(",throughput_rps,p50_s,p99_s,in_flight");
+/// The columns each service adds, after its name and a dot.
+const SERVICE_COLUMNS: [&str; 8] = [
+    "arrivals",
+    "desired",
+    "starting",
+    "instances",
+    "draining",
+    "cpu_utilisation",
+    "queue_length",
+    "max_event_loop_lag_s",
+];
+
+/// The header's fields, as names (before [`neutralise`]).
+fn header(services: &[String]) -> Vec<String> {
+    let mut fields: Vec<String> = ["variant", "replication", "t_s", "width_s", "arrivals"]
+        .map(String::from)
+        .into();
+    fields.extend(Outcome::ALL.iter().map(|o| o.name().to_string()));
+    fields.extend(["throughput_rps", "p50_s", "p99_s", "in_flight"].map(String::from));
     for s in services {
-        let _ = write!(
-            out,
-            ",{s}.desired,{s}.starting,{s}.instances,{s}.draining,{s}.cpu_utilisation,{s}.queue_length,{s}.max_event_loop_lag_s"
-        );
+        fields.extend(SERVICE_COLUMNS.iter().map(|c| format!("{s}.{c}")));
     }
-    out.push('\n');
-    for r in results {
-        let variant = quote(&r.variant);
-        for row in &r.output.timeseries {
-            let _ = write!(
-                out,
-                "{variant},{},{},{},{}",
-                r.id.replication, row.t_s, row.width_s, row.arrivals
-            );
-            for o in Outcome::ALL {
-                let _ = write!(out, ",{}", row.outcomes.get(o));
-            }
-            let _ = write!(
-                out,
-                ",{},{},{},{}",
-                row.throughput_rps, row.p50_s, row.p99_s, row.in_flight
-            );
-            for b in &row.services {
-                let _ = write!(
-                    out,
-                    ",{},{},{},{},{},{},{}",
-                    b.desired,
-                    b.starting,
-                    b.instances,
-                    b.draining,
-                    b.cpu_utilisation,
-                    b.queue_length,
-                    b.max_event_loop_lag_s
-                );
-            }
-            out.push('\n');
-        }
-    }
-    out
+    fields
 }
 
-/// Quotes a CSV field if it needs it (RFC 4180).
-fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// Renders every run's time series. Service columns are prefixed with the service name. Names
+/// (the variant column, service names in the header) go through [`neutralise`], and the `csv`
+/// crate quotes any field holding a comma, a quote, a CR or a LF, so no name can run as a
+/// formula in a spreadsheet or break a row.
+pub fn render(results: &[RunResult], services: &[String]) -> String {
+    let mut out = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    // Writing to a Vec cannot fail; numbers are formatted here (Rust's shortest round-trip
+    // form), as they always were.
+    let names = header(services);
+    let _ = out.write_record(names.iter().map(|n| neutralise(n).into_owned()));
+    let mut number = String::new();
+    let mut field = |out: &mut csv::Writer<Vec<u8>>, v: &dyn std::fmt::Display| {
+        number.clear();
+        let _ = write!(number, "{v}");
+        let _ = out.write_field(number.as_bytes());
+    };
+    for r in results {
+        let variant = neutralise(&r.variant);
+        for row in &r.output.timeseries {
+            let _ = out.write_field(variant.as_bytes());
+            field(&mut out, &r.id.replication);
+            field(&mut out, &row.t_s);
+            field(&mut out, &row.width_s);
+            field(&mut out, &row.arrivals);
+            for o in Outcome::ALL {
+                field(&mut out, &row.outcomes.get(o));
+            }
+            field(&mut out, &row.throughput_rps);
+            field(&mut out, &row.p50_s);
+            field(&mut out, &row.p99_s);
+            field(&mut out, &row.in_flight);
+            for b in &row.services {
+                field(&mut out, &b.arrivals);
+                field(&mut out, &b.desired);
+                field(&mut out, &b.starting);
+                field(&mut out, &b.instances);
+                field(&mut out, &b.draining);
+                field(&mut out, &b.cpu_utilisation);
+                field(&mut out, &b.queue_length);
+                field(&mut out, &b.max_event_loop_lag_s);
+            }
+            let _ = out.write_record(None::<&[u8]>);
+        }
     }
+    let bytes = out.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).expect("every field written is UTF-8")
 }
 
 /// A line of `timeseries.csv` that cannot be read back.
@@ -80,7 +98,9 @@ pub struct CsvError {
 /// Reads `timeseries.csv` back (as [`render`] wrote it for `report`) into one result per
 /// variant: its replication 0, which is what the plots show, with the summary from the report.
 /// Rows of other replications are skipped, so memory follows one run per variant. The header
-/// must be the one `render` writes for the report's services.
+/// must be the one `render` writes for the report's services. Names are read with
+/// [`restore`], so a name holding commas, quotes, CR, LF or a formula prefix comes back as it
+/// was.
 pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunResult>, CsvError> {
     let services: Vec<String> = report
         .runs
@@ -88,17 +108,38 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
         .map(|r| r.summary.services.keys().cloned().collect())
         .unwrap_or_default();
     let err = |line: usize, message: String| CsvError { line, message };
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-    let expected = render(&[], &services);
-    let header = lines.next().map_or("", |(_, h)| h);
-    if header != expected.trim_end() {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let line_of = |e: &csv::Error| {
+        e.position()
+            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX))
+    };
+    let unreadable = |e: csv::Error| {
+        err(
+            line_of(&e),
+            format!("not CSV as `surge run` writes it: {e}"),
+        )
+    };
+    let expected = header(&services);
+    let found: Vec<String> = match records.next() {
+        Some(record) => record
+            .map_err(unreadable)?
+            .iter()
+            .map(|f| restore(f).to_string())
+            .collect(),
+        None => Vec::new(),
+    };
+    if found != expected {
         return Err(err(
             1,
             format!(
                 "the header is not the one `surge run` writes for the report beside it \
                  (services: {}); expected `{}`",
                 services.join(", "),
-                expected.trim_end()
+                expected.join(",")
             ),
         ));
     }
@@ -125,41 +166,52 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
             })
         })
         .collect();
-    let columns = 5 + Outcome::ALL.len() + 4 + 7 * services.len();
-    for (n, line) in lines {
-        if line.is_empty() {
-            continue;
-        }
-        let fields = split(line).ok_or_else(|| err(n, "an unterminated quoted field".into()))?;
+    let columns = expected.len();
+    for record in records {
+        let fields = record.map_err(unreadable)?;
+        let n = fields
+            .position()
+            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
         if fields.len() != columns {
             return Err(err(
                 n,
                 format!("{} fields, expected {columns}", fields.len()),
             ));
         }
+        // `f64::from_str` takes "NaN" and "inf"; a figure Surge wrote is an ordinary number.
         let num = |k: usize| -> Result<f64, CsvError> {
-            fields[k].parse::<f64>().map_err(|_| {
-                err(
-                    n,
-                    format!("field {} is `{}`, expected a number", k + 1, fields[k]),
-                )
-            })
+            fields[k]
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.abs() <= super::read::MAX_FIGURE)
+                .ok_or_else(|| {
+                    err(
+                        n,
+                        format!(
+                            "field {} is `{}`, expected a number of at most {:e}",
+                            k + 1,
+                            &fields[k],
+                            super::read::MAX_FIGURE
+                        ),
+                    )
+                })
         };
         let count = |k: usize| -> Result<u64, CsvError> {
             fields[k].parse::<u64>().map_err(|_| {
                 err(
                     n,
-                    format!("field {} is `{}`, expected a count", k + 1, fields[k]),
+                    format!("field {} is `{}`, expected a count", k + 1, &fields[k]),
                 )
             })
         };
         if count(1)? != 0 {
             continue;
         }
-        let Some(result) = results.iter_mut().find(|r| r.variant == fields[0]) else {
+        let variant = restore(&fields[0]);
+        let Some(result) = results.iter_mut().find(|r| r.variant == variant) else {
             return Err(err(
                 n,
-                format!("variant `{}` is not in the report", fields[0]),
+                format!("variant `{}` is not in the report", variant.escape_debug()),
             ));
         };
         let mut outcomes = OutcomeCounts::default();
@@ -169,19 +221,20 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
         let at = 5 + Outcome::ALL.len();
         let mut buckets = Vec::with_capacity(services.len());
         for s in 0..services.len() {
-            let b = at + 4 + 7 * s;
+            let b = at + 4 + SERVICE_COLUMNS.len() * s;
             let replicas = |k: usize| -> Result<u32, CsvError> {
                 u32::try_from(count(k)?)
                     .map_err(|_| err(n, format!("field {} is too large", k + 1)))
             };
             buckets.push(ServiceBucket {
-                desired: replicas(b)?,
-                starting: replicas(b + 1)?,
-                instances: replicas(b + 2)?,
-                draining: replicas(b + 3)?,
-                cpu_utilisation: num(b + 4)?,
-                queue_length: num(b + 5)?,
-                max_event_loop_lag_s: num(b + 6)?,
+                arrivals: count(b)?,
+                desired: replicas(b + 1)?,
+                starting: replicas(b + 2)?,
+                instances: replicas(b + 3)?,
+                draining: replicas(b + 4)?,
+                cpu_utilisation: num(b + 5)?,
+                queue_length: num(b + 6)?,
+                max_event_loop_lag_s: num(b + 7)?,
             });
         }
         result.output.timeseries.push(TimeSeriesRow {
@@ -199,43 +252,101 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
     Ok(results)
 }
 
-/// Splits a CSV line into fields, unquoting RFC 4180 quoted ones. `None` if a quote is left
-/// open.
-fn split(line: &str) -> Option<Vec<String>> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => fields.push(std::mem::take(&mut field)),
-            (_, c) => field.push(c),
-        }
-    }
-    if quoted {
-        return None;
-    }
-    fields.push(field);
-    Some(fields)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::split;
+    use super::*;
+    use crate::experiment::{ExecuteOptions, run_experiment};
+
+    /// One service named like a formula (`-` is the one formula prefix a service name may start with), two variants with names a naive CSV would break on.
+    const EXPERIMENT: &str = r#"{
+      "name": "csv-test",
+      "model": { "services": { "-api": {
+        "replicas": 2,
+        "instance": { "cores": 1 },
+        "endpoints": { "get": { "steps": [ { "cpu": { "kind": "constant", "value": "2ms" } } ] } }
+      } } },
+      "workload": [ { "name": "users", "kind": "open", "rate": { "kind": "constant", "rps": 100 },
+        "mix": [ { "service": "-api", "endpoint": "get" } ] } ],
+      "duration": "4s", "seed": 5, "replications": 2, "resolution": "1s",
+      "variants": { "plain": {}, "other": {} }
+    }"#;
+
+    fn fixture(tag: &str, names: &[&str]) -> (Report, Vec<RunResult>) {
+        let dir = std::env::temp_dir().join(format!("surge-csv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{tag}.json"));
+        std::fs::write(&path, EXPERIMENT).unwrap();
+        let mut exp = crate::config::load_experiment(&path).unwrap_or_else(|e| panic!("{e}"));
+        let _ = std::fs::remove_file(&path);
+        // Names set after validation, as a hand-edited report could carry them.
+        for (v, name) in exp.variants.iter_mut().zip(names) {
+            v.name = (*name).to_string();
+        }
+        let results = run_experiment(&exp, &ExecuteOptions::default())
+            .expect("the run stays within its limits");
+        (Report::new(&exp, &results), results)
+    }
 
     #[test]
-    fn fields_split_and_unquote() {
-        assert_eq!(split("a,b,,c").unwrap(), ["a", "b", "", "c"]);
-        assert_eq!(
-            split("\"x,y\",\"say \"\"hi\"\"\",z").unwrap(),
-            ["x,y", "say \"hi\"", "z"]
-        );
-        assert_eq!(split("\"open"), None);
+    fn names_with_separators_line_breaks_and_formula_prefixes_round_trip() {
+        for names in [
+            ["two\nlines", "a\rb"],
+            ["=HYPERLINK(\"x\")", "'quoted, \"twice\""],
+            ["-1", "@x\r\n"],
+        ] {
+            let (report, results) = fixture(&format!("round-trip-{}", names[0].len()), &names);
+            let services = vec!["-api".to_string()];
+            let text = render(&results, &services);
+            for line in text.split(['\n', '\r']) {
+                for field in line.split(',') {
+                    let field = field.trim_start_matches('"');
+                    assert!(
+                        !field.starts_with(['=', '+', '-', '@', '\t']),
+                        "{field:?} in {text}"
+                    );
+                }
+            }
+            let back = read_first_replications(&text, &report).unwrap_or_else(|e| panic!("{e}"));
+            let mut expected: Vec<RunResult> = results
+                .iter()
+                .filter(|r| r.id.replication == 0)
+                .cloned()
+                .collect();
+            expected.sort_by_key(|r| r.id);
+            assert_eq!(back.len(), expected.len());
+            for (b, e) in back.iter().zip(&expected) {
+                assert_eq!(b.variant, e.variant);
+                assert_eq!(b.output.timeseries, e.output.timeseries, "{:?}", e.variant);
+            }
+            // And what was read renders to the same bytes (what `surge plot` relies on).
+            let first: Vec<RunResult> = expected;
+            assert_eq!(render(&back, &services), render(&first, &services));
+        }
+    }
+
+    #[test]
+    fn per_service_arrivals_add_up_to_the_bucket_arrivals() {
+        let (_, results) = fixture("arrivals", &["plain", "other"]);
+        for r in &results {
+            assert!(!r.output.timeseries.is_empty());
+            for row in &r.output.timeseries {
+                let by_service: u64 = row.services.iter().map(|b| b.arrivals).sum();
+                assert_eq!(by_service, row.arrivals);
+            }
+        }
+    }
+
+    #[test]
+    fn a_broken_file_names_its_line() {
+        let (report, results) = fixture("broken", &["plain", "other"]);
+        let text = render(&results, &["-api".to_string()]);
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines[3] = "plain,0,1";
+        let e = read_first_replications(&lines.join("\n"), &report).unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.contains("3 fields"), "{e}");
+        let e = read_first_replications("variant,replication\n", &report).unwrap_err();
+        assert_eq!(e.line, 1);
+        assert!(text.starts_with("variant,") && text.contains(",'-api.arrivals,"));
     }
 }

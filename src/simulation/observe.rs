@@ -237,6 +237,9 @@ pub(super) struct Observer {
     in_flight_at_start: u64,
     // Current bucket and SLO window.
     bucket: SpanStats,
+    /// Arrivals in the current bucket by service, in model order (sized once, so counting
+    /// an arrival does not allocate).
+    bucket_service_arrivals: Vec<u64>,
     window: SpanStats,
     windows: u64,
     windows_violated: u64,
@@ -280,6 +283,7 @@ impl Observer {
             in_flight: TimeAverage::default(),
             in_flight_at_start: 0,
             bucket: SpanStats::new(),
+            bucket_service_arrivals: vec![0; model.services.len()],
             window: SpanStats::new(),
             windows: 0,
             windows_violated: 0,
@@ -370,7 +374,9 @@ impl Observer {
         let width_ns = width.as_nanos().max(1) as f64;
         let mut per_service: Vec<ServiceBucket> = services
             .iter()
-            .map(|s| ServiceBucket {
+            .zip(self.bucket_service_arrivals.iter_mut())
+            .map(|(s, arrivals)| ServiceBucket {
+                arrivals: std::mem::take(arrivals),
                 desired: s.desired,
                 starting: s.starting.len() as u32,
                 instances: s.ready.len() as u32,
@@ -444,6 +450,7 @@ impl Observer {
     #[inline]
     pub(super) fn arrival(&mut self, now: SimTime, service: u32, endpoint: u32, counted: bool) {
         self.bucket.arrivals += 1;
+        self.bucket_service_arrivals[service as usize] += 1;
         self.in_flight.add(now, 1);
         if counted {
             self.arrivals += 1;

@@ -199,6 +199,34 @@ pub struct SweepReport {
     pub shard: Option<(usize, usize)>,
     /// Points, in order (with a shard: only the runs it holds).
     pub points: Vec<PointReport>,
+    /// The SLO every point is judged by, when the experiment has one and no point changes it
+    /// (absent from files written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SweepSlo>,
+    /// The workload's client names in file order, so that `workload[K]` can be named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<String>,
+}
+
+/// An SLO's targets as `sweep.json` records them, for plots to draw.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SweepSlo {
+    /// Which latency quantile the target is for (0.99 for p99).
+    pub quantile: f64,
+    /// Latency target at that quantile, seconds.
+    pub latency_s: Option<f64>,
+    /// Highest acceptable error fraction.
+    pub error_rate: Option<f64>,
+}
+
+impl SweepSlo {
+    fn of(slo: &crate::experiment::Slo) -> SweepSlo {
+        SweepSlo {
+            quantile: slo.quantile,
+            latency_s: slo.latency.map(|d| d.as_secs_f64()),
+            error_rate: slo.error_rate,
+        }
+    }
 }
 
 /// How to run a sweep.
@@ -308,6 +336,17 @@ fn assemble(
         total_runs,
         shard,
         points,
+        slo: first.slo.as_ref().map(SweepSlo::of).filter(|slo| {
+            sweep
+                .points
+                .iter()
+                .all(|p| p.slo.as_ref().map(SweepSlo::of).as_ref() == Some(slo))
+        }),
+        clients: first
+            .variants
+            .first()
+            .map(|v| v.workload.iter().map(|c| c.name.clone()).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -330,6 +369,7 @@ pub fn read_sweep_report(path: &Path) -> Result<SweepReport, ConfigError> {
 pub fn parse_sweep_report(path: &Path, text: &str) -> Result<SweepReport, ConfigError> {
     const NOT_A_SWEEP: &str = "not a sweep.json as `surge sweep` writes it: ";
     let report: SweepReport = parse_text(path, text, NOT_A_SWEEP)?;
+    crate::report::check_figures(path, text, NOT_A_SWEEP)?;
     report
         .check()
         .map_err(|(at, m)| ConfigError::invalid(path, &at, format!("{NOT_A_SWEEP}{m}")))?;
@@ -445,44 +485,49 @@ impl SweepReport {
 
     /// `sweep.csv`: one row per point x variant x metric.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("point");
-        for p in &self.parameters {
-            out.push(',');
-            out.push_str(&csv_field(p));
-        }
-        out.push_str(",variant,metric,mean,ci95_low,ci95_high,n\n");
+        use crate::report::csv_text::neutralise;
+        // Text fields are neutralised against spreadsheet formulas; numbers are written as
+        // they are. The csv crate quotes what needs it (commas, quotes, line breaks).
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let mut header: Vec<String> = vec!["point".into()];
+        header.extend(self.parameters.iter().map(|p| neutralise(p).into_owned()));
+        header.extend(
+            ["variant", "metric", "mean", "ci95_low", "ci95_high", "n"].map(String::from),
+        );
         let num = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
+        let mut rows = vec![header];
         for point in &self.points {
-            let params: String = self
+            let params: Vec<String> = self
                 .parameters
                 .iter()
-                .map(|p| {
-                    let v = &point.parameters[p];
-                    format!(
-                        ",{}",
-                        csv_field(&match v {
-                            Value::String(s) => s.clone(),
-                            other => other.to_string(),
-                        })
-                    )
+                .map(|p| match &point.parameters[p] {
+                    Value::String(s) => neutralise(s).into_owned(),
+                    other => other.to_string(),
                 })
                 .collect();
             for (vname, v) in &point.variants {
                 for (metric, e) in &v.metrics {
-                    out.push_str(&format!(
-                        "{}{params},{},{},{},{},{},{}\n",
-                        point.index,
-                        csv_field(vname),
-                        csv_field(metric),
-                        e.mean,
+                    let mut row = vec![point.index.to_string()];
+                    row.extend(params.iter().cloned());
+                    row.extend([
+                        neutralise(vname).into_owned(),
+                        neutralise(metric).into_owned(),
+                        e.mean.to_string(),
                         num(e.ci95_low),
                         num(e.ci95_high),
-                        e.n
-                    ));
+                        e.n.to_string(),
+                    ]);
+                    rows.push(row);
                 }
             }
         }
-        out
+        for row in rows {
+            w.write_record(&row).expect("writing to memory cannot fail");
+        }
+        String::from_utf8(w.into_inner().expect("writing to memory cannot fail"))
+            .expect("the fields are UTF-8")
     }
 
     /// Joins shard outputs into the report the unsharded sweep writes. Fails if the shards
@@ -617,20 +662,3 @@ fn list(items: &[&String]) -> String {
         .join(", ")
 }
 
-/// One CSV field: quoted when it holds a comma, quote or line break, and, when it is text
-/// a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first), led by `'`.
-/// Numbers are left as they are.
-fn csv_field(s: &str) -> String {
-    let formula =
-        s.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) && s.parse::<f64>().is_err();
-    let s = if formula {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}

@@ -763,6 +763,8 @@ mod tests {
             variants: names[..variants].iter().map(|v| v.to_string()).collect(),
             total_runs: 0,
             shard: None,
+            slo: None,
+            clients: Vec::new(),
             points: points
                 .into_iter()
                 .enumerate()

@@ -173,6 +173,63 @@ fn run_html_and_report_html_write_the_same_page() {
     ] {
         assert!(from_run.contains(text), "the page lacks `{text}`");
     }
+    // The verdict first, then the table, the plots, and the metadata and configuration.
+    let at = |id: &str| {
+        from_run
+            .find(&format!("<section id=\"{id}\">"))
+            .unwrap_or_else(|| panic!("no section {id}"))
+    };
+    let order = ["verdict", "summary", "plots", "run", "runs", "config"].map(at);
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    // What the verdict says, checked against report.json: who meets the SLO, the cheapest of
+    // them (by instance-hours: the model has no prices) and the Pareto front.
+    let json: serde_json::Value = serde_json::from_str(&read(&report)).unwrap();
+    let variants = json["variants"].as_object().unwrap();
+    let meeting: Vec<&String> = variants
+        .iter()
+        .filter(|(_, v)| v["slo_met"] == serde_json::json!(true))
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(meeting, ["4-replicas"], "the README's table says so");
+    let verdict = &from_run[order[0]..order[1]];
+    assert!(
+        verdict.contains("1 of 3 variants meets the SLO"),
+        "{verdict}"
+    );
+    assert!(verdict.contains("The cheapest that meets it: <strong>4-replicas</strong>"));
+    // Met over the whole period, but a window missed the target in some replication: said.
+    let minutes = variants["4-replicas"]["metrics"]["slo.violation_minutes"]["mean"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(
+        verdict.contains("yet with windows that missed a target"),
+        minutes > 0.0,
+        "{verdict}"
+    );
+    let point = |v: &serde_json::Value| {
+        let m = &v["metrics"];
+        let hours = m["services.api.instance_hours"]["mean"].as_f64().unwrap();
+        (hours, m["slo.violation_minutes"]["mean"].as_f64().unwrap())
+    };
+    let mut front: Vec<(&String, (f64, f64))> = variants
+        .iter()
+        .map(|(n, v)| (n, point(v)))
+        .filter(|(_, p)| {
+            !variants
+                .values()
+                .map(point)
+                .any(|q| q.0 <= p.0 && q.1 <= p.1 && (q.0 < p.0 || q.1 < p.1))
+        })
+        .collect();
+    front.sort_by(|a, b| a.1.0.total_cmp(&b.1.0).then(a.1.1.total_cmp(&b.1.1)));
+    let named: Vec<String> = front
+        .iter()
+        .map(|(n, _)| format!("<strong>{n}</strong>"))
+        .collect();
+    assert!(
+        verdict.contains(&format!("from the cheapest: {}.", named.join(", "))),
+        "{verdict}"
+    );
     // The summary shows the terminal table's rows, in its order.
     let terminal = ok(&surge(&["report", report.to_str().unwrap()]));
     let mut at = 0;

@@ -3,7 +3,7 @@
 //! there (from `timeseries.csv`, `report.json` and `sweep.json`, not from the plotting code);
 //! PNGs have the signature and the size; `surge plot` refuses bad input with exit code 2.
 
-use crate::support::{assert_bad_input, ok, surge, temp_dir, write_experiment};
+use crate::support::{assert_bad_input, experiment, ok, run, surge, temp_dir, write_experiment};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -85,6 +85,64 @@ fn png_matches(png: &Path, svg: &Svg) {
         "{}",
         png.display()
     );
+}
+
+/// A text element: where it is drawn, how it is anchored, its size and its text.
+struct Label {
+    x: f64,
+    y: f64,
+    anchor: String,
+    size: f64,
+    text: String,
+}
+
+fn labels(svg: &Svg) -> Vec<Label> {
+    let doc = roxmltree::Document::parse(&svg.text).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text") && n.attribute("transform").is_none())
+        .map(|n| {
+            let num = |a: &str| n.attribute(a).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+            Label {
+                x: num("x"),
+                y: num("y"),
+                anchor: n.attribute("text-anchor").unwrap_or("start").to_string(),
+                size: num("font-size"),
+                text: n.text().unwrap_or("").trim().to_string(),
+            }
+        })
+        .collect()
+}
+
+/// A label's estimated width in pixels: DejaVu Sans averages under 0.64 em a character.
+fn label_width(l: &Label) -> f64 {
+    l.text.chars().count() as f64 * l.size * 0.64
+}
+
+/// Centred labels on one baseline (tick labels of an x axis, panel captions) never overlap:
+/// neighbours are at least half their widths apart.
+fn assert_ticks_apart(name: &str, svg: &Svg) {
+    let mut rows: BTreeMap<(i64, i64), Vec<Label>> = BTreeMap::new();
+    for l in labels(svg) {
+        if l.anchor == "middle" && !l.text.is_empty() {
+            rows.entry((l.y as i64, (l.size * 100.0) as i64))
+                .or_default()
+                .push(l);
+        }
+    }
+    for row in rows.values_mut() {
+        row.sort_by(|a, b| a.x.total_cmp(&b.x));
+        for w in row.windows(2) {
+            let room = (label_width(&w[0]) + label_width(&w[1])) / 2.0;
+            assert!(
+                w[1].x - w[0].x >= room,
+                "{name}: `{}` at x = {} and `{}` at x = {} run together",
+                w[0].text,
+                w[0].x,
+                w[1].text,
+                w[1].x
+            );
+        }
+    }
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -279,6 +337,7 @@ fn a_run_writes_every_plot_with_every_series_as_svg_and_png() {
             &out.join(format!("{name}.png")),
             &read(&format!("{name}.svg")),
         );
+        assert_ticks_apart(name, &read(&format!("{name}.svg")));
     }
 }
 
@@ -389,21 +448,31 @@ fn plot_draws_a_curve_per_metric_with_a_line_and_band_per_variant() {
     );
     for m in defaults {
         let plot = svg(&dir.join(format!("sweep-{m}.svg")));
-        assert_eq!(plot.names(), ["least-connections", "round-robin"], "{m}");
+        // The SLO has a latency target only: a dashed line on the latency plot alone.
+        let mut expected = vec!["least-connections".to_string(), "round-robin".into()];
+        if m == "latency_s.p99" {
+            expected.push("SLO target".into());
+        }
+        assert_eq!(plot.names(), sorted(expected), "{m}");
+        assert_ticks_apart(m, &plot);
         for v in ["least-connections", "round-robin"] {
             assert_eq!(plot.count(v, "circle"), 3, "{m}: a marker per point");
             assert_eq!(plot.count(v, "polyline"), 1, "{m}: the line of means");
         }
         assert!(
-            plot.text.contains("workload[0].rate.rps (log scale)"),
-            "{m}: 10 to 1000 spans two decades"
+            plot.text
+                .contains("arrival rate (req/s), client users (log scale)"),
+            "{m}: the parameter in words; 10 to 1000 spans two decades"
         );
+        assert!(!plot.text.contains("workload[0]"), "{m}: no internal path");
         png_matches(&dir.join(format!("sweep-{m}.png")), &plot);
     }
     // Two replications: an interval, drawn as a band, where the replications differ.
     let p99 = svg(&dir.join("sweep-latency_s.p99.svg"));
     assert_eq!(p99.count("round-robin", "polygon"), 1);
-    assert!(p99.text.contains("latency_s.p99 (ms"));
+    assert!(p99.text.contains("p99 latency (ms"));
+    assert!(p99.count("SLO target", "polyline") >= 2, "dashed");
+    assert!(p99.text.contains("SLO: p99 ≤ 20 ms"));
     // No heatmap without two grid parameters.
     assert!(!dir.join("sweep-heatmap-latency_s.p99.svg").exists());
 }
@@ -443,7 +512,7 @@ fn a_grid_over_two_parameters_gets_small_multiples_and_heatmaps() {
     let mut expected = Vec::new();
     for r in [1, 2] {
         for v in ["least-connections", "round-robin"] {
-            expected.push(format!("replicas = {r}: {v}"));
+            expected.push(format!("api replicas = {r}: {v}"));
         }
     }
     assert_eq!(curves.names(), expected);
@@ -454,11 +523,12 @@ fn a_grid_over_two_parameters_gets_small_multiples_and_heatmaps() {
         assert_eq!(heat.count(v, "rect"), 2 * 6);
         assert_eq!(heat.count(v, "text"), 6);
     }
-    assert!(heat.text.contains("model.services.api.replicas"));
+    assert!(heat.text.contains("\napi replicas\n"));
     assert!(
-        heat.text.contains("services.api.peak_instances"),
+        heat.text.contains("\napi peak instances\n"),
         "the scale's label"
     );
+    assert_ticks_apart("heatmap", &heat);
     // Same input, same bytes.
     let first = std::fs::read(out.join("sweep-heatmap-error_rate.svg")).unwrap();
     ok(&surge(&[
@@ -548,4 +618,245 @@ fn values_that_are_not_numbers_are_evenly_spaced_categories() {
     assert!(labels.windows(2).all(|w| w[0] < w[1]), "{labels:?}");
     assert!(plot.text.contains("\nduration\n"));
     assert!(!plot.text.contains("log scale"));
+}
+
+/// Five services at different shares of one client's traffic, with an SLO and prices; two
+/// variants that change nothing, so that their points coincide in cost-slo.svg.
+fn five_services() -> String {
+    let names = ["gateway", "catalog", "cart", "checkout", "search"];
+    let services: Vec<String> = names
+        .iter()
+        .map(|n| {
+            format!(
+                r#""{n}": {{ "replicas": 2, "instance": {{ "cores": 1, "concurrency_limit": 16, "queue_limit": 32 }},
+                   "cost": {{ "instance_type": "m5.large" }},
+                   "endpoints": {{ "get": {{ "steps": [ {{ "cpu": {{ "kind": "exponential", "mean": "4ms" }} }} ] }} }} }}"#
+            )
+        })
+        .collect();
+    let mix: Vec<String> = names
+        .iter()
+        .zip([8, 4, 2, 1, 3])
+        .map(|(n, w)| format!(r#"{{ "service": "{n}", "endpoint": "get", "weight": {w} }}"#))
+        .collect();
+    format!(
+        r#"{{
+        "name": "plots-five",
+        "model": {{ "services": {{ {} }} }},
+        "workload": [ {{ "name": "shoppers", "kind": "open",
+            "rate": {{ "kind": "step", "from_rps": 300, "to_rps": 800, "at": "8s" }},
+            "mix": [ {} ], "timeout": "1s" }} ],
+        "duration": "20s", "warmup": "2s", "seed": 9, "replications": 2, "resolution": "1s",
+        "slo": {{ "quantile": 0.99, "latency": "60ms", "window": "5s" }},
+        "variants": {{ "base": {{}}, "base-again": {{}}, "also-base": {{}},
+                       "gateway-3": {{ "services": {{ "gateway": {{ "replicas": 3 }} }} }} }}
+    }}"#,
+        services.join(", "),
+        mix.join(", ")
+    )
+}
+
+#[test]
+fn five_services_get_their_own_load_wide_panels_and_ticks_that_stay_apart() {
+    let path = write_experiment("plots-five", &five_services());
+    let out = path.parent().unwrap().join("out");
+    ok(&surge(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--png",
+        "-q",
+    ]));
+    let names = ["gateway", "catalog", "cart", "checkout", "search"];
+    // timeseries.csv: every service's arrivals, summing to the bucket's.
+    let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |h: &str| header.iter().position(|c| *c == h).unwrap();
+    let mut shares = [0u64; 5];
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let per: Vec<u64> = names
+            .iter()
+            .map(|n| f[column(&format!("{n}.arrivals"))].parse().unwrap())
+            .collect();
+        assert_eq!(
+            per.iter().sum::<u64>(),
+            f[column("arrivals")].parse::<u64>().unwrap()
+        );
+        for (s, p) in shares.iter_mut().zip(&per) {
+            *s += p;
+        }
+    }
+    // Weights 8:4:2:1:3 of 18: the gateway gets about 8 / 18 of the requests.
+    let total: u64 = shares.iter().sum();
+    let gateway = shares[0] as f64 / total as f64;
+    assert!((gateway - 8.0 / 18.0).abs() < 0.02, "{shares:?}");
+
+    // A column per service at least 300 px wide; every label apart, in every plot.
+    let replicas = svg(&out.join("replicas.svg"));
+    assert!(replicas.width >= 5 * 300, "{}", replicas.width);
+    for name in ["replicas", "latency", "throughput", "cpu", "cost-slo"] {
+        let plot = svg(&out.join(format!("{name}.svg")));
+        assert_ticks_apart(name, &plot);
+        png_matches(&out.join(format!("{name}.png")), &plot);
+    }
+    for v in ["base", "gateway-3"] {
+        for s in names {
+            assert_eq!(
+                replicas.count(&format!("{v} · {s}: arrivals/s"), "polyline"),
+                1
+            );
+        }
+    }
+
+    // Three variants at one point: each label clear of every point and of the others.
+    let cost = svg(&out.join("cost-slo.svg"));
+    let doc = roxmltree::Document::parse(&cost.text).unwrap();
+    let points: Vec<(f64, f64, f64)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("circle"))
+        .map(|n| {
+            let a = |k: &str| n.attribute(k).unwrap().parse::<f64>().unwrap();
+            (a("cx"), a("cy"), a("r"))
+        })
+        .filter(|p| p.2 <= 7.0)
+        .collect();
+    let variants = ["base", "base-again", "also-base", "gateway-3"];
+    assert_eq!(points.len(), variants.len(), "a dot per variant");
+    let boxes: Vec<(f64, f64, f64, f64)> = labels(&cost)
+        .into_iter()
+        .filter(|l| variants.contains(&l.text.as_str()) && l.x < 780.0)
+        .map(|l| {
+            let w = label_width(&l);
+            (l.x, l.y - l.size / 2.0, l.x + w, l.y + l.size / 2.0)
+        })
+        .collect();
+    assert_eq!(
+        boxes.len(),
+        variants.len(),
+        "a label per variant beside its point"
+    );
+    for (i, b) in boxes.iter().enumerate() {
+        for p in &points {
+            let hidden = p.0 + p.2 > b.0 && p.0 - p.2 < b.2 && p.1 + p.2 > b.1 && p.1 - p.2 < b.3;
+            assert!(!hidden, "label {b:?} under the point {p:?}");
+        }
+        for o in &boxes[i + 1..] {
+            let overlap = b.0 < o.2 && o.0 < b.2 && b.1 < o.3 && o.1 < b.3;
+            assert!(!overlap, "labels {b:?} and {o:?} overlap");
+        }
+    }
+}
+
+/// A per-service panel draws that service's arrivals: with none sent to `jobs`, its load line
+/// lies flat on the axis while `api`'s does not (the total of all clients would be neither).
+#[test]
+fn each_service_panel_draws_the_arrivals_of_that_service() {
+    let exp = experiment("plots-per-service", RUN);
+    let mut results = run(&exp);
+    let report = surge::report::Report::new(&exp, &results);
+    for r in &mut results {
+        for row in &mut r.output.timeseries {
+            row.services[1].arrivals = 0;
+        }
+    }
+    let plot = surge::report::plots::replicas(&report, &results)
+        .unwrap()
+        .unwrap();
+    let heights = |series: &str| -> Vec<i64> {
+        let open = format!("<g class=\"series\" data-series=\"{series}\">");
+        let line = plot
+            .svg
+            .lines()
+            .skip_while(|l| *l != open)
+            .find(|l| l.starts_with("<polyline"))
+            .unwrap_or_else(|| panic!("no line in {series}"));
+        let points = line
+            .split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        points
+            .split_whitespace()
+            .map(|p| p.split(',').nth(1).unwrap().parse().unwrap())
+            .collect()
+    };
+    let jobs = heights("small · jobs: arrivals/s");
+    assert!(jobs.windows(2).all(|w| w[0] == w[1]), "flat: {jobs:?}");
+    let api = heights("small · api: arrivals/s");
+    assert!(api.windows(2).any(|w| w[0] != w[1]), "api's load varies");
+}
+
+/// Names a spreadsheet or a naive CSV would break on, carried by a report as a hand edit could
+/// leave them (set after validation): `surge plot report.json` redraws every plot byte for
+/// byte from report.json and timeseries.csv, and no CSV field starts a formula.
+#[test]
+fn names_with_line_breaks_quotes_and_formula_prefixes_survive_the_plot_round_trip() {
+    let mut exp = experiment("plots-names", RUN);
+    for (v, name) in exp
+        .variants
+        .iter_mut()
+        .zip(["two\nlines", "a\rb", "=1+2, \"quoted\""])
+    {
+        v.name = name.to_string();
+    }
+    let results = run(&exp);
+    let report = surge::report::Report::new(&exp, &results);
+    let out = temp_dir("plots-names").join("out");
+    surge::report::write_outputs(&out, &report, &results, surge::report::ImageFormats::Svg)
+        .unwrap();
+    let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    assert!(
+        csv.contains("\n\"'=1+2, \"\"quoted\"\"\","),
+        "neutralised and quoted"
+    );
+    assert!(
+        csv.contains("\n\"two\nlines\","),
+        "a line break stays inside its quotes"
+    );
+    let again = out.parent().unwrap().join("again");
+    let stdout = ok(&surge(&[
+        "plot",
+        out.join("report.json").to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]));
+    assert_eq!(stdout.lines().count(), 6, "{stdout}");
+    for path in stdout.lines() {
+        let name = Path::new(path).file_name().unwrap();
+        assert_eq!(
+            std::fs::read(path).unwrap(),
+            std::fs::read(out.join(name)).unwrap(),
+            "{path}"
+        );
+    }
+}
+
+/// A sweep.json from before the SLO and the client names were recorded still plots: no SLO
+/// line, and the client named by its position.
+#[test]
+fn an_older_sweep_json_without_slo_or_clients_still_plots() {
+    let dir = sweep("plots-sweep-old", &sweep_json("zip", RPS));
+    let file = dir.join("sweep.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert!(doc["slo"]["latency_s"].as_f64() == Some(0.02), "recorded");
+    assert_eq!(doc["clients"], serde_json::json!(["users"]));
+    let o = doc.as_object_mut().unwrap();
+    o.remove("slo");
+    o.remove("clients");
+    std::fs::write(&file, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    ok(&surge(&[
+        "plot",
+        file.to_str().unwrap(),
+        "--metric",
+        "latency_s.p99",
+    ]));
+    let plot = svg(&dir.join("sweep-latency_s.p99.svg"));
+    assert_eq!(plot.names(), ["least-connections", "round-robin"]);
+    assert!(plot.text.contains("arrival rate (req/s), client #0"));
 }

@@ -234,6 +234,64 @@ pub(super) fn nice_ticks(lo: f64, hi: f64, intervals: usize, min_step: f64) -> V
         .collect()
 }
 
+/// Pixels a tick label's character takes (13-unit labels are 10.5 px of DejaVu Sans, whose
+/// digits are 0.64 em wide), and the least gap between two neighbouring labels.
+pub(super) const LABEL_CHAR_PX: f64 = 7.0;
+const LABEL_GAP_PX: f64 = 12.0;
+
+/// Whether labels at positions `at` (in axis units over `lo..hi`, drawn across `width_px`
+/// pixels) leave room between neighbours, given each label's text.
+pub(super) fn labels_fit(lo: f64, hi: f64, width_px: f64, at: &[(f64, String)]) -> bool {
+    if !(hi - lo).is_finite() || hi <= lo {
+        return at.len() <= 1;
+    }
+    let px = |v: f64| (v - lo) / (hi - lo) * width_px;
+    let half = |s: &str| s.chars().count() as f64 * LABEL_CHAR_PX / 2.0;
+    at.windows(2)
+        .all(|w| px(w[1].0) - px(w[0].0) >= half(&w[0].1) + half(&w[1].1) + LABEL_GAP_PX)
+}
+
+/// Round ticks from `lo` to `hi`, about `intervals` apart, or fewer when their labels
+/// (`label` of each) would run together across `width_px` pixels: the count comes from the
+/// panel's width, so narrow panels (five services side by side) get fewer ticks.
+pub(super) fn fitting_ticks(
+    lo: f64,
+    hi: f64,
+    width_px: f64,
+    intervals: usize,
+    label: impl Fn(f64) -> String,
+) -> Vec<f64> {
+    let mut ticks = Vec::new();
+    for n in (1..=intervals.max(1)).rev() {
+        ticks = nice_ticks(lo, hi, n, 0.0);
+        let labelled: Vec<(f64, String)> = ticks.iter().map(|&t| (t, label(t))).collect();
+        if labels_fit(lo, hi, width_px, &labelled) {
+            return ticks;
+        }
+    }
+    // Even one interval is too tight: the two ends, or the first alone.
+    ticks.truncate(1);
+    ticks
+}
+
+/// Which of `n` evenly spaced categories (at 0, 1, ..., n - 1 over `-0.5..n - 0.5`) get a
+/// label across `width_px` pixels: every `k`-th, the smallest `k` whose labels do not run
+/// together.
+pub(super) fn category_stride(labels: &[String], width_px: f64) -> usize {
+    let n = labels.len();
+    (1..=n.max(1))
+        .find(|&k| {
+            let shown: Vec<(f64, String)> = labels
+                .iter()
+                .enumerate()
+                .step_by(k)
+                .map(|(i, l)| (i as f64, l.clone()))
+                .collect();
+            labels_fit(-0.5, n as f64 - 0.5, width_px, &shown)
+        })
+        .unwrap_or(n.max(1))
+}
+
 /// A number as a tick label: no trailing zeros, three significant digits for small values.
 pub(super) fn fmt_num(v: f64) -> String {
     if !v.is_finite() {

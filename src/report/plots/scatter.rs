@@ -94,9 +94,7 @@ pub fn cost_slo(report: &Report) -> Result<Option<Plot>, PlotError> {
             .label_style(text_style(13, BLACK))
             .axis_desc_style(text_style(14, BLACK))
             .draw()?;
-        let (px, _) = chart.plotting_area().get_pixel_range();
-        let mid = (px.start + px.end) / 2;
-        let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
+        let (px, py) = chart.plotting_area().get_pixel_range();
         let marks = chart.plotting_area().strip_coord_spec();
         // Whiskers first, so that no interval is drawn over another variant's point.
         for p in &points {
@@ -131,22 +129,53 @@ pub fn cost_slo(report: &Report) -> Result<Option<Plot>, PlotError> {
             Ok(())
         })?;
         for p in &points {
-            begin_series(&marks, p.name)?;
-            let at = chart.backend_coord(&(p.x.mean, p.y.mean));
-            let (dx, anchor) = if at.0 > mid {
-                (-10, HPos::Right)
-            } else {
-                (10, HPos::Left)
-            };
-            let dy = label_offset(at, dx, anchor, p.name, &mut placed);
-            chart.draw_series([EmptyElement::at((p.x.mean, p.y.mean))
-                + Circle::new((0, 0), 6, p.colour.filled())
-                + Text::new(
-                    p.name.to_string(),
-                    (dx, dy),
-                    text_style(14, p.colour).pos(Pos::new(anchor, VPos::Center)),
-                )])?;
-            end_series(&marks)?;
+            in_series(&marks, p.name, || {
+                chart.draw_series([Circle::new((p.x.mean, p.y.mean), 6, p.colour.filled())])?;
+                Ok(())
+            })?;
+        }
+        // Labels last, so that no point is drawn over one, each where it overlaps no point,
+        // ring or label placed before it.
+        let centres: Vec<(i32, i32)> = points
+            .iter()
+            .map(|p| chart.backend_coord(&(p.x.mean, p.y.mean)))
+            .collect();
+        let mut obstacles: Vec<LabelBox> = centres
+            .iter()
+            .map(|&(x, y)| LabelBox::around((x, y), 7))
+            .collect();
+        obstacles.extend(front.iter().map(|&i| LabelBox::around(centres[i], 12)));
+        let bounds = LabelBox {
+            left: px.start,
+            top: py.start,
+            right: px.end,
+            bottom: py.end,
+        };
+        let mut labels = Vec::with_capacity(points.len());
+        for (p, &at) in points.iter().zip(&centres) {
+            let width = LABEL_PX_PER_CHAR * p.name.chars().count() as i32;
+            let placed = place_label(at, width, bounds, &obstacles);
+            obstacles.push(placed.label);
+            labels.push(placed);
+        }
+        // Leader lines under every label, so that none crosses a label's text.
+        for ((p, &at), placed) in points.iter().zip(&centres).zip(&labels) {
+            if placed.far {
+                chart_area.draw(&PathElement::new(
+                    [at, placed.label.nearest(at)],
+                    p.colour.mix(0.8).stroke_width(1),
+                ))?;
+            }
+        }
+        for (p, placed) in points.iter().zip(&labels) {
+            chart_area.draw(&Text::new(
+                p.name.to_string(),
+                (
+                    placed.label.left,
+                    (placed.label.top + placed.label.bottom) / 2,
+                ),
+                text_style(14, p.colour).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
         }
         let mut legend: Vec<(String, Swatch)> = points
             .iter()
@@ -218,38 +247,117 @@ fn instance_hours(v: &VariantReport) -> Interval {
     }
 }
 
-/// Vertical offset for a label so that it does not overlap one already placed; labels are
-/// estimated at 7 px per character and 16 px high (SVG text has no measured width).
-fn label_offset(
+/// Pixels per character of a 14-unit label (11.3 px DejaVu Sans; SVG text has no measured
+/// width, so labels are estimated, generously).
+const LABEL_PX_PER_CHAR: i32 = 7;
+/// A label's height in pixels.
+const LABEL_HEIGHT: i32 = 16;
+
+/// A rectangle in pixels, for label placement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LabelBox {
+    left: i32,
+    top: i32,
+    right: i32,
+    bottom: i32,
+}
+
+impl LabelBox {
+    /// The square of half-side `r` around `c`.
+    fn around(c: (i32, i32), r: i32) -> LabelBox {
+        LabelBox {
+            left: c.0 - r,
+            top: c.1 - r,
+            right: c.0 + r,
+            bottom: c.1 + r,
+        }
+    }
+
+    fn overlaps(&self, o: &LabelBox) -> bool {
+        self.left < o.right && o.left < self.right && self.top < o.bottom && o.top < self.bottom
+    }
+
+    fn inside(&self, o: &LabelBox) -> bool {
+        self.left >= o.left && self.right <= o.right && self.top >= o.top && self.bottom <= o.bottom
+    }
+
+    /// The point of the box nearest to `p`, where a leader line ends.
+    fn nearest(&self, p: (i32, i32)) -> (i32, i32) {
+        (
+            p.0.clamp(self.left, self.right),
+            p.1.clamp(self.top, self.bottom),
+        )
+    }
+}
+
+/// Where a label went: its box, and whether it sits away from its point (then a leader line
+/// joins them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PlacedLabel {
+    label: LabelBox,
+    far: bool,
+}
+
+/// Places a label `width` pixels wide for the point at `at`: the first of the candidate
+/// positions (right, left, above, below, then the four diagonals, at growing distances) that
+/// stays within `bounds` and overlaps none of `obstacles` (points, rings and labels already
+/// placed); when every candidate overlaps something, the one that overlaps fewest. Greedy and
+/// deterministic: the same points give the same places. O(candidates x obstacles).
+fn place_label(
     at: (i32, i32),
-    dx: i32,
-    anchor: HPos,
-    text: &str,
-    placed: &mut Vec<(i32, i32, i32, i32)>,
-) -> i32 {
-    let width = 7 * text.chars().count() as i32;
-    let x0 = match anchor {
-        HPos::Right => at.0 + dx - width,
-        _ => at.0 + dx,
-    };
-    let boxed = |dy: i32| (x0, at.1 + dy - 8, x0 + width, at.1 + dy + 8);
-    let overlaps = |b: &(i32, i32, i32, i32)| {
-        placed
-            .iter()
-            .any(|p| b.0 < p.2 && p.0 < b.2 && b.1 < p.3 && p.1 < b.3)
-    };
-    let dy = (0..40)
-        .map(|k| {
-            if k % 2 == 0 {
-                k / 2 * 16
-            } else {
-                -(k / 2 + 1) * 16
-            }
+    width: i32,
+    bounds: LabelBox,
+    obstacles: &[LabelBox],
+) -> PlacedLabel {
+    let h = LABEL_HEIGHT;
+    let candidates = (0..4).flat_map(|ring| {
+        let d = 14 + 18 * ring;
+        let (x, y) = at;
+        let boxes = [
+            (x + d, y - h / 2),
+            (x - d - width, y - h / 2),
+            (x - width / 2, y - d - h),
+            (x - width / 2, y + d),
+            (x + d - 4, y - d - h + 4),
+            (x + d - 4, y + d - 4),
+            (x - d - width + 4, y - d - h + 4),
+            (x - d - width + 4, y + d - 4),
+        ];
+        boxes.into_iter().map(move |(left, top)| PlacedLabel {
+            label: LabelBox {
+                left,
+                top,
+                right: left + width,
+                bottom: top + h,
+            },
+            far: ring > 0,
         })
-        .find(|&dy| !overlaps(&boxed(dy)))
-        .unwrap_or(0);
-    placed.push(boxed(dy));
-    dy
+    });
+    let mut best: Option<(usize, PlacedLabel)> = None;
+    for c in candidates {
+        if !c.label.inside(&bounds) {
+            continue;
+        }
+        let hits = obstacles.iter().filter(|o| o.overlaps(&c.label)).count();
+        if hits == 0 {
+            return c;
+        }
+        if best.is_none_or(|(fewest, _)| hits < fewest) {
+            best = Some((hits, c));
+        }
+    }
+    best.map_or(
+        PlacedLabel {
+            label: LabelBox {
+                left: at.0 + 14,
+                top: at.1 - h / 2,
+                right: at.0 + 14 + width,
+                bottom: at.1 + h / 2,
+            },
+            far: false,
+        },
+        |(_, c)| c,
+    )
 }
 
 /// The Pareto front's colour: dark, so that it stands apart from every variant's.
@@ -280,7 +388,47 @@ pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::pareto_front;
+    use super::{LabelBox, pareto_front, place_label};
+
+    #[test]
+    fn labels_of_coinciding_points_avoid_the_points_and_each_other() {
+        let bounds = LabelBox {
+            left: 0,
+            top: 0,
+            right: 600,
+            bottom: 400,
+        };
+        // Five points on one spot, and one beside it.
+        let centres = [(300, 200); 5]
+            .into_iter()
+            .chain([(330, 200)])
+            .collect::<Vec<_>>();
+        let mut obstacles: Vec<LabelBox> =
+            centres.iter().map(|&c| LabelBox::around(c, 7)).collect();
+        let points = obstacles.clone();
+        let mut labels = Vec::new();
+        for &c in &centres {
+            let placed = place_label(c, 70, bounds, &obstacles);
+            obstacles.push(placed.label);
+            labels.push(placed.label);
+        }
+        for (i, a) in labels.iter().enumerate() {
+            assert!(a.inside(&bounds));
+            assert!(
+                !points.iter().any(|p| p.overlaps(a)),
+                "label {i} on a point"
+            );
+            for b in &labels[i + 1..] {
+                assert!(!a.overlaps(b), "{a:?} and {b:?}");
+            }
+        }
+        // The same input, the same places.
+        let again = place_label(centres[0], 70, bounds, &points);
+        assert_eq!(again.label, labels[0]);
+        // At the frame's right edge the label goes to the left.
+        let edge = place_label((595, 200), 70, bounds, &[]);
+        assert!(edge.label.right <= 595 && !edge.far);
+    }
 
     #[test]
     fn the_front_keeps_exactly_the_non_dominated_points() {

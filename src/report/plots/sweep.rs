@@ -10,9 +10,10 @@
 //! parameters move together, so the first stands for all of them.
 
 use super::chart::*;
-use super::{Plot, PlotError};
+use super::{Plot, PlotError, quantile_name};
 use crate::experiment::stats::Estimate;
 use crate::sweep::SweepReport;
+use crate::sweep::spec::{Segment, parse_path};
 use indexmap::{IndexMap, IndexSet};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -147,22 +148,122 @@ fn file_safe(name: &str) -> String {
         .collect()
 }
 
-/// How a metric is shown: the factor from its stored unit and the axis label.
+/// How a metric is shown: the factor from its stored unit and the axis label a person reads
+/// (`p99 latency (ms)` for `latency_s.p99`); a metric without a known name keeps its own,
+/// with its unit.
 fn unit(metric: &str) -> (f64, String) {
-    if metric.ends_with("_s") || metric.contains("_s.") {
-        (1e3, format!("{metric} (ms)"))
+    let (factor, unit) = if metric.ends_with("_s") || metric.contains("_s.") {
+        (1e3, " (ms)")
     } else if metric == "error_rate"
         || metric.starts_with("error_rates.")
         || metric.ends_with("cpu_utilisation")
         || metric.ends_with("probability")
     {
-        (100.0, format!("{metric} (%)"))
+        (100.0, " (%)")
     } else if metric.ends_with("_minutes") {
-        (1.0, format!("{metric} (min)"))
+        (1.0, " (min)")
     } else if metric.ends_with("_usd") {
-        (1.0, format!("{metric} (USD)"))
+        (1.0, " (USD)")
+    } else if metric.ends_with("_rps") {
+        (1.0, " (req/s)")
     } else {
-        (1.0, metric.to_string())
+        (1.0, "")
+    };
+    let (service, name) = match metric
+        .strip_prefix("services.")
+        .and_then(|r| r.rsplit_once('.'))
+    {
+        Some((service, name)) => (Some(service), name),
+        None => (None, metric),
+    };
+    let known = match name {
+        "latency_s.mean" => Some("mean latency".to_string()),
+        "latency_s.max" => Some("max latency".to_string()),
+        "mean_response_s" => Some("mean response time".to_string()),
+        "error_rate" => Some("error rate".to_string()),
+        "slo.violation_minutes" => Some("SLO violation".to_string()),
+        "cost_usd" => Some("cost".to_string()),
+        "cost_per_million_ok_usd" => Some("cost per million ok".to_string()),
+        "throughput_rps" => Some("throughput".to_string()),
+        "arrival_rate_rps" => Some("arrival rate".to_string()),
+        "instance_hours" => Some("instance-hours".to_string()),
+        "peak_instances" => Some("peak instances".to_string()),
+        "cpu_utilisation" => Some("CPU utilisation".to_string()),
+        "mean_queue_length" => Some("mean queue length".to_string()),
+        "peak_event_loop_lag_s" => Some("peak event-loop lag".to_string()),
+        other => other
+            .strip_prefix("latency_s.")
+            .map(|q| format!("{q} latency"))
+            .or_else(|| {
+                other
+                    .strip_prefix("error_rates.")
+                    .map(|cause| format!("{} rate", cause.replace('_', " ")))
+            }),
+    };
+    let label = match (service, known) {
+        (Some(service), Some(known)) => format!("{service} {known}{unit}"),
+        (None, Some(known)) => format!("{known}{unit}"),
+        _ => format!("{metric}{unit}"),
+    };
+    (factor, label)
+}
+
+/// A swept parameter as an axis label a person reads, from its path: `workload[0].rate.rps`
+/// is "arrival rate (req/s), client NAME" (the client's name when the sweep recorded it),
+/// `model.services.api.replicas` is "api replicas". A path of another shape is its own label.
+fn parameter_label(path: &str, clients: &[String]) -> String {
+    let Ok(segments) = parse_path(path) else {
+        return path.to_string();
+    };
+    let words = |rest: &[Segment]| -> String {
+        rest.iter()
+            .map(|s| match s {
+                Segment::Key(k) => k.replace('_', " "),
+                Segment::Index(i) => format!("#{i}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let key = |s: &Segment, name: &str| matches!(s, Segment::Key(k) if k == name);
+    match segments.as_slice() {
+        [w, Segment::Index(k), rest @ ..] if key(w, "workload") => {
+            let client = clients
+                .get(*k)
+                .map_or_else(|| format!("client #{k}"), |n| format!("client {n}"));
+            let what = match rest {
+                [r, Segment::Key(field)] if key(r, "rate") => rate_label(field),
+                [Segment::Key(field)] if field == "connections" => "connections".to_string(),
+                [] => return path.to_string(),
+                _ => words(rest),
+            };
+            format!("{what}, {client}")
+        }
+        [m, s, Segment::Key(name), rest @ ..] if key(m, "model") && key(s, "services") => {
+            let what = match rest {
+                [] => return path.to_string(),
+                [Segment::Key(f)] if f == "replicas" => "replicas".to_string(),
+                [i, Segment::Key(f)] if key(i, "instance") && f == "cores" => {
+                    "cores per instance".to_string()
+                }
+                [a, .., Segment::Key(f)] if key(a, "autoscaler") && f == "average_utilization" => {
+                    "autoscaler target utilisation (%)".to_string()
+                }
+                _ => words(rest),
+            };
+            format!("{name} {what}")
+        }
+        _ => path.to_string(),
+    }
+}
+
+/// A rate profile's field: `rps` is the arrival rate, `peak_rps` the peak rate, in req/s.
+fn rate_label(field: &str) -> String {
+    match field {
+        "rps" => "arrival rate (req/s)".to_string(),
+        f => match f.strip_suffix("_rps") {
+            Some(which) => format!("{} rate (req/s)", which.replace('_', " ")),
+            None => format!("rate {}", f.replace('_', " ")),
+        },
     }
 }
 
@@ -197,20 +298,17 @@ fn shorten(text: &str, max: usize) -> String {
     }
 }
 
-/// The last segment of a parameter path: `rps` for `workload[0].rate.rps`.
-fn short_name(path: &str) -> &str {
-    path.rsplit(['.', '/']).next().unwrap_or(path)
-}
-
 /// Where each point sits: its x position and its panel.
 struct Layout {
-    /// The x axis's parameter (the first).
-    x_param: String,
     /// Label under the x axis.
     x_desc: String,
     x_axis: ValueAxis,
     /// Tick labels by position, for categories.
     categories: Option<Vec<String>>,
+    /// Every how many categories a label is shown, so that labels never run together.
+    stride: usize,
+    /// One panel's size in pixels.
+    panel: (u32, u32),
     /// The x position of each point, by index in `points`.
     x: Vec<Option<f64>>,
     /// Panels: caption (empty for a single panel) and the points in it.
@@ -235,16 +333,37 @@ impl Layout {
             })
             .collect();
         let numeric = distinct.len() > 1 && numbers.iter().all(Option::is_some);
+        let others: Vec<&String> = report.parameters.iter().skip(1).collect();
+        let panel_count = if report.mode == "grid" && !others.is_empty() {
+            let combos: IndexSet<String> = report
+                .points
+                .iter()
+                .map(|p| {
+                    let values: Vec<String> = others
+                        .iter()
+                        .map(|o| p.parameters.get(*o).map_or("?".into(), Value::to_string))
+                        .collect();
+                    values.join("\u{1F}")
+                })
+                .collect();
+            combos.len()
+        } else {
+            1
+        };
+        let panel = panel_size(panel_count);
+        // Margins (2 x 10) and the y labels (64) take the rest of the panel's width.
+        let plot_px = f64::from(panel.0 - 84);
+        let mut stride = 1;
         let (x_axis, categories, x, scale_note) = if numeric {
             let values: Vec<f64> = numbers.iter().flatten().copied().collect();
             let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             if lo > 0.0 && hi / lo > LOG_SPAN {
                 let x = numbers.iter().map(|v| v.map(f64::log10)).collect();
-                (ValueAxis::log(lo, hi), None, x, " (log scale)")
+                let axis = thin_log_ticks(ValueAxis::log(lo, hi), plot_px);
+                (axis, None, x, " (log scale)")
             } else {
-                let axis = ValueAxis::span(lo, hi, 6, FromZero::No);
-                (axis, None, numbers, "")
+                (fitted(lo, hi, plot_px), None, numbers, "")
             }
         } else {
             let labels: Vec<String> = distinct
@@ -258,6 +377,7 @@ impl Layout {
                 })
                 .collect();
             let n = labels.len().max(1);
+            stride = category_stride(&labels, plot_px);
             let axis = ValueAxis {
                 lo: -0.5,
                 hi: n as f64 - 0.5,
@@ -266,7 +386,6 @@ impl Layout {
             };
             (axis, Some(labels), x, "")
         };
-        let others: Vec<&String> = report.parameters.iter().skip(1).collect();
         let (panels, note) = if report.mode == "grid" && !others.is_empty() {
             let mut groups: IndexMap<String, Vec<usize>> = IndexMap::new();
             for (i, p) in report.points.iter().enumerate() {
@@ -274,7 +393,7 @@ impl Layout {
                     .iter()
                     .map(|o| {
                         let v = p.parameters.get(*o).map_or("?".into(), value_label);
-                        format!("{} = {v}", short_name(o))
+                        format!("{} = {v}", parameter_label(o, &report.clients))
                     })
                     .collect::<Vec<_>>()
                     .join(", ");
@@ -285,7 +404,10 @@ impl Layout {
             let note = if others.is_empty() {
                 String::new()
             } else {
-                let names: Vec<&str> = others.iter().map(|o| short_name(o)).collect();
+                let names: Vec<String> = others
+                    .iter()
+                    .map(|o| parameter_label(o, &report.clients))
+                    .collect();
                 format!(" ({} moving with it)", names.join(", "))
             };
             (
@@ -294,10 +416,11 @@ impl Layout {
             )
         };
         Layout {
-            x_desc: format!("{x_param}{scale_note}"),
-            x_param,
+            x_desc: format!("{}{scale_note}", parameter_label(&x_param, &report.clients)),
             x_axis,
             categories,
+            stride,
+            panel,
             x,
             panels,
             note,
@@ -308,7 +431,7 @@ impl Layout {
         match &self.categories {
             Some(labels) => {
                 let k = position.round();
-                if (position - k).abs() > 1e-6 || k < 0.0 {
+                if (position - k).abs() > 1e-6 || k < 0.0 || k as usize % self.stride != 0 {
                     return String::new();
                 }
                 labels.get(k as usize).cloned().unwrap_or_default()
@@ -316,6 +439,88 @@ impl Layout {
             None => fmt_num(self.x_axis.value(position)),
         }
     }
+}
+
+/// The SLO's target for `metric`, in display units (`factor`), with its legend label: the
+/// latency target on latency plots, the error-rate target on the error-rate plot.
+fn slo_target(report: &SweepReport, metric: &str, factor: f64) -> Option<(f64, String)> {
+    let slo = report.slo.as_ref()?;
+    let (value, label) = if metric.starts_with("latency_s.") {
+        let t = slo.latency_s? * factor;
+        (
+            t,
+            format!("SLO: {} ≤ {} ms", quantile_name(slo.quantile), fmt_num(t)),
+        )
+    } else if metric == "error_rate" {
+        let t = slo.error_rate? * factor;
+        (t, format!("SLO: errors ≤ {}%", fmt_num(t)))
+    } else {
+        return None;
+    };
+    (value.is_finite() && value > 0.0).then_some((value, label))
+}
+
+/// "1 replication", or "mean of N replications".
+fn replications(n: u32) -> String {
+    if n == 1 {
+        "1 replication".to_string()
+    } else {
+        format!("mean of {n} replications")
+    }
+}
+
+/// At most `max` characters, keeping the start (a title reads from the left).
+fn shorten_end(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let head: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{head}…")
+    }
+}
+
+/// A panel's size: one large panel alone, smaller ones in a grid.
+fn panel_size(panels: usize) -> (u32, u32) {
+    if panels <= 1 { (780, 560) } else { (380, 300) }
+}
+
+/// A linear axis over the data and a 4% margin on each side, no further (a round end past
+/// the last point would draw the curve short of the frame), with round ticks inside that fit
+/// `width_px` pixels.
+fn fitted(lo: f64, hi: f64, width_px: f64) -> ValueAxis {
+    let margin = (hi - lo) * 0.04;
+    let (lo, hi) = (lo - margin, hi + margin);
+    ValueAxis {
+        lo,
+        hi,
+        ticks: fitting_ticks(lo, hi, width_px, 6, fmt_num),
+        log: false,
+    }
+}
+
+/// A log axis's ticks at 1, 2 and 5 times powers of ten, or fewer (1 and 5, then powers of ten,
+/// then every other power) until their labels fit `width_px` pixels.
+fn thin_log_ticks(mut axis: ValueAxis, width_px: f64) -> ValueAxis {
+    let all = std::mem::take(&mut axis.ticks);
+    let mantissa = |t: f64| (10f64.powf(t) / 10f64.powf(t.floor())).round();
+    let decade = |t: f64| (t + 1e-9).floor() as i64;
+    let choices: [&dyn Fn(f64) -> bool; 4] = [
+        &|_| true,
+        &|t| mantissa(t) != 2.0,
+        &|t| mantissa(t) == 1.0,
+        &|t| mantissa(t) == 1.0 && decade(t) % 2 == 0,
+    ];
+    for keep in choices {
+        let ticks: Vec<f64> = all.iter().copied().filter(|t| keep(*t)).collect();
+        let labelled: Vec<(f64, String)> =
+            ticks.iter().map(|&t| (t, fmt_num(axis.value(t)))).collect();
+        if labels_fit(axis.lo, axis.hi, width_px, &labelled) || ticks.len() <= 2 {
+            axis.ticks = ticks;
+            return axis;
+        }
+    }
+    axis.ticks = all.into_iter().take(1).collect();
+    axis
 }
 
 fn estimate<'a>(
@@ -385,12 +590,16 @@ fn curves(report: &SweepReport, layout: &Layout, metric: &str) -> Result<Plot, P
             b.low = b.low.max(0.0);
         }
     }
+    let target = slo_target(report, metric, factor);
     let all = || bands.iter().flatten().flatten();
+    let target_value = target.as_ref().map(|(v, _)| *v);
     let lo = all()
         .map(|b| b.low.min(b.mean))
+        .chain(target_value)
         .fold(f64::INFINITY, f64::min);
     let hi = all()
         .map(|b| b.high.max(b.mean))
+        .chain(target_value)
         .fold(f64::NEG_INFINITY, f64::max);
     let min_mean = all().map(|b| b.mean).fold(f64::INFINITY, f64::min);
     let y = if factor == 1e3 && min_mean > 0.0 && hi / min_mean > 20.0 {
@@ -406,18 +615,23 @@ fn curves(report: &SweepReport, layout: &Layout, metric: &str) -> Result<Plot, P
     let n = layout.panels.len();
     let cols = if n == 1 { 1 } else { n.min(3) };
     let rows = n.div_ceil(cols);
-    let (panel_w, panel_h) = if n == 1 { (780, 560) } else { (380, 300) };
+    let (panel_w, panel_h) = layout.panel;
+    // Tall enough for the legend too: a row per variant, the SLO's two and the band's three.
+    let legend_rows = report.variants.len() as u32 + if target.is_some() { 2 } else { 0 } + 3;
     let size = (
         cols as u32 * panel_w + LEGEND_WIDTH,
-        HEADER_HEIGHT + rows as u32 * panel_h,
+        (HEADER_HEIGHT + rows as u32 * panel_h).max(HEADER_HEIGHT + 30 + 22 * legend_rows + 10),
     );
+    let y_name = y_desc.split(" (").next().unwrap_or(&y_desc).to_string();
+    let x_name = layout.x_desc.split(" (").next().unwrap_or(&layout.x_desc);
     let title = format!(
-        "{}: {metric} vs {}{} (mean of {} replications, 95% band)",
+        "{}: {y_name} vs {x_name}{} ({}, 95% band)",
         report.experiment,
-        short_name(&layout.x_param),
         layout.note,
-        report.replications
+        replications(report.replications)
     );
+    // About 9 px a character at the title's size.
+    let title = shorten_end(&title, (size.0 as usize - 24) / 9);
     let svg = render_svg(size, |root| {
         let (header, body) = root.split_vertically(HEADER_HEIGHT);
         draw_title(&header, &title)?;
@@ -493,6 +707,24 @@ fn curves(report: &SweepReport, layout: &Layout, metric: &str) -> Result<Plot, P
                     Ok(())
                 })?;
             }
+            if let Some((value, _)) = &target {
+                let name = if caption.is_empty() {
+                    "SLO target".to_string()
+                } else {
+                    format!("{caption}: SLO target")
+                };
+                let at = y_pos(*value);
+                let (x0, x1) = (layout.x_axis.lo, layout.x_axis.hi);
+                in_series(&marks, &name, || {
+                    chart.draw_series(DashedLineSeries::new(
+                        [(x0, at), (x1, at)],
+                        10,
+                        6,
+                        SLO_RED.stroke_width(2),
+                    ))?;
+                    Ok(())
+                })?;
+            }
         }
         let mut legend: Vec<(String, Swatch)> = report
             .variants
@@ -500,6 +732,10 @@ fn curves(report: &SweepReport, layout: &Layout, metric: &str) -> Result<Plot, P
             .enumerate()
             .map(|(i, v)| (v.clone(), Swatch::Band(variant_colour(i))))
             .collect();
+        if let Some((_, label)) = &target {
+            legend.push((String::new(), Swatch::None));
+            legend.push((label.clone(), Swatch::Dashed(SLO_RED)));
+        }
         legend.push((String::new(), Swatch::None));
         legend.push(("line: mean".into(), Swatch::None));
         legend.push(("band: 95% interval".into(), Swatch::None));
@@ -543,7 +779,8 @@ fn ink(c: RGBColor) -> RGBColor {
 const MISSING_CELL: RGBColor = RGBColor(225, 225, 225);
 
 /// A heatmap of `metric` over a grid of two parameters: the first across, the second up, one
-/// panel per variant on a shared colour scale, each cell labelled with its mean. `None`
+/// panel per variant on a shared colour scale, each cell labelled with its mean when the
+/// labels fit the cells. `None`
 /// unless the sweep is a grid over exactly two parameters.
 fn heatmap(report: &SweepReport, metric: &str) -> Result<Option<Plot>, PlotError> {
     let [p0, p1] = report.parameters.as_slice() else {
@@ -607,25 +844,44 @@ fn heatmap(report: &SweepReport, metric: &str) -> Result<Option<Plot>, PlotError
         log: false,
     };
     let (x_axis, y_axis) = (axis(xs.len()), axis(ys.len()));
-    let pick = |labels: &[String], v: f64| {
+    // Labels across thinned to fit the panel's plotting width (440 less margins and the
+    // y labels), labels up to a row each 18 px high.
+    let x_stride = category_stride(&x_labels, f64::from(panel_w - 90));
+    let y_stride = (1..=ys.len().max(1))
+        .find(|k| f64::from(panel_h - 90) / ys.len().max(1) as f64 * *k as f64 >= 18.0)
+        .unwrap_or(1);
+    // Cells are labelled with their means only when the widest label fits a cell; otherwise
+    // the colour scale alone tells the value (labels would run into each other).
+    let widest = cells
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|v| v.map_or(3, |v| fmt_num(v).chars().count()))
+        .max()
+        .unwrap_or(0);
+    let cell_px = f64::from(panel_w - 90) / xs.len().max(1) as f64;
+    let cell_labels = cell_px >= widest as f64 * LABEL_CHAR_PX + 6.0;
+    let pick = |labels: &[String], stride: usize, v: f64| {
         let k = v.round();
-        if (v - k).abs() > 1e-6 || k < 0.0 {
+        if (v - k).abs() > 1e-6 || k < 0.0 || k as usize % stride != 0 {
             String::new()
         } else {
             labels.get(k as usize).cloned().unwrap_or_default()
         }
     };
     let title = format!(
-        "{}: {metric} (mean of {} replications)",
-        report.experiment, report.replications
+        "{}: {} ({})",
+        report.experiment,
+        label.split(" (").next().unwrap_or(&label),
+        replications(report.replications)
     );
     let svg = render_svg(size, |root| {
         let (header, body) = root.split_vertically(HEADER_HEIGHT);
         draw_title(&header, &title)?;
         let (grid, scale_area) = body.split_horizontally(cols as u32 * panel_w);
         let panels = grid.split_evenly((rows, cols));
-        let x_fmt = |v: &f64| pick(&x_labels, *v);
-        let y_fmt = |v: &f64| pick(&y_labels, *v);
+        let x_fmt = |v: &f64| pick(&x_labels, x_stride, *v);
+        let y_fmt = |v: &f64| pick(&y_labels, y_stride, *v);
         for ((vi, name), cell) in report.variants.iter().enumerate().zip(&panels) {
             let mut chart = ChartBuilder::on(cell)
                 .caption(
@@ -641,8 +897,8 @@ fn heatmap(report: &SweepReport, metric: &str) -> Result<Option<Plot>, PlotError
             chart
                 .configure_mesh()
                 .disable_mesh()
-                .x_desc(shorten(p0, 60))
-                .y_desc(shorten(p1, 46))
+                .x_desc(shorten(&parameter_label(p0, &report.clients), 60))
+                .y_desc(shorten(&parameter_label(p1, &report.clients), 46))
                 .x_label_formatter(&x_fmt)
                 .y_label_formatter(&y_fmt)
                 .label_style(text_style(13, BLACK))
@@ -659,6 +915,9 @@ fn heatmap(report: &SweepReport, metric: &str) -> Result<Option<Plot>, PlotError
                         area.draw(&Rectangle::new(corners, fill.filled()))?;
                         area.draw(&Rectangle::new(corners, WHITE.stroke_width(2)))?;
                         let text = value.map_or("n/a".into(), fmt_num);
+                        if !cell_labels {
+                            continue;
+                        }
                         area.draw(&Text::new(
                             text,
                             (cx, cy),
@@ -731,10 +990,10 @@ mod tests {
     #[test]
     fn labels_units_and_names() {
         assert_eq!(unit("latency_s.p99").0, 1e3);
-        assert_eq!(unit("error_rate"), (100.0, "error_rate (%)".into()));
+        assert_eq!(unit("error_rate"), (100.0, "error rate (%)".into()));
         assert_eq!(
             unit("services.api.instance_hours"),
-            (1.0, "services.api.instance_hours".into())
+            (1.0, "api instance-hours".into())
         );
         assert_eq!(value_label(&serde_json::json!(0.1 + 0.2)), "0.3");
         assert_eq!(value_label(&serde_json::json!(40)), "40");
@@ -742,14 +1001,63 @@ mod tests {
             value_label(&serde_json::json!("least_connections")),
             "least_connections"
         );
-        assert_eq!(short_name("workload[0].rate.rps"), "rps");
-        assert_eq!(short_name("/model/services/api/replicas"), "replicas");
+        let clients = ["shoppers".to_string()];
+        for (path, label) in [
+            (
+                "workload[0].rate.rps",
+                "arrival rate (req/s), client shoppers",
+            ),
+            ("workload[1].rate.peak_rps", "peak rate (req/s), client #1"),
+            ("workload[0].connections", "connections, client shoppers"),
+            ("model.services.api.replicas", "api replicas"),
+            ("/model/services/api/replicas", "api replicas"),
+            ("model.services.db.instance.cores", "db cores per instance"),
+            (
+                "model.services.orders.autoscaler.metrics[0].target.average_utilization",
+                "orders autoscaler target utilisation (%)",
+            ),
+            ("model.services.api.balancer.kind", "api balancer kind"),
+            ("duration", "duration"),
+            ("model.services.api", "model.services.api"),
+            ("not a [path", "not a [path"),
+        ] {
+            assert_eq!(parameter_label(path, &clients), label, "{path}");
+        }
+        for (metric, label) in [
+            ("latency_s.p99", "p99 latency (ms)"),
+            ("slo.violation_minutes", "SLO violation (min)"),
+            ("cost_usd", "cost (USD)"),
+            ("services.api.peak_instances", "api peak instances"),
+            ("services.api.cpu_utilisation", "api CPU utilisation (%)"),
+            ("error_rates.timed_out", "timed out rate (%)"),
+            ("something_new", "something_new"),
+        ] {
+            assert_eq!(unit(metric).1, label, "{metric}");
+        }
         assert_eq!(shorten("abcdef", 4), "…def");
         assert_eq!(curves_file("latency_s.p99"), "sweep-latency_s.p99.svg");
         assert_eq!(
             heatmap_file("services.a b.x"),
             "sweep-heatmap-services.a_b.x.svg"
         );
+        // The x axis ends within 4% of the data, never at a round value far past it, and
+        // its ticks fit the panel.
+        let x = fitted(5.0, 95.0, 600.0);
+        assert!((x.lo - 1.4).abs() < 1e-9 && (x.hi - 98.6).abs() < 1e-9);
+        assert!(x.ticks.iter().all(|t| *t >= x.lo && *t <= x.hi));
+        assert!(x.ticks.len() >= 4, "{:?}", x.ticks);
+        let narrow = fitted(0.0, 100_000.0, 120.0);
+        assert!(narrow.ticks.len() <= 3, "{:?}", narrow.ticks);
+        // A log axis over 10 to 100000 keeps 1-2-5 ticks when wide, powers of ten when not.
+        let wide = thin_log_ticks(ValueAxis::log(10.0, 100_000.0), 2_000.0);
+        assert_eq!(wide.ticks.len(), 13);
+        let tight = thin_log_ticks(ValueAxis::log(10.0, 100_000.0), 200.0);
+        let labels: Vec<String> = tight
+            .ticks
+            .iter()
+            .map(|t| fmt_num(tight.value(*t)))
+            .collect();
+        assert!(labels.iter().all(|l| l.starts_with('1')), "{labels:?}");
         assert_eq!(heat(0.0), HEAT[0]);
         assert_eq!(heat(1.0), HEAT[4]);
         assert_eq!(heat(f64::NAN), HEAT[0]);

@@ -41,62 +41,62 @@ fn shown<'a>(report: &'a Report, results: &'a [RunResult]) -> Vec<Shown<'a>> {
         .collect()
 }
 
-/// Load and replicas: a row per variant and a column per service; arrivals per second on the
-/// left axis, desired, ready and starting replicas on the right. Scales are shared down each
-/// column so rows compare at a glance. `None` without time-series rows or services.
+/// Load and replicas: a row per variant and a column per service; the requests sent to that
+/// service per second on the left axis, desired, ready and starting replicas on the right.
+/// Scales are shared down each column so rows compare at a glance. Each column is at least
+/// [`MIN_SERVICE_WIDTH`] pixels wide, so many services widen the document instead of crowding
+/// their ticks. `None` without time-series rows or services.
 pub fn replicas(report: &Report, results: &[RunResult]) -> Result<Option<Plot>, PlotError> {
     let shown = shown(report, results);
     if shown.iter().all(|s| s.rows().is_empty()) {
         return Ok(None);
     }
-    let services: Vec<&str> = report
-        .runs
-        .first()
-        .map(|r| r.summary.services.keys().map(String::as_str).collect())
-        .unwrap_or_default();
+    let services = services(report);
     if services.is_empty() {
         return Ok(None);
     }
     let time = TimeAxis::new(report, &shown);
-    let load_max = shown
+    let load_axes: Vec<ValueAxis> = services
         .iter()
-        .flat_map(|s| s.rows().iter().filter_map(arrival_rate))
-        .fold(0.0, f64::max);
-    let load = ValueAxis::linear(load_max, 5, 0.0);
+        .map(|name| {
+            let max = service_buckets(&shown, name)
+                .filter_map(|(row, b)| service_arrival_rate(row, b))
+                .fold(0.0, f64::max);
+            ValueAxis::linear(max, 5, 0.0)
+        })
+        .collect();
     let replica_axes: Vec<ValueAxis> = services
         .iter()
         .map(|name| {
-            let max = shown
-                .iter()
-                .flat_map(|s| {
-                    let idx = s
-                        .run
-                        .and_then(|r| r.output.summary.services.get_index_of(*name));
-                    s.rows()
-                        .iter()
-                        .filter_map(move |row| idx.and_then(|i| row.services.get(i)))
-                })
-                .map(|b| b.desired.max(b.instances).max(b.starting))
+            let max = service_buckets(&shown, name)
+                .map(|(_, b)| b.desired.max(b.instances).max(b.starting))
                 .max()
                 .unwrap_or(0);
             ValueAxis::linear(f64::from(max), 5, 1.0)
         })
         .collect();
+    let cells_width = (WIDTH - LEGEND_WIDTH + 60).max(MIN_SERVICE_WIDTH * services.len() as u32);
+    let width = cells_width + LEGEND_WIDTH - 60;
     let height = HEADER_HEIGHT + PANEL_HEIGHT * shown.len() as u32;
-    let svg = render_svg((WIDTH, height), |root| {
+    let svg = render_svg((width, height), |root| {
         let (header, body) = root.split_vertically(HEADER_HEIGHT);
         draw_title(
             &header,
             &format!(
-                "{}: load and replicas over time (replication 0)",
+                "{}: load and replicas per service over time (replication 0)",
                 report.experiment
             ),
         )?;
         let rows = body.split_evenly((shown.len(), 1));
         for (s, row) in shown.iter().zip(&rows) {
-            let (cells, legend_area) = row.split_horizontally(WIDTH - LEGEND_WIDTH + 60);
+            let (cells, legend_area) = row.split_horizontally(cells_width);
             let cells = cells.split_evenly((1, services.len()));
-            for ((svc, cell), replica_axis) in services.iter().zip(&cells).zip(&replica_axes) {
+            for (((svc, cell), load), replica_axis) in services
+                .iter()
+                .zip(&cells)
+                .zip(&load_axes)
+                .zip(&replica_axes)
+            {
                 let caption = if services.len() > 1 {
                     format!("{} · {svc}", s.name)
                 } else {
@@ -104,7 +104,7 @@ pub fn replicas(report: &Report, results: &[RunResult]) -> Result<Option<Plot>, 
                 };
                 let axes = PanelAxes {
                     time: &time,
-                    load: &load,
+                    load,
                     replicas: replica_axis,
                 };
                 replica_panel(cell, s, svc, &caption, &axes, report)?;
@@ -133,6 +133,32 @@ pub fn replicas(report: &Report, results: &[RunResult]) -> Result<Option<Plot>, 
         file_name: REPLICAS_FILE.to_string(),
         svg,
     }))
+}
+
+/// The least width of one service's column in the replicas plot: room for its two value axes
+/// and a time axis with a few readable ticks.
+const MIN_SERVICE_WIDTH: u32 = 300;
+
+/// The buckets of service `name` in each shown variant's rows, with their rows.
+fn service_buckets<'a>(
+    shown: &'a [Shown<'a>],
+    name: &'a str,
+) -> impl Iterator<Item = (&'a TimeSeriesRow, &'a ServiceBucket)> + 'a {
+    shown.iter().flat_map(move |s| {
+        let idx = s
+            .run
+            .and_then(|r| r.output.summary.services.get_index_of(name));
+        s.rows().iter().filter_map(move |row| {
+            let b = idx.and_then(|i| row.services.get(i))?;
+            Some((row, b))
+        })
+    })
+}
+
+/// Requests sent to one service per second in a bucket.
+fn service_arrival_rate(r: &TimeSeriesRow, b: &ServiceBucket) -> Option<f64> {
+    let rate = b.arrivals as f64 / r.width_s;
+    (r.width_s > 0.0 && rate.is_finite()).then_some(rate)
 }
 
 fn starting_colour(c: RGBColor) -> RGBAColor {
@@ -171,8 +197,11 @@ fn replica_panel(
         .x_label_area_size(34)
         .y_label_area_size(58)
         .right_y_label_area_size(46)
-        .build_cartesian_2d(time.coord(), load.coord())?
-        .set_secondary_coord(time.coord(), replicas.coord());
+        .build_cartesian_2d(time.coord(plot_width(cell, 6 + 6 + 58 + 46)), load.coord())?
+        .set_secondary_coord(
+            time.coord(plot_width(cell, 6 + 6 + 58 + 46)),
+            replicas.coord(),
+        );
     shade_warmup(&mut chart, report, time, load)?;
     chart
         .configure_mesh()
@@ -193,11 +222,20 @@ fn replica_panel(
         .axis_desc_style(text_style(14, BLACK))
         .draw()?;
     let rows = s.rows();
+    let marks = chart.plotting_area().strip_coord_spec();
+    let Some(idx) = s
+        .run
+        .and_then(|r| r.output.summary.services.get_index_of(service))
+    else {
+        return Ok(());
+    };
     let load_points: Vec<Option<(f64, f64)>> = rows
         .iter()
-        .map(|r| finite_point(time.x(r.t_s + r.width_s / 2.0), arrival_rate(r)?))
+        .map(|r| {
+            let b = r.services.get(idx)?;
+            finite_point(time.x(r.t_s + r.width_s / 2.0), service_arrival_rate(r, b)?)
+        })
         .collect();
-    let marks = chart.plotting_area().strip_coord_spec();
     in_series(&marks, &format!("{caption}: arrivals/s"), || {
         draw_lines(
             chart.plotting_area(),
@@ -205,12 +243,6 @@ fn replica_panel(
             LOAD_GREY.stroke_width(1),
         )
     })?;
-    let Some(idx) = s
-        .run
-        .and_then(|r| r.output.summary.services.get_index_of(service))
-    else {
-        return Ok(());
-    };
     // Counts hold at the end of a bucket.
     let series = |pick: fn(&ServiceBucket) -> u32| -> Vec<Option<(f64, f64)>> {
         rows.iter()
@@ -298,7 +330,10 @@ pub fn latency(report: &Report, results: &[RunResult]) -> Result<Option<Plot>, P
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(64)
-            .build_cartesian_2d(time.coord(), scale.coord())?;
+            .build_cartesian_2d(
+                time.coord(plot_width(&chart_area, 10 + 10 + 64)),
+                scale.coord(),
+            )?;
         shade_warmup(&mut chart, report, &time, &scale)?;
         chart
             .configure_mesh()
@@ -370,7 +405,6 @@ struct TimeAxis {
     desc: &'static str,
     start: f64,
     end: f64,
-    ticks: Vec<f64>,
 }
 
 impl TimeAxis {
@@ -400,7 +434,6 @@ impl TimeAxis {
             desc,
             start: 0.0,
             end,
-            ticks: nice_ticks(0.0, end, 8, 0.0),
         }
     }
 
@@ -408,9 +441,18 @@ impl TimeAxis {
         (seconds / self.per).min(self.end)
     }
 
-    fn coord(&self) -> Coord {
-        Coord::new(self.start, self.end, &self.ticks)
+    /// The axis across a plotting area `width_px` pixels wide: up to 8 intervals, fewer
+    /// when their labels would run together.
+    fn coord(&self, width_px: f64) -> Coord {
+        let ticks = fitting_ticks(self.start, self.end, width_px, 8, fmt_num);
+        Coord::new(self.start, self.end, &ticks)
     }
+}
+
+/// The plotting width left in `cell` once `taken` pixels of margins and label areas are
+/// drawn beside it.
+fn plot_width(cell: &Area<'_>, taken: u32) -> f64 {
+    f64::from(cell.dim_in_pixel().0.saturating_sub(taken).max(1))
 }
 
 fn shade_warmup(
@@ -704,7 +746,7 @@ fn time_chart<'a, 'b>(
         .margin_top(2)
         .x_label_area_size(34)
         .y_label_area_size(58)
-        .build_cartesian_2d(time.coord(), y.coord())?;
+        .build_cartesian_2d(time.coord(plot_width(cell, 6 + 6 + 58)), y.coord())?;
     shade_warmup(&mut chart, report, time, y)?;
     chart
         .configure_mesh()
