@@ -10,8 +10,8 @@ pub mod table;
 pub mod timeseries_csv;
 mod write;
 
-pub use read::{MAX_FIGURE, parse_report, read_report};
 pub(crate) use read::check_figures;
+pub use read::{MAX_FIGURE, parse_report, read_report};
 pub use write::{
     HtmlPage, ImageFormats, OutputError, write_outputs, write_outputs_with, write_plots,
 };

@@ -493,9 +493,8 @@ impl SweepReport {
             .from_writer(Vec::new());
         let mut header: Vec<String> = vec!["point".into()];
         header.extend(self.parameters.iter().map(|p| neutralise(p).into_owned()));
-        header.extend(
-            ["variant", "metric", "mean", "ci95_low", "ci95_high", "n"].map(String::from),
-        );
+        header
+            .extend(["variant", "metric", "mean", "ci95_low", "ci95_high", "n"].map(String::from));
         let num = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
         let mut rows = vec![header];
         for point in &self.points {
@@ -661,4 +660,3 @@ fn list(items: &[&String]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-

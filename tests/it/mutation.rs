@@ -8,7 +8,7 @@
 //!
 //! Bounded by default (a few hundred mutants); `SURGE_SLOW_TESTS=1` runs twenty times as many.
 
-use crate::reliability::surge_within;
+use crate::reliability::{run_within, surge_within};
 use crate::support::{repo, slow, temp_dir};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -229,7 +229,7 @@ fn check(what: &str, mutant: &Value, file_name: &str, args: &[&str]) -> i32 {
     let script = format!("ulimit -v {MEMORY_KIB}; exec \"$0\" \"$@\"");
     let mut full = vec!["-c", &script, bin];
     full.extend(args);
-    let o = surge_within_shell(&full, &dir);
+    let o = run_within("sh", &full, &dir, WATCHDOG);
     let stderr = String::from_utf8_lossy(&o.stderr);
     let code = o.status.code().unwrap_or(-1);
     let shown = serde_json::to_string(mutant).unwrap();
@@ -265,34 +265,6 @@ fn check(what: &str, mutant: &Value, file_name: &str, args: &[&str]) -> i32 {
     );
     let _ = std::fs::remove_dir_all(&dir);
     code
-}
-
-fn surge_within_shell(args: &[&str], cwd: &Path) -> std::process::Output {
-    // `surge_within` runs the surge binary; here the first argument is a shell script.
-    let mut child = std::process::Command::new("sh")
-        .args(args)
-        .current_dir(cwd)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("sh runs");
-    let start = std::time::Instant::now();
-    loop {
-        if child.try_wait().expect("waits").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        if start.elapsed() > WATCHDOG {
-            let _ = child.kill();
-            let o = child.wait_with_output().expect("output");
-            panic!(
-                "a mutant still ran after {WATCHDOG:?} (hung): {:?}: {}",
-                &args[2..],
-                String::from_utf8_lossy(&o.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 fn scale() -> usize {

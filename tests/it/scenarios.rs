@@ -3,21 +3,11 @@
 //! and per endpoint, and Little's law holds within its boundary term. Then the claims the
 //! experiments make about the seed documents.
 
-use crate::support::{repo, run};
+use crate::support::{repo, run, summary_of};
 use surge::experiment::{Experiment, RunResult};
 use surge::kernel::SimDuration;
 use surge::simulation::RunSummary;
 use surge::workload::ClientKind;
-
-/// The summary of `variant`'s first replication.
-fn summary_of<'a>(results: &'a [RunResult], variant: &str) -> &'a RunSummary {
-    &results
-        .iter()
-        .find(|r| r.variant == variant)
-        .unwrap_or_else(|| panic!("no variant {variant}"))
-        .output
-        .summary
-}
 
 fn load(name: &str) -> Experiment {
     surge::config::load_experiment(&repo().join("experiments").join(name))

@@ -3,7 +3,7 @@
 //! file; the full runs' figures are in docs/seeds.md). Every test checks the claim's headline
 //! figure and that every request is accounted for.
 
-use crate::support::{assert_conserved, repo, run, write_experiment};
+use crate::support::{assert_conserved, repo, run, summary_of, write_experiment};
 use serde_json::{Value, json};
 use surge::experiment::{Experiment, RunResult};
 use surge::metrics::Outcome;
@@ -48,15 +48,6 @@ fn run_checked(exp: &Experiment) -> Vec<RunResult> {
     results
 }
 
-fn by<'a>(results: &'a [RunResult], variant: &str) -> &'a RunSummary {
-    &results
-        .iter()
-        .find(|r| r.variant == variant)
-        .unwrap_or_else(|| panic!("no variant {variant}"))
-        .output
-        .summary
-}
-
 fn rows<'a>(results: &'a [RunResult], variant: &str) -> &'a [TimeSeriesRow] {
     &results
         .iter()
@@ -98,7 +89,7 @@ fn g01_g03_round_robin_spreads_evenly_and_least_connections_cuts_the_tail() {
     // G-01: each pod gets a third of the requests, so about the same CPU (80% overall).
     // Over 3.5 minutes a pod serves ~90,000 requests; their CPU varies by a few tenths of a
     // percent, so 2 points between pods is a difference round robin would not make.
-    let rr = by(&results, "round-robin");
+    let rr = summary_of(&results, "round-robin");
     let cpu: Vec<f64> = rr.services["gateway"]
         .per_instance
         .iter()
@@ -110,7 +101,7 @@ fn g01_g03_round_robin_spreads_evenly_and_least_connections_cuts_the_tail() {
     assert!(hi - lo < 0.02 && (0.75..0.85).contains(&lo), "{cpu:?}");
     // G-03: least connections keeps new requests off pods holding slow ones: the fast
     // requests' p99 falls to less than two thirds of round robin's, and fewer wait.
-    let lc = by(&results, "least-connections");
+    let lc = summary_of(&results, "least-connections");
     let fast_p99 = |s: &RunSummary| s.endpoints["gateway.fast"].latency_s.p99;
     assert!(
         fast_p99(lc) < 0.67 * fast_p99(rr),
@@ -118,7 +109,7 @@ fn g01_g03_round_robin_spreads_evenly_and_least_connections_cuts_the_tail() {
         fast_p99(lc),
         fast_p99(rr)
     );
-    assert!(fast_p99(rr) < fast_p99(by(&results, "random")) * 1.1);
+    assert!(fast_p99(rr) < fast_p99(summary_of(&results, "random")) * 1.1);
     assert!(
         lc.services["gateway"].mean_queue_length < 0.6 * rr.services["gateway"].mean_queue_length
     );
@@ -135,14 +126,14 @@ fn g08_black_friday_10x_under_100ms_needs_capacity_ready_for_the_peak() {
         keep(d, &["static-3", "static-peak-5", "hpa-go-coffee"]);
     });
     let results = run_checked(&exp);
-    let p99 = |v: &str| by(&results, v).latency_s.p99;
+    let p99 = |v: &str| summary_of(&results, v).latency_s.p99;
     // The peak fleet holds p99 under 100 ms with no errors; 3 pods at 100% CPU do not.
     assert!(p99("static-peak-5") < 0.1, "{}", p99("static-peak-5"));
-    assert_eq!(by(&results, "static-peak-5").error_rate, 0.0);
+    assert_eq!(summary_of(&results, "static-peak-5").error_rate, 0.0);
     assert!(p99("static-3") > 0.1, "{}", p99("static-3"));
     // Go Coffee's HPA meets it too, because 100 req/s per pod asks for 50 pods at 5,000 req/s
     // (ten times what the CPU needs).
-    let gc = by(&results, "hpa-go-coffee");
+    let gc = summary_of(&results, "hpa-go-coffee");
     assert!(gc.latency_s.p99 < 0.1 && gc.error_rate == 0.0);
     assert!(
         gc.services["api"].peak_instances >= 40,
@@ -160,7 +151,7 @@ fn g09_vertical_scaling_restarts_the_instance_and_scaling_out_does_not() {
     // One VM resized: no instance for provisioning + start-up + readiness = 110 s, at 300
     // req/s about 33,000 requests. Poisson noise on that count is about 0.6% (0.6 s); 5 s of
     // slack covers it and the instance's last requests draining.
-    let one = by(&results, "scale-up-one-vm");
+    let one = summary_of(&results, "scale-up-one-vm");
     let lost = count(one, "no_instance") as f64;
     assert!(
         (lost / 300.0 - 110.0).abs() < 5.0,
@@ -168,7 +159,7 @@ fn g09_vertical_scaling_restarts_the_instance_and_scaling_out_does_not() {
     );
     // Two VMs one at a time, or a second VM: no outage.
     for v in ["scale-up-two-vms-rolling", "scale-out"] {
-        let s = by(&results, v);
+        let s = summary_of(&results, v);
         assert_eq!(count(s, "no_instance"), 0, "{v}");
         assert!(s.error_rate < 1e-3, "{v}: {}", s.error_rate);
     }
@@ -182,12 +173,12 @@ fn g10_scheduled_and_predictive_prescale_a_known_event_reactive_does_not() {
     });
     let results = run_checked(&exp);
     // The event needs 15 pods; the reactive HPA starts when it begins and loses most of it.
-    assert!(by(&results, "reactive-hpa").error_rate > 0.3);
+    assert!(summary_of(&results, "reactive-hpa").error_rate > 0.3);
     for v in ["predictive-3m-ahead", "scheduled"] {
-        assert!(by(&results, v).error_rate < 1e-3, "{v}");
+        assert!(summary_of(&results, v).error_rate < 1e-3, "{v}");
     }
     // Holt-Winters learned the event from the hour before: 15 pods ordered before 20 minutes.
-    let first = actions(by(&results, "predictive-3m-ahead"))[0];
+    let first = actions(summary_of(&results, "predictive-3m-ahead"))[0];
     assert!(first.0 < 1200.0 && first.2 == 15, "{first:?}");
 }
 
@@ -196,7 +187,7 @@ fn g11_pods_at_their_500m_limit_serve_750_req_s_and_the_512mi_limit_kills_an_ove
     let results = run_checked(&seed("g11-pod-resources", |_| {}));
     // 600 req/s for 4.5 minutes, then as much of 900 as 3 x 500m / 2 ms = 750 req/s: the mean
     // over the 9.5 measured minutes is (600 x 270 + 750 x 300) / 570 = 679 req/s.
-    let limited = by(&results, "limit-100-in-progress-100-waiting");
+    let limited = summary_of(&results, "limit-100-in-progress-100-waiting");
     let expected = (600.0 * 270.0 + 750.0 * 300.0) / 570.0;
     assert!(
         (limited.throughput_rps / expected - 1.0).abs() < 0.02,
@@ -207,7 +198,7 @@ fn g11_pods_at_their_500m_limit_serve_750_req_s_and_the_512mi_limit_kills_an_ove
     assert_eq!(limited.services["gateway"].oom_kills, 0);
     // Without a limit, each overloaded pod queues past 412 open requests and is killed, again
     // and again.
-    let open = by(&results, "no-admission-limit");
+    let open = summary_of(&results, "no-admission-limit");
     assert!(open.services["gateway"].oom_kills >= 6);
     assert!(count(open, "oom_killed") > 0 && open.error_rate > 0.3);
 }
@@ -221,7 +212,7 @@ fn g12_hpa_holds_3_settles_at_22_and_stops_at_50() {
         set(d, "/duration", json!("14m"));
     });
     let results = run_checked(&exp);
-    let s = by(&results, "hpa-cpu-70");
+    let s = summary_of(&results, "hpa-cpu-70");
     let acts = actions(s);
     // Nothing before the step: 150 orders/s is 50% of 3 pods' requests.
     assert!(acts[0].0 > 120.0, "{acts:?}");
@@ -242,7 +233,7 @@ fn g13_g14_hpa_takes_the_largest_of_cpu_memory_and_requests_per_pod() {
         set(d, "/warmup", json!("30s"));
     });
     let results = run_checked(&exp);
-    let pods = |v: &str| by(&results, v).services["gateway"].desired_replicas;
+    let pods = |v: &str| summary_of(&results, v).services["gateway"].desired_replicas;
     // CPU: 1.5 cores over 3 one-CPU requests is 50%: no reason to scale.
     assert_eq!(pods("cpu-70"), 3);
     // Memory (128 + 750/n MiB of a 256Mi request): 8 pods at 87%, within the 10% tolerance
@@ -262,7 +253,7 @@ fn g15_g16_go_coffee_behavior_doubles_per_minute_and_sheds_10_percent_per_minute
         set(d, "/duration", json!("17m"));
     });
     let results = run_checked(&exp);
-    let gc = actions(by(&results, "go-coffee-behavior"));
+    let gc = actions(summary_of(&results, "go-coffee-behavior"));
     let ups: Vec<_> = gc.iter().filter(|a| a.2 > a.1).collect();
     let downs: Vec<_> = gc.iter().filter(|a| a.2 < a.1).collect();
     // G-15: 3 -> 6 -> 12 -> 22, at most 100% per 60 s, the first after the 60 s window.
@@ -286,7 +277,7 @@ fn g15_g16_go_coffee_behavior_doubles_per_minute_and_sheds_10_percent_per_minute
     }
     // The default behaviour (100% per 15 s) is back at the minimum within two syncs of its
     // 300 s; Go Coffee's still has more than 15 pods then.
-    let default = actions(by(&results, "default-behavior"));
+    let default = actions(summary_of(&results, "default-behavior"));
     let last = default.last().unwrap();
     assert!(last.2 == 3 && last.0 <= 480.0 + 300.0 + 30.0, "{default:?}");
     let desired_then = gc.iter().rev().find(|a| a.0 <= last.0).unwrap().2;
@@ -306,7 +297,7 @@ fn g17_predictive_scaler_needs_two_days_of_history_to_prescale_15_minutes_ahead(
     let results = run_checked(&exp);
     // With 48 hours, Holt-Winters sees the jump 15 minutes ahead: 18 pods =
     // max(ceil(1,200 x 10 ms / 0.7), 1,200 / 100) by 16 minutes, and no errors.
-    let learned = by(&results, "predictive-48h-holt-winters-only");
+    let learned = summary_of(&results, "predictive-48h-holt-winters-only");
     let acts = actions(learned);
     assert_eq!(acts.len(), 1, "{acts:?}");
     assert!(
@@ -315,7 +306,7 @@ fn g17_predictive_scaler_needs_two_days_of_history_to_prescale_15_minutes_ahead(
     );
     assert_eq!(learned.error_rate, 0.0);
     // With the document's 24 hours nothing is forecast: the first action follows the jump.
-    let short = by(&results, "predictive-24h-history");
+    let short = summary_of(&results, "predictive-24h-history");
     assert!(actions(short)[0].0 > 1800.0);
     assert!(short.error_rate > 0.01);
 }
@@ -335,13 +326,13 @@ fn g18_a_500m_pod_serves_100_qps_only_below_5ms_of_cpu_per_request() {
         ("cpu-2_5ms", 2.5),
         ("cpu-4ms", 4.0),
     ] {
-        let s = by(&results, v);
+        let s = summary_of(&results, v);
         let u = s.services["gateway"].cpu_utilisation;
         assert!((u / (100.0 * c_ms / 500.0) - 1.0).abs() < 0.05, "{v}: {u}");
         assert_eq!(s.error_rate, 0.0, "{v}");
     }
     // 6 ms would need 600m: the pod saturates and sheds.
-    let over = by(&results, "cpu-6ms");
+    let over = summary_of(&results, "cpu-6ms");
     assert!(over.services["gateway"].cpu_utilisation > 0.99 && over.error_rate > 0.05);
     assert!(over.throughput_rps < 86.0, "{}", over.throughput_rps);
 }
@@ -374,13 +365,13 @@ fn g20_g21_a_prescheduled_flash_sale_with_reserved_and_spot_costs_less_than_half
     let results = run_checked(&exp);
     // G-20: 3 pods cannot carry 10,000 req/s (12 cores of work on 6); 10 pods ready in time
     // can.
-    assert!(count(by(&results, "static-normal-3"), "rejected") > 0);
-    let ahead = by(&results, "scheduled-5m-ahead");
+    assert!(count(summary_of(&results, "static-normal-3"), "rejected") > 0);
+    let ahead = summary_of(&results, "scheduled-5m-ahead");
     assert!(ahead.error_rate < 1e-4 && ahead.latency_s.p99 < 0.1);
     // G-21: the same schedule with the baseline 3 reserved (0.060 vs 0.096 USD/h) and the rest
     // on spot (35%): every instance-hour is cheaper, so the bill is at most
     // max(0.060, 0.35 x 0.096) / 0.096 = 62.5% of on demand, whatever the mix.
-    let cost = |v: &str| by(&results, v).cost_usd.unwrap();
+    let cost = |v: &str| summary_of(&results, v).cost_usd.unwrap();
     let cheap = cost("scheduled-reserved-plus-spot");
     assert!(
         cheap <= 0.625 * cost("scheduled-5m-ahead") + 1e-9,
@@ -395,15 +386,15 @@ fn m01_equal_capacity_costs_the_same_but_only_vertical_scaling_restarts() {
     });
     let results = run_checked(&exp);
     // 8 cores cost the same whichever way they are bought (0.384 USD/h) until the action.
-    let horizontal = by(&results, "horizontal-4-m5-large");
+    let horizontal = summary_of(&results, "horizontal-4-m5-large");
     assert_eq!(horizontal.error_rate, 0.0);
     // One instance resized: no instance for 60 + 15 + 15 = 90 s at 560 req/s.
-    let one = by(&results, "vertical-1-m5-2xlarge");
+    let one = summary_of(&results, "vertical-1-m5-2xlarge");
     let lost = count(one, "no_instance") as f64 / 560.0;
     assert!((lost - 90.0).abs() < 4.0, "{lost} s without an instance");
     // Two resized one at a time: no outage, but the survivor carries 140% while the other
     // reboots.
-    let rolling = by(&results, "vertical-2-m5-xlarge-rolling");
+    let rolling = summary_of(&results, "vertical-2-m5-xlarge-rolling");
     assert_eq!(count(rolling, "no_instance"), 0);
     assert!(rolling.error_rate > 0.005, "{}", rolling.error_rate);
 }
@@ -414,7 +405,7 @@ fn m02_offloading_work_to_a_queue_keeps_checkout_fast_while_jobs_wait() {
         set(d, "/duration", json!("18m"));
     });
     let results = run_checked(&exp);
-    let checkout = |v: &str| by(&results, v).endpoints["app.checkout"].clone();
+    let checkout = |v: &str| summary_of(&results, v).endpoints["app.checkout"].clone();
     // Inline, the 3x burst needs 13.5 of 8 cores: checkouts queue for seconds and are refused.
     let inline = checkout("inline");
     assert!(inline.latency_s.p99 > 1.0 && inline.outcomes["rejected"] > 0);
@@ -422,7 +413,7 @@ fn m02_offloading_work_to_a_queue_keeps_checkout_fast_while_jobs_wait() {
     let offloaded = checkout("offloaded");
     assert!(offloaded.latency_s.p99 < 0.15 && offloaded.outcomes["rejected"] == 0);
     // The receipts wait instead (12 cores of work on 6 during the burst), and none is lost.
-    let receipts = &by(&results, "offloaded").endpoints["workers.receipt"];
+    let receipts = &summary_of(&results, "offloaded").endpoints["workers.receipt"];
     assert!(receipts.latency_s.p99 > 60.0, "{}", receipts.latency_s.p99);
     assert_eq!(
         receipts.outcomes.values().sum::<u64>(),
@@ -438,9 +429,15 @@ fn m03_cpu_over_70_percent_for_5_minutes_ignores_a_4_minute_burst() {
     let results = run_checked(&exp);
     // The burst (10-14 min) is 4 datapoints above 70%: not enough. From 20 minutes the fifth
     // datapoint is in at 25 minutes.
-    assert_eq!(actions(by(&results, "cpu-70-for-5m")), vec![(1500.0, 4, 6)]);
+    assert_eq!(
+        actions(summary_of(&results, "cpu-70-for-5m")),
+        vec![(1500.0, 4, 6)]
+    );
     // One datapoint is enough for the 1-minute rule: it fires on the burst.
-    assert_eq!(actions(by(&results, "cpu-70-for-1m"))[0], (660.0, 4, 6));
+    assert_eq!(
+        actions(summary_of(&results, "cpu-70-for-1m"))[0],
+        (660.0, 4, 6)
+    );
 }
 
 #[test]
@@ -450,10 +447,10 @@ fn m04_memory_over_80_percent_for_5_minutes_scales_what_cpu_never_sees() {
     });
     let results = run_checked(&exp);
     assert_eq!(
-        actions(by(&results, "memory-80-for-5m")),
+        actions(summary_of(&results, "memory-80-for-5m")),
         vec![(1500.0, 4, 6)]
     );
-    let cpu = by(&results, "cpu-70-for-5m");
+    let cpu = summary_of(&results, "cpu-70-for-5m");
     assert!(actions(cpu).is_empty());
     assert!(cpu.services["app"].cpu_utilisation < 0.45);
 }
@@ -464,9 +461,18 @@ fn m05_queue_over_100_fires_a_minute_into_an_overload_cpu_waits_five() {
         set(d, "/duration", json!("16m"));
     });
     let results = run_checked(&exp);
-    assert_eq!(actions(by(&results, "queue-over-100"))[0], (660.0, 4, 6));
-    assert_eq!(actions(by(&results, "cpu-70-for-5m"))[0], (900.0, 4, 6));
-    assert!(by(&results, "queue-over-100").error_rate < by(&results, "cpu-70-for-5m").error_rate);
+    assert_eq!(
+        actions(summary_of(&results, "queue-over-100"))[0],
+        (660.0, 4, 6)
+    );
+    assert_eq!(
+        actions(summary_of(&results, "cpu-70-for-5m"))[0],
+        (900.0, 4, 6)
+    );
+    assert!(
+        summary_of(&results, "queue-over-100").error_rate
+            < summary_of(&results, "cpu-70-for-5m").error_rate
+    );
 }
 
 #[test]
@@ -475,13 +481,13 @@ fn m06_response_time_over_500ms_scales_out_for_a_slow_database_without_effect() 
         set(d, "/duration", json!("30m"));
     });
     let results = run_checked(&exp);
-    let latency = by(&results, "response-time-over-500ms");
+    let latency = summary_of(&results, "response-time-over-500ms");
     let acts = actions(latency);
     // +2 at 11 minutes and every 5 minutes after: 4 -> 12 by 26 minutes.
     assert_eq!(acts.len(), 4, "{acts:?}");
     assert!(acts.iter().all(|a| a.2 == a.1 + 2));
     // The mean response (dominated by the 5 s reports) is what it is with 4 instances.
-    let cpu = by(&results, "cpu-70-for-5m");
+    let cpu = summary_of(&results, "cpu-70-for-5m");
     assert!(actions(cpu).is_empty());
     assert!((latency.mean_response_s / cpu.mean_response_s - 1.0).abs() < 0.03);
     assert!(latency.mean_response_s > 0.5);
@@ -505,7 +511,7 @@ fn m08_the_fleet_stays_between_2_and_20() {
         set(d, "/duration", json!("28m"));
     });
     let results = run_checked(&exp);
-    let s = by(&results, "guide-rules");
+    let s = summary_of(&results, "guide-rules");
     let acts = actions(s);
     let lowest = acts.iter().map(|a| a.2).min().unwrap();
     let highest = acts.iter().map(|a| a.2).max().unwrap();
@@ -523,7 +529,7 @@ fn m09_a_5_minute_cooldown_makes_4_to_12_take_15_minutes() {
     });
     let results = run_checked(&exp);
     let reach = |v: &str| {
-        let acts = actions(by(&results, v));
+        let acts = actions(summary_of(&results, v));
         for w in acts.windows(2) {
             let gap = if v == "cooldown-5m" { 300.0 } else { 60.0 };
             assert!(w[1].0 - w[0].0 >= gap, "{v}: {acts:?}");
@@ -534,7 +540,10 @@ fn m09_a_5_minute_cooldown_makes_4_to_12_take_15_minutes() {
     };
     assert_eq!(reach("cooldown-5m"), 900.0);
     assert_eq!(reach("cooldown-1m"), 180.0);
-    assert!(by(&results, "cooldown-1m").error_rate < 0.6 * by(&results, "cooldown-5m").error_rate);
+    assert!(
+        summary_of(&results, "cooldown-1m").error_rate
+            < 0.6 * summary_of(&results, "cooldown-5m").error_rate
+    );
 }
 
 #[test]
@@ -550,7 +559,7 @@ fn m10_cpu_scale_in_stops_at_6_but_the_memory_rule_drives_the_fleet_into_overloa
     let results = run_checked(&exp);
     // CPU < 30% for 15 minutes: one at 15 minutes, then one per cool-down while CPU (2/n
     // cores) stays under 30%: 10 -> 6, where it is 33%.
-    let cpu = by(&results, "cpu-scale-in-only");
+    let cpu = summary_of(&results, "cpu-scale-in-only");
     assert_eq!(
         actions(cpu),
         vec![
@@ -563,7 +572,7 @@ fn m10_cpu_scale_in_stops_at_6_but_the_memory_rule_drives_the_fleet_into_overloa
     assert_eq!(cpu.error_rate, 0.0);
     // Memory never reaches 50%, so that rule removes instances down to the minimum (2 at 100%
     // CPU) and the scale-out rules add them back (the full 2-hour run shows the cycle repeat).
-    let both = by(&results, "cpu-and-memory-scale-in");
+    let both = summary_of(&results, "cpu-and-memory-scale-in");
     let acts = actions(both);
     assert!(acts.iter().any(|a| a.2 == 2), "{acts:?}");
     let reversals = acts
@@ -585,7 +594,7 @@ fn m20_20_m5_xlarge_serve_50000_users_at_10000_req_s_under_1s() {
         set(d, "/duration", json!("80s"));
     });
     let results = run_checked(&exp);
-    let target = by(&results, "20-m5-xlarge");
+    let target = summary_of(&results, "20-m5-xlarge");
     // Little's law for the closed loop: X = N / (Z + R) with N = 50,000, Z = 5 s.
     let x = 50_000.0 / (5.0 + target.mean_response_s);
     assert!(
@@ -596,7 +605,7 @@ fn m20_20_m5_xlarge_serve_50000_users_at_10000_req_s_under_1s() {
     assert!(target.throughput_rps > 9_700.0);
     assert!(target.latency_s.p99 < 1.0 && target.error_rate < 1e-3);
     // Half the fleet tops out at 40 cores / 6 ms = 6,667 req/s, and the users wait.
-    let half = by(&results, "10-m5-xlarge");
+    let half = summary_of(&results, "10-m5-xlarge");
     assert!(half.throughput_rps < 6_700.0 && half.latency_s.p99 > 1.0);
 }
 
@@ -615,7 +624,7 @@ fn m21_reserved_terms_cut_the_bill_by_their_price_ratio_and_spot_by_65_percent()
         );
     });
     let results = run_checked(&exp);
-    let cost = |v: &str| by(&results, v).cost_usd.unwrap();
+    let cost = |v: &str| summary_of(&results, v).cost_usd.unwrap();
     let on_demand = cost("on-demand");
     // A fleet that never changes pays (4 x 0.060 + 2 x 0.079) / (4 x 0.096 + 2 x 0.126).
     let one_year = (4.0 * 0.060 + 2.0 * 0.079) / (4.0 * 0.096 + 2.0 * 0.126);
@@ -661,9 +670,9 @@ fn m23_twelve_instances_absorb_a_10x_launch_under_800ms() {
         keep(d, &["static-4", "static-12"]);
     });
     let results = run_checked(&exp);
-    let twelve = by(&results, "static-12");
+    let twelve = summary_of(&results, "static-12");
     assert!(twelve.latency_s.p99 < 0.8 && twelve.error_rate == 0.0);
-    assert!(by(&results, "static-4").error_rate > 0.3);
+    assert!(summary_of(&results, "static-4").error_rate > 0.3);
 }
 
 #[test]
@@ -675,10 +684,10 @@ fn m25_twelve_instances_handle_5x_with_zero_downtime_and_four_do_not() {
         keep(d, &["static-4", "static-12"]);
     });
     let results = run_checked(&exp);
-    let twelve = by(&results, "static-12");
+    let twelve = summary_of(&results, "static-12");
     assert!(twelve.latency_s.p99 < 0.8 && twelve.error_rate == 0.0);
     assert_eq!(count(twelve, "no_instance"), 0);
     assert_eq!(twelve.slo.as_ref().unwrap().windows_violated, 0);
-    let four = by(&results, "static-4");
+    let four = summary_of(&results, "static-4");
     assert!(four.error_rate > 0.05 && four.latency_s.p99 > 0.8);
 }

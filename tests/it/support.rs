@@ -131,3 +131,16 @@ pub fn assert_bad_input(what: &str, o: &Output, expected: &[&str]) -> String {
     }
     stderr
 }
+
+/// The summary of `variant`'s first replication.
+pub fn summary_of<'a>(
+    results: &'a [RunResult],
+    variant: &str,
+) -> &'a surge::simulation::RunSummary {
+    &results
+        .iter()
+        .find(|r| r.variant == variant)
+        .unwrap_or_else(|| panic!("no variant {variant}"))
+        .output
+        .summary
+}
