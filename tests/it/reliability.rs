@@ -435,7 +435,11 @@ fn least_connections_over_100000_instances_picks_without_scanning() {
 fn an_interrupt_says_nothing_was_written_and_leaves_the_earlier_result() {
     let dir = temp_dir("rel-interrupt");
     let quick = repo().join("experiments/quickstart.json");
-    let o = surge_within(&["run", quick.to_str().unwrap(), "--out", "out", "-q"], &dir, LIMIT);
+    let o = surge_within(
+        &["run", quick.to_str().unwrap(), "--out", "out", "-q"],
+        &dir,
+        LIMIT,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let before = std::fs::read(dir.join("out/report.json")).unwrap();
     // A run of an hour's traffic at 20,000 req/s takes long enough to be interrupted.
@@ -454,10 +458,12 @@ fn an_interrupt_says_nothing_was_written_and_leaves_the_earlier_result() {
         .unwrap();
     // Once the staging directory exists the run is under way.
     let start = Instant::now();
-    while !std::fs::read_dir(&dir)
-        .unwrap()
-        .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".out.surge-"))
-    {
+    while !std::fs::read_dir(&dir).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".out.surge-")
+    }) {
         assert!(start.elapsed() < LIMIT, "the run never started");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -469,14 +475,20 @@ fn an_interrupt_says_nothing_was_written_and_leaves_the_earlier_result() {
     let o = child.wait_with_output().unwrap();
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(130), "{e}");
-    assert!(e.contains("interrupted: nothing was written; out is as it was"), "{e}");
+    assert!(
+        e.contains("interrupted: nothing was written; out is as it was"),
+        "{e}"
+    );
     assert_eq!(std::fs::read(dir.join("out/report.json")).unwrap(), before);
     let left: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with('.'))
         .collect();
-    assert!(left.is_empty(), "the staging directory was left behind: {left:?}");
+    assert!(
+        left.is_empty(),
+        "the staging directory was left behind: {left:?}"
+    );
 }
 
 #[test]
@@ -492,10 +504,18 @@ fn merge_takes_the_shard_directories_the_kubernetes_job_writes() {
     .unwrap();
     for k in ["1/2", "2/2"] {
         let out = format!("shard-{}", &k[..1]);
-        let o = surge_within(&["sweep", "s.json", "--out", &out, "-q", "--shard", k], &dir, LIMIT);
+        let o = surge_within(
+            &["sweep", "s.json", "--out", &out, "-q", "--shard", k],
+            &dir,
+            LIMIT,
+        );
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    let o = surge_within(&["merge", "shard-1", "shard-2", "--out", "all"], &dir, LIMIT);
+    let o = surge_within(
+        &["merge", "shard-1", "shard-2", "--out", "all"],
+        &dir,
+        LIMIT,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let o = surge_within(&["sweep", "s.json", "--out", "whole", "-q"], &dir, LIMIT);
     assert!(o.status.success(), "{}", stderr(&o));
