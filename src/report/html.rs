@@ -444,8 +444,8 @@ fn summary(h: &mut String, report: &Report) {
     } else {
         format!(
             "Means over {} replications; &plusmn; the half-width of the 95% Student-t confidence \
-             interval over replications (hover a value for the interval and n); a value without \
-             &plusmn; was the same in every replication.",
+             interval over replications (hover a value for the interval and n); &plusmn; 0 means \
+             the value was the same in every replication.",
             report.replications
         )
     };

@@ -155,6 +155,7 @@ fn unit(metric: &str) -> (f64, String) {
     let (factor, unit) = if metric.ends_with("_s") || metric.contains("_s.") {
         (1e3, " (ms)")
     } else if metric == "error_rate"
+        || metric.ends_with(".error_rate")
         || metric.starts_with("error_rates.")
         || metric.ends_with("cpu_utilisation")
         || metric.ends_with("probability")
@@ -991,6 +992,7 @@ mod tests {
     fn labels_units_and_names() {
         assert_eq!(unit("latency_s.p99").0, 1e3);
         assert_eq!(unit("error_rate"), (100.0, "error rate (%)".into()));
+        assert_eq!(unit("endpoints.api.get.error_rate").0, 100.0);
         assert_eq!(
             unit("services.api.instance_hours"),
             (1.0, "api instance-hours".into())
