@@ -98,7 +98,7 @@ fn text(c: &Comparison, checks: &[Check], markdown: bool) -> String {
         out.push_str(&if markdown {
             markdown_table(&rows)
         } else {
-            aligned(&rows)
+            crate::report::table::aligned(&rows, 0)
         });
         let _ = writeln!(
             out,
@@ -227,29 +227,6 @@ fn p_value(p: f64) -> String {
     } else {
         format!("{p:.3}")
     }
-}
-
-fn aligned(rows: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for (n, row) in rows.iter().enumerate() {
-        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
-            if i == 0 {
-                let _ = write!(out, "{cell:w$}");
-            } else {
-                let _ = write!(out, "  {cell:>w$}");
-            }
-        }
-        out.push('\n');
-        if n == 0 {
-            let total = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
-            out.push_str(&"-".repeat(total));
-            out.push('\n');
-        }
-    }
-    out
 }
 
 fn markdown_table(rows: &[Vec<String>]) -> String {

@@ -325,7 +325,7 @@ fn render_columns(report: &SweepReport, columns: &[Column]) -> String {
             rows.push(row);
         }
     }
-    let mut out = aligned(&rows, variant_column);
+    let mut out = crate::report::table::aligned(&rows, variant_column);
     let batches = report
         .points
         .first()
@@ -678,36 +678,6 @@ fn cheapest(points: &[PointReport], members: &[usize], variant: &str) -> Verdict
     } else {
         Verdict::Cheapest { best }
     }
-}
-
-/// Aligned columns under a dashed rule: `left` is left-aligned (names), the rest right-aligned
-/// (numbers).
-fn aligned(rows: &[Vec<String>], left: usize) -> String {
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for (n, row) in rows.iter().enumerate() {
-        let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            if i == left {
-                let _ = write!(line, "{cell:w$}");
-            } else {
-                let _ = write!(line, "{cell:>w$}");
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-        if n == 0 {
-            let total = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
-            out.push_str(&"-".repeat(total));
-            out.push('\n');
-        }
-    }
-    out
 }
 
 #[cfg(test)]
