@@ -405,16 +405,16 @@ impl SweepReport {
                 ),
             );
         }
-        if let Some((k, n)) = self.shard
-            && !(k >= 1 && k <= n && n <= self.total_runs.max(1))
-        {
-            return err(
-                "shard".into(),
-                format!(
-                    "shard [{k}, {n}] is not a slice K/N with 1 <= K <= N <= total_runs ({})",
-                    self.total_runs
-                ),
-            );
+        if let Some((k, n)) = self.shard {
+            if !(k >= 1 && k <= n && n <= self.total_runs.max(1)) {
+                return err(
+                    "shard".into(),
+                    format!(
+                        "shard [{k}, {n}] is not a slice K/N with 1 <= K <= N <= total_runs ({})",
+                        self.total_runs
+                    ),
+                );
+            }
         }
         let mut seen = std::collections::BTreeSet::new();
         for (i, point) in self.points.iter().enumerate() {
