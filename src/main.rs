@@ -473,40 +473,22 @@ fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn report_table(file: &Path) -> Result<(), Failure> {
-    let report = match surge::report::read_report(file) {
-        Ok(report) => report,
+    let (name, description, table) = match surge::report::read_report(file) {
+        Ok(r) => {
+            let table = table::render(&r);
+            (r.experiment, r.description, table)
+        }
         // A sweep.json (merged shards too) gets the summary `surge sweep` prints.
         Err(e) => match surge::sweep::read_sweep_report(file) {
-            Ok(sweep) => {
-                let text = format!(
-                    "{}{}\n{}",
-                    sweep.experiment,
-                    sweep
-                        .description
-                        .as_deref()
-                        .map(|d| format!(": {d}"))
-                        .unwrap_or_default(),
-                    surge::sweep::summary::render(&sweep)
-                );
-                return std::io::stdout()
-                    .lock()
-                    .write_all(text.as_bytes())
-                    .context("writing the summary")
-                    .map_err(Failure::Other);
+            Ok(sw) => {
+                let table = surge::sweep::summary::render(&sw);
+                (sw.experiment, sw.description, table)
             }
             Err(_) => return Err(Failure::BadInput(e.to_string())),
         },
     };
-    let text = format!(
-        "{}{}\n{}",
-        report.experiment,
-        report
-            .description
-            .as_deref()
-            .map(|d| format!(": {d}"))
-            .unwrap_or_default(),
-        table::render(&report)
-    );
+    let description = description.map(|d| format!(": {d}")).unwrap_or_default();
+    let text = format!("{name}{description}\n{table}");
     std::io::stdout()
         .lock()
         .write_all(terminal_safe(&text).as_bytes())

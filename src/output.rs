@@ -142,11 +142,6 @@ impl Staging {
         self.dir.as_ref().expect("present until commit").path()
     }
 
-    /// The directory the results will be at.
-    pub fn target(&self) -> &Path {
-        &self.target
-    }
-
     /// Puts the staged files at the target, replacing what was there, and returns the
     /// target's path.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {

@@ -21,17 +21,28 @@ use resolve::At;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
-/// Reads a file; `what` names it in the error ("the report", "the model file"). Results
-/// (reports, sweeps) may be larger than configuration files; see [`crate::input`].
+/// Reads an experiment or model file of at most [`crate::input::MAX_CONFIG_BYTES`]; `what`
+/// names it in the error ("the model file").
 pub(crate) fn read(
     file: &Path,
     what: &'static str,
     referenced_from: Option<Location>,
 ) -> Result<String, ConfigError> {
-    let limit = match what {
-        "the report" | "the sweep.json" | "the time series" => crate::input::MAX_RESULT_BYTES,
-        _ => crate::input::MAX_CONFIG_BYTES,
-    };
+    read_capped(file, what, crate::input::MAX_CONFIG_BYTES, referenced_from)
+}
+
+/// Reads a result Surge wrote (a report, a sweep), which may be larger than any configuration:
+/// at most [`crate::input::MAX_RESULT_BYTES`].
+pub(crate) fn read_result(file: &Path, what: &'static str) -> Result<String, ConfigError> {
+    read_capped(file, what, crate::input::MAX_RESULT_BYTES, None)
+}
+
+fn read_capped(
+    file: &Path,
+    what: &'static str,
+    limit: u64,
+    referenced_from: Option<Location>,
+) -> Result<String, ConfigError> {
     crate::input::read_text(file, limit).map_err(|source| ConfigError::Read {
         file: file.to_path_buf(),
         what,
@@ -392,6 +403,7 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
     Ok(experiment)
 }
 
+use crate::experiment::MAX_REPLICATIONS;
 use crate::metrics::batch_means::MAX_BATCHES;
 
 /// Longest experiment or variant name.
@@ -422,7 +434,6 @@ fn check_label(path: &Path, at: &str, name: &str, what: &str) -> Result<(), Conf
     }
 }
 
-use crate::experiment::MAX_REPLICATIONS;
 /// Most pieces a rate profile may have over a run (a diurnal day has 8; a one-second trace
 /// over a week, 604,800).
 const MAX_RATE_PIECES: u64 = 10_000_000;

@@ -99,7 +99,7 @@ pub fn write_page(report_path: &Path, out: Option<&Path>) -> Result<PathBuf, Htm
     };
     let figures = figures_beside(dir)?;
     let out = out.map_or_else(|| dir.join(FILE_NAME), Path::to_path_buf);
-    super::write::atomic_write(&out, render(&report, &figures).as_bytes())?;
+    crate::output::write_atomically(&out, render(&report, &figures).as_bytes())?;
     Ok(out)
 }
 

@@ -2,7 +2,7 @@
 //! `surge plot`, `surge compare`).
 
 use super::Report;
-use crate::config::{ConfigError, parse_text, read};
+use crate::config::{ConfigError, parse_text, read_result};
 use std::path::Path;
 
 /// What a report.json of the wrong shape is told.
@@ -12,7 +12,7 @@ const NOT_A_REPORT: &str = "not a report.json as `surge run` writes it: ";
 /// report gives a [`ConfigError`] naming the file, and for the last two the line, column and
 /// JSON path.
 pub fn read_report(path: &Path) -> Result<Report, ConfigError> {
-    parse_report(path, &read(path, "the report", None)?)
+    parse_report(path, &read_result(path, "the report")?)
 }
 
 /// Parses a report's text; `path` names it in errors.

@@ -7,16 +7,8 @@ use crate::experiment::RunResult;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
-/// Could not write an output.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot write {}: {cause}", .path.display())]
-pub struct OutputError {
-    /// The file or directory.
-    pub path: PathBuf,
-    /// Why (in the message already, so not a `source` of the error chain, which would print
-    /// it twice).
-    pub cause: std::io::Error,
-}
+pub use crate::output::OutputError;
+use crate::output::write_atomically;
 
 /// Whether [`write_outputs`] also writes the HTML page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +50,7 @@ pub fn write_outputs_with(
     formats: ImageFormats,
     page: HtmlPage,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    std::fs::create_dir_all(dir).map_err(|cause| OutputError {
+    std::fs::create_dir_all(dir).map_err(|cause| OutputError::Io {
         path: dir.to_path_buf(),
         cause,
     })?;
@@ -78,20 +70,20 @@ pub fn write_outputs_with(
         let _ = std::fs::remove_file(dir.join(name));
         let _ = std::fs::remove_file(dir.join(plots::png_name(name)));
     }
-    atomic_write(&ts, csv.as_bytes())?;
+    write_atomically(&ts, csv.as_bytes())?;
     let mut written = vec![rep.clone(), ts];
     written.extend(write_plots(dir, &plots, formats)?);
     if page == HtmlPage::Write {
         // From the directory, as `surge report --html` would: the same page either way.
         let path = dir.join(html::FILE_NAME);
-        let figures = html::figures_beside(dir).map_err(|e| OutputError {
+        let figures = html::figures_beside(dir).map_err(|e| OutputError::Io {
             path: path.clone(),
             cause: std::io::Error::other(e.to_string()),
         })?;
-        atomic_write(&path, html::render(report, &figures).as_bytes())?;
+        write_atomically(&path, html::render(report, &figures).as_bytes())?;
         written.push(path);
     }
-    atomic_write(&rep, report.to_json().as_bytes())?;
+    write_atomically(&rep, report.to_json().as_bytes())?;
     Ok(written)
 }
 
@@ -114,11 +106,11 @@ pub fn write_plots(
     let mut written = Vec::new();
     for (plot, png) in plots.iter().zip(pngs) {
         let path = dir.join(&plot.file_name);
-        atomic_write(&path, plot.svg.as_bytes())?;
+        write_atomically(&path, plot.svg.as_bytes())?;
         written.push(path);
         if let Some(png) = png {
             let path = dir.join(plot.png_name());
-            atomic_write(&path, &png)?;
+            write_atomically(&path, &png)?;
             written.push(path);
         }
     }
@@ -126,20 +118,8 @@ pub fn write_plots(
 }
 
 fn plot_failure(dir: &Path, e: &plots::PlotError) -> OutputError {
-    OutputError {
+    OutputError::Io {
         path: dir.join(&e.file_name),
         cause: std::io::Error::other(e.message.clone()),
     }
-}
-
-/// Writes `bytes` to `path` through an exclusively created temporary file beside it (see
-/// [`crate::output::write_atomically`]).
-pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    crate::output::write_atomically(path, bytes).map_err(|e| match e {
-        crate::output::OutputError::Io { path, cause } => OutputError { path, cause },
-        other => OutputError {
-            path: path.to_path_buf(),
-            cause: std::io::Error::other(other.to_string()),
-        },
-    })
 }

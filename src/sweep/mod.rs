@@ -9,7 +9,7 @@
 pub mod spec;
 pub mod summary;
 
-use crate::config::{ConfigError, load_experiment_text, parse_text, read};
+use crate::config::{ConfigError, load_experiment_text, parse_text, read, read_result};
 use crate::experiment::stats::Estimate;
 use crate::experiment::{Experiment, RunError, RunId, run_one, with_threads};
 use crate::report::{estimates, flatten};
@@ -361,7 +361,7 @@ fn summarise(runs: &[RunMetrics]) -> IndexMap<String, Estimate> {
 /// Reads a `sweep.json` (or a shard's). Errors name the file, and for JSON of the wrong shape
 /// the line, column and JSON path.
 pub fn read_sweep_report(path: &Path) -> Result<SweepReport, ConfigError> {
-    parse_sweep_report(path, &read(path, "the sweep.json", None)?)
+    parse_sweep_report(path, &read_result(path, "the sweep.json")?)
 }
 
 /// Parses a `sweep.json`'s text; `path` names it in errors. Beyond its shape, the report must
