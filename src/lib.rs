@@ -35,6 +35,7 @@ pub mod components;
 pub mod config;
 pub mod distribution;
 pub mod experiment;
+pub mod ids;
 pub mod input;
 pub mod kernel;
 pub mod metrics;

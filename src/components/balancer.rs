@@ -256,7 +256,11 @@ mod tests {
                     let want = candidates[scan(b.cursor, &candidates, &instances)];
                     let got = b.pick(&candidates, &instances).unwrap();
                     assert_eq!(got, want, "step {step}");
-                    instances[got as usize].admit(slot, SimTime::ZERO);
+                    let r = crate::ids::SpanRef {
+                        id: crate::ids::SpanId::from_index(slot),
+                        generation: 0,
+                    };
+                    instances[got as usize].admit(r, SimTime::ZERO);
                     slot += 1;
                     b.load_changed(got, instances[got as usize].open_requests());
                 }
@@ -264,7 +268,7 @@ mod tests {
                 6..=8 => {
                     let i = candidates[rng.random_range(0..candidates.len())];
                     if instances[i as usize].open_requests() > 0 {
-                        instances[i as usize].release(SimTime::ZERO);
+                        instances[i as usize].release();
                         b.load_changed(i, instances[i as usize].open_requests());
                     }
                 }

@@ -1,6 +1,9 @@
-//! Endpoints: what serving one request costs, as a short program of steps.
+//! Endpoints: what serving one request costs and whom it calls, as a tree of steps. The tree
+//! is what the file says; `program` compiles it into the flat form a run interprets.
 
 use crate::distribution::Dist;
+use crate::ids::EndpointRef;
+use crate::kernel::SimDuration;
 
 /// An endpoint of a service.
 #[derive(Debug, Clone)]
@@ -20,6 +23,128 @@ pub enum Step {
     /// Synchronous compute that holds its core (the event loop) until it finishes: no other
     /// CPU step runs on that core meanwhile, whatever the quantum.
     Block(Dist),
-    /// An asynchronous wait (a downstream call, disk, sleep) that holds no core.
+    /// An asynchronous wait (disk, sleep, a dependency not modelled as a service) that holds
+    /// no core.
     Io(Dist),
+    /// A request to another endpoint through its service's balancer, waiting for the answer.
+    Call(CallSpec),
+    /// A message put on a worker pool's queue; the endpoint goes on without waiting.
+    Enqueue(EnqueueSpec),
+    /// Branches run at once; the endpoint goes on when the join is satisfied.
+    Parallel(ParallelSpec),
+    /// One of several paths, chosen at random.
+    Branch(Vec<Arm>),
+}
+
+/// What a failed call does to its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    /// The caller's own answer is an error naming the failed dependency (the default).
+    Fail,
+    /// The caller goes on as if the call had succeeded: an optional dependency, a fallback.
+    Continue,
+}
+
+/// A synchronous call.
+#[derive(Debug, Clone)]
+pub struct CallSpec {
+    /// The callee, as named in the file (for messages and report keys).
+    pub service_name: String,
+    /// The callee's endpoint, as named in the file.
+    pub endpoint_name: String,
+    /// The callee, resolved once every service is known.
+    pub target: EndpointRef,
+    /// How long the caller waits before giving up (`None`: for ever, or the propagated
+    /// deadline).
+    pub timeout: Option<SimDuration>,
+    /// Network latency, drawn once each way (`None`: none).
+    pub latency: Option<Dist>,
+    /// What a failure does to the caller.
+    pub on_error: OnError,
+}
+
+/// An asynchronous message to a worker pool.
+#[derive(Debug, Clone)]
+pub struct EnqueueSpec {
+    /// The worker pool, as named in the file.
+    pub service_name: String,
+    /// Its endpoint, as named in the file.
+    pub endpoint_name: String,
+    /// The worker pool's endpoint, resolved once every service is known.
+    pub target: EndpointRef,
+    /// Delay before the message reaches the queue (`None`: none).
+    pub latency: Option<Dist>,
+}
+
+/// When a fan-out goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Join {
+    /// When every branch has succeeded (fails at the first failure).
+    All,
+    /// When one branch has succeeded (fails when all have failed).
+    Any,
+    /// When `k` branches have succeeded (fails when `k` can no longer be reached).
+    Quorum(u32),
+}
+
+/// What happens to the branches a satisfied (or failed) join no longer waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leftovers {
+    /// They run to their end in the background (what `Promise.race` does); counted.
+    Finish,
+    /// They are stopped at their next step (a cancelled context); counted.
+    Cancel,
+}
+
+/// A fan-out.
+#[derive(Debug, Clone)]
+pub struct ParallelSpec {
+    /// Each branch's steps.
+    pub branches: Vec<Vec<Step>>,
+    /// When to go on.
+    pub join: Join,
+    /// What happens to branches not waited for.
+    pub leftovers: Leftovers,
+}
+
+impl ParallelSpec {
+    /// Branch successes the join needs.
+    pub fn needed(&self) -> u32 {
+        match self.join {
+            Join::All => self.branches.len() as u32,
+            Join::Any => 1,
+            Join::Quorum(k) => k,
+        }
+    }
+}
+
+/// One path of a random branch.
+#[derive(Debug, Clone)]
+pub struct Arm {
+    /// Probability of taking it.
+    pub p: f64,
+    /// Its steps (may be empty: "do nothing more").
+    pub steps: Vec<Step>,
+}
+
+impl Step {
+    /// Calls every step of `steps`, and of the steps nested in them, in file order.
+    pub fn walk<'a>(steps: &'a [Step], f: &mut impl FnMut(&'a Step)) {
+        for step in steps {
+            f(step);
+            match step {
+                Step::Parallel(p) => {
+                    for b in &p.branches {
+                        Step::walk(b, f);
+                    }
+                }
+                Step::Branch(arms) => {
+                    for a in arms {
+                        Step::walk(&a.steps, f);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }

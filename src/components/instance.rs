@@ -12,6 +12,7 @@
 //! delay Node's own monitor (a timer callback waiting for the loop) observes.
 
 use crate::components::lifecycle::Phase;
+use crate::ids::{SpanId, SpanRef};
 use crate::kernel::{SimDuration, SimTime};
 use crate::metrics::TimeAverage;
 use std::collections::VecDeque;
@@ -111,8 +112,8 @@ impl MemorySpec {
 /// A CPU segment waiting for a core.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadySegment {
-    /// The request (slot in the request slab).
-    pub request: u32,
+    /// The span whose segment it is (stale if the span was cancelled meanwhile).
+    pub span: SpanRef,
     /// When it became ready, for lag.
     pub ready_at: SimTime,
 }
@@ -240,8 +241,12 @@ pub struct Instance {
     pub scrape: ScrapeState,
     /// Requests admitted and not yet answered.
     pub in_progress: u32,
-    /// Requests waiting for admission.
-    pub accept_queue: VecDeque<u32>,
+    /// Requests waiting for admission (an entry whose span was cancelled is stale and
+    /// skipped when it reaches the front).
+    pub accept_queue: VecDeque<SpanRef>,
+    /// The first of the spans it holds (queued, in progress, or branches of those): a list
+    /// threaded through the spans, so a crash visits what it holds and nothing else.
+    pub held: Option<SpanId>,
     /// Run queues with their cores.
     pub executors: Vec<Executor>,
     /// Which executor the next admitted request is pinned to (event-loop runtime).
@@ -285,6 +290,7 @@ impl Instance {
             scrape: ScrapeState::default(),
             in_progress: 0,
             accept_queue: VecDeque::new(),
+            held: None,
             executors,
             next_executor: 0,
             segments_waiting: 0,
@@ -317,9 +323,10 @@ impl Instance {
         self.accept_queue.len() as u64 + self.segments_waiting
     }
 
-    /// Whether it holds no request at all (in progress or queued).
+    /// Whether it holds nothing at all (no request in progress or queued, no branch left
+    /// running in the background).
     pub fn is_idle(&self) -> bool {
-        self.in_progress == 0 && self.accept_queue.is_empty()
+        self.held.is_none()
     }
 
     /// Starts serving at `now`: utilisation is measured over ready time only.
@@ -384,6 +391,7 @@ impl Instance {
     }
 
     fn drop_work(&mut self, now: SimTime) {
+        debug_assert!(self.held.is_none(), "the spans it held were taken first");
         self.in_progress = 0;
         self.accept_queue.clear();
         self.segments_waiting = 0;
@@ -403,7 +411,7 @@ impl Instance {
 
     /// Decides what happens to a request that reaches this instance.
     #[inline]
-    pub fn admit(&mut self, request: u32, now: SimTime) -> Admission {
+    pub fn admit(&mut self, request: SpanRef, now: SimTime) -> Admission {
         if self.in_progress < self.concurrency_limit {
             self.in_progress += 1;
             Admission::Admitted
@@ -416,20 +424,28 @@ impl Instance {
         }
     }
 
-    /// Frees the slot of an answered request; returns the next queued request to start, which
-    /// then holds the freed slot.
+    /// Frees the slot of an answered request.
     #[inline]
-    pub fn release(&mut self, now: SimTime) -> Option<u32> {
-        match self.accept_queue.pop_front() {
-            Some(next) => {
-                self.note_queue_change(now);
-                Some(next)
-            }
-            None => {
-                self.in_progress -= 1;
-                None
-            }
+    pub fn release(&mut self) {
+        self.in_progress -= 1;
+    }
+
+    /// The oldest request waiting for admission, if a slot is free: it leaves the queue (the
+    /// caller admits it with [`Instance::take_slot`], or drops it if it is stale or expired).
+    #[inline]
+    pub fn next_queued(&mut self, now: SimTime) -> Option<SpanRef> {
+        if self.in_progress >= self.concurrency_limit {
+            return None;
         }
+        let next = self.accept_queue.pop_front()?;
+        self.note_queue_change(now);
+        Some(next)
+    }
+
+    /// A request taken from the queue starts: it holds a slot.
+    #[inline]
+    pub fn take_slot(&mut self) {
+        self.in_progress += 1;
     }
 
     /// Chooses the executor for a newly admitted request.
@@ -447,7 +463,7 @@ impl Instance {
     /// Offers a CPU segment to executor `e`. Returns true if a core took it at once (the
     /// caller schedules its end); otherwise it waits in the run queue.
     #[inline]
-    pub fn offer_segment(&mut self, e: u32, request: u32, now: SimTime) -> bool {
+    pub fn offer_segment(&mut self, e: u32, span: SpanRef, now: SimTime) -> bool {
         let ex = &mut self.executors[e as usize];
         if ex.busy < ex.cores && ex.run_queue.is_empty() {
             ex.busy += 1;
@@ -456,7 +472,7 @@ impl Instance {
             true
         } else {
             ex.run_queue.push_back(ReadySegment {
-                request,
+                span,
                 ready_at: now,
             });
             self.segments_waiting += 1;
@@ -468,7 +484,7 @@ impl Instance {
     /// A core of executor `e` finished a segment. Returns the next segment it takes, if any
     /// (the core stays busy with it); otherwise the core goes idle.
     #[inline]
-    pub fn finish_segment(&mut self, e: u32, now: SimTime) -> Option<u32> {
+    pub fn finish_segment(&mut self, e: u32, now: SimTime) -> Option<SpanRef> {
         let ex = &mut self.executors[e as usize];
         match ex.run_queue.pop_front() {
             Some(seg) => {
@@ -483,7 +499,7 @@ impl Instance {
                 s.bucket_max_lag_ns = s.bucket_max_lag_ns.max(wait);
                 self.segments_waiting -= 1;
                 self.note_queue_change(now);
-                Some(seg.request)
+                Some(seg.span)
             }
             None => {
                 ex.busy -= 1;

@@ -6,4 +6,5 @@ pub mod cost;
 pub mod endpoint;
 pub mod instance;
 pub mod lifecycle;
+pub mod program;
 pub mod service;

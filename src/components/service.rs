@@ -26,6 +26,29 @@ pub struct ServiceSpec {
     pub autoscaler: Option<crate::autoscaler::AutoscalerSpec>,
     /// How its instances are billed, if priced.
     pub cost: Option<crate::components::cost::CostSpec>,
+    /// What it does with time limits: its own queue deadline, and its callers' deadlines.
+    pub deadlines: DeadlineSpec,
+}
+
+/// How a service treats time limits. Real servers differ: nginx, Node's http server, Go's
+/// net/http and Tomcat keep a queued request however long it has waited and finish work whose
+/// client has gone (defaults here); gRPC servers see the caller's deadline, drop a request
+/// dequeued after it, and cancel the handler's context when the caller gives up
+/// (`propagate` and `cancel_abandoned`); a server-side queue timeout is opt-in everywhere
+/// (Envoy's `max_pending_requests` bounds length, not age; Finagle and Netflix's concurrency
+/// limiters offer age).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DeadlineSpec {
+    /// A request that waited longer than this in an accept queue (or a worker pool's queue)
+    /// is dropped unserved when it reaches the front: `expired`.
+    pub queue_timeout: Option<crate::kernel::SimDuration>,
+    /// It knows each request's deadline (its caller's remaining budget): a request that
+    /// reaches the front of a queue after its deadline is `expired`, and its own calls wait at
+    /// most until that deadline.
+    pub propagate: bool,
+    /// It stops working on a request whose caller has given up (at the request's next step;
+    /// a CPU slice in progress runs to its end), and so on down its own calls.
+    pub cancel_abandoned: bool,
 }
 
 /// A change decided in advance, as AWS scheduled actions or a cron job patching a Deployment:
@@ -55,15 +78,9 @@ pub struct Resize {
 }
 
 impl ServiceSpec {
-    /// Offered CPU seconds per request of `endpoint`, where every step's mean is finite.
+    /// Offered CPU seconds per visit of `endpoint` (its own steps, not its callees'), where
+    /// every step's mean is finite.
     pub fn mean_cpu_s(&self, endpoint: usize) -> Option<f64> {
-        use crate::components::endpoint::Step;
-        self.endpoints[endpoint]
-            .steps
-            .iter()
-            .try_fold(0.0, |acc, s| match s {
-                Step::Cpu(d) | Step::Block(d) => d.mean().map(|m| acc + m),
-                Step::Io(_) => Some(acc),
-            })
+        crate::model::graph::mean_cpu_s(&self.endpoints[endpoint].steps)
     }
 }

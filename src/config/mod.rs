@@ -12,6 +12,7 @@ pub mod quantity;
 pub mod raw;
 mod resolve;
 pub mod schema;
+mod steps;
 
 pub use error::{ConfigError, Location};
 

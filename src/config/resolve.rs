@@ -144,11 +144,12 @@ pub(crate) fn model(raw: &RawModel, at: At, default_name: &str) -> Result<Model,
         check_name(at, &rel, name, "service")?;
         services.push(service(name, s, at, &rel, &types)?);
     }
-    Ok(Model {
-        name: raw.name.clone().unwrap_or_else(|| default_name.to_string()),
-        description: raw.description.clone(),
+    super::steps::link(&mut services, at)?;
+    Ok(Model::new(
+        raw.name.clone().unwrap_or_else(|| default_name.to_string()),
+        raw.description.clone(),
         services,
-    })
+    ))
 }
 
 fn check_name(at: At, rel: &str, name: &str, what: &str) -> Result<(), ConfigError> {
@@ -335,18 +336,10 @@ fn service(
         if e.steps.is_empty() {
             return Err(at.err(
                 &format!("{erel}.steps"),
-                "an endpoint needs at least one step (cpu, block or io)",
+                "an endpoint needs at least one step (cpu, block, io, call, enqueue, parallel or branch)",
             ));
         }
-        let mut steps = Vec::new();
-        for (k, step) in e.steps.iter().enumerate() {
-            let srel = format!("{erel}.steps[{k}]");
-            steps.push(match step {
-                RawStep::Cpu(d) => Step::Cpu(dist(d, at, &format!("{srel}.cpu"))?),
-                RawStep::Block(d) => Step::Block(dist(d, at, &format!("{srel}.block"))?),
-                RawStep::Io(d) => Step::Io(dist(d, at, &format!("{srel}.io"))?),
-            });
-        }
+        let steps = super::steps::steps(&e.steps, at, &format!("{erel}.steps"), 0)?;
         endpoints.push(EndpointSpec {
             name: ename.clone(),
             steps,
@@ -470,6 +463,19 @@ fn service(
             None => None,
         },
         instance,
+        deadlines: crate::components::service::DeadlineSpec {
+            queue_timeout: match s.queue_timeout {
+                Some(d) => Some(positive_duration(
+                    at,
+                    &format!("{rel}.queue_timeout"),
+                    d,
+                    "queue_timeout",
+                )?),
+                None => None,
+            },
+            propagate: s.propagate_deadlines.unwrap_or(false),
+            cancel_abandoned: s.cancel_abandoned.unwrap_or(false),
+        },
     })
 }
 
@@ -1108,9 +1114,7 @@ pub(crate) fn client(
                 .iter()
                 .find(|x| x.name == e.endpoint)
                 .expect("resolved above");
-            let instant = ep.steps.iter().all(|st| match st {
-                Step::Cpu(d) | Step::Block(d) | Step::Io(d) => always_zero(d),
-            });
+            let instant = can_take_no_time(&ep.steps);
             if no_think && instant {
                 return Err(at.err(
                     &format!("{rel}.mix[{m}]"),
@@ -1124,6 +1128,19 @@ pub(crate) fn client(
         kind,
         mix: Mix::new(weighted),
         timeout,
+    })
+}
+
+/// Whether every step of `steps` can only take zero time of its own: its CPU and I/O always
+/// zero and no network latency. (A call's callee may still take time; treating a call as
+/// instant errs towards refusing a closed loop that could spin.)
+fn can_take_no_time(steps: &[Step]) -> bool {
+    steps.iter().all(|st| match st {
+        Step::Cpu(d) | Step::Block(d) | Step::Io(d) => always_zero(d),
+        Step::Call(c) => c.latency.as_ref().is_none_or(always_zero) && c.timeout.is_none(),
+        Step::Enqueue(_) => true,
+        Step::Parallel(p) => p.branches.iter().any(|b| can_take_no_time(b)),
+        Step::Branch(arms) => arms.iter().any(|a| can_take_no_time(&a.steps)),
     })
 }
 

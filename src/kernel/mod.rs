@@ -8,7 +8,7 @@ mod rng;
 mod time;
 
 pub use queue::EventQueue;
-pub use rng::{RequestRng, Stream, stream, stream_seed};
+pub use rng::{RequestRng, Stream, keyed_seed, stream, stream_seed};
 pub use time::{SimDuration, SimTime};
 
 /// Reacts to one event at a time. Implemented by the model that owns the simulation state.

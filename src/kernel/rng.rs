@@ -45,6 +45,14 @@ fn splitmix64_mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The seed of one keyed draw, or of a child span: a hash of the owner's seed and a key that
+/// names what draws (an op of an endpoint's program, a branch of a fan-out). Keys are fixed
+/// by the model's names, so editing one op moves no other op's draws.
+#[inline]
+pub fn keyed_seed(seed: u64, key: u64) -> u64 {
+    splitmix64_mix(seed ^ splitmix64_mix(key.wrapping_add(0x9e37_79b9_7f4a_7c15)))
+}
+
 /// A tiny generator (SplitMix64, 8 bytes) carried by each request, seeded at arrival from the
 /// client's stream. Step durations are drawn from it, so request n gets the same service times
 /// in every variant, whatever order the instances serve requests in.

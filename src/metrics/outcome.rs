@@ -21,11 +21,19 @@ pub enum Outcome {
     OomKilled,
     /// Its instance was spot capacity and the cloud took it back.
     Interrupted,
+    /// It waited in an accept queue past the server's queue deadline (or its caller's
+    /// propagated deadline) and was dropped unserved.
+    Expired,
+    /// A dependency it called failed (the cause names the edge).
+    Failed,
+    /// Its caller gave up on it, or the join it belonged to no longer needed it, and its
+    /// server stopped the work.
+    Cancelled,
 }
 
 impl Outcome {
     /// Every outcome, in report order.
-    pub const ALL: [Outcome; 7] = [
+    pub const ALL: [Outcome; 10] = [
         Outcome::Ok,
         Outcome::Rejected,
         Outcome::TimedOut,
@@ -33,6 +41,9 @@ impl Outcome {
         Outcome::Killed,
         Outcome::OomKilled,
         Outcome::Interrupted,
+        Outcome::Expired,
+        Outcome::Failed,
+        Outcome::Cancelled,
     ];
 
     /// The name used in reports.
@@ -45,6 +56,9 @@ impl Outcome {
             Outcome::Killed => "killed",
             Outcome::OomKilled => "oom_killed",
             Outcome::Interrupted => "interrupted",
+            Outcome::Expired => "expired",
+            Outcome::Failed => "failed",
+            Outcome::Cancelled => "cancelled",
         }
     }
 

@@ -44,7 +44,7 @@ pub(super) struct EventTally {
     counts: [u64; KINDS],
 }
 
-const KINDS: usize = 13;
+const KINDS: usize = 16;
 
 impl EventTally {
     #[inline]
@@ -79,6 +79,9 @@ fn kind(event: &Event) -> usize {
         Event::SpotNotice { .. } => 10,
         Event::SpotInterruption { .. } => 11,
         Event::Resize { .. } => 12,
+        Event::Deliver { .. } => 13,
+        Event::Reply { .. } => 14,
+        Event::CallTimeout { .. } => 15,
     }
 }
 
@@ -96,6 +99,9 @@ const KIND_NAMES: [&str; KINDS] = [
     "spot notices",
     "spot interruptions",
     "resizes",
+    "calls reaching a service over the network",
+    "answers reaching a caller over the network",
+    "call timeouts",
 ];
 
 impl Simulation<'_> {
@@ -106,10 +112,10 @@ impl Simulation<'_> {
         events: u64,
         now: SimTime,
     ) -> Result<(), RunAborted> {
-        let live = self.requests.live() as u64;
+        let live = self.spans.live() as u64;
         if live > limits.max_in_flight {
             return Err(RunAborted(format!(
-                "{live} requests were in memory at {now} of simulated time, more than the limit of {} (--max-in-flight raises it): {}",
+                "{live} requests were in memory (each call and fan-out branch counted) at {now} of simulated time, more than the limit of {} (--max-in-flight raises it): {}",
                 limits.max_in_flight,
                 self.largest_queue()
             )));

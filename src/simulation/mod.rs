@@ -1,35 +1,43 @@
-//! One run: the model's state, the events that change it, and the request path
-//! client -> balancer -> instance (admission, CPU scheduling, I/O) -> response.
+//! One run: the model's state, the events that change it, and the request path. A request is
+//! a tree of spans (`span`): the client's root span goes through its service's balancer to an
+//! instance (admission, CPU scheduling), whose endpoint program (`interpreter`) may call other
+//! services (child spans through their own balancers), fan out into branches, or enqueue jobs;
+//! `tree` is how spans start, end, wake whoever waits for them, time out and are cancelled.
 //!
-//! Events are a small plain enum handled by `match`; requests live in a slab; nothing on the
-//! per-request path allocates once the slab and queues have grown to their working size.
+//! Events are a small plain enum handled by `match`; spans live in an arena; a finished span
+//! wakes its parent through a FIFO of work the handler drains after each event (no recursion);
+//! nothing on the per-request path allocates once the arena and queues have grown to their
+//! working size.
 
+mod interpreter;
 mod limits;
 mod observe;
-pub mod request;
 mod resize;
 mod scaling;
+pub mod span;
 mod spot;
+mod tree;
 mod worker_pool;
 
 pub use limits::{DEFAULT_MAX_EVENTS, DEFAULT_MAX_IN_FLIGHT, RunAborted, RunLimits};
 pub use observe::{InstanceSummary, RunSummary, ScalingAction, ServiceSummary, SloSummary};
 
 use crate::components::balancer::{Balancer, BalancerSpec};
-use crate::components::endpoint::Step;
-use crate::components::instance::{Admission, Instance};
+use crate::components::instance::Instance;
 use crate::components::lifecycle::Phase;
 use crate::experiment::{Experiment, Variant};
+use crate::ids::{SpanId, SpanRef};
 use crate::kernel::{
-    Handler, RequestRng, RunStatus, Scheduler, SimDuration, SimTime, Stream, run_until, stream,
+    Handler, RunStatus, Scheduler, SimDuration, SimTime, Stream, run_until, stream,
 };
 use crate::metrics::{Outcome, TimeAverage, timeseries::TimeSeriesRow};
 use crate::workload::client::ClientKind;
 use crate::workload::rate::ArrivalProcess;
 use observe::Observer;
 use rand::Rng;
-use request::{ANSWERED, COUNTED, NO_CONNECTION, Request, RequestSlab, SERVER_DONE};
+use span::{ANSWERED, COUNTED, Span, SpanArena, SpanKind, SpanState};
 use std::collections::VecDeque;
+use tree::Work;
 
 /// Everything that happens in a run.
 #[derive(Debug, Clone, Copy)]
@@ -38,11 +46,17 @@ pub enum Event {
     Arrival { client: u32 },
     /// A closed-loop connection sends its next request.
     Send { client: u32, connection: u32 },
-    /// A core finished a CPU slice of a request. The generation tells a stale event (its
-    /// instance was killed and the slot reused) from a live one.
-    SliceDone { request: u32, generation: u32 },
-    /// A request's I/O step finished.
-    IoDone { request: u32, generation: u32 },
+    /// A core finished a CPU slice of a span. The generation tells a stale event (its
+    /// instance was killed and the span freed) from a live one.
+    SliceDone { span: SpanId, generation: u32 },
+    /// A span's I/O step finished.
+    IoDone { span: SpanId, generation: u32 },
+    /// A call or a job reaches its service after the network's latency.
+    Deliver { span: SpanId, generation: u32 },
+    /// A call's answer reaches its caller after the network's latency.
+    Reply { span: SpanId, generation: u32 },
+    /// The caller of a call stops waiting for it (its timeout, or its deadline).
+    CallTimeout { span: SpanId, generation: u32 },
     /// A client's oldest deadline may have passed.
     Deadline { client: u32 },
     /// A starting instance becomes ready for traffic.
@@ -63,12 +77,11 @@ pub enum Event {
     Resize { instance: u32 },
 }
 
-/// A pending deadline: the client gives up on (slot, generation) at `at`.
+/// A pending deadline: the client gives up on its root span at `at`.
 #[derive(Debug, Clone, Copy)]
 struct Deadline {
     at: SimTime,
-    slot: u32,
-    generation: u32,
+    root: SpanRef,
 }
 
 #[derive(Debug)]
@@ -99,7 +112,7 @@ struct ServiceState {
     draining: Vec<u32>,
     /// Requests waiting in a worker pool's queue (`queue` balancer), oldest first, and its
     /// length over time.
-    backlog: VecDeque<u32>,
+    backlog: VecDeque<SpanRef>,
     backlog_len: TimeAverage,
     /// Where the next scan for a free worker starts (spreads messages over idle workers).
     pull_cursor: usize,
@@ -187,7 +200,9 @@ pub struct Simulation<'a> {
     clients: Vec<ClientState>,
     services: Vec<ServiceState>,
     instances: Vec<Instance>,
-    requests: RequestSlab,
+    spans: SpanArena,
+    /// Work the current event set off, drained before the next event (see `tree`).
+    work: VecDeque<Work>,
     observer: Observer,
     /// Every change of a service's desired replicas, in time order.
     actions: Vec<ScalingAction>,
@@ -199,7 +214,7 @@ impl std::fmt::Debug for Simulation<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Simulation")
             .field("variant", &self.variant.name)
-            .field("in_flight", &self.requests.live())
+            .field("spans", &self.spans.live())
             .finish()
     }
 }
@@ -384,7 +399,8 @@ impl<'a> Simulation<'a> {
             clients,
             services,
             instances,
-            requests: RequestSlab::default(),
+            spans: SpanArena::default(),
+            work: VecDeque::new(),
             observer,
             actions: Vec::new(),
             tally: limits::EventTally::default(),
@@ -412,247 +428,85 @@ impl<'a> Simulation<'a> {
             }
             self.check_limits(limits, events, scheduler.now())?;
         }
-        let counted_in_flight = self
-            .requests
-            .iter_live()
-            .filter(|r| r.flags & ANSWERED == 0 && r.flags & COUNTED != 0)
-            .count() as u64;
+        let in_flight = observe::InFlight::count(&self.spans, &self.variant.model);
         Ok(self.observer.finish(
             self.horizon,
             &self.variant.model,
             &mut self.instances,
             &mut self.services,
             self.actions,
-            counted_in_flight,
+            in_flight,
             events,
-            self.requests.capacity_used() as u64,
+            self.spans.capacity_used() as u64,
         ))
     }
 
-    /// A new request from client `c` (on `connection` for closed loops).
-    fn send(&mut self, c: u32, connection: u32, now: SimTime, s: &mut Scheduler<Event>) {
+    /// A new request from client `c` (on `connection` for closed loops): its root span goes
+    /// to the endpoint the client's mix picks.
+    fn send(&mut self, c: u32, connection: Option<u32>, now: SimTime, s: &mut Scheduler<Event>) {
         let spec = &self.variant.workload[c as usize];
         let state = &mut self.clients[c as usize];
         let dest = spec.mix.pick(&mut state.mix_rng);
         let seed = state.request_rng.next_u64();
         state.sent += 1;
         let counted = now >= self.warmup_end;
-        let slot = self.requests.insert(Request {
-            arrival: now,
-            rng: RequestRng::new(seed),
-            client: c,
-            connection,
-            service: dest.service,
-            endpoint: dest.endpoint,
-            instance: u32::MAX,
-            executor: 0,
-            step: 0,
-            remaining_cpu: 0,
-            generation: 0,
-            flags: if counted { COUNTED } else { 0 },
-        });
+        let mut root = Span::new(SpanKind::Root, dest.service, dest.endpoint, seed, now);
+        root.edge_or_client = c;
+        root.connection = connection;
+        root.flags = if counted { COUNTED } else { 0 };
+        if let Some(timeout) = spec.timeout {
+            root.deadline = now + timeout;
+        }
+        let id = self.spans.insert(root);
         self.observer
             .arrival(now, dest.service, dest.endpoint, counted);
         if let Some(timeout) = spec.timeout {
-            let generation = self.requests.get(slot).generation;
+            let root = self.spans.reference(id);
             state.deadlines.push_back(Deadline {
                 at: now + timeout,
-                slot,
-                generation,
+                root,
             });
             if !state.deadline_armed {
                 state.deadline_armed = true;
                 s.schedule_at(now + timeout, Event::Deadline { client: c });
             }
         }
-        self.dispatch(slot, now, s);
+        self.dispatch(id, now, s);
     }
 
-    /// The balancer picks an instance; the instance admits, queues or rejects.
-    fn dispatch(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let service = self.requests.get(slot).service as usize;
-        let svc = &mut self.services[service];
-        svc.arrivals += 1;
-        if let BalancerSpec::Queue { max_length } = svc.balancer.spec() {
-            self.enqueue(slot, max_length, now, s);
+    /// Records a root span's outcome at its client (once), then lets a closed-loop
+    /// connection go on.
+    fn answer_client(
+        &mut self,
+        id: SpanId,
+        outcome: Outcome,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        let r = self.spans.get_mut(id);
+        if r.has(ANSWERED) {
             return;
         }
-        let Some(instance) = svc.balancer.pick(&svc.ready, &self.instances) else {
-            self.server_done(slot);
-            self.answer(slot, Outcome::NoInstance, now, s);
-            return;
-        };
-        self.requests.get_mut(slot).instance = instance;
-        let inst = &mut self.instances[instance as usize];
-        let admission = inst.admit(slot, now);
-        svc.balancer.load_changed(instance, inst.open_requests());
-        if admission != Admission::Rejected && inst.out_of_memory() {
-            // One request too many: the process dies with everything it held, this one too.
-            self.oom_kill(instance, now, s);
-            return;
-        }
-        match admission {
-            Admission::Admitted => self.start(slot, now, s),
-            Admission::Queued => {}
-            Admission::Rejected => {
-                self.server_done(slot);
-                self.answer(slot, Outcome::Rejected, now, s);
-            }
-        }
-    }
-
-    /// An admitted request begins its first step.
-    fn start(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let r = self.requests.get(slot);
-        let executor = self.instances[r.instance as usize].pin_executor();
-        let r = self.requests.get_mut(slot);
-        r.executor = executor;
-        r.step = 0;
-        self.run_step(slot, now, s);
-    }
-
-    /// Begins the request's current step, or answers it if there are no more.
-    fn run_step(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let r = self.requests.get_mut(slot);
-        let endpoint =
-            &self.variant.model.services[r.service as usize].endpoints[r.endpoint as usize];
-        let Some(step) = endpoint.steps.get(r.step as usize) else {
-            self.complete(slot, now, s);
-            return;
-        };
-        match step {
-            Step::Cpu(d) | Step::Block(d) => {
-                r.remaining_cpu = d.sample_duration(&mut r.rng).as_nanos();
-                let (instance, executor) = (r.instance, r.executor);
-                if self.instances[instance as usize].offer_segment(executor, slot, now) {
-                    self.start_slice(slot, now, s);
-                }
-            }
-            Step::Io(d) => {
-                let wait = d.sample_duration(&mut r.rng);
-                let generation = r.generation;
-                s.schedule_in(
-                    wait,
-                    Event::IoDone {
-                        request: slot,
-                        generation,
-                    },
-                );
-            }
-        }
-    }
-
-    /// A core starts running the request's current CPU step: all of it, or one quantum of a
-    /// `cpu` step on an instance with time slicing.
-    #[inline]
-    fn start_slice(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let r = self.requests.get_mut(slot);
-        let service = &self.variant.model.services[r.service as usize];
-        let sliced = matches!(
-            service.endpoints[r.endpoint as usize].steps[r.step as usize],
-            Step::Cpu(_)
-        );
-        let slice = match self.instances[r.instance as usize].cpu_quantum {
-            Some(q) if sliced => r.remaining_cpu.min(q.as_nanos()),
-            _ => r.remaining_cpu,
-        };
-        r.remaining_cpu -= slice;
-        let generation = r.generation;
-        s.schedule_at(
-            now + SimDuration::from_nanos(slice),
-            Event::SliceDone {
-                request: slot,
-                generation,
-            },
-        );
-    }
-
-    fn slice_done(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let r = *self.requests.get(slot);
-        let instance = &mut self.instances[r.instance as usize];
-        if let Some(next) = instance.finish_segment(r.executor, now) {
-            self.start_slice(next, now, s);
-        }
-        if r.remaining_cpu > 0 {
-            // Preempted at the end of its quantum: back of the run queue.
-            if self.instances[r.instance as usize].offer_segment(r.executor, slot, now) {
-                self.start_slice(slot, now, s);
-            }
+        r.flags |= ANSWERED;
+        let r = *r;
+        let cause = if outcome == Outcome::Failed {
+            r.cause
         } else {
-            self.requests.get_mut(slot).step += 1;
-            self.run_step(slot, now, s);
-        }
-    }
-
-    /// The instance has finished the request: free its slot (admitting the next queued
-    /// request) and answer the client, unless the client already gave up.
-    fn complete(&mut self, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let instance = self.requests.get(slot).instance;
-        let inst = &mut self.instances[instance as usize];
-        let next = inst.release(now);
-        let open = inst.open_requests();
-        self.services[inst.service as usize]
-            .balancer
-            .load_changed(instance, open);
-        if let Some(next) = next {
-            self.start(next, now, s);
-        }
-        self.server_done(slot);
-        self.instances[instance as usize].completed += 1;
-        self.answer(slot, Outcome::Ok, now, s);
-        match self.instances[instance as usize].phase {
-            Phase::Draining => {
-                self.stop_if_drained(instance, now);
-            }
-            Phase::Ready
-                if self.services[self.instances[instance as usize].service as usize].pulls() =>
-            {
-                self.pull(instance, now, s);
-            }
-            _ => {}
-        }
-    }
-
-    /// Whether an event about `slot` still concerns the request that scheduled it: a request
-    /// whose instance was killed is done on the server side, and its slot may have been reused.
-    #[inline]
-    fn is_live(&self, slot: u32, generation: u32) -> bool {
-        let r = self.requests.get(slot);
-        r.generation == generation && r.flags & SERVER_DONE == 0
-    }
-
-    #[inline]
-    fn server_done(&mut self, slot: u32) {
-        self.requests.get_mut(slot).flags |= SERVER_DONE;
-    }
-
-    /// Records the request's outcome at its client (once), then lets a closed-loop connection
-    /// go on. Frees the slot when the server is done with it too.
-    fn answer(&mut self, slot: u32, outcome: Outcome, now: SimTime, s: &mut Scheduler<Event>) {
-        let r = self.requests.get_mut(slot);
-        if r.flags & ANSWERED == 0 {
-            r.flags |= ANSWERED;
-            let r = *r;
-            let latency = now.since(r.arrival);
-            if outcome == Outcome::Ok {
-                let svc = &mut self.services[r.service as usize];
-                svc.ok_count += 1;
-                svc.ok_latency_ns += u128::from(latency.as_nanos());
-            }
-            self.observer.outcome(
-                now,
-                r.service,
-                r.endpoint,
-                outcome,
-                latency,
-                r.flags & COUNTED != 0,
-            );
-            if r.connection != NO_CONNECTION {
-                self.next_send(r.client, r.connection, outcome, now, s);
-            }
-        }
-        if self.requests.get(slot).flags & SERVER_DONE != 0 {
-            self.requests.remove(slot);
+            None
+        };
+        self.observer.outcome(
+            now,
+            crate::ids::EndpointRef {
+                service: r.service,
+                endpoint: r.endpoint,
+            },
+            outcome,
+            now.since(r.created),
+            cause,
+            r.has(COUNTED),
+        );
+        if let Some(connection) = r.connection {
+            self.next_send(r.edge_or_client, connection, outcome, now, s);
         }
     }
 
@@ -688,17 +542,24 @@ impl<'a> Simulation<'a> {
     }
 
     /// Times out every request of client `c` whose deadline has passed; re-arms for the next.
+    /// The server keeps working on a timed-out request unless its service cancels abandoned
+    /// work; either way its late answer is dropped.
     fn deadline(&mut self, c: u32, now: SimTime, s: &mut Scheduler<Event>) {
         self.clients[c as usize].deadline_armed = false;
         while let Some(d) = self.clients[c as usize].deadlines.front().copied() {
-            let r = self.requests.get(d.slot);
-            let stale = r.generation != d.generation || r.flags & ANSWERED != 0;
+            let stale = !self.spans.is_current(d.root) || self.spans.get(d.root.id).has(ANSWERED);
             if stale {
                 self.clients[c as usize].deadlines.pop_front();
             } else if d.at <= now {
                 self.clients[c as usize].deadlines.pop_front();
-                // The server keeps working on it, as real servers do; its answer is dropped.
-                self.answer(d.slot, Outcome::TimedOut, now, s);
+                self.answer_client(d.root.id, Outcome::TimedOut, now, s);
+                let service = self.spans.get(d.root.id).service as usize;
+                if self.variant.model.services[service]
+                    .deadlines
+                    .cancel_abandoned
+                {
+                    self.work.push_back(Work::Cancel(d.root));
+                }
             } else {
                 self.clients[c as usize].deadline_armed = true;
                 s.schedule_at(d.at, Event::Deadline { client: c });
@@ -717,7 +578,7 @@ impl<'a> Simulation<'a> {
                 s.schedule_at(SimTime::from_secs_f64(t), Event::Arrival { client: c });
             }
         }
-        self.send(c, NO_CONNECTION, now, s);
+        self.send(c, None, now, s);
     }
 }
 
@@ -734,22 +595,37 @@ impl Handler for Simulation<'_> {
         }
         match event {
             Event::Arrival { client } => self.arrival(client, now, s),
-            Event::Send { client, connection } => self.send(client, connection, now, s),
-            Event::SliceDone {
-                request,
-                generation,
-            } => {
-                if self.is_live(request, generation) {
-                    self.slice_done(request, now, s);
+            Event::Send { client, connection } => self.send(client, Some(connection), now, s),
+            Event::SliceDone { span, generation } => {
+                if self.is_live(span, generation, SpanState::OnCore) {
+                    self.slice_done(span, now, s);
                 }
             }
-            Event::IoDone {
-                request,
-                generation,
-            } => {
-                if self.is_live(request, generation) {
-                    self.requests.get_mut(request).step += 1;
-                    self.run_step(request, now, s);
+            Event::IoDone { span, generation } => {
+                if self.is_live(span, generation, SpanState::Io) {
+                    self.spans.get_mut(span).pc += 1;
+                    self.resume(span, now, s);
+                }
+            }
+            Event::Deliver { span, generation } => {
+                if self.is_live(span, generation, SpanState::Travelling) {
+                    self.dispatch(span, now, s);
+                }
+            }
+            Event::Reply { span, generation } => {
+                if self.is_live(span, generation, SpanState::Finished) {
+                    self.work.push_back(Work::Deliver(SpanRef {
+                        id: span,
+                        generation,
+                    }));
+                }
+            }
+            Event::CallTimeout { span, generation } => {
+                if self.spans.is_current(SpanRef {
+                    id: span,
+                    generation,
+                }) {
+                    self.call_timeout(span, now, s);
                 }
             }
             Event::Deadline { client } => self.deadline(client, now, s),
@@ -762,5 +638,6 @@ impl Handler for Simulation<'_> {
             Event::SpotInterruption { instance } => self.spot_interruption(instance, now, s),
             Event::Resize { instance } => self.restart_to_resize(instance, now, s),
         }
+        self.drain_work(now, s);
     }
 }

@@ -2,9 +2,11 @@
 //! windows. Bucket and window edges are crossed lazily, when the first event at or after an
 //! edge arrives, so measuring costs no events of its own.
 
+use super::span::{ANSWERED, ARRIVED, COUNTED, EDGE_DONE, SpanArena, SpanKind, SpanState};
 use super::{RunOutput, ServiceState};
 use crate::components::instance::{Instance, Runtime};
 use crate::experiment::{Experiment, Slo};
+use crate::ids::{EdgeId, EndpointRef};
 use crate::kernel::{SimDuration, SimTime};
 use crate::metrics::batch_means::{BatchMeansSummary, Batches};
 use crate::metrics::timeseries::{ServiceBucket, TimeSeriesRow};
@@ -60,8 +62,56 @@ pub struct RunSummary {
     pub scaling_actions: Vec<ScalingAction>,
     /// Events the kernel processed (whole run).
     pub events: u64,
-    /// Most requests held in memory at once (whole run).
+    /// Most spans (requests at a service, calls, branches) held in memory at once (whole run).
     pub peak_requests_in_memory: u64,
+    /// Each edge of the call graph ("caller.endpoint -> callee.endpoint", "=>" for a message
+    /// to a worker pool): its calls after warm-up and how each ended.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub calls: IndexMap<String, CallSummary>,
+    /// Requests that failed because a dependency did, by the edge where the failure began.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub dependency_failures: IndexMap<String, u64>,
+}
+
+/// One edge's figures. Every call ends in exactly one outcome or is in flight at the end:
+/// `calls` = the sum of `outcomes` + `in_flight_at_end`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CallSummary {
+    /// Calls made (messages sent) after warm-up.
+    pub calls: u64,
+    /// How they ended, as the caller saw it (`timed_out`: the caller stopped waiting;
+    /// `cancelled`: the caller's own request ended first).
+    pub outcomes: IndexMap<String, u64>,
+    /// Calls still unanswered when the run stopped.
+    pub in_flight_at_end: u64,
+    /// Latency of the successful calls, as the caller saw it (network both ways included).
+    /// Per-hop histograms keep two significant digits.
+    pub latency_s: LatencySummary,
+}
+
+/// One endpoint's figures as its service saw them: every request that reached it, calls
+/// and jobs included. `arrivals` = the sum of `outcomes` + `in_flight_at_end`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServedSummary {
+    /// Requests that reached the service for it after warm-up.
+    pub arrivals: u64,
+    /// How the service ended them.
+    pub outcomes: IndexMap<String, u64>,
+    /// Still in the service when the run stopped.
+    pub in_flight_at_end: u64,
+    /// Server-side latency of the successful ones: from reaching the service to its answer
+    /// (two significant digits).
+    pub latency_s: LatencySummary,
+    /// Fan-out branches a satisfied join left running in the background.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub branches_left_running: u64,
+    /// Fan-out branches a join cancelled.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub branches_cancelled: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One endpoint's figures.
@@ -131,6 +181,9 @@ pub struct ServiceSummary {
     pub mean_cpu_wait_s: f64,
     /// Longest wait of a CPU segment for a core (event-loop lag), seconds.
     pub peak_event_loop_lag_s: f64,
+    /// Each endpoint as the service saw it.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub endpoints: IndexMap<String, ServedSummary>,
     /// Per instance, in creation order.
     pub per_instance: Vec<InstanceSummary>,
 }
@@ -190,6 +243,61 @@ pub struct SloSummary {
     pub violation_minutes: f64,
 }
 
+/// An endpoint's figures at its service.
+#[derive(Debug, Clone)]
+struct ServedStats {
+    arrivals: u64,
+    outcomes: OutcomeCounts,
+    latency: LatencyHistogram,
+    left_running: u64,
+    cancelled: u64,
+}
+
+/// An edge's figures.
+#[derive(Debug, Clone)]
+struct EdgeStats {
+    calls: u64,
+    outcomes: OutcomeCounts,
+    latency: LatencyHistogram,
+    /// Logical requests whose failure began at this edge.
+    caused: u64,
+}
+
+/// What is still in flight when the run stops, counted from the spans themselves (not
+/// from the counters), so conservation checks compare two independent tallies.
+#[derive(Debug, Clone)]
+pub(super) struct InFlight {
+    roots: u64,
+    served: Vec<Vec<u64>>,
+    edges: Vec<u64>,
+}
+
+impl InFlight {
+    pub(super) fn count(spans: &SpanArena, model: &Model) -> InFlight {
+        let mut f = InFlight {
+            roots: 0,
+            served: model
+                .services
+                .iter()
+                .map(|s| vec![0; s.endpoints.len()])
+                .collect(),
+            edges: vec![0; model.edges.len()],
+        };
+        for sp in spans.iter_live().filter(|sp| sp.has(COUNTED)) {
+            if sp.kind == SpanKind::Root && !sp.has(ANSWERED) {
+                f.roots += 1;
+            }
+            if matches!(sp.kind, SpanKind::Call | SpanKind::Job) && !sp.has(EDGE_DONE) {
+                f.edges[sp.edge_or_client as usize] += 1;
+            }
+            if sp.kind.is_served() && sp.has(ARRIVED) && sp.state != SpanState::Finished {
+                f.served[sp.service as usize][sp.endpoint as usize] += 1;
+            }
+        }
+        f
+    }
+}
+
 #[derive(Debug, Clone)]
 struct EndpointStats {
     arrivals: u64,
@@ -233,6 +341,8 @@ pub(super) struct Observer {
     outcomes: OutcomeCounts,
     response_ns: u128,
     endpoints: Vec<Vec<EndpointStats>>,
+    served: Vec<Vec<ServedStats>>,
+    edges: Vec<EdgeStats>,
     in_flight: TimeAverage,
     in_flight_at_start: u64,
     // Current bucket and SLO window.
@@ -266,6 +376,32 @@ impl Observer {
                     .collect()
             })
             .collect();
+        let served = model
+            .services
+            .iter()
+            .map(|s| {
+                s.endpoints
+                    .iter()
+                    .map(|_| ServedStats {
+                        arrivals: 0,
+                        outcomes: OutcomeCounts::default(),
+                        latency: LatencyHistogram::coarse(),
+                        left_running: 0,
+                        cancelled: 0,
+                    })
+                    .collect()
+            })
+            .collect();
+        let edges = model
+            .edges
+            .iter()
+            .map(|_| EdgeStats {
+                calls: 0,
+                outcomes: OutcomeCounts::default(),
+                latency: LatencyHistogram::coarse(),
+                caused: 0,
+            })
+            .collect();
         let buckets =
             (experiment.duration.as_nanos() / experiment.resolution.as_nanos().max(1)) as usize;
         let mut o = Observer {
@@ -280,6 +416,8 @@ impl Observer {
             outcomes: OutcomeCounts::default(),
             response_ns: 0,
             endpoints,
+            served,
+            edges,
             in_flight: TimeAverage::default(),
             in_flight_at_start: 0,
             bucket: SpanStats::new(),
@@ -446,11 +584,82 @@ impl Observer {
         self.window.clear();
     }
 
+    /// A request reached a service (from a client, a caller or a queue).
+    #[inline]
+    pub(super) fn served_arrival(&mut self, service: u32, endpoint: u32, counted: bool) {
+        self.bucket_service_arrivals[service as usize] += 1;
+        if counted {
+            self.served[service as usize][endpoint as usize].arrivals += 1;
+        }
+    }
+
+    /// A service ended a request that reached it.
+    #[inline]
+    pub(super) fn served(
+        &mut self,
+        service: u32,
+        endpoint: u32,
+        outcome: Outcome,
+        latency: SimDuration,
+        counted: bool,
+    ) {
+        if counted {
+            let st = &mut self.served[service as usize][endpoint as usize];
+            st.outcomes.record(outcome);
+            if outcome == Outcome::Ok {
+                st.latency.record(latency.as_nanos());
+            }
+        }
+    }
+
+    /// A fan-out branch was no longer waited for: left running or cancelled.
+    pub(super) fn leftover_branch(
+        &mut self,
+        service: u32,
+        endpoint: u32,
+        cancelled: bool,
+        counted: bool,
+    ) {
+        if counted {
+            let st = &mut self.served[service as usize][endpoint as usize];
+            if cancelled {
+                st.cancelled += 1;
+            } else {
+                st.left_running += 1;
+            }
+        }
+    }
+
+    /// A call was made (or a message sent) on `edge`.
+    #[inline]
+    pub(super) fn edge_call(&mut self, edge: EdgeId, counted: bool) {
+        if counted {
+            self.edges[edge.index()].calls += 1;
+        }
+    }
+
+    /// A call on `edge` ended, as its caller saw it.
+    #[inline]
+    pub(super) fn edge_outcome(
+        &mut self,
+        edge: EdgeId,
+        outcome: Outcome,
+        latency: SimDuration,
+        counted: bool,
+    ) {
+        if counted {
+            let st = &mut self.edges[edge.index()];
+            st.outcomes.record(outcome);
+            if outcome == Outcome::Ok {
+                st.latency.record(latency.as_nanos());
+            }
+        }
+    }
+
     /// A request was sent.
     #[inline]
     pub(super) fn arrival(&mut self, now: SimTime, service: u32, endpoint: u32, counted: bool) {
         self.bucket.arrivals += 1;
-        self.bucket_service_arrivals[service as usize] += 1;
         self.in_flight.add(now, 1);
         if counted {
             self.arrivals += 1;
@@ -464,10 +673,10 @@ impl Observer {
     pub(super) fn outcome(
         &mut self,
         now: SimTime,
-        service: u32,
-        endpoint: u32,
+        at: EndpointRef,
         outcome: Outcome,
         latency: SimDuration,
+        cause: Option<EdgeId>,
         counted: bool,
     ) {
         let ns = latency.as_nanos();
@@ -480,11 +689,14 @@ impl Observer {
             return;
         }
         self.outcomes.record(outcome);
+        if let Some(edge) = cause {
+            self.edges[edge.index()].caused += 1;
+        }
         self.response_ns += u128::from(ns);
         if let Some(b) = &mut self.batches {
             b.record(now, outcome, ns);
         }
-        let ep = &mut self.endpoints[service as usize][endpoint as usize];
+        let ep = &mut self.endpoints[at.service as usize][at.endpoint as usize];
         ep.outcomes.record(outcome);
         if outcome == Outcome::Ok {
             // The overall histogram is the merge of these, built once at the end.
@@ -507,7 +719,7 @@ impl Observer {
         instances: &mut [Instance],
         services: &mut [ServiceState],
         actions: Vec<ScalingAction>,
-        counted_in_flight: u64,
+        in_flight: InFlight,
         events: u64,
         peak_requests: u64,
     ) -> RunOutput {
@@ -553,19 +765,48 @@ impl Observer {
                     },
                 );
             }
-            service_summaries.insert(
-                spec.name.clone(),
-                summarise_service(
-                    s as u32,
-                    // The shape at the end (after any resize).
-                    services[s].shape.cores,
-                    instances,
-                    &mut services[s],
-                    (self.warmup_end, horizon),
-                    actions.iter().filter(|a| a.service == spec.name).count() as u64,
-                    spec.cost.as_ref(),
-                ),
+            let mut summary = summarise_service(
+                s as u32,
+                // The shape at the end (after any resize).
+                services[s].shape.cores,
+                instances,
+                &mut services[s],
+                (self.warmup_end, horizon),
+                actions.iter().filter(|a| a.service == spec.name).count() as u64,
+                spec.cost.as_ref(),
             );
+            for (e, ep) in spec.endpoints.iter().enumerate() {
+                let st = &self.served[s][e];
+                summary.endpoints.insert(
+                    ep.name.clone(),
+                    ServedSummary {
+                        arrivals: st.arrivals,
+                        outcomes: st.outcomes.to_map(),
+                        in_flight_at_end: in_flight.served[s][e],
+                        latency_s: st.latency.summary(),
+                        branches_left_running: st.left_running,
+                        branches_cancelled: st.cancelled,
+                    },
+                );
+            }
+            service_summaries.insert(spec.name.clone(), summary);
+        }
+        let mut calls = IndexMap::new();
+        let mut dependency_failures = IndexMap::new();
+        for (k, edge) in model.edges.iter().enumerate() {
+            let st = &self.edges[k];
+            calls.insert(
+                edge.name.clone(),
+                CallSummary {
+                    calls: st.calls,
+                    outcomes: st.outcomes.to_map(),
+                    in_flight_at_end: in_flight.edges[k],
+                    latency_s: st.latency.summary(),
+                },
+            );
+            if st.caused > 0 {
+                dependency_failures.insert(edge.name.clone(), st.caused);
+            }
         }
         let mut overall = LatencyHistogram::precise();
         for ep in self.endpoints.iter().flatten() {
@@ -604,7 +845,7 @@ impl Observer {
             arrivals: self.arrivals,
             outcomes: self.outcomes.to_map(),
             in_flight_at_start: self.in_flight_at_start,
-            in_flight_at_end: counted_in_flight,
+            in_flight_at_end: in_flight.roots,
             completed: self.outcomes.get(Outcome::Ok),
             error_rate,
             error_rates,
@@ -632,6 +873,8 @@ impl Observer {
             scaling_actions: actions,
             events,
             peak_requests_in_memory: peak_requests,
+            calls,
+            dependency_failures,
         };
         RunOutput {
             summary,
@@ -737,6 +980,7 @@ fn summarise_service(
         cpu_wait_probability: ratio(waited as f64, segments as f64),
         mean_cpu_wait_s: ratio(wait_ns as f64, segments as f64) / 1e9,
         peak_event_loop_lag_s: lag as f64 / 1e9,
+        endpoints: IndexMap::new(),
         per_instance,
     }
 }

@@ -6,7 +6,6 @@
 //! short: instances not yet ready before ready ones, and newer before older.
 
 use super::observe::ScalingAction;
-use super::request::{ANSWERED, SERVER_DONE};
 use super::{Event, Simulation};
 use crate::autoscaler::Policy;
 use crate::autoscaler::hpa::{Pod, PodPhase, Sample};
@@ -530,36 +529,5 @@ impl Simulation<'_> {
         svc.remove_ready(id, &self.instances);
         svc.starting.push(id);
         svc.ready_cores.add(now, -cores);
-    }
-
-    /// Requests an instance holds (in progress or queued). Instances die rarely, so a scan of
-    /// the in-flight requests is fine here.
-    pub(super) fn held_by(&self, id: u32) -> Vec<u32> {
-        self.requests
-            .live_slots()
-            .filter(|&slot| {
-                let r = self.requests.get(slot);
-                r.instance == id && r.flags & SERVER_DONE == 0
-            })
-            .collect()
-    }
-
-    /// Ends every request in `victims` with `outcome` (the server side is gone).
-    pub(super) fn fail_all(
-        &mut self,
-        victims: Vec<u32>,
-        outcome: Outcome,
-        now: SimTime,
-        s: &mut Scheduler<Event>,
-    ) {
-        for slot in victims {
-            self.requests.get_mut(slot).flags |= SERVER_DONE;
-            if self.requests.get(slot).flags & ANSWERED != 0 {
-                // The client already gave up; only the server side was left.
-                self.requests.remove(slot);
-            } else {
-                self.answer(slot, outcome, now, s);
-            }
-        }
     }
 }

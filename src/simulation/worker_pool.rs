@@ -7,71 +7,84 @@
 //! slot (a slot that frees takes the next message at once). So an arriving message scans for a
 //! free worker only when nothing waits.
 
+use super::span::{HOLDS_SLOT, SpanState};
+use super::tree::Work;
 use super::{Event, Simulation};
 use crate::components::lifecycle::Phase;
+use crate::ids::SpanId;
 use crate::kernel::{Scheduler, SimTime};
 use crate::metrics::Outcome;
 
 impl Simulation<'_> {
     /// A message arrives at worker pool `service`: a free worker takes it, else it waits (or is
     /// refused when the queue is at `max_length`).
-    pub(super) fn enqueue(
+    pub(super) fn enqueue_message(
         &mut self,
-        slot: u32,
+        id: SpanId,
         max_length: u32,
         now: SimTime,
         s: &mut Scheduler<Event>,
     ) {
-        let service = self.requests.get(slot).service as usize;
+        let service = self.spans.get(id).service as usize;
         let svc = &mut self.services[service];
         if svc.backlog.is_empty() {
             let n = svc.ready.len();
             let start = svc.pull_cursor;
             for k in 0..n {
-                let id = svc.ready[(start + k) % n];
-                if self.instances[id as usize].has_free_slot() {
+                let worker = svc.ready[(start + k) % n];
+                if self.instances[worker as usize].has_free_slot() {
                     svc.pull_cursor = (start + k + 1) % n;
-                    self.take(id, slot, now, s);
+                    self.take(worker, id, now, s);
                     return;
                 }
             }
         }
         let svc = &mut self.services[service];
         if svc.backlog.len() >= max_length as usize {
-            self.server_done(slot);
-            self.answer(slot, Outcome::Rejected, now, s);
+            self.finish(id, Outcome::Rejected, None, now, s);
             return;
         }
-        svc.backlog.push_back(slot);
+        svc.backlog.push_back(self.spans.reference(id));
         svc.backlog_len.set(now, svc.backlog.len() as i64);
     }
 
-    /// Worker `id` takes message `slot`.
-    fn take(&mut self, id: u32, slot: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        self.requests.get_mut(slot).instance = id;
-        let inst = &mut self.instances[id as usize];
-        inst.admit(slot, now);
-        if inst.out_of_memory() {
-            self.oom_kill(id, now, s);
+    /// Worker `worker` takes message `id`: it starts on the next pass of the work queue.
+    fn take(&mut self, worker: u32, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
+        let r = self.spans.reference(id);
+        self.instances[worker as usize].admit(r, now);
+        self.hold(worker, id);
+        let sp = self.spans.get_mut(id);
+        sp.flags |= HOLDS_SLOT;
+        sp.state = SpanState::Queued;
+        if self.instances[worker as usize].out_of_memory() {
+            self.oom_kill(worker, now, s);
             return;
         }
-        self.start(slot, now, s);
+        self.work.push_back(Work::Start(r));
     }
 
-    /// A ready worker with free slots takes the oldest waiting messages.
-    pub(super) fn pull(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let service = self.instances[id as usize].service as usize;
+    /// A ready worker with free slots takes the oldest waiting messages that are still
+    /// wanted; messages past their queue deadline are dropped unserved (`expired`).
+    pub(super) fn pull(&mut self, worker: u32, now: SimTime, s: &mut Scheduler<Event>) {
+        let service = self.instances[worker as usize].service as usize;
         loop {
-            let inst = &self.instances[id as usize];
+            let inst = &self.instances[worker as usize];
             if inst.phase != Phase::Ready || !inst.has_free_slot() {
                 return;
             }
             let svc = &mut self.services[service];
-            let Some(slot) = svc.backlog.pop_front() else {
+            let Some(r) = svc.backlog.pop_front() else {
                 return;
             };
             svc.backlog_len.set(now, svc.backlog.len() as i64);
-            self.take(id, slot, now, s);
+            if !self.is_live(r.id, r.generation, SpanState::Travelling) {
+                continue; // cancelled while it waited
+            }
+            if self.expired(r.id, now) {
+                self.finish(r.id, Outcome::Expired, None, now, s);
+                continue;
+            }
+            self.take(worker, r.id, now, s);
         }
     }
 }

@@ -257,7 +257,7 @@ fn unknown_kinds_are_refused() {
     fails(
         "unknown-step",
         &good_with("{ \"cpu\": {", "{ \"gpu\": {"),
-        &["steps[0]", "unknown kind `gpu`"],
+        &["steps[0]", "unknown field `gpu`"],
     );
 }
 

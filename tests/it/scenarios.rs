@@ -402,13 +402,17 @@ fn threshold_rules_lag_a_product_launch_that_twelve_instances_absorb() {
         (actions[0].t_s, actions[0].from, actions[0].to),
         (900.0, 4, 3)
     );
-    // Target tracking (3 one-minute datapoints, proportional) sheds less than the rules.
+    // Target tracking (3 one-minute datapoints, proportional) sheds about as much as the
+    // rules, not reliably less: before the launch it may scale in to 2 and then lags, and
+    // whether it does is a draw (3.5% to 6.3% rejected over six seeds at this horizon, the
+    // rules 3.8% on every one). Either way it is far from the static 4's loss.
     let tracking = by("target-tracking");
     assert!(
-        tracking.error_rate < rules.error_rate,
+        tracking.error_rate < by("static-4").error_rate / 5.0,
         "{}",
         tracking.error_rate
     );
+    assert_eq!(tracking.services["app"].peak_instances, 20);
 }
 
 #[test]

@@ -1,0 +1,304 @@
+//! An endpoint's steps compiled once into a flat program of ops, which a run interprets with
+//! one `match` per op at a span's program counter. Nested steps become jumps: a fan-out is a
+//! `Fork` naming each branch's first op (each branch ends in `EndBranch`), a random branch is
+//! a `Pick` naming each arm's first op (each arm ends in a `Jump` past the others).
+//!
+//! Every op that draws carries a `key` derived from its service, endpoint and position in the
+//! file, and a span draws from (its seed, the op's key): adding a call or a branch to one
+//! endpoint shifts no draw of any other op, so variants keep common random numbers.
+
+use crate::components::endpoint::{EndpointSpec, Leftovers, OnError, Step};
+use crate::distribution::Dist;
+use crate::ids::{EdgeId, EndpointRef};
+use crate::kernel::SimDuration;
+
+/// Deepest nesting of `parallel` and `branch` steps inside one another.
+pub const MAX_NESTING: usize = 16;
+/// Most ops one endpoint compiles to.
+pub const MAX_OPS: usize = 100_000;
+
+/// One instruction of an endpoint's program.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Compute on a core (time-sliced under a CPU quantum).
+    Cpu { work: Dist, key: u64 },
+    /// Compute that holds its core until done.
+    Block { work: Dist, key: u64 },
+    /// A wait that holds no core.
+    Io { wait: Dist, key: u64 },
+    /// A synchronous call.
+    Call(Box<CallOp>),
+    /// A message to a worker pool; the span goes on at once.
+    Enqueue(Box<EnqueueOp>),
+    /// Start every branch; wait at this op until the join is satisfied, then go to `next`.
+    Fork(Box<ForkOp>),
+    /// Go to one arm at random: the first whose cumulative probability exceeds the draw.
+    Pick { arms: Box<[(f64, u32)]>, key: u64 },
+    /// Go to `to`.
+    Jump { to: u32 },
+    /// A fan-out branch is done.
+    EndBranch,
+    /// The endpoint's answer is ready.
+    Return,
+}
+
+/// A compiled call.
+#[derive(Debug, Clone)]
+pub struct CallOp {
+    /// The edge its outcomes are counted on.
+    pub edge: EdgeId,
+    /// The callee.
+    pub target: EndpointRef,
+    /// How long the caller waits.
+    pub timeout: Option<SimDuration>,
+    /// Network latency each way.
+    pub latency: Option<Dist>,
+    /// What a failure does to the caller.
+    pub on_error: OnError,
+    /// Draw key: the callee's seed and the latency draws.
+    pub key: u64,
+}
+
+/// A compiled enqueue.
+#[derive(Debug, Clone)]
+pub struct EnqueueOp {
+    /// The edge the message is counted on.
+    pub edge: EdgeId,
+    /// The worker pool's endpoint.
+    pub target: EndpointRef,
+    /// Delay to the queue.
+    pub latency: Option<Dist>,
+    /// Draw key: the job's seed and the latency draw.
+    pub key: u64,
+}
+
+/// A compiled fan-out.
+#[derive(Debug, Clone)]
+pub struct ForkOp {
+    /// Each branch's first op.
+    pub branches: Box<[u32]>,
+    /// Branch successes that satisfy the join.
+    pub needed: u32,
+    /// What happens to branches not waited for.
+    pub leftovers: Leftovers,
+    /// Where the span goes on.
+    pub next: u32,
+    /// Draw key: the branches' seeds.
+    pub key: u64,
+}
+
+/// Whether a call or an enqueue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeKind {
+    /// A synchronous call.
+    Call,
+    /// A message to a worker pool.
+    Enqueue,
+}
+
+/// An edge of the call graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    /// The calling endpoint.
+    pub caller: EndpointRef,
+    /// The called endpoint.
+    pub callee: EndpointRef,
+    /// Call or enqueue.
+    pub kind: EdgeKind,
+    /// "caller.endpoint -> callee.endpoint" (enqueue: "=>"), its key in reports.
+    pub name: String,
+}
+
+/// An endpoint's program.
+#[derive(Debug, Clone, Default)]
+pub struct Program {
+    /// The ops; the first runs first.
+    pub ops: Vec<Op>,
+}
+
+/// Compiles every endpoint of every service. `names(service)` gives a service's name and its
+/// endpoints' names; edges are numbered in the order the programs first name them.
+pub fn compile_all(
+    services: &[crate::components::service::ServiceSpec],
+) -> (Vec<Vec<Program>>, Vec<Edge>) {
+    let mut edges = Vec::new();
+    let programs = services
+        .iter()
+        .enumerate()
+        .map(|(s, svc)| {
+            svc.endpoints
+                .iter()
+                .enumerate()
+                .map(|(e, ep)| {
+                    let caller = EndpointRef {
+                        service: s as u32,
+                        endpoint: e as u32,
+                    };
+                    let mut c = Compiler {
+                        ops: Vec::new(),
+                        edges: &mut edges,
+                        services,
+                        caller,
+                        prefix: format!("{}.{}", svc.name, ep.name),
+                    };
+                    c.emit(&ep.steps, "steps");
+                    c.ops.push(Op::Return);
+                    Program { ops: c.ops }
+                })
+                .collect()
+        })
+        .collect();
+    (programs, edges)
+}
+
+/// The ops an endpoint compiles to, without building them (for the size limit).
+pub fn op_count(ep: &EndpointSpec) -> usize {
+    fn count(steps: &[Step]) -> usize {
+        steps
+            .iter()
+            .map(|s| match s {
+                Step::Parallel(p) => 1 + p.branches.iter().map(|b| count(b) + 1).sum::<usize>(),
+                Step::Branch(arms) => 1 + arms.iter().map(|a| count(&a.steps) + 1).sum::<usize>(),
+                _ => 1,
+            })
+            .sum()
+    }
+    count(&ep.steps) + 1
+}
+
+struct Compiler<'a> {
+    ops: Vec<Op>,
+    edges: &'a mut Vec<Edge>,
+    services: &'a [crate::components::service::ServiceSpec],
+    caller: EndpointRef,
+    /// "service.endpoint", the first part of every key.
+    prefix: String,
+}
+
+impl Compiler<'_> {
+    fn key(&self, path: &str) -> u64 {
+        crate::kernel::stream_seed(0, 0, &self.prefix, path)
+    }
+
+    fn edge(&mut self, callee: EndpointRef, kind: EdgeKind) -> EdgeId {
+        if let Some(i) = self
+            .edges
+            .iter()
+            .position(|e| e.caller == self.caller && e.callee == callee && e.kind == kind)
+        {
+            return EdgeId(i as u32);
+        }
+        let name_of = |r: EndpointRef| {
+            let s = &self.services[r.service as usize];
+            format!("{}.{}", s.name, s.endpoints[r.endpoint as usize].name)
+        };
+        let arrow = match kind {
+            EdgeKind::Call => "->",
+            EdgeKind::Enqueue => "=>",
+        };
+        let name = format!("{} {arrow} {}", name_of(self.caller), name_of(callee));
+        self.edges.push(Edge {
+            caller: self.caller,
+            callee,
+            kind,
+            name,
+        });
+        EdgeId((self.edges.len() - 1) as u32)
+    }
+
+    fn emit(&mut self, steps: &[Step], path: &str) {
+        for (k, step) in steps.iter().enumerate() {
+            let at = format!("{path}[{k}]");
+            match step {
+                Step::Cpu(d) => {
+                    let key = self.key(&at);
+                    self.ops.push(Op::Cpu {
+                        work: d.clone(),
+                        key,
+                    });
+                }
+                Step::Block(d) => {
+                    let key = self.key(&at);
+                    self.ops.push(Op::Block {
+                        work: d.clone(),
+                        key,
+                    });
+                }
+                Step::Io(d) => {
+                    let key = self.key(&at);
+                    self.ops.push(Op::Io {
+                        wait: d.clone(),
+                        key,
+                    });
+                }
+                Step::Call(c) => {
+                    let edge = self.edge(c.target, EdgeKind::Call);
+                    let key = self.key(&at);
+                    self.ops.push(Op::Call(Box::new(CallOp {
+                        edge,
+                        target: c.target,
+                        timeout: c.timeout,
+                        latency: c.latency.clone(),
+                        on_error: c.on_error,
+                        key,
+                    })));
+                }
+                Step::Enqueue(q) => {
+                    let edge = self.edge(q.target, EdgeKind::Enqueue);
+                    let key = self.key(&at);
+                    self.ops.push(Op::Enqueue(Box::new(EnqueueOp {
+                        edge,
+                        target: q.target,
+                        latency: q.latency.clone(),
+                        key,
+                    })));
+                }
+                Step::Parallel(p) => {
+                    let fork = self.ops.len();
+                    self.ops.push(Op::Jump { to: 0 }); // replaced below
+                    let mut entries = Vec::with_capacity(p.branches.len());
+                    for (b, branch) in p.branches.iter().enumerate() {
+                        entries.push(self.ops.len() as u32);
+                        self.emit(branch, &format!("{at}.parallel[{b}]"));
+                        self.ops.push(Op::EndBranch);
+                    }
+                    let key = self.key(&at);
+                    self.ops[fork] = Op::Fork(Box::new(ForkOp {
+                        branches: entries.into_boxed_slice(),
+                        needed: p.needed(),
+                        leftovers: p.leftovers,
+                        next: self.ops.len() as u32,
+                        key,
+                    }));
+                }
+                Step::Branch(arms) => {
+                    let pick = self.ops.len();
+                    self.ops.push(Op::Jump { to: 0 }); // replaced below
+                    let mut table = Vec::with_capacity(arms.len());
+                    let mut jumps = Vec::with_capacity(arms.len());
+                    let mut cumulative = 0.0;
+                    for (a, arm) in arms.iter().enumerate() {
+                        cumulative += arm.p;
+                        table.push((cumulative, self.ops.len() as u32));
+                        self.emit(&arm.steps, &format!("{at}.branch[{a}].steps"));
+                        jumps.push(self.ops.len());
+                        self.ops.push(Op::Jump { to: 0 });
+                    }
+                    // Rounding must never leave a draw past the last arm.
+                    if let Some(last) = table.last_mut() {
+                        last.0 = f64::INFINITY;
+                    }
+                    let end = self.ops.len() as u32;
+                    for j in jumps {
+                        self.ops[j] = Op::Jump { to: end };
+                    }
+                    let key = self.key(&at);
+                    self.ops[pick] = Op::Pick {
+                        arms: table.into_boxed_slice(),
+                        key,
+                    };
+                }
+            }
+        }
+    }
+}

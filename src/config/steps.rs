@@ -1,0 +1,351 @@
+//! Endpoint steps: each raw step resolved into the step tree, then, once every service is
+//! known, calls and enqueues bound to their targets and the call graph checked (a cycle of
+//! calls must end on average).
+
+use super::error::ConfigError;
+use super::raw::{RawArm, RawJoin, RawJoinKind, RawLeftovers, RawOnError, RawStep};
+use super::resolve::{At, dist, positive_duration};
+use crate::components::balancer::BalancerSpec;
+use crate::components::endpoint::{
+    Arm, CallSpec, EnqueueSpec, Join, Leftovers, OnError, ParallelSpec, Step,
+};
+use crate::components::program::{MAX_NESTING, MAX_OPS, op_count};
+use crate::components::service::ServiceSpec;
+use crate::ids::EndpointRef;
+
+/// Most branches of one fan-out, or arms of one random branch.
+pub(crate) const MAX_BRANCHES: usize = 10_000;
+
+/// The steps of one endpoint (or branch) at `rel`, `depth` levels of nesting down.
+pub(crate) fn steps(
+    raw: &[RawStep],
+    at: At,
+    rel: &str,
+    depth: usize,
+) -> Result<Vec<Step>, ConfigError> {
+    raw.iter()
+        .enumerate()
+        .map(|(k, st)| step(st, at, &format!("{rel}[{k}]"), depth))
+        .collect()
+}
+
+fn step(raw: &RawStep, at: At, rel: &str, depth: usize) -> Result<Step, ConfigError> {
+    let kinds: Vec<&str> = [
+        ("cpu", raw.cpu.is_some()),
+        ("block", raw.block.is_some()),
+        ("io", raw.io.is_some()),
+        ("call", raw.call.is_some()),
+        ("enqueue", raw.enqueue.is_some()),
+        ("parallel", raw.parallel.is_some()),
+        ("branch", raw.branch.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(k, _)| k)
+    .collect();
+    match kinds.as_slice() {
+        [_] => {}
+        [] => {
+            return Err(at.err(
+                rel,
+                "a step needs one of `cpu`, `block`, `io`, `call`, `enqueue`, `parallel` or `branch`",
+            ));
+        }
+        many => {
+            return Err(at.err(
+                rel,
+                format!(
+                    "a step is exactly one of `cpu`, `block`, `io`, `call`, `enqueue`, `parallel` or `branch`; this one has {}",
+                    many.join(" and ")
+                ),
+            ));
+        }
+    }
+    if raw.parallel.is_none() {
+        for (key, set) in [
+            ("join", raw.join.is_some()),
+            ("leftovers", raw.leftovers.is_some()),
+        ] {
+            if set {
+                return Err(at.err(
+                    &format!("{rel}.{key}"),
+                    format!("`{key}` belongs to a `parallel` step"),
+                ));
+            }
+        }
+    }
+    if let Some(d) = &raw.cpu {
+        return Ok(Step::Cpu(dist(d, at, &format!("{rel}.cpu"))?));
+    }
+    if let Some(d) = &raw.block {
+        return Ok(Step::Block(dist(d, at, &format!("{rel}.block"))?));
+    }
+    if let Some(d) = &raw.io {
+        return Ok(Step::Io(dist(d, at, &format!("{rel}.io"))?));
+    }
+    if let Some(c) = &raw.call {
+        let crel = format!("{rel}.call");
+        return Ok(Step::Call(CallSpec {
+            service_name: c.service.clone(),
+            endpoint_name: c.endpoint.clone(),
+            target: EndpointRef {
+                service: 0,
+                endpoint: 0,
+            },
+            timeout: match c.timeout {
+                Some(t) => Some(positive_duration(
+                    at,
+                    &format!("{crel}.timeout"),
+                    t,
+                    "a call's timeout",
+                )?),
+                None => None,
+            },
+            latency: match &c.latency {
+                Some(d) => Some(dist(d, at, &format!("{crel}.latency"))?),
+                None => None,
+            },
+            on_error: match c.on_error {
+                None | Some(RawOnError::Fail) => OnError::Fail,
+                Some(RawOnError::Continue) => OnError::Continue,
+            },
+        }));
+    }
+    if let Some(q) = &raw.enqueue {
+        return Ok(Step::Enqueue(EnqueueSpec {
+            service_name: q.service.clone(),
+            endpoint_name: q.endpoint.clone(),
+            target: EndpointRef {
+                service: 0,
+                endpoint: 0,
+            },
+            latency: match &q.latency {
+                Some(d) => Some(dist(d, at, &format!("{rel}.enqueue.latency"))?),
+                None => None,
+            },
+        }));
+    }
+    let deeper = depth + 1;
+    if deeper > MAX_NESTING {
+        return Err(at.err(
+            rel,
+            format!("`parallel` and `branch` steps nest at most {MAX_NESTING} deep"),
+        ));
+    }
+    if let Some(branches) = &raw.parallel {
+        return parallel(raw, branches, at, rel, deeper);
+    }
+    let arms = raw.branch.as_deref().unwrap_or_default();
+    branch(arms, at, rel, deeper)
+}
+
+fn parallel(
+    raw: &RawStep,
+    branches: &[Vec<RawStep>],
+    at: At,
+    rel: &str,
+    depth: usize,
+) -> Result<Step, ConfigError> {
+    let prel = format!("{rel}.parallel");
+    if branches.is_empty() || branches.len() > MAX_BRANCHES {
+        return Err(at.err(
+            &prel,
+            format!(
+                "a fan-out has 1 to {MAX_BRANCHES} branches, each a list of steps; got {}",
+                branches.len()
+            ),
+        ));
+    }
+    let resolved = branches
+        .iter()
+        .enumerate()
+        .map(|(b, steps_of)| steps(steps_of, at, &format!("{prel}[{b}]"), depth))
+        .collect::<Result<Vec<_>, _>>()?;
+    let n = branches.len() as i64;
+    let join = match raw.join {
+        None | Some(RawJoin::Kind(RawJoinKind::All)) => Join::All,
+        Some(RawJoin::Kind(RawJoinKind::Any)) => Join::Any,
+        Some(RawJoin::Quorum { quorum }) => {
+            if quorum < 1 || quorum > n {
+                return Err(at.err(
+                    &format!("{rel}.join.quorum"),
+                    format!("a quorum is 1 to the number of branches ({n}), got {quorum}"),
+                ));
+            }
+            Join::Quorum(quorum as u32)
+        }
+    };
+    Ok(Step::Parallel(ParallelSpec {
+        branches: resolved,
+        join,
+        leftovers: match raw.leftovers {
+            None | Some(RawLeftovers::Finish) => Leftovers::Finish,
+            Some(RawLeftovers::Cancel) => Leftovers::Cancel,
+        },
+    }))
+}
+
+fn branch(arms: &[RawArm], at: At, rel: &str, depth: usize) -> Result<Step, ConfigError> {
+    let brel = format!("{rel}.branch");
+    if arms.is_empty() || arms.len() > MAX_BRANCHES {
+        return Err(at.err(
+            &brel,
+            format!("a random branch has 1 to {MAX_BRANCHES} paths, each {{\"p\": ..., \"steps\": [...]}}; got {}", arms.len()),
+        ));
+    }
+    let mut resolved = Vec::with_capacity(arms.len());
+    let mut total = 0.0;
+    for (a, arm) in arms.iter().enumerate() {
+        let arel = format!("{brel}[{a}]");
+        if !(arm.p.is_finite() && (0.0..=1.0).contains(&arm.p)) {
+            return Err(at.err(
+                &format!("{arel}.p"),
+                format!("a probability is between 0 and 1, got {}", arm.p),
+            ));
+        }
+        total += arm.p;
+        resolved.push(Arm {
+            p: arm.p,
+            steps: steps(&arm.steps, at, &format!("{arel}.steps"), depth)?,
+        });
+    }
+    if (total - 1.0).abs() > 1e-9 {
+        return Err(at.err(
+            &brel,
+            format!("the paths' probabilities must sum to 1, got {total}"),
+        ));
+    }
+    Ok(Step::Branch(resolved))
+}
+
+/// Binds every call and enqueue to its target, refuses what cannot run, and checks that
+/// every cycle of calls ends on average. Errors point at `services.<name>.endpoints...`.
+pub(crate) fn link(services: &mut [ServiceSpec], at: At) -> Result<(), ConfigError> {
+    let index: Vec<(String, Vec<String>, bool)> = services
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                s.endpoints.iter().map(|e| e.name.clone()).collect(),
+                matches!(s.balancer, BalancerSpec::Queue { .. }),
+            )
+        })
+        .collect();
+    for svc in services.iter_mut() {
+        for ep in &mut svc.endpoints {
+            let rel = format!("services.{}.endpoints.{}.steps", svc.name, ep.name);
+            if op_count(ep) > MAX_OPS {
+                return Err(at.err(
+                    &rel,
+                    format!(
+                        "an endpoint compiles to at most {MAX_OPS} operations; this one has more"
+                    ),
+                ));
+            }
+            bind(&mut ep.steps, &index, at, &rel)?;
+        }
+    }
+    let rates = crate::model::graph::CallRates::new(services);
+    if let Some(cycle) = rates.endless_cycle() {
+        let names: Vec<String> = cycle
+            .path
+            .iter()
+            .map(|r| {
+                let s = &services[r.service as usize];
+                format!("{}.{}", s.name, s.endpoints[r.endpoint as usize].name)
+            })
+            .collect();
+        let first = cycle.path[0];
+        let s = &services[first.service as usize];
+        return Err(at.err(
+            &format!("services.{}.endpoints.{}.steps", s.name, s.endpoints[first.endpoint as usize].name),
+            format!(
+                "the call cycle {} never ends on average: each visit makes {:.3} further visits around it (it must be below 1, e.g. by calling back only on a `branch` path with a small `p`)",
+                names.join(" -> "),
+                cycle.radius
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn bind(
+    steps: &mut [Step],
+    index: &[(String, Vec<String>, bool)],
+    at: At,
+    rel: &str,
+) -> Result<(), ConfigError> {
+    for (k, step) in steps.iter_mut().enumerate() {
+        let srel = format!("{rel}[{k}]");
+        match step {
+            Step::Call(c) => {
+                c.target = target(
+                    index,
+                    &c.service_name,
+                    &c.endpoint_name,
+                    at,
+                    &format!("{srel}.call"),
+                )?;
+            }
+            Step::Enqueue(q) => {
+                let qrel = format!("{srel}.enqueue");
+                q.target = target(index, &q.service_name, &q.endpoint_name, at, &qrel)?;
+                if !index[q.target.service as usize].2 {
+                    return Err(at.err(
+                        &format!("{qrel}.service"),
+                        format!("`{}` is not a worker pool: an enqueue needs a service with a `queue` balancer (use `call` to wait for an answer)", q.service_name),
+                    ));
+                }
+            }
+            Step::Parallel(p) => {
+                for (b, branch) in p.branches.iter_mut().enumerate() {
+                    bind(branch, index, at, &format!("{srel}.parallel[{b}]"))?;
+                }
+            }
+            Step::Branch(arms) => {
+                for (a, arm) in arms.iter_mut().enumerate() {
+                    bind(
+                        &mut arm.steps,
+                        index,
+                        at,
+                        &format!("{srel}.branch[{a}].steps"),
+                    )?;
+                }
+            }
+            Step::Cpu(_) | Step::Block(_) | Step::Io(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn target(
+    index: &[(String, Vec<String>, bool)],
+    service: &str,
+    endpoint: &str,
+    at: At,
+    rel: &str,
+) -> Result<EndpointRef, ConfigError> {
+    let Some(s) = index.iter().position(|(name, _, _)| name == service) else {
+        let known: Vec<&str> = index.iter().map(|(n, _, _)| n.as_str()).collect();
+        return Err(at.err(
+            &format!("{rel}.service"),
+            format!(
+                "no service `{service}` in the model; it has: {}",
+                known.join(", ")
+            ),
+        ));
+    };
+    let Some(e) = index[s].1.iter().position(|name| name == endpoint) else {
+        return Err(at.err(
+            &format!("{rel}.endpoint"),
+            format!(
+                "service `{service}` has no endpoint `{endpoint}`; it has: {}",
+                index[s].1.join(", ")
+            ),
+        ));
+    };
+    Ok(EndpointRef {
+        service: s as u32,
+        endpoint: e as u32,
+    })
+}

@@ -1,0 +1,67 @@
+//! Typed ids for the components a run keeps in arenas, so a span index can never be passed
+//! where an edge index is meant, and "none" is an `Option`, not a sentinel value.
+
+use std::num::NonZeroU32;
+
+/// A span in the run's span arena (a request at a service, or a branch of a fan-out).
+/// Stored as index + 1, so `Option<SpanId>` is as small as the id itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SpanId(NonZeroU32);
+
+impl SpanId {
+    /// The id of arena slot `index`.
+    #[inline]
+    pub fn from_index(index: usize) -> SpanId {
+        let n = u32::try_from(index + 1).expect("fewer than 2^32 - 1 spans in memory");
+        SpanId(NonZeroU32::new(n).expect("index + 1 is never zero"))
+    }
+
+    /// Its arena slot.
+    #[inline]
+    pub fn index(self) -> usize {
+        (self.0.get() - 1) as usize
+    }
+}
+
+/// An edge of the call graph: one (caller endpoint, callee endpoint) pair, in the order the
+/// model's programs first name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EdgeId(pub u32);
+
+impl EdgeId {
+    /// Its index in the model's edge table.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// An endpoint of a model: (service index, endpoint index within the service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EndpointRef {
+    /// The service, in model order.
+    pub service: u32,
+    /// The endpoint, in the service's file order.
+    pub endpoint: u32,
+}
+
+/// A span and the generation it had when something referred to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpanRef {
+    /// The span.
+    pub id: SpanId,
+    /// Its generation then.
+    pub generation: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_optional_span_id_costs_nothing_extra() {
+        assert_eq!(std::mem::size_of::<Option<SpanId>>(), 4);
+        assert_eq!(SpanId::from_index(0).index(), 0);
+        assert_eq!(SpanId::from_index(41).index(), 41);
+    }
+}

@@ -1,0 +1,257 @@
+//! The request path's one interpreter: a span runs its endpoint's program from its program
+//! counter, one `match` per op, until an op makes it wait (a core, an I/O, a call, a join)
+//! or its program ends. Adding an op kind is one arm here and its compilation in
+//! `components::program`.
+
+use super::span::{CANCELLED, COUNTED, SLICED, Span, SpanKind, SpanState};
+use super::tree::Work;
+use super::{Event, Simulation};
+use crate::components::program::{CallOp, EnqueueOp, ForkOp, Op};
+use crate::distribution::Dist;
+use crate::ids::{EndpointRef, SpanId};
+use crate::kernel::{RequestRng, Scheduler, SimDuration, SimTime, keyed_seed};
+use crate::metrics::Outcome;
+use rand::RngExt;
+
+/// A draw from `d` keyed by (`seed`, `key`).
+#[inline]
+fn draw(d: &Dist, seed: u64, key: u64) -> SimDuration {
+    d.sample_duration(&mut RequestRng::new(keyed_seed(seed, key)))
+}
+
+impl<'a> Simulation<'a> {
+    /// Runs span `id` from its program counter until it waits or ends.
+    pub(super) fn resume(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
+        let variant: &'a crate::experiment::Variant = self.variant;
+        let model = &variant.model;
+        loop {
+            let sp = self.spans.get_mut(id);
+            sp.state = SpanState::Running;
+            let program = model.program(EndpointRef {
+                service: sp.service,
+                endpoint: sp.endpoint,
+            });
+            match &program.ops[sp.pc as usize] {
+                Op::Cpu { work, key } => {
+                    sp.remaining_cpu = draw(work, sp.seed, *key).as_nanos();
+                    sp.flags |= SLICED;
+                    self.offer_cpu(id, now, s);
+                    return;
+                }
+                Op::Block { work, key } => {
+                    sp.remaining_cpu = draw(work, sp.seed, *key).as_nanos();
+                    sp.flags &= !SLICED;
+                    self.offer_cpu(id, now, s);
+                    return;
+                }
+                Op::Io { wait, key } => {
+                    let wait = draw(wait, sp.seed, *key);
+                    sp.state = SpanState::Io;
+                    let generation = sp.generation;
+                    s.schedule_in(
+                        wait,
+                        Event::IoDone {
+                            span: id,
+                            generation,
+                        },
+                    );
+                    return;
+                }
+                Op::Call(call) => {
+                    self.call(id, call, now, s);
+                    return;
+                }
+                Op::Enqueue(q) => {
+                    self.enqueue_job(id, q, now, s);
+                    self.spans.get_mut(id).pc += 1;
+                }
+                Op::Fork(fork) => {
+                    self.fork(id, fork, now);
+                    return;
+                }
+                Op::Pick { arms, key } => {
+                    let u: f64 = RequestRng::new(keyed_seed(sp.seed, *key)).random();
+                    let arm = arms.partition_point(|&(cumulative, _)| cumulative <= u);
+                    sp.pc = arms[arm.min(arms.len() - 1)].1;
+                }
+                Op::Jump { to } => sp.pc = *to,
+                Op::EndBranch | Op::Return => {
+                    self.finish(id, Outcome::Ok, None, now, s);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The span's CPU step asks its executor for a core.
+    fn offer_cpu(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
+        let r = self.spans.reference(id);
+        let sp = self.spans.get_mut(id);
+        if self.instances[sp.instance as usize].offer_segment(sp.executor, r, now) {
+            self.start_slice(id, now, s);
+        } else {
+            sp.state = SpanState::CpuQueued;
+        }
+    }
+
+    /// A core starts running the span's CPU step: all of it, or one quantum of a `cpu` step
+    /// on an instance with time slicing.
+    #[inline]
+    fn start_slice(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
+        let sp = self.spans.get_mut(id);
+        let slice = match self.instances[sp.instance as usize].cpu_quantum {
+            Some(q) if sp.has(SLICED) => sp.remaining_cpu.min(q.as_nanos()),
+            _ => sp.remaining_cpu,
+        };
+        sp.remaining_cpu -= slice;
+        sp.state = SpanState::OnCore;
+        let generation = sp.generation;
+        s.schedule_at(
+            now + SimDuration::from_nanos(slice),
+            Event::SliceDone {
+                span: id,
+                generation,
+            },
+        );
+    }
+
+    /// A slice ended: the core takes the next waiting segment, and the span goes on (or, if
+    /// it was cancelled meanwhile, ends).
+    pub(super) fn slice_done(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
+        let sp = *self.spans.get(id);
+        let (instance, executor) = (sp.instance as usize, sp.executor);
+        while let Some(next) = self.instances[instance].finish_segment(executor, now) {
+            if self.spans.is_current(next) && self.spans.get(next.id).state == SpanState::CpuQueued
+            {
+                self.start_slice(next.id, now, s);
+                break;
+            }
+            // A segment whose span was cancelled while it waited: the core moves on.
+        }
+        if sp.has(CANCELLED) {
+            self.finish(id, Outcome::Cancelled, None, now, s);
+        } else if sp.remaining_cpu > 0 {
+            // Preempted at the end of its quantum: back of the run queue.
+            self.offer_cpu(id, now, s);
+        } else {
+            self.spans.get_mut(id).pc += 1;
+            self.resume(id, now, s);
+        }
+    }
+
+    /// Span `caller` calls another endpoint and waits for the answer.
+    fn call(&mut self, caller: SpanId, call: &CallOp, now: SimTime, s: &mut Scheduler<Event>) {
+        let p = *self.spans.get(caller);
+        let mut child = Span::new(
+            SpanKind::Call,
+            call.target.service,
+            call.target.endpoint,
+            keyed_seed(p.seed, call.key),
+            now,
+        );
+        child.edge_or_client = call.edge.0;
+        let counted = now >= self.warmup_end;
+        child.flags = if counted { COUNTED } else { 0 };
+        let timeout_at = call.timeout.map_or(SimTime::MAX, |t| now + t);
+        // The callee gets the caller's remaining budget, or the call's own, if shorter.
+        child.deadline = timeout_at.min(p.deadline);
+        let child_seed = child.seed;
+        let child_deadline = child.deadline;
+        let id = self.spans.insert(child);
+        self.link_child(caller, id);
+        self.spans.get_mut(caller).state = SpanState::Calling;
+        self.observer.edge_call(call.edge, counted);
+        let generation = self.spans.get(id).generation;
+        // A caller that knows its own deadline waits no longer than it.
+        let bounded = self.variant.model.services[p.service as usize]
+            .deadlines
+            .propagate;
+        let give_up = if bounded { child_deadline } else { timeout_at };
+        if give_up < SimTime::MAX {
+            s.schedule_at(
+                give_up.max(now),
+                Event::CallTimeout {
+                    span: id,
+                    generation,
+                },
+            );
+        }
+        self.travel(id, generation, call.latency.as_ref(), child_seed, now, s);
+    }
+
+    /// A span starts towards its service: over the network if the edge has latency.
+    fn travel(
+        &mut self,
+        id: SpanId,
+        generation: u32,
+        latency: Option<&Dist>,
+        seed: u64,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        match latency {
+            Some(d) => {
+                s.schedule_at(
+                    now + draw(d, seed, 0),
+                    Event::Deliver {
+                        span: id,
+                        generation,
+                    },
+                );
+            }
+            None => self
+                .work
+                .push_back(Work::Dispatch(self.spans.reference(id))),
+        }
+    }
+
+    /// Span `from` puts a message on a worker pool's queue and goes on.
+    fn enqueue_job(&mut self, from: SpanId, q: &EnqueueOp, now: SimTime, s: &mut Scheduler<Event>) {
+        let p = *self.spans.get(from);
+        let mut job = Span::new(
+            SpanKind::Job,
+            q.target.service,
+            q.target.endpoint,
+            keyed_seed(p.seed, q.key),
+            now,
+        );
+        job.edge_or_client = q.edge.0;
+        let counted = now >= self.warmup_end;
+        job.flags = if counted { COUNTED } else { 0 };
+        let seed = job.seed;
+        let id = self.spans.insert(job);
+        self.observer.edge_call(q.edge, counted);
+        let generation = self.spans.get(id).generation;
+        self.travel(id, generation, q.latency.as_ref(), seed, now, s);
+    }
+
+    /// Span `id` starts every branch of a fan-out on its own instance and waits for the join.
+    fn fork(&mut self, id: SpanId, fork: &ForkOp, now: SimTime) {
+        let p = self.spans.get_mut(id);
+        p.state = SpanState::Joining;
+        p.branches = fork.branches.len() as u32;
+        p.needed = fork.needed;
+        p.succeeded = 0;
+        p.failed = 0;
+        p.cause = None;
+        let p = *p;
+        for (b, &entry) in fork.branches.iter().enumerate() {
+            let mut branch = Span::new(
+                SpanKind::Branch,
+                p.service,
+                p.endpoint,
+                keyed_seed(p.seed, fork.key.wrapping_add(b as u64)),
+                now,
+            );
+            branch.executor = p.executor;
+            branch.pc = entry;
+            branch.deadline = p.deadline;
+            branch.flags = p.flags & COUNTED;
+            branch.state = SpanState::Running;
+            let bid = self.spans.insert(branch);
+            self.link_child(id, bid);
+            self.hold(p.instance, bid);
+            self.work.push_back(Work::Resume(self.spans.reference(bid)));
+        }
+    }
+}
