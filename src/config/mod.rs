@@ -17,6 +17,7 @@ mod steps;
 pub use error::{ConfigError, Location};
 
 use crate::experiment::{Experiment, Variant};
+use crate::workload::Arrivals;
 use raw::{ModelSource, RawExperiment, RawModel};
 use resolve::At;
 use serde::de::DeserializeOwned;
@@ -253,14 +254,16 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
             "the workload needs at least one client",
         ));
     }
-    let rates = raw
+    let arrivals = raw
         .workload
         .iter()
         .enumerate()
-        .map(|(k, c)| resolve::client_rate(c, k, exp_at, &base_dir))
+        .map(|(k, c)| resolve::client_arrivals(c, k, exp_at, &base_dir))
         .collect::<Result<Vec<_>, _>>()?;
-    for (k, rate) in rates.iter().enumerate() {
-        let Some(rate) = rate else { continue };
+    for (k, a) in arrivals.iter().enumerate() {
+        let Some(rate) = a.as_ref().and_then(Arrivals::profile) else {
+            continue;
+        };
         if rate
             .pieces_before(duration.as_secs_f64(), MAX_RATE_PIECES)
             .is_none()
@@ -332,7 +335,7 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
             .workload
             .iter()
             .enumerate()
-            .map(|(k, c)| resolve::client(c, k, rates[k].clone(), &model, model_at, exp_at))
+            .map(|(k, c)| resolve::client(c, k, arrivals[k].clone(), &model, model_at, exp_at))
             .collect::<Result<Vec<_>, _>>()?;
         let mut names: Vec<&str> = workload.iter().map(|c| c.name.as_str()).collect();
         names.sort_unstable();

@@ -879,9 +879,28 @@ pub enum DistSpec<Q> {
         /// Relative weights, one per value (default: all equal).
         weights: Option<Vec<f64>>,
     },
+    /// A weighted mixture: each draw picks a component by weight, then draws from its
+    /// distribution (a mixture of exponentials is a hyperexponential).
+    Mixture {
+        /// 1 to 1000 components; mixtures nest at most 4 deep.
+        #[schemars(length(min = 1, max = crate::distribution::MAX_MIXTURE_COMPONENTS))]
+        components: Vec<RawMixtureComponent<Q>>,
+    },
 }
 
-/// A client: open-loop (arrivals from a rate profile) or closed-loop (connections).
+/// One component of a mixture.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, bound = "Q: Quantity")]
+pub struct RawMixtureComponent<Q> {
+    /// Relative weight, more than zero (the weights are normalised to sum to one).
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub weight: f64,
+    /// The component's distribution: any kind, or the shorthand for a constant.
+    pub dist: RawDist<Q>,
+}
+
+/// A client: open-loop (arrivals from a rate profile or an inter-arrival distribution) or
+/// closed-loop (connections).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(transform = client_kind_fields)]
@@ -890,11 +909,17 @@ pub struct RawClient {
     /// index); unique, letters, digits, `-` and `_`.
     #[schemars(regex(pattern = NAME_PATTERN))]
     pub name: Option<String>,
-    /// "open" (arrivals from a `rate`, whatever the responses) or "closed" (`connections`
-    /// that each wait for a response before sending again).
+    /// "open" (arrivals from a `rate` or an `interarrival` distribution, whatever the
+    /// responses) or "closed" (`connections` that each wait for a response before sending
+    /// again).
     pub kind: RawClientKind,
-    /// Open clients (required there): the arrival rate over time.
+    /// Open clients (this or `interarrival`): the arrival rate over time; arrivals are
+    /// Poisson.
     pub rate: Option<RawRate>,
+    /// Open clients (this or `rate`): the time between arrivals, drawn afresh for each gap (a
+    /// renewal process): "10ms" is one every 10 ms, a gamma smoother than Poisson, a mixture
+    /// of exponentials burstier. Its mean must be finite and at least 100us.
+    pub interarrival: Option<RawDist<Duration>>,
     /// Closed clients (required there): connections, each with one request outstanding at a
     /// time.
     pub connections: Option<i64>,
@@ -911,12 +936,13 @@ pub struct RawClient {
     pub timeout: Option<Duration>,
 }
 
-/// Open clients need `rate` and take none of the closed-loop fields; closed clients need
-/// `connections` and take no `rate`. The resolver refuses the same (`resolve::client_rate`);
-/// the schema says it too, so editors flag it as it is typed. (Where the resolver would take an
-/// explicit `null` for an absent field, the schema refuses it.)
+/// Open clients need exactly one of `rate` and `interarrival` and take none of the
+/// closed-loop fields; closed clients need `connections` and take neither. The resolver refuses
+/// the same (`resolve::client_arrivals`); the schema says it too, so editors flag it as it is
+/// typed. (Where the resolver would take an explicit `null` for an absent field, the schema
+/// refuses it.)
 fn client_kind_fields(schema: &mut Schema) {
-    let open_only = ["rate"];
+    let open_only = ["rate", "interarrival"];
     let closed_only = ["connections", "think", "ramp_up", "error_pause"];
     let forbid = |fields: &[&str]| -> serde_json::Map<String, serde_json::Value> {
         fields
@@ -929,7 +955,10 @@ fn client_kind_fields(schema: &mut Schema) {
         serde_json::json!([
             {
                 "if": { "properties": { "kind": { "const": "open" } } },
-                "then": { "required": open_only, "properties": forbid(&closed_only) }
+                "then": {
+                    "oneOf": [ { "required": ["rate"] }, { "required": ["interarrival"] } ],
+                    "properties": forbid(&closed_only)
+                }
             },
             {
                 "if": { "properties": { "kind": { "const": "closed" } } },

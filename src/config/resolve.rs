@@ -11,12 +11,13 @@ use crate::components::instance::{InstanceSpec, MemorySpec, Runtime};
 use crate::components::lifecycle::LifecycleSpec;
 use crate::components::service::ServiceSpec;
 use crate::components::service::{Resize, ScheduledScaling};
-use crate::distribution::Dist;
+use crate::distribution::{self, Dist, MAX_MIXTURE_COMPONENTS, MAX_MIXTURE_DEPTH};
 use crate::experiment::Slo;
 use crate::kernel::SimDuration;
 use crate::model::Model;
 use crate::workload::client::{ClientKind, ClientSpec, Mix, MixEntry};
-use crate::workload::rate::{Interpolation, RateProfile};
+use crate::workload::rate::{Arrivals, Interpolation, RateProfile};
+use crate::workload::renewal::Renewal;
 use crate::workload::trace::{Replay, Trace};
 use std::path::Path;
 use std::sync::Arc;
@@ -605,6 +606,16 @@ fn memory(m: &RawMemory, at: At, rel: &str) -> Result<MemorySpec, ConfigError> {
 
 /// Resolves a distribution over any quantity.
 pub(crate) fn dist<Q: Quantity>(raw: &RawDist<Q>, at: At, rel: &str) -> Result<Dist, ConfigError> {
+    nested_dist(raw, at, rel, 1)
+}
+
+/// Resolves a distribution that, if it is a mixture, would be `depth` mixtures deep.
+fn nested_dist<Q: Quantity>(
+    raw: &RawDist<Q>,
+    at: At,
+    rel: &str,
+    depth: usize,
+) -> Result<Dist, ConfigError> {
     let b = |q: &Q| q.base();
     let built = match raw {
         RawDist::Shorthand(q) => Dist::constant(b(q)),
@@ -640,9 +651,69 @@ pub(crate) fn dist<Q: Quantity>(raw: &RawDist<Q>, at: At, rel: &str) -> Result<D
             DistSpec::Empirical { values, weights } => {
                 Dist::empirical(values.iter().map(b).collect(), weights.clone())
             }
+            DistSpec::Mixture { components } => return mixture(components, at, rel, depth),
         },
     };
     built.map_err(|e| at.err(rel, format!("impossible distribution: {}", e.0)))
+}
+
+/// Resolves a mixture `depth` mixtures deep, each error at its component's path.
+fn mixture<Q: Quantity>(
+    components: &[RawMixtureComponent<Q>],
+    at: At,
+    rel: &str,
+    depth: usize,
+) -> Result<Dist, ConfigError> {
+    if depth > MAX_MIXTURE_DEPTH {
+        return Err(at.err(
+            rel,
+            format!(
+                "mixtures nest at most {MAX_MIXTURE_DEPTH} deep; a mixture of mixtures is itself one mixture (weights multiply down the levels), so write this one flatter"
+            ),
+        ));
+    }
+    let crel = format!("{rel}.components");
+    if components.is_empty() || components.len() > MAX_MIXTURE_COMPONENTS {
+        return Err(at.err(
+            &crel,
+            format!(
+                "a mixture needs 1 to {MAX_MIXTURE_COMPONENTS} components, each {{\"weight\": 0.9, \"dist\": ...}}; got {}",
+                components.len()
+            ),
+        ));
+    }
+    let mut parts = Vec::with_capacity(components.len());
+    for (i, c) in components.iter().enumerate() {
+        let irel = format!("{crel}[{i}]");
+        distribution::check_weight(c.weight).map_err(|e| at.err(&format!("{irel}.weight"), e.0))?;
+        let d = nested_dist(&c.dist, at, &format!("{irel}.dist"), depth + 1)?;
+        parts.push((c.weight, d));
+    }
+    Dist::mixture(parts).map_err(|e| at.err(&crel, format!("impossible mixture: {}", e.0)))
+}
+
+/// Resolves an open client's inter-arrival distribution: its mean must be finite (or the
+/// client has no rate) and at least [`MIN_PACING`] (a zero mean sends infinitely often at one
+/// instant; a tiny one only multiplies events).
+fn interarrival(raw: &RawDist<Duration>, at: At, rel: &str) -> Result<Renewal, ConfigError> {
+    let gap = dist(raw, at, rel)?;
+    let Some(mean) = gap.mean() else {
+        return Err(at.err(
+            rel,
+            "the time between arrivals needs a finite mean, or the client has no rate (a Pareto needs a shape above 1)",
+        ));
+    };
+    if mean < MIN_PACING.as_secs_f64() {
+        return Err(at.err(
+            rel,
+            format!(
+                "the time between arrivals must average at least {MIN_PACING} ({:.0} requests/s per client), got {}; for more traffic use a `rate` or several clients",
+                1.0 / MIN_PACING.as_secs_f64(),
+                SimDuration::from_secs_f64(mean)
+            ),
+        ));
+    }
+    Renewal::new(gap).map_err(|e| at.err(rel, e.0))
 }
 
 /// Resolves a rate profile; trace files are read relative to `base_dir`.
@@ -948,13 +1019,14 @@ fn interp(i: Option<RawInterpolation>) -> Interpolation {
     }
 }
 
-/// Checks what of a client does not depend on the model, and returns its rate profile.
-pub(crate) fn client_rate(
+/// Checks what of a client does not depend on the model, and returns an open client's
+/// arrivals (`None` for a closed client).
+pub(crate) fn client_arrivals(
     c: &RawClient,
     k: usize,
     at: At,
     base_dir: &Path,
-) -> Result<Option<Arc<RateProfile>>, ConfigError> {
+) -> Result<Option<Arrivals>, ConfigError> {
     let rel = format!("workload[{k}]");
     let f = |field: &str| format!("{rel}.{field}");
     match c.kind {
@@ -966,17 +1038,30 @@ pub(crate) fn client_rate(
                 (c.error_pause.is_some(), "error_pause"),
             ] {
                 if present {
-                    return Err(at.err(&f(field), format!("`{field}` only applies to closed-loop clients (\"kind\": \"closed\"); an open client sends at its `rate` whatever the responses")));
+                    return Err(at.err(&f(field), format!("`{field}` only applies to closed-loop clients (\"kind\": \"closed\"); an open client sends at its `rate` or `interarrival` whatever the responses")));
                 }
             }
-            let Some(r) = &c.rate else {
-                return Err(at.err(&rel, "an open client needs a `rate` profile, e.g. {\"kind\": \"constant\", \"rps\": 100}"));
-            };
-            Ok(Some(Arc::new(rate_profile(r, at, &f("rate"), base_dir)?)))
+            match (&c.rate, &c.interarrival) {
+                (Some(r), None) => {
+                    let profile = rate_profile(r, at, &f("rate"), base_dir)?;
+                    Ok(Some(Arrivals::Poisson(Arc::new(profile))))
+                }
+                (None, Some(d)) => {
+                    let renewal = interarrival(d, at, &f("interarrival"))?;
+                    Ok(Some(Arrivals::Renewal(Arc::new(renewal))))
+                }
+                (Some(_), Some(_)) => Err(at.err(&f("interarrival"), "an open client has a `rate` (Poisson arrivals following a profile) or an `interarrival` distribution (the time between arrivals), not both; remove one")),
+                (None, None) => Err(at.err(&rel, "an open client needs a `rate` profile, e.g. {\"kind\": \"constant\", \"rps\": 100}, or an `interarrival` distribution, e.g. \"10ms\"")),
+            }
         }
         RawClientKind::Closed => {
-            if c.rate.is_some() {
-                return Err(at.err(&f("rate"), "a closed-loop client has no `rate`: it sends when its previous response arrives; set `connections` (and optionally `think`)"));
+            for (present, field) in [
+                (c.rate.is_some(), "rate"),
+                (c.interarrival.is_some(), "interarrival"),
+            ] {
+                if present {
+                    return Err(at.err(&f(field), format!("a closed-loop client has no `{field}`: it sends when its previous response arrives; set `connections` (and optionally `think`)")));
+                }
             }
             Ok(None)
         }
@@ -987,7 +1072,7 @@ pub(crate) fn client_rate(
 pub(crate) fn client(
     c: &RawClient,
     k: usize,
-    rate: Option<Arc<RateProfile>>,
+    arrivals: Option<Arrivals>,
     model: &Model,
     at: At,
     workload_at: At,
@@ -1051,8 +1136,8 @@ pub(crate) fn client(
         Some(t) => Some(positive_duration(workload_at, &f("timeout"), t, "timeout")?),
         None => None,
     };
-    let kind = match rate {
-        Some(rate) => ClientKind::Open { rate },
+    let kind = match arrivals {
+        Some(arrivals) => ClientKind::Open { arrivals },
         None => {
             let Some(n) = c.connections else {
                 return Err(workload_at.err(
@@ -1144,9 +1229,10 @@ fn can_take_no_time(steps: &[Step]) -> bool {
     })
 }
 
-/// Whether a distribution can only ever give zero.
+/// Whether a distribution can only ever give zero: its values are never negative, so a mean
+/// of zero is all the mass at zero (a constant, an empirical or a mixture of nothing but zeros).
 fn always_zero(d: &Dist) -> bool {
-    matches!(d, Dist::Constant(v) if *v == 0.0)
+    d.mean() == Some(0.0)
 }
 
 /// Resolves the SLO.

@@ -18,8 +18,8 @@ pub struct ServiceLoad {
 }
 
 /// Per variant, in file order: the load on each service that open clients reach, over the
-/// whole run (the mean rate of each client's profile, times its mix, times each endpoint's
-/// mean CPU time). Closed clients are left out: their load depends on the responses.
+/// whole run (the mean rate of each client's profile, or one over its mean inter-arrival time,
+/// times its mix, times each endpoint's mean CPU time). Closed clients are left out: their load depends on the responses.
 pub fn offered_cpu_load(exp: &Experiment) -> Vec<(String, Vec<ServiceLoad>)> {
     let horizon = exp.duration.as_secs_f64();
     exp.variants
@@ -27,10 +27,10 @@ pub fn offered_cpu_load(exp: &Experiment) -> Vec<(String, Vec<ServiceLoad>)> {
         .map(|v| {
             let mut demand = vec![0.0; v.model.services.len()];
             for c in &v.workload {
-                let ClientKind::Open { rate } = &c.kind else {
+                let ClientKind::Open { arrivals } = &c.kind else {
                     continue;
                 };
-                let mean_rate = rate.expected_arrivals(horizon) / horizon;
+                let mean_rate = arrivals.expected_arrivals(horizon) / horizon;
                 for (i, e) in c.mix.entries().iter().enumerate() {
                     let svc = &v.model.services[e.service as usize];
                     if let Some(cpu) = svc.mean_cpu_s(e.endpoint as usize) {

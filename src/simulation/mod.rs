@@ -362,9 +362,9 @@ impl<'a> Simulation<'a> {
                 sent: 0,
             };
             match &spec.kind {
-                ClientKind::Open { rate } => {
-                    let mut p = ArrivalProcess::new(rate);
-                    if let Some(t) = p.next(rate, &mut state.arrivals_rng, horizon.as_secs_f64()) {
+                ClientKind::Open { arrivals } => {
+                    let mut p = ArrivalProcess::new(arrivals);
+                    if let Some(t) = p.next(&mut state.arrivals_rng, horizon.as_secs_f64()) {
                         scheduler.schedule_at(
                             SimTime::from_secs_f64(t),
                             Event::Arrival { client: c as u32 },
@@ -569,12 +569,12 @@ impl<'a> Simulation<'a> {
     }
 
     fn arrival(&mut self, c: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let ClientKind::Open { rate } = &self.variant.workload[c as usize].kind else {
+        let ClientKind::Open { .. } = &self.variant.workload[c as usize].kind else {
             return;
         };
         let state = &mut self.clients[c as usize];
         if let Some(p) = state.process.as_mut() {
-            if let Some(t) = p.next(rate, &mut state.arrivals_rng, self.horizon.as_secs_f64()) {
+            if let Some(t) = p.next(&mut state.arrivals_rng, self.horizon.as_secs_f64()) {
                 s.schedule_at(SimTime::from_secs_f64(t), Event::Arrival { client: c });
             }
         }

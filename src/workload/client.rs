@@ -1,12 +1,11 @@
-//! Clients: open-loop (arrivals from a rate profile, whatever the responses) and closed-loop
-//! (N connections, each sending, waiting for its response, thinking, and sending again, as
-//! hey, autocannon -c, wrk and k6 drive load).
+//! Clients: open-loop (arrivals from a rate profile or an inter-arrival distribution, whatever
+//! the responses) and closed-loop (N connections, each sending, waiting for its response,
+//! thinking, and sending again, as hey, autocannon -c, wrk and k6 drive load).
 
-use super::rate::RateProfile;
+use super::rate::Arrivals;
 use crate::distribution::Dist;
 use crate::kernel::SimDuration;
 use rand::{Rng, RngExt};
-use std::sync::Arc;
 
 /// A validated client.
 #[derive(Debug, Clone)]
@@ -24,10 +23,10 @@ pub struct ClientSpec {
 /// Open or closed loop.
 #[derive(Debug, Clone)]
 pub enum ClientKind {
-    /// Non-homogeneous Poisson arrivals.
+    /// Arrivals that do not wait for responses.
     Open {
-        /// Requests per second over time.
-        rate: Arc<RateProfile>,
+        /// Poisson following a rate profile, or a renewal process.
+        arrivals: Arrivals,
     },
     /// A fixed number of connections.
     Closed {

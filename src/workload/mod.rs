@@ -2,7 +2,9 @@
 
 pub mod client;
 pub mod rate;
+pub mod renewal;
 pub mod trace;
 
 pub use client::{ClientKind, ClientSpec, MixEntry};
-pub use rate::{Interpolation, RateProfile};
+pub use rate::{Arrivals, Interpolation, RateProfile};
+pub use renewal::Renewal;

@@ -1,13 +1,17 @@
-//! Arrival-rate profiles (requests per second over time) and non-homogeneous Poisson arrivals
-//! drawn from them by thinning (Lewis and Shedler, 1979): candidates come at the profile's
-//! local maximum rate and each is kept with probability rate(t) / max.
+//! Arrival-rate profiles (requests per second over time) and the arrival process of an open
+//! client: non-homogeneous Poisson arrivals drawn from a profile by thinning (Lewis and
+//! Shedler, 1979), where candidates come at the profile's local maximum rate and each is kept
+//! with probability rate(t) / max; or a renewal process (`renewal.rs`) whose gaps are
+//! independent draws from one distribution.
 //!
 //! Profiles are piecewise, so the bound is taken per piece; a constant piece needs no thinning
 //! draw at all, which makes a constant-rate client exactly a Poisson process at full speed.
 
+use super::renewal::Renewal;
 use rand::Rng;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
+use std::sync::Arc;
 
 /// How a piecewise profile goes between its points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,29 +252,113 @@ impl RateProfile {
     }
 }
 
-/// Draws the arrival instants of a non-homogeneous Poisson process with a given profile.
+/// How an open client's arrivals are spaced.
+#[derive(Debug, Clone)]
+pub enum Arrivals {
+    /// Non-homogeneous Poisson with this profile (`"rate"`).
+    Poisson(Arc<RateProfile>),
+    /// A renewal process with these gaps (`"interarrival"`).
+    Renewal(Arc<Renewal>),
+}
+
+impl Arrivals {
+    /// Expected arrivals in [0, horizon) seconds: the profile's integral, or horizon over the
+    /// mean gap (exact, as the renewal process starts in equilibrium).
+    pub fn expected_arrivals(&self, horizon: f64) -> f64 {
+        match self {
+            Arrivals::Poisson(profile) => profile.expected_arrivals(horizon),
+            Arrivals::Renewal(renewal) => renewal.expected_arrivals(horizon),
+        }
+    }
+
+    /// The rate profile, for Poisson arrivals.
+    pub fn profile(&self) -> Option<&RateProfile> {
+        match self {
+            Arrivals::Poisson(profile) => Some(profile),
+            Arrivals::Renewal(_) => None,
+        }
+    }
+}
+
+/// Draws the arrival instants of an open client, in order.
 #[derive(Debug, Clone)]
 pub struct ArrivalProcess {
-    t: f64,
-    bound: Bound,
+    state: State,
+}
+
+#[derive(Debug, Clone)]
+enum State {
+    Poisson {
+        profile: Arc<RateProfile>,
+        thinning: Thinning,
+    },
+    Renewal {
+        renewal: Arc<Renewal>,
+        /// The previous arrival, seconds; `None` before the first.
+        last: Option<f64>,
+    },
 }
 
 impl ArrivalProcess {
     /// Starts at time zero.
-    pub fn new(profile: &RateProfile) -> Self {
-        ArrivalProcess {
+    pub fn new(arrivals: &Arrivals) -> Self {
+        let state = match arrivals {
+            Arrivals::Poisson(profile) => State::Poisson {
+                thinning: Thinning::new(profile),
+                profile: Arc::clone(profile),
+            },
+            Arrivals::Renewal(renewal) => State::Renewal {
+                renewal: Arc::clone(renewal),
+                last: None,
+            },
+        };
+        ArrivalProcess { state }
+    }
+
+    /// The next arrival after the previous one, in seconds, or `None` if it would fall after
+    /// `horizon` (or a profile's rate stays zero for ever).
+    ///
+    /// Cost: Poisson, an exponential draw per thinning candidate (and a uniform on pieces
+    /// that are not constant); renewal, one draw from the gap distribution (the first arrival,
+    /// a few).
+    #[inline]
+    pub fn next<R: Rng + ?Sized>(&mut self, rng: &mut R, horizon: f64) -> Option<f64> {
+        match &mut self.state {
+            State::Poisson { profile, thinning } => thinning.next(profile, rng, horizon),
+            State::Renewal { renewal, last } => {
+                let t = match *last {
+                    Some(prev) if prev > horizon => return None,
+                    Some(prev) => prev + renewal.next_gap(rng),
+                    None => renewal.first_gap(rng),
+                };
+                *last = Some(t);
+                (t <= horizon).then_some(t)
+            }
+        }
+    }
+}
+
+/// Thinning's place in a profile: the last candidate and the current piece's bound.
+#[derive(Debug, Clone)]
+struct Thinning {
+    t: f64,
+    bound: Bound,
+}
+
+impl Thinning {
+    fn new(profile: &RateProfile) -> Self {
+        Thinning {
             t: 0.0,
             bound: profile.bound(0.0),
         }
     }
 
-    /// The next arrival after the previous one, in seconds, or `None` if it would fall after
-    /// `horizon` (or the rate stays zero for ever).
+    /// The next arrival of a non-homogeneous Poisson process with this profile.
     ///
     /// Cost: one exponential draw per candidate, plus one uniform draw when the piece is not
     /// constant; candidates per arrival average max_rate / mean rate over the piece.
     #[inline]
-    pub fn next<R: Rng + ?Sized>(
+    fn next<R: Rng + ?Sized>(
         &mut self,
         profile: &RateProfile,
         rng: &mut R,
@@ -314,13 +402,18 @@ impl ArrivalProcess {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::distribution::Dist;
     use crate::kernel::stream;
 
+    fn poisson(profile: &RateProfile) -> ArrivalProcess {
+        ArrivalProcess::new(&Arrivals::Poisson(Arc::new(profile.clone())))
+    }
+
     fn count(profile: &RateProfile, from: f64, to: f64, seed: u64) -> usize {
-        let mut p = ArrivalProcess::new(profile);
+        let mut p = poisson(profile);
         let mut rng = stream(seed, 0, "t", "arrivals");
         let mut n = 0;
-        while let Some(t) = p.next(profile, &mut rng, to) {
+        while let Some(t) = p.next(&mut rng, to) {
             if t >= from {
                 n += 1;
             }
@@ -383,10 +476,43 @@ mod tests {
             rates: vec![0.0, 500.0, 0.0],
             interpolation: Interpolation::Step,
         };
-        let mut proc_ = ArrivalProcess::new(&p);
+        let mut proc_ = poisson(&p);
         let mut rng = stream(4, 0, "t", "a");
-        let first = proc_.next(&p, &mut rng, 100.0).unwrap();
+        let first = proc_.next(&mut rng, 100.0).unwrap();
         assert!((10.0..20.0).contains(&first));
         assert_poisson_count(count(&p, 0.0, 100.0, 5), 5000.0);
+    }
+
+    /// A renewal count N(t) is asymptotically normal with mean t / m and variance
+    /// t sigma^2 / m^3 (the renewal central limit theorem; m, sigma^2 the gap's mean and
+    /// variance). H2 gaps, SCV 5.5 here: 5 standard deviations of slack.
+    #[test]
+    fn renewal_counts_follow_the_renewal_clt() {
+        let gap = Dist::mixture(vec![
+            (0.9, Dist::exponential(0.005).unwrap()),
+            (0.1, Dist::exponential(0.055).unwrap()),
+        ])
+        .unwrap();
+        let (m, v) = (gap.mean().unwrap(), gap.variance().unwrap());
+        let arrivals = Arrivals::Renewal(Arc::new(Renewal::new(gap).unwrap()));
+        let horizon = 1000.0;
+        let mut p = ArrivalProcess::new(&arrivals);
+        let mut rng = stream(6, 0, "t", "arrivals");
+        let (mut n, mut prev) = (0u64, 0.0);
+        while let Some(t) = p.next(&mut rng, horizon) {
+            assert!(
+                t >= prev && t <= horizon,
+                "arrivals in order, within the run"
+            );
+            (n, prev) = (n + 1, t);
+        }
+        assert!(p.next(&mut rng, horizon).is_none(), "and none after it");
+        let expected = arrivals.expected_arrivals(horizon);
+        assert!((expected - horizon / m).abs() < 1e-9);
+        let tol = 5.0 * (horizon * v / m.powi(3)).sqrt();
+        assert!(
+            (n as f64 - expected).abs() < tol,
+            "count {n}, expected {expected:.0} +- {tol:.0}"
+        );
     }
 }

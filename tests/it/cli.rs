@@ -149,6 +149,26 @@ fn validate_accepts_every_bundled_experiment() {
 }
 
 #[test]
+fn validate_prints_the_load_a_renewal_client_offers() {
+    // Gaps of 2 ms or 8 ms, half each: a mean of 5 ms is 200 requests/s, times 5 ms of CPU is
+    // one core of the two.
+    let json = good_with(
+        "\"rate\": { \"kind\": \"constant\", \"rps\": 100 }",
+        r#""interarrival": { "kind": "mixture", "components": [
+            { "weight": 1, "dist": { "kind": "exponential", "mean": "2ms" } },
+            { "weight": 1, "dist": "8ms" } ] }"#,
+    );
+    let path = write_experiment("validate-renewal", &json);
+    let o = surge(&["validate", path.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout.contains("api at 50% of CPU capacity"),
+        "offered load: {stdout}"
+    );
+}
+
+#[test]
 fn malformed_json_names_line_and_column() {
     fails(
         "malformed",
@@ -258,6 +278,89 @@ fn unknown_kinds_are_refused() {
         "unknown-step",
         &good_with("{ \"cpu\": {", "{ \"gpu\": {"),
         &["steps[0]", "unknown field `gpu`"],
+    );
+}
+
+#[test]
+fn bad_mixtures_are_refused_at_their_component() {
+    const CPU: &str = "{ \"kind\": \"exponential\", \"mean\": \"5ms\" }";
+    let mixture = |components: &str| {
+        good_with(
+            CPU,
+            &format!("{{ \"kind\": \"mixture\", \"components\": [{components}] }}"),
+        )
+    };
+    let at = "at `model.services.api.endpoints.get.steps[0].cpu.components";
+    for (tag, weight) in [
+        ("mixture-zero-weight", "0"),
+        ("mixture-negative-weight", "-0.5"),
+    ] {
+        fails(
+            tag,
+            &mixture(&format!(
+                "{{ \"weight\": 1, \"dist\": \"5ms\" }}, {{ \"weight\": {weight}, \"dist\": \"50ms\" }}"
+            )),
+            &[&format!("{at}[1].weight`"), "must be a positive number"],
+        );
+    }
+    fails(
+        "mixture-empty",
+        &mixture(""),
+        &[&format!("{at}`"), "1 to 1000 components", "got 0"],
+    );
+    fails(
+        "mixture-weights-overflow",
+        &mixture(
+            "{ \"weight\": 1e308, \"dist\": \"5ms\" }, { \"weight\": 1e308, \"dist\": \"50ms\" }",
+        ),
+        &[&format!("{at}`"), "add up to more than a number can hold"],
+    );
+    // JSON has no NaN: the nearest a file can come is a string or an overflowing number.
+    fails(
+        "mixture-nan-weight",
+        &mixture("{ \"weight\": \"NaN\", \"dist\": \"5ms\" }"),
+        &["steps[0].cpu", "expected a number"],
+    );
+    fails(
+        "mixture-bad-component",
+        &mixture("{ \"weight\": 1, \"dist\": { \"kind\": \"exponential\", \"mean\": \"0ms\" } }"),
+        &[&format!("{at}[0].dist`"), "positive"],
+    );
+}
+
+#[test]
+fn an_open_client_has_a_rate_or_an_interarrival() {
+    const RATE: &str = "\"rate\": { \"kind\": \"constant\", \"rps\": 100 }";
+    fails(
+        "rate-and-interarrival",
+        &good_with(RATE, &format!("{RATE}, \"interarrival\": \"10ms\"")),
+        &["at `workload[0].interarrival`", "not both"],
+    );
+    fails(
+        "neither-rate-nor-interarrival",
+        &good_with(&format!("{RATE},"), ""),
+        &["at `workload[0]`", "needs a `rate`", "or an `interarrival`"],
+    );
+    fails(
+        "zero-interarrival",
+        &good_with(RATE, "\"interarrival\": \"0ms\""),
+        &["at `workload[0].interarrival`", "at least 100us"],
+    );
+    fails(
+        "always-zero-interarrival",
+        &good_with(
+            RATE,
+            "\"interarrival\": { \"kind\": \"empirical\", \"values\": [\"0ms\", \"0ms\"] }",
+        ),
+        &["at `workload[0].interarrival`", "at least 100us"],
+    );
+    fails(
+        "heavy-tailed-interarrival",
+        &good_with(
+            RATE,
+            "\"interarrival\": { \"kind\": \"pareto\", \"scale\": \"1ms\", \"shape\": 0.9 }",
+        ),
+        &["at `workload[0].interarrival`", "finite mean"],
     );
 }
 

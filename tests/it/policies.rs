@@ -844,10 +844,10 @@ fn black_friday_follows_the_diurnal_baseline_times_the_event_multiplier() {
     );
     // What `surge validate` reports as the offered load agrees with the shape's integral.
     let exp = experiment("black-friday-profile", &sink_json(BLACK_FRIDAY, 18_000));
-    let ClientKind::Open { rate } = &exp.variants[0].workload[0].kind else {
+    let ClientKind::Open { arrivals } = &exp.variants[0].workload[0].kind else {
         panic!("an open client");
     };
-    let offered = rate.expected_arrivals(18_000.0);
+    let offered = arrivals.expected_arrivals(18_000.0);
     assert!(
         (offered - total).abs() <= 1e-4 * total,
         "expected_arrivals {offered} vs the integral {total}"

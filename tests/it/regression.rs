@@ -64,6 +64,14 @@ fn closed_loops_that_could_spin_at_one_instant_are_refused() {
         &one_service(instant, closed, ""),
         "takes no time and the client does not think",
     );
+    // A mixture of zeros is zero too, however it is written.
+    let zeros = r#"{ "kind": "mixture", "components": [ { "weight": 1, "dist": "0s" },
+        { "weight": 2, "dist": { "kind": "empirical", "values": ["0s", "0s"] } } ] }"#;
+    refused(
+        "instant-mixture-endpoint",
+        &one_service(&instant.replace(r#""0s""#, zeros), closed, ""),
+        "takes no time and the client does not think",
+    );
 }
 
 #[test]

@@ -141,6 +141,22 @@ fn base() -> Value {
     })
 }
 
+/// The first step's CPU distribution in [`base`].
+const CPU: &str = "/model/services/api/endpoints/get/steps/0/cpu";
+
+/// A mixture distribution of these components.
+fn mixture(components: Value) -> Value {
+    json!({ "kind": "mixture", "components": components })
+}
+
+/// A hyperexponential: 10 ms with probability 0.9, 110 ms otherwise (mean 20 ms).
+fn h2() -> Value {
+    mixture(json!([
+        { "weight": 0.9, "dist": { "kind": "exponential", "mean": "10ms" } },
+        { "weight": 0.1, "dist": { "kind": "exponential", "mean": "110ms" } }
+    ]))
+}
+
 /// Sets `value` at the JSON pointer `at`, adding the last key if it is new.
 fn set(doc: &mut Value, at: &str, value: Value) {
     let (parent, key) = at.rsplit_once('/').unwrap();
@@ -249,6 +265,44 @@ fn broken_files_fail_the_schema_as_they_fail_surge() {
         ("missing required field", Remove("/duration")),
         ("open client without a rate", Remove("/workload/0/rate")),
         (
+            "open client with both a rate and an interarrival",
+            Set("/workload/0/interarrival", json!("10ms")),
+        ),
+        (
+            "interarrival on a closed client",
+            Set("/workload/1/interarrival", json!("10ms")),
+        ),
+        (
+            "mixture without components",
+            Set(CPU, json!({ "kind": "mixture", "components": [] })),
+        ),
+        (
+            "mixture weight of zero",
+            Set(CPU, mixture(json!([{ "weight": 0, "dist": "5ms" }]))),
+        ),
+        (
+            "negative mixture weight",
+            Set(CPU, mixture(json!([{ "weight": -1, "dist": "5ms" }]))),
+        ),
+        (
+            "mixture component without a weight",
+            Set(CPU, mixture(json!([{ "dist": "5ms" }]))),
+        ),
+        (
+            "unknown field in a mixture component",
+            Set(
+                CPU,
+                mixture(json!([{ "weight": 1, "dist": "5ms", "share": 1 }])),
+            ),
+        ),
+        (
+            "mixture component of an unknown kind",
+            Set(
+                CPU,
+                mixture(json!([{ "weight": 1, "dist": { "kind": "expo", "mean": "5ms" } }])),
+            ),
+        ),
+        (
             "closed-loop field on an open client",
             Set("/workload/0/connections", json!(5)),
         ),
@@ -304,6 +358,70 @@ fn broken_files_fail_the_schema_as_they_fail_surge() {
         }
         if !surge_refuses(&format!("schema-case-{k}"), &doc) {
             failures.push(format!("{name}: Surge accepts it (the case is not broken)"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn variations_of_the_base_case_are_valid_for_both() {
+    use Edit::{Remove, Set};
+    let cases: [(&str, &[Edit]); 4] = [
+        (
+            "renewal client with hyperexponential gaps, swept by a weight",
+            &[
+                Remove("/workload/0/rate"),
+                Set("/workload/0/interarrival", h2()),
+                Set(
+                    "/sweep/parameters/0",
+                    json!({ "path": "workload[0].interarrival.components[0].weight", "values": [0.8, 0.9] }),
+                ),
+            ],
+        ),
+        (
+            "renewal client with constant gaps",
+            &[
+                Remove("/workload/0/rate"),
+                Set("/workload/0/interarrival", json!("10ms")),
+                Set(
+                    "/sweep/parameters/0",
+                    json!({ "path": "workload[0].interarrival", "values": ["10ms", "20ms"] }),
+                ),
+            ],
+        ),
+        (
+            "mixture service time with a shorthand component",
+            &[Set(
+                CPU,
+                mixture(json!([
+                    { "weight": 0.9, "dist": { "kind": "exponential", "mean": "4ms" } },
+                    { "weight": 0.1, "dist": "20ms" }
+                ])),
+            )],
+        ),
+        (
+            "mixture of mixtures as think time",
+            &[Set(
+                "/workload/1/think",
+                mixture(json!([{ "weight": 1, "dist": h2() }, { "weight": 2, "dist": "1s" }])),
+            )],
+        ),
+    ];
+    let v = validator(SchemaKind::Experiment);
+    let mut failures = Vec::new();
+    for (k, (name, edits)) in cases.into_iter().enumerate() {
+        let mut doc = base();
+        for edit in edits {
+            match edit {
+                Set(at, value) => set(&mut doc, at, value.clone()),
+                Remove(at) => remove(&mut doc, at),
+            }
+        }
+        for c in complaints(&v, &doc) {
+            failures.push(format!("{name}: the schema refuses it: {c}"));
+        }
+        if surge_refuses(&format!("schema-good-{k}"), &doc) {
+            failures.push(format!("{name}: Surge refuses it"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
