@@ -249,13 +249,17 @@ impl<'a> Simulation<'a> {
             if outcome == Outcome::Ok {
                 inst.completed += 1;
             }
+            self.fill_slots(instance, now, s);
+            // After the queue has moved: expired and stale entries left it too.
+            let inst = &self.instances[instance as usize];
             let open = inst.open_requests();
             self.services[inst.service as usize]
                 .balancer
                 .load_changed(instance, open);
-            self.fill_slots(instance, now, s);
         }
-        if sp.kind.is_served() {
+        // Only a request that reached its service is the service's to count (one cancelled
+        // on its way there was never seen by it).
+        if sp.kind.is_served() && sp.has(ARRIVED) {
             let latency = now.since(sp.arrived);
             self.observer
                 .served(sp.service, sp.endpoint, outcome, latency, sp.has(COUNTED));

@@ -18,6 +18,7 @@
 mod capacity;
 mod cli;
 mod compare;
+mod conservation;
 mod coverage;
 mod determinism;
 mod html;

@@ -52,16 +52,55 @@ pub fn only(results: &[RunResult]) -> &RunResult {
     &results[0]
 }
 
-/// Arrivals = outcomes + in flight at the end.
+/// Arrivals = outcomes + in flight at the end: for the clients' requests, for every edge of
+/// the call graph (calls = outcomes + in flight), and for every endpoint as its service saw
+/// it. The in-flight counts are taken from the spans left at the end, independently of the
+/// counters.
 pub fn assert_conserved(what: &str, s: &surge::simulation::RunSummary) {
-    let ended: u64 = s.outcomes.values().sum();
-    assert_eq!(
+    if let Some(e) = conservation_errors(s).first() {
+        panic!("{what}: {e}");
+    }
+}
+
+/// What [`assert_conserved`] checks, as messages (empty: all conserved).
+pub fn conservation_errors(s: &surge::simulation::RunSummary) -> Vec<String> {
+    let mut errors = Vec::new();
+    let mut check = |what: String,
+                     arrived: u64,
+                     outcomes: &indexmap::IndexMap<String, u64>,
+                     in_flight: u64| {
+        let ended: u64 = outcomes.values().sum();
+        if arrived != ended + in_flight {
+            errors.push(format!(
+                "{what}: {arrived} arrived != outcomes {ended} ({outcomes:?}) + in flight {in_flight}"
+            ));
+        }
+    };
+    check(
+        "requests".into(),
         s.arrivals,
-        ended + s.in_flight_at_end,
-        "{what}: arrivals {} != outcomes {ended} + in flight {}",
-        s.arrivals,
-        s.in_flight_at_end
+        &s.outcomes,
+        s.in_flight_at_end,
     );
+    for (edge, c) in &s.calls {
+        check(
+            format!("edge {edge}"),
+            c.calls,
+            &c.outcomes,
+            c.in_flight_at_end,
+        );
+    }
+    for (service, svc) in &s.services {
+        for (endpoint, e) in &svc.endpoints {
+            check(
+                format!("{service}.{endpoint} as served"),
+                e.arrivals,
+                &e.outcomes,
+                e.in_flight_at_end,
+            );
+        }
+    }
+    errors
 }
 
 /// The error `load_experiment` gives for `json`, which must be refused.
