@@ -129,9 +129,25 @@ impl Report {
     }
 }
 
+/// An edge's name in metric keys: "a.x -> b.y" without its spaces, "a.x->b.y".
+pub fn edge_key(edge: &str) -> String {
+    edge.replace(' ', "")
+}
+
+fn fraction(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
 /// The scalar metrics of a run summary, flattened to `a.b.c` names, in a fixed order: the
-/// run's requests, then each endpoint's (`endpoints.<service>.<endpoint>.*`), each service's
-/// (`services.<name>.*`), cost and SLO. [`aliases`] gives the most used ones short names.
+/// run's requests, then each entry endpoint's as clients saw it
+/// (`endpoints.<service>.<endpoint>.*`), each service's (`services.<name>.*`), each endpoint as
+/// its service saw it (`services.<name>.endpoints.<endpoint>.*`, server-side latency), each
+/// edge of the call graph (`calls.<caller>-><callee>.*`, `=>` for a message), cost and SLO.
+/// [`aliases`] gives the most used ones short names.
 pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
     let mut m = IndexMap::new();
     m.insert("arrivals".into(), s.arrivals as f64);
@@ -215,6 +231,35 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
             format!("services.{name}.peak_event_loop_lag_s"),
             svc.peak_event_loop_lag_s,
         );
+    }
+    for (name, svc) in &s.services {
+        for (endpoint, e) in &svc.endpoints {
+            let ok = e.outcomes.get("ok").copied().unwrap_or(0);
+            let ended: u64 = e.outcomes.values().sum();
+            let prefix = format!("services.{name}.endpoints.{endpoint}");
+            m.insert(format!("{prefix}.arrivals"), e.arrivals as f64);
+            m.insert(format!("{prefix}.throughput_rps"), per_second(ok));
+            m.insert(format!("{prefix}.error_rate"), fraction(ended - ok, ended));
+            for (k, v) in latency_fields(&e.latency_s) {
+                m.insert(format!("{prefix}.latency_s.{k}"), v);
+            }
+        }
+    }
+    for (edge, c) in &s.calls {
+        let ok = c.outcomes.get("ok").copied().unwrap_or(0);
+        let ended: u64 = c.outcomes.values().sum();
+        let prefix = format!("calls.{}", edge_key(edge));
+        m.insert(format!("{prefix}.calls"), c.calls as f64);
+        m.insert(format!("{prefix}.rate_rps"), per_second(c.calls));
+        m.insert(format!("{prefix}.error_rate"), fraction(ended - ok, ended));
+        let timed_out = c.outcomes.get("timed_out").copied().unwrap_or(0);
+        m.insert(
+            format!("{prefix}.timed_out_rate"),
+            fraction(timed_out, ended),
+        );
+        for (k, v) in latency_fields(&c.latency_s) {
+            m.insert(format!("{prefix}.latency_s.{k}"), v);
+        }
     }
     if let Some(c) = s.cost_usd {
         m.insert("cost_usd".into(), c);

@@ -20,6 +20,9 @@ pub enum Section {
     Endpoint(String),
     /// One service's instances, utilisation and queues.
     Service(String),
+    /// One edge of the call graph (`caller.endpoint -> callee.endpoint`): its calls, errors
+    /// and latency as the caller saw them.
+    Call(String),
     /// What the instances cost.
     Cost,
     /// The service-level objective.
@@ -35,6 +38,7 @@ impl Section {
             Section::Latency => "Latency (successful responses)".into(),
             Section::Endpoint(name) => format!("Endpoint {name}"),
             Section::Service(name) => format!("Service {name}"),
+            Section::Call(name) => format!("Calls {name}"),
             Section::Cost => "Cost".into(),
             Section::Slo => "SLO".into(),
         }
@@ -166,9 +170,14 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
         rows.push(row(&Section::Latency, label, &format!("latency_s.{q}")));
     }
     let first = report.runs.first().map(|r| &r.summary);
+    // Endpoints the clients send to (an endpoint only other services call has no client
+    // figures: its own are under its service).
     let endpoints: Vec<&String> = first
-        .map(|s| s.endpoints.keys().collect())
-        .unwrap_or_default();
+        .map(|s| s.endpoints.keys().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| happened(&format!("endpoints.{e}.arrivals")))
+        .collect();
     if endpoints.len() > 1 {
         for e in endpoints {
             let section = Section::Endpoint(e.clone());
@@ -219,6 +228,27 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             }
             rows.push(lag);
         }
+        // With a call graph, each endpoint's server-side latency: where the time of a slow
+        // dependency is spent.
+        let served: Vec<&String> = first
+            .filter(|f| !f.calls.is_empty())
+            .and_then(|f| f.services.get(s.as_str()))
+            .map(|svc| svc.endpoints.keys().collect())
+            .unwrap_or_default();
+        for e in served {
+            let key = format!("services.{s}.endpoints.{e}");
+            if happened(&format!("{key}.arrivals")) {
+                rows.push(row(
+                    &section,
+                    &format!("{e} served p99"),
+                    &format!("{key}.latency_s.p99"),
+                ));
+                let errors = format!("{key}.error_rate");
+                if happened(&errors) {
+                    rows.push(row(&section, &format!("{e} error rate"), &errors));
+                }
+            }
+        }
         for (label, key) in [
             ("OOM kills", "oom_kills"),
             ("spot interruptions", "spot_interruptions"),
@@ -227,6 +257,29 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             if happened(&name) {
                 rows.push(row(&section, label, &name));
             }
+        }
+    }
+    // The call graph, grouped by caller in the file's order; an edge no variant used, and an
+    // error or timeout rate that is zero everywhere, are left out.
+    let edges: Vec<&String> = first.map(|s| s.calls.keys().collect()).unwrap_or_default();
+    for edge in edges {
+        let key = format!("calls.{}", super::edge_key(edge));
+        if !happened(&format!("{key}.calls")) {
+            continue;
+        }
+        let section = Section::Call(edge.clone());
+        rows.push(row(&section, "calls/s", &format!("{key}.rate_rps")));
+        for (label, metric) in [
+            ("error rate", "error_rate"),
+            ("timed out", "timed_out_rate"),
+        ] {
+            let name = format!("{key}.{metric}");
+            if happened(&name) {
+                rows.push(row(&section, label, &name));
+            }
+        }
+        for (label, q) in [("latency p50", "p50"), ("latency p99", "p99")] {
+            rows.push(row(&section, label, &format!("{key}.latency_s.{q}")));
         }
     }
     if report
@@ -293,7 +346,7 @@ pub fn render(report: &Report) -> String {
         .map(|r| {
             let label = match &r.section {
                 Section::Service(s) if services.len() > 1 => format!("{s}: {}", r.label),
-                Section::Endpoint(e) => format!("{e}: {}", r.label),
+                Section::Endpoint(e) | Section::Call(e) => format!("{e}: {}", r.label),
                 _ if r.breakdown => format!("  {}", r.label),
                 _ => r.label.clone(),
             };
@@ -370,6 +423,7 @@ pub fn fmt_value(key: &str, v: f64) -> String {
             format!("{:.2} ms", v * 1e3)
         }
     } else if key.contains("error_rate")
+        || key.ends_with("timed_out_rate")
         || key.ends_with("utilisation")
         || key.ends_with("probability")
     {
