@@ -256,7 +256,7 @@ impl Dist {
     }
 
     /// Draws one value.
-    #[inline]
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Dist::Constant(v) => *v,
@@ -285,17 +285,7 @@ impl Dist {
             Dist::Mixture {
                 components,
                 cumulative,
-            } => {
-                // A single component draws no choice, as a single-entry endpoint mix does.
-                if components.len() == 1 {
-                    return components[0].sample(rng);
-                }
-                let u: f64 = rng.random();
-                let i = cumulative
-                    .partition_point(|&c| c <= u)
-                    .min(components.len() - 1);
-                components[i].sample(rng)
-            }
+            } => sample_mixture(components, cumulative, rng),
         }
     }
 
@@ -556,6 +546,21 @@ fn check_non_negative(name: &str, v: f64) -> Result<(), DistError> {
     } else {
         Err(DistError(format!("`{name}` must be zero or more, got {v}")))
     }
+}
+
+/// One draw of a mixture: a component by cumulative weight, then its draw. Kept out of line
+/// so that [`Dist::sample`], which it calls back, stays small enough to inline on the hot path.
+#[inline(never)]
+fn sample_mixture<R: Rng + ?Sized>(components: &[Dist], cumulative: &[f64], rng: &mut R) -> f64 {
+    // A single component draws no choice, as a single-entry endpoint mix does.
+    if components.len() == 1 {
+        return components[0].sample(rng);
+    }
+    let u: f64 = rng.random();
+    let i = cumulative
+        .partition_point(|&c| c <= u)
+        .min(components.len() - 1);
+    components[i].sample(rng)
 }
 
 #[cfg(test)]

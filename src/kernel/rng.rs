@@ -50,7 +50,8 @@ fn splitmix64_mix(mut z: u64) -> u64 {
 /// by the model's names, so editing one op moves no other op's draws.
 #[inline]
 pub fn keyed_seed(seed: u64, key: u64) -> u64 {
-    splitmix64_mix(seed ^ splitmix64_mix(key.wrapping_add(0x9e37_79b9_7f4a_7c15)))
+    // Keys are hashes already (or a hash plus a small index), so one mix suffices.
+    splitmix64_mix(seed ^ key)
 }
 
 /// A tiny generator (SplitMix64, 8 bytes) carried by each request, seeded at arrival from the

@@ -528,7 +528,8 @@ mod tests {
         let rows = rows(&r);
         let rejected = row(&rows, "rejected");
         assert!(rejected.breakdown);
-        // The two 1-core variants reject; the 4-core one does not, and still has its cell.
+        // The two 1-core variants reject; the 4-core one next to never (a burst may fill
+        // its queue once), and still has its cell.
         let means: Vec<f64> = rejected
             .cells
             .iter()
@@ -538,7 +539,7 @@ mod tests {
             })
             .collect();
         assert!(
-            means[0] > 0.0 && means[1] > 0.0 && means[2] == 0.0,
+            means[0] > 0.0 && means[1] > 0.0 && means[2] < means[0] / 100.0,
             "{means:?}"
         );
         for cause in [

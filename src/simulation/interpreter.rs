@@ -21,6 +21,7 @@ fn draw(d: &Dist, seed: u64, key: u64) -> SimDuration {
 
 impl<'a> Simulation<'a> {
     /// Runs span `id` from its program counter until it waits or ends.
+    #[inline]
     pub(super) fn resume(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
         let variant: &'a crate::experiment::Variant = self.variant;
         let model = &variant.model;
@@ -84,6 +85,7 @@ impl<'a> Simulation<'a> {
     }
 
     /// The span's CPU step asks its executor for a core.
+    #[inline]
     fn offer_cpu(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
         let r = self.spans.reference(id);
         let sp = self.spans.get_mut(id);
@@ -117,9 +119,11 @@ impl<'a> Simulation<'a> {
 
     /// A slice ended: the core takes the next waiting segment, and the span goes on (or, if
     /// it was cancelled meanwhile, ends).
+    #[inline]
     pub(super) fn slice_done(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
-        let sp = *self.spans.get(id);
+        let sp = self.spans.get(id);
         let (instance, executor) = (sp.instance as usize, sp.executor);
+        let (cancelled, more) = (sp.has(CANCELLED), sp.remaining_cpu > 0);
         while let Some(next) = self.instances[instance].finish_segment(executor, now) {
             if self.spans.is_current(next) && self.spans.get(next.id).state == SpanState::CpuQueued
             {
@@ -128,9 +132,9 @@ impl<'a> Simulation<'a> {
             }
             // A segment whose span was cancelled while it waited: the core moves on.
         }
-        if sp.has(CANCELLED) {
+        if cancelled {
             self.finish(id, Outcome::Cancelled, None, now, s);
-        } else if sp.remaining_cpu > 0 {
+        } else if more {
             // Preempted at the end of its quantum: back of the run queue.
             self.offer_cpu(id, now, s);
         } else {

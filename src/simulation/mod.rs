@@ -443,6 +443,7 @@ impl<'a> Simulation<'a> {
 
     /// A new request from client `c` (on `connection` for closed loops): its root span goes
     /// to the endpoint the client's mix picks.
+    #[inline]
     fn send(&mut self, c: u32, connection: Option<u32>, now: SimTime, s: &mut Scheduler<Event>) {
         let spec = &self.variant.workload[c as usize];
         let state = &mut self.clients[c as usize];
@@ -476,6 +477,7 @@ impl<'a> Simulation<'a> {
 
     /// Records a root span's outcome at its client (once), then lets a closed-loop
     /// connection go on.
+    #[inline]
     fn answer_client(
         &mut self,
         id: SpanId,
@@ -488,25 +490,21 @@ impl<'a> Simulation<'a> {
             return;
         }
         r.flags |= ANSWERED;
-        let r = *r;
         let cause = if outcome == Outcome::Failed {
             r.cause
         } else {
             None
         };
-        self.observer.outcome(
-            now,
-            crate::ids::EndpointRef {
-                service: r.service,
-                endpoint: r.endpoint,
-            },
-            outcome,
-            now.since(r.created),
-            cause,
-            r.has(COUNTED),
-        );
-        if let Some(connection) = r.connection {
-            self.next_send(r.edge_or_client, connection, outcome, now, s);
+        let at = crate::ids::EndpointRef {
+            service: r.service,
+            endpoint: r.endpoint,
+        };
+        let (latency, counted) = (now.since(r.created), r.has(COUNTED));
+        let (client, connection) = (r.edge_or_client, r.connection);
+        self.observer
+            .outcome(now, at, outcome, latency, cause, counted);
+        if let Some(connection) = connection {
+            self.next_send(client, connection, outcome, now, s);
         }
     }
 
@@ -568,6 +566,7 @@ impl<'a> Simulation<'a> {
         }
     }
 
+    #[inline]
     fn arrival(&mut self, c: u32, now: SimTime, s: &mut Scheduler<Event>) {
         let ClientKind::Open { .. } = &self.variant.workload[c as usize].kind else {
             return;

@@ -100,7 +100,7 @@ pub struct ServedSummary {
     /// Still in the service when the run stopped.
     pub in_flight_at_end: u64,
     /// Server-side latency of the successful ones: from reaching the service to its answer
-    /// (two significant digits).
+    /// (three significant digits, as the client's).
     pub latency_s: LatencySummary,
     /// Fan-out branches a satisfied join left running in the background.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -385,7 +385,7 @@ impl Observer {
                     .map(|_| ServedStats {
                         arrivals: 0,
                         outcomes: OutcomeCounts::default(),
-                        latency: LatencyHistogram::coarse(),
+                        latency: LatencyHistogram::precise(),
                         left_running: 0,
                         cancelled: 0,
                     })
@@ -602,11 +602,12 @@ impl Observer {
         outcome: Outcome,
         latency: SimDuration,
         counted: bool,
+        by_client: bool,
     ) {
         if counted {
             let st = &mut self.served[service as usize][endpoint as usize];
             st.outcomes.record(outcome);
-            if outcome == Outcome::Ok {
+            if outcome == Outcome::Ok && !by_client {
                 st.latency.record(latency.as_nanos());
             }
         }
@@ -776,6 +777,11 @@ impl Observer {
                 spec.cost.as_ref(),
             );
             for (e, ep) in spec.endpoints.iter().enumerate() {
+                // The roots answered to waiting clients were recorded by the clients'
+                // histogram of this endpoint only.
+                let client = self.endpoints[s][e].latency.clone();
+                let st = &mut self.served[s][e];
+                st.latency.merge(&client);
                 let st = &self.served[s][e];
                 summary.endpoints.insert(
                     ep.name.clone(),

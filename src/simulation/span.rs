@@ -257,3 +257,14 @@ impl SpanArena {
         self.slots.iter().filter(|s| s.state != SpanState::Free)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README states a span's size; memory per request in flight follows from it.
+    #[test]
+    fn a_span_fits_in_two_cache_lines() {
+        assert_eq!(std::mem::size_of::<Span>(), 128);
+    }
+}

@@ -45,6 +45,7 @@ pub(super) enum Work {
 
 impl<'a> Simulation<'a> {
     /// Does everything the last event set off.
+    #[inline]
     pub(super) fn drain_work(&mut self, now: SimTime, s: &mut Scheduler<Event>) {
         while let Some(w) = self.work.pop_front() {
             match w {
@@ -77,6 +78,7 @@ impl<'a> Simulation<'a> {
 
     /// A span reaches its service: the balancer picks an instance, which admits, queues or
     /// rejects it (a worker pool's queue takes it instead).
+    #[inline]
     pub(super) fn dispatch(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
         let sp = self.spans.get_mut(id);
         sp.arrived = now;
@@ -123,6 +125,7 @@ impl<'a> Simulation<'a> {
     }
 
     /// An admitted span begins its program on the executor it is pinned to.
+    #[inline]
     pub(super) fn start(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
         let instance = self.spans.get(id).instance;
         let executor = self.instances[instance as usize].pin_executor();
@@ -134,6 +137,7 @@ impl<'a> Simulation<'a> {
     }
 
     /// Puts `id` on instance `instance`'s list of held spans.
+    #[inline]
     pub(super) fn hold(&mut self, instance: u32, id: SpanId) {
         let head = self.instances[instance as usize].held;
         let sp = self.spans.get_mut(id);
@@ -147,6 +151,7 @@ impl<'a> Simulation<'a> {
         self.instances[instance as usize].held = Some(id);
     }
 
+    #[inline]
     fn unhold(&mut self, id: SpanId) {
         let sp = *self.spans.get(id);
         match sp.held_prev {
@@ -218,6 +223,7 @@ impl<'a> Simulation<'a> {
     /// Ends span `id` with `outcome` (and, for a failure passed on, the edge that caused it):
     /// frees its slot (admitting whoever waits for one), records it at its service, lets go
     /// of its children, and hands the outcome to whoever waits for it.
+    #[inline]
     pub(super) fn finish(
         &mut self,
         id: SpanId,
@@ -261,8 +267,6 @@ impl<'a> Simulation<'a> {
         // on its way there was never seen by it).
         if sp.kind.is_served() && sp.has(ARRIVED) {
             let latency = now.since(sp.arrived);
-            self.observer
-                .served(sp.service, sp.endpoint, outcome, latency, sp.has(COUNTED));
             // What a policy's response-time metric sees: answers someone still waited for
             // (a balancer's or caller's view), not work finished after its client left.
             let awaited = match sp.kind {
@@ -270,6 +274,17 @@ impl<'a> Simulation<'a> {
                 SpanKind::Call => sp.parent.is_some(),
                 SpanKind::Job | SpanKind::Branch => true,
             };
+            // A root its client still waits for has the client's latency, which the client's
+            // histogram records: the service's is merged from it at the end.
+            let by_client = sp.kind == SpanKind::Root && awaited;
+            self.observer.served(
+                sp.service,
+                sp.endpoint,
+                outcome,
+                latency,
+                sp.has(COUNTED),
+                by_client,
+            );
             if outcome == Outcome::Ok && awaited {
                 let svc = &mut self.services[sp.service as usize];
                 svc.ok_count += 1;
@@ -306,11 +321,18 @@ impl<'a> Simulation<'a> {
                 return;
             }
         }
-        self.work.push_back(Work::Deliver(self.spans.reference(id)));
+        if sp.parent.is_none() {
+            // Nobody to wake (a root answers its client, a job or an abandoned call just
+            // ends): no chain of resumptions can start here, so it is done at once.
+            self.deliver(id, now, s);
+        } else {
+            self.work.push_back(Work::Deliver(self.spans.reference(id)));
+        }
     }
 
     /// A slot of `instance` is free: the oldest queued request that is still wanted and
     /// within its deadlines takes it; expired ones are dropped unserved on the way.
+    #[inline]
     fn fill_slots(&mut self, instance: u32, now: SimTime, s: &mut Scheduler<Event>) {
         while let Some(r) = self.instances[instance as usize].next_queued(now) {
             if !self.spans.is_current(r) || self.spans.get(r.id).state != SpanState::Queued {
@@ -328,6 +350,7 @@ impl<'a> Simulation<'a> {
 
     /// Whether a span that waited in a queue is past its server's queue deadline, or past its
     /// caller's deadline at a server that knows it.
+    #[inline]
     pub(super) fn expired(&self, id: SpanId, now: SimTime) -> bool {
         let sp = self.spans.get(id);
         let d = &self.variant.model.services[sp.service as usize].deadlines;
@@ -337,6 +360,7 @@ impl<'a> Simulation<'a> {
 
     /// Lets go of every child of `id`, which has ended: calls are abandoned (their edge
     /// outcome is `cancelled`), branches are left to finish or cancelled as their fan-out says.
+    #[inline]
     fn abandon_children(&mut self, id: SpanId, now: SimTime) {
         while let Some(child) = self.spans.get(id).first_child {
             match self.spans.get(child).kind {
@@ -400,9 +424,27 @@ impl<'a> Simulation<'a> {
     }
 
     /// A finished span's outcome reaches whoever waits for it; then the span is freed.
+    #[inline]
     fn deliver(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
-        let sp = *self.spans.get(id);
+        let sp = self.spans.get(id);
         debug_assert_eq!(sp.state, SpanState::Finished);
+        if sp.parent.is_none() {
+            // The common end of a request: nobody waits but (for a root) its client.
+            match sp.kind {
+                SpanKind::Root => {
+                    let outcome = sp.outcome;
+                    self.answer_client(id, outcome, now, s);
+                }
+                SpanKind::Job => {
+                    let outcome = sp.outcome;
+                    self.record_edge(id, outcome, now);
+                }
+                SpanKind::Call | SpanKind::Branch => {}
+            }
+            self.spans.remove(id);
+            return;
+        }
+        let sp = *sp;
         match sp.parent {
             Some(parent) => {
                 self.unlink_child(id);
