@@ -30,7 +30,11 @@ pub const FILE_NAME: &str = "report.html";
 
 /// Plots in the order the page shows them, with what each shows; any other SVG follows these,
 /// by file name.
-const KNOWN_PLOTS: [(&str, &str); 7] = [
+const KNOWN_PLOTS: [(&str, &str); 8] = [
+    (
+        plots::TOPOLOGY_FILE,
+        "The services and their calls, one panel per variant (replication 0): each box a service with its instances at the end (and the peak, if higher) and its CPU utilisation, laid out by call depth from the clients on the left; each arrow goes from caller to callee, labelled with calls per second and, when calls failed, the error rate; dashed arrows are messages to a worker pool. A red border marks the saturated service: the busiest, if its CPU utilisation is at least 90%, else the one with the longest queue, if at least 8 requests wait per instance.",
+    ),
     (
         plots::REPLICAS_FILE,
         "Each service's load (requests sent to it per second) against its desired, starting and ready replicas over time: one row per variant, one column per service (replication 0).",

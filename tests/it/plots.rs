@@ -860,3 +860,323 @@ fn an_older_sweep_json_without_slo_or_clients_still_plots() {
     assert_eq!(plot.names(), ["least-connections", "round-robin"]);
     assert!(plot.text.contains("arrival rate (req/s), client #0"));
 }
+
+/// A call graph: clients -> gateway, whose two endpoints call two of users' (one arrow), both
+/// of which call db (one arrow), and gateway => jobs, a worker pool (a dashed arrow). In
+/// `small-db` db has one core for about 1.04 cores of work: saturated, its callers failing.
+const GRAPH: &str = r#"{
+  "name": "plots-topology",
+  "model": { "services": {
+    "gateway": { "replicas": 2, "instance": { "cores": 2 },
+      "endpoints": {
+        "home": { "steps": [ { "cpu": "1ms" }, { "call": { "service": "users", "endpoint": "get" } },
+                             { "enqueue": { "service": "jobs", "endpoint": "send" } } ] },
+        "login": { "steps": [ { "cpu": "1ms" }, { "call": { "service": "users", "endpoint": "auth" } } ] } } },
+    "users": { "replicas": 2, "instance": { "cores": 2 },
+      "endpoints": {
+        "get": { "steps": [ { "cpu": "1ms" }, { "call": { "service": "db", "endpoint": "query", "timeout": "200ms" } } ] },
+        "auth": { "steps": [ { "cpu": "2ms" }, { "call": { "service": "db", "endpoint": "query", "timeout": "200ms" } } ] } } },
+    "db": { "replicas": 1, "instance": { "cores": 4, "concurrency_limit": 64, "queue_limit": 64 },
+      "endpoints": { "query": { "steps": [ { "cpu": { "kind": "exponential", "mean": "2.6ms" } } ] } } },
+    "jobs": { "replicas": 1, "instance": { "cores": 1, "concurrency_limit": 2 },
+      "balancer": { "kind": "queue", "max_length": 100 },
+      "endpoints": { "send": { "steps": [ { "cpu": "1ms" } ] } } } } },
+  "workload": [ { "name": "web", "kind": "open", "rate": { "kind": "constant", "rps": 400 },
+      "mix": [ { "service": "gateway", "endpoint": "home", "weight": 3 },
+               { "service": "gateway", "endpoint": "login", "weight": 1 } ],
+      "timeout": "1s" } ],
+  "duration": "10s", "warmup": "1s", "seed": 5, "replications": 1, "resolution": "1s",
+  "variants": {
+    "roomy": {},
+    "small-db": { "services": { "db": { "instance": { "cores": 1 } } } }
+  }
+}"#;
+
+/// What one group of topology.svg draws: rectangles (x, y, width, height, stroke), the points
+/// of its polylines and polygons, and its texts with where they are.
+#[derive(Default)]
+struct Drawn {
+    rects: Vec<(f64, f64, f64, f64, String)>,
+    polylines: Vec<Vec<(f64, f64)>>,
+    polygons: Vec<Vec<(f64, f64)>>,
+    texts: Vec<(f64, f64, String)>,
+}
+
+fn topology_groups(text: &str) -> BTreeMap<String, Drawn> {
+    let doc = roxmltree::Document::parse(text).unwrap();
+    let points = |n: roxmltree::Node| -> Vec<(f64, f64)> {
+        n.attribute("points")
+            .unwrap()
+            .split_whitespace()
+            .map(|p| {
+                let (x, y) = p.split_once(',').unwrap();
+                (x.parse().unwrap(), y.parse().unwrap())
+            })
+            .collect()
+    };
+    let mut groups = BTreeMap::new();
+    for g in doc
+        .descendants()
+        .filter(|n| n.has_tag_name("g") && n.attribute("class") == Some("series"))
+    {
+        let mut d = Drawn::default();
+        for c in g.children().filter(|c| c.is_element()) {
+            let num = |a: &str| -> f64 { c.attribute(a).unwrap().parse().unwrap() };
+            match c.tag_name().name() {
+                "rect" => d.rects.push((
+                    num("x"),
+                    num("y"),
+                    num("width"),
+                    num("height"),
+                    c.attribute("stroke").unwrap_or("").to_string(),
+                )),
+                "polyline" => d.polylines.push(points(c)),
+                "polygon" => d.polygons.push(points(c)),
+                "text" => d.texts.push((
+                    num("x"),
+                    num("y"),
+                    c.text().unwrap_or("").trim().to_string(),
+                )),
+                _ => {}
+            }
+        }
+        groups.insert(g.attribute("data-series").unwrap().to_string(), d);
+    }
+    groups
+}
+
+/// The merged arrows of a run summary in report.json, by (caller, kind, callee) service:
+/// (calls, ok, ended).
+fn arrows_in_report(summary: &serde_json::Value) -> BTreeMap<String, (u64, u64, u64)> {
+    let mut arrows: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
+    let mut add = |key: String, calls: u64, outcomes: &serde_json::Value| {
+        let outcomes = outcomes.as_object().unwrap();
+        let ended: u64 = outcomes.values().map(|v| v.as_u64().unwrap()).sum();
+        let ok = outcomes.get("ok").and_then(|v| v.as_u64()).unwrap_or(0);
+        let e = arrows.entry(key).or_default();
+        *e = (e.0 + calls, e.1 + ok, e.2 + ended);
+    };
+    for (edge, c) in summary["calls"].as_object().unwrap() {
+        let service = |ep: &str| ep.split('.').next().unwrap().to_string();
+        let (arrow, (a, b)) = match edge.split_once(" -> ") {
+            Some(pair) => ("->", pair),
+            None => ("=>", edge.split_once(" => ").unwrap()),
+        };
+        let key = format!("{} {arrow} {}", service(a), service(b));
+        add(key, c["calls"].as_u64().unwrap(), &c["outcomes"]);
+    }
+    for (endpoint, e) in summary["endpoints"].as_object().unwrap() {
+        let arrivals = e["arrivals"].as_u64().unwrap();
+        if arrivals > 0 {
+            let key = format!("(clients) -> {}", endpoint.split('.').next().unwrap());
+            add(key, arrivals, &e["outcomes"]);
+        }
+    }
+    arrows
+}
+
+#[test]
+fn a_call_graph_gets_a_topology_of_boxes_and_arrows_with_the_saturated_service_marked() {
+    let path = write_experiment("plots-topology", GRAPH);
+    let out = path.parent().unwrap().join("out");
+    ok(&surge(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--png",
+        "--html",
+        "-q",
+    ]));
+    let plot = svg(&out.join("topology.svg"));
+    png_matches(&out.join("topology.png"), &plot);
+    let groups = topology_groups(&plot.text);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let services = ["gateway", "users", "db", "jobs"];
+
+    // A box per service and one for the clients; an arrow per pair of services (and kind),
+    // from the report's edges merged here, and one from the clients to gateway.
+    let mut expected = Vec::new();
+    for v in ["roomy", "small-db"] {
+        let run = report["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["variant"] == v && r["replication"] == 0)
+            .unwrap();
+        let arrows = arrows_in_report(&run["summary"]);
+        assert_eq!(arrows.len(), 4, "{:?}", arrows.keys());
+        expected.push(format!("{v}: (clients)"));
+        expected.extend(services.iter().map(|s| format!("{v}: {s}")));
+        expected.extend(arrows.keys().map(|a| format!("{v}: {a}")));
+        let measured = run["summary"]["measured_s"].as_f64().unwrap();
+        let cpu = |s: &str| {
+            run["summary"]["services"][s]["cpu_utilisation"]
+                .as_f64()
+                .unwrap()
+        };
+        let busiest = services
+            .iter()
+            .copied()
+            .max_by(|a, b| cpu(a).total_cmp(&cpu(b)))
+            .unwrap();
+        let box_of = |name: &str| -> (f64, f64, f64, f64) {
+            let r = &groups[&format!("{v}: {name}")].rects[0];
+            (r.0, r.1, r.2, r.3)
+        };
+        for (arrow, (calls, ok, ended)) in &arrows {
+            let g = &groups[&format!("{v}: {arrow}")];
+            // The label: the rate, and the error rate when a call failed.
+            let rate: f64 = g.texts[0].2.split(' ').next().unwrap().parse().unwrap();
+            let want = *calls as f64 / measured;
+            assert!(
+                (rate - want).abs() <= want * 0.005,
+                "{v}: {arrow}: {rate} vs {want}"
+            );
+            let failed = ended - ok;
+            assert_eq!(
+                g.texts.iter().any(|t| t.2.ends_with("% errors")),
+                failed > 0,
+                "{v}: {arrow}"
+            );
+            // Out of the caller's right side, into the callee's left side, the head pointing
+            // right at it.
+            let (caller, callee) = arrow.split_once(['-', '=']).unwrap();
+            let (caller, callee) = (caller.trim(), callee[1..].trim());
+            let from = box_of(caller);
+            let to = box_of(callee);
+            let first = g.polylines[0][0];
+            assert_eq!(first.0, from.0 + from.2, "{v}: {arrow} leaves the caller");
+            assert!(first.1 > from.1 && first.1 < from.1 + from.3);
+            let head = &g.polygons[0];
+            let tip = head
+                .iter()
+                .copied()
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .unwrap();
+            assert_eq!(tip.0, to.0, "{v}: {arrow} ends at the callee");
+            assert!(tip.1 > to.1 && tip.1 < to.1 + to.3);
+            assert!(head.iter().all(|p| p.0 <= tip.0));
+            if arrow.contains("=>") {
+                assert!(g.polylines.len() > 3, "dashed: {v}: {arrow}");
+            } else {
+                assert_eq!(g.polylines.len(), 1, "{v}: {arrow}");
+            }
+            // Labels sit between the boxes, never on one.
+            for (x, y, t) in &g.texts {
+                for s in services.iter().copied().chain(["(clients)"]) {
+                    let b = box_of(s);
+                    let inside = *x > b.0 && *x < b.0 + b.2 && *y > b.1 && *y < b.1 + b.3;
+                    assert!(!inside, "{v}: label `{t}` on the box of {s}");
+                }
+            }
+        }
+        // The saturated one: the busiest, when at 90% or more (db in small-db only).
+        let saturated = (cpu(busiest) >= 0.9).then_some(busiest);
+        assert_eq!(
+            saturated,
+            (v == "small-db").then_some("db"),
+            "{v}: db at {}",
+            cpu("db")
+        );
+        for s in services {
+            let g = &groups[&format!("{v}: {s}")];
+            let marked = g.texts.iter().any(|t| t.2.starts_with("saturated"));
+            let red = g.rects.iter().any(|r| r.4 == "#DC0000");
+            assert_eq!(marked, saturated == Some(s), "{v}: {s}");
+            assert_eq!(red, saturated == Some(s), "{v}: {s}");
+            assert!(g.texts.iter().any(|t| t.2.starts_with("CPU ")));
+        }
+    }
+    assert_eq!(plot.names(), sorted(expected));
+
+    // No two boxes overlap, in a panel or across panels.
+    let boxes: Vec<(f64, f64, f64, f64)> = groups
+        .iter()
+        .filter(|(name, _)| !name.contains(" -> ") && !name.contains(" => "))
+        .map(|(_, g)| {
+            let r = &g.rects[0];
+            (r.0, r.1, r.0 + r.2, r.1 + r.3)
+        })
+        .collect();
+    assert_eq!(boxes.len(), 10);
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            assert!(
+                !(a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3),
+                "{a:?} and {b:?} overlap"
+            );
+        }
+    }
+
+    // report.html embeds it with its caption.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("<code>topology.svg</code>: The services and their calls"));
+
+    // `surge plot report.json` draws it again, byte for byte.
+    let again = out.parent().unwrap().join("again");
+    ok(&surge(&[
+        "plot",
+        out.join("report.json").to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+        "--png",
+    ]));
+    for name in ["topology.svg", "topology.png"] {
+        assert_eq!(
+            std::fs::read(again.join(name)).unwrap(),
+            std::fs::read(out.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+/// A single service, or services that do not call one another: no topology.svg. With calls,
+/// a variant's name reaches the groups escaped and comes back whole from the XML.
+#[test]
+fn topology_is_left_out_without_calls_and_carries_names_escaped() {
+    let single = r#"{
+      "name": "plots-single",
+      "model": { "services": { "api": { "replicas": 1, "instance": { "cores": 1 },
+        "endpoints": { "get": { "steps": [ { "cpu": "2ms" } ] } } } } },
+      "workload": [ { "name": "users", "kind": "open", "rate": { "kind": "constant", "rps": 100 },
+        "mix": [ { "service": "api", "endpoint": "get" } ] } ],
+      "duration": "3s", "seed": 1, "resolution": "1s"
+    }"#;
+    for (tag, json) in [
+        ("plots-topology-single", single),
+        ("plots-topology-apart", RUN),
+    ] {
+        let exp = experiment(tag, json);
+        let results = run(&exp);
+        let report = surge::report::Report::new(&exp, &results);
+        assert_eq!(
+            surge::report::plots::topology(&report).unwrap(),
+            None,
+            "{tag}"
+        );
+        let names: Vec<String> = surge::report::plots::render(&report, &results)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.file_name)
+            .collect();
+        assert!(
+            !names.contains(&"topology.svg".to_string()),
+            "{tag}: {names:?}"
+        );
+    }
+
+    let mut graph = experiment("plots-topology-names", GRAPH);
+    graph.variants[0].name = "<a> & \"b\"".to_string();
+    let report = surge::report::Report::new(&graph, &run(&graph));
+    let plot = surge::report::plots::topology(&report).unwrap().unwrap();
+    assert_eq!(plot.file_name, "topology.svg");
+    assert!(
+        plot.svg
+            .contains("data-series=\"&lt;a&gt; &amp; &quot;b&quot;: gateway\"")
+    );
+    let groups = topology_groups(&plot.svg);
+    assert!(groups.contains_key("<a> & \"b\": gateway -> users"));
+    assert!(groups.contains_key("small-db: gateway => jobs"));
+}

@@ -1,9 +1,10 @@
-//! Plots, as SVG (and PNG on request): for a run, beside `report.json`, load against
-//! replicas, p99 latency, throughput, CPU and errors over time, and cost (or instance-hours)
-//! against SLO-violation minutes with the Pareto front; for a sweep, beside `sweep.json`,
-//! each metric against the swept parameter and, for a grid over two parameters, heatmaps.
+//! Plots, as SVG (and PNG on request): for a run, beside `report.json`, the services and their
+//! calls as a map (when services call one another), load against replicas, p99 latency,
+//! throughput, CPU and errors over time, and cost (or instance-hours) against SLO-violation
+//! minutes with the Pareto front; for a sweep, beside `sweep.json`, each metric against the
+//! swept parameter and, for a grid over two parameters, heatmaps.
 //!
-//! Time-series plots show replication 0 of each variant; the scatter shows the means over
+//! Time-series plots and the map show replication 0 of each variant; the scatter shows the means over
 //! replications from the report. Each variant keeps one colour, in variant order, across every
 //! plot, run and sweep alike. Rendering is deterministic: the same report and results give
 //! byte-identical files (no timestamps, no unordered maps, and plotters' SVG backend prints
@@ -22,8 +23,9 @@
 //! being bridged by a straight segment; a lone point between two gaps is drawn as a dot.
 //! Values that are not finite count as missing: never drawn, never stretching an axis.
 //!
-//! Code map: `chart` (shared primitives), `timeseries` (the run's plots over time), `scatter`
-//! (cost against SLO minutes, the Pareto front), `sweep` (sweep curves and heatmaps), `png`
+//! Code map: `chart` (shared primitives), `topology` (services as boxes, calls as arrows, the
+//! saturated service marked), `timeseries` (the run's plots over time), `scatter` (cost
+//! against SLO minutes, the Pareto front), `sweep` (sweep curves and heatmaps), `png`
 //! (rasterising an SVG with an embedded font).
 
 mod chart;
@@ -31,10 +33,12 @@ mod png;
 mod scatter;
 pub mod sweep;
 mod timeseries;
+mod topology;
 
 pub use png::{PNG_SCALE, to_png};
 pub use scatter::{cost_slo, pareto_front};
 pub use timeseries::{cpu, errors, latency, replicas, throughput};
+pub use topology::{CPU_SATURATED, QUEUE_SATURATED, topology};
 
 use super::Report;
 use crate::experiment::RunResult;
@@ -42,7 +46,8 @@ use crate::simulation::SloSummary;
 use chart::fmt_num;
 
 /// Every file name [`render`] may write, so that a caller can clear stale ones.
-pub const FILE_NAMES: [&str; 7] = [
+pub const FILE_NAMES: [&str; 8] = [
+    TOPOLOGY_FILE,
     REPLICAS_FILE,
     LATENCY_FILE,
     THROUGHPUT_FILE,
@@ -52,6 +57,9 @@ pub const FILE_NAMES: [&str; 7] = [
     INSTANCE_HOURS_SLO_FILE,
 ];
 
+/// Services as boxes and their calls as arrows, one panel per variant; written only when the
+/// model has an edge between services.
+pub const TOPOLOGY_FILE: &str = "topology.svg";
 /// Load and replicas over time, one row of panels per variant.
 pub const REPLICAS_FILE: &str = "replicas.svg";
 /// p99 latency over time, one line per variant, with the SLO target.
@@ -102,11 +110,13 @@ pub struct PlotError {
     pub message: String,
 }
 
-/// Renders every plot the data supports, in a fixed order: [`replicas`], [`latency`],
-/// [`throughput`], [`cpu`], [`errors`], [`cost_slo`]. A plot without data is left out, never
-/// written empty (so a run without a single error has no `errors.svg`).
+/// Renders every plot the data supports, in a fixed order: [`topology`] (the map, read
+/// first), [`replicas`], [`latency`], [`throughput`], [`cpu`], [`errors`], [`cost_slo`]. A plot
+/// without data is left out, never written empty (so a run without a single error has no
+/// `errors.svg`, and one without calls between services no `topology.svg`).
 pub fn render(report: &Report, results: &[RunResult]) -> Result<Vec<Plot>, PlotError> {
     Ok([
+        topology(report)?,
         replicas(report, results)?,
         latency(report, results)?,
         throughput(report, results)?,
