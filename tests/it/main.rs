@@ -9,6 +9,8 @@
 //! - `policies`: autoscaling policies, memory and OOM, worker pools, scenario rate profiles.
 //! - `capacity`: spot instances and their interruptions, vertical scaling, the bill.
 //! - `html`: the self-contained `report.html` from `surge run --html` and `surge report --html`.
+//! - `graph_experiments`: the bundled service-graph experiments (microservices, fan-out, a
+//!   shared database, nginx in front of the Node gateway) and their headline figures.
 //! - `plots`: every plot of a run and a sweep, as SVG and PNG, and `surge plot`.
 //! - `schema`: the JSON Schemas of the file formats are current and neither too loose nor too
 //!   strict for the bundled files.
@@ -21,6 +23,7 @@ mod compare;
 mod conservation;
 mod coverage;
 mod determinism;
+mod graph_experiments;
 mod html;
 mod mutation;
 mod plots;

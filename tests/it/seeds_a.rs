@@ -241,7 +241,7 @@ fn f06_two_t2_medium_under_an_hpa_cost_75_percent_less_than_a_t2_2xlarge() {
 }
 
 #[test]
-fn f07_horizontal_scaling_is_linear_from_3_to_200_servers() {
+fn f07_horizontal_scaling_is_linear_from_3_to_200_servers_until_a_shared_database_saturates() {
     let exp = load("f07-horizontal-linear", horizon("1m30s", "30s"));
     let results = run_conserved(&exp);
     for (variant, expected) in [
@@ -249,10 +249,22 @@ fn f07_horizontal_scaling_is_linear_from_3_to_200_servers() {
         ("day-30-10-servers", 1000.0),
         ("day-60-50-servers", 5000.0),
         ("day-90-200-servers", 20_000.0),
+        // 5,000 writes/s are half of the one database: the line holds.
+        ("day-60-50-servers-one-database", 5000.0),
+        // 20,000 writes/s offered to FinPay's 10,000: the database, not the fleet, is the limit.
+        ("day-90-200-servers-one-database", 10_000.0),
     ] {
         let rate = served_rate(&first(&results, variant).output.timeseries, 30.0);
         within(variant, rate, expected, 0.04);
     }
+    let capped = summary(&results, "day-90-200-servers-one-database");
+    assert!(capped.services["database"].cpu_utilisation > 0.99);
+    within(
+        "the servers wait on the database",
+        capped.services["payments"].cpu_utilisation,
+        0.5,
+        0.05,
+    );
 }
 
 #[test]
@@ -339,16 +351,87 @@ fn f19_a_hit_is_500x_faster_but_90_percent_hits_make_the_mean_10x_and_the_p99_1x
 }
 
 #[test]
-fn f28_three_fleets_sized_independently_serve_their_own_load() {
+fn f28_fleets_sized_to_the_calls_per_payment_are_equally_busy_and_an_undersized_one_fails_them_all()
+{
     let exp = load("f28-stateless-fleets", horizon("10s", "2s"));
     let results = run_conserved(&exp);
-    let s = summary(&results, "base");
-    assert_eq!(s.error_rate, 0.0);
+    let s = summary(&results, "document-fleets");
+    // A few payments are still in flight at the end; none failed.
+    assert!(s.error_rate < 1e-3, "{:?}", s.outcomes);
+    assert_eq!(s.outcomes["failed"], 0);
+    // Two user lookups a payment and a fraud score every other one: 7,000, 14,000 and
+    // 3,500 req/s make 100, 200 and 50 instances equally busy.
     for (service, fleet) in [("payment", 100), ("fraud", 50), ("user", 200)] {
         let svc = &s.services[service];
         assert_eq!(svc.instances, fleet);
         within(service, svc.cpu_utilisation, 0.70, 0.05);
     }
+    let calls = |edge: &str| s.calls[edge].calls as f64 / s.arrivals as f64;
+    within(
+        "user lookups per payment",
+        calls("payment.pay -> user.profile"),
+        2.0,
+        0.01,
+    );
+    within(
+        "scores per payment",
+        calls("payment.pay -> fraud.score"),
+        0.5,
+        0.02,
+    );
+    // Scoring every payment asks 50 instances for 7,000 req/s: their backlog passes the
+    // call's 1 s timeout within seconds and, working on calls nobody waits for, they answer
+    // none in time from then on.
+    let all = summary(&results, "every-payment-scored");
+    assert!(all.services["fraud"].cpu_utilisation > 0.99);
+    assert!(all.outcomes["ok"] < all.arrivals / 10, "{:?}", all.outcomes);
+    let late = &first(&results, "every-payment-scored").output.timeseries[6..];
+    assert!(late.iter().all(|row| row.outcomes.get(Outcome::Ok) == 0));
+    assert_eq!(
+        all.dependency_failures["payment.pay -> fraud.score"],
+        all.outcomes["failed"]
+    );
+    // Dropping abandoned calls brings some back, but FIFO serves each call just before its
+    // deadline, so many are cut off on the core.
+    let cancel = summary(&results, "every-payment-scored-cancel-abandoned");
+    let ok = cancel.outcomes["ok"] as f64 / cancel.arrivals as f64;
+    assert!((0.05..0.5).contains(&ok), "{ok}");
+    assert!(cancel.services["fraud"].endpoints["score"].outcomes["cancelled"] > 0);
+}
+
+#[test]
+fn f27_a_session_store_adds_a_round_trip_and_a_shared_database_caps_the_fleet() {
+    let exp = load("f27-session-store", horizon("30s", "5s"));
+    let results = run_conserved(&exp);
+    let jwt = summary(&results, "jwt");
+    let redis = summary(&results, "redis-session");
+    // Any server serves any request: nothing fails under round robin.
+    assert_eq!(jwt.error_rate, 0.0);
+    assert_eq!(redis.error_rate, 0.0);
+    // Redis adds its round trip (two 250 us hops and 50 us of GET) and is barely busy.
+    let added = redis.latency_s.mean - jwt.latency_s.mean;
+    assert!(added.abs() < 0.002, "Redis adds {added} s");
+    let get = &redis.calls["payments.pay -> redis.get"];
+    assert!(get.latency_s.mean < 0.001, "{}", get.latency_s.mean);
+    within(
+        "Redis busy",
+        redis.services["redis"].cpu_utilisation,
+        0.035,
+        0.1,
+    );
+    // F-18's 50 ms lookups: 16 cores serve 320 of the 700 per second.
+    let db = summary(&results, "database-state");
+    assert!(db.services["database"].cpu_utilisation > 0.99);
+    within(
+        "served with the shared database",
+        db.throughput_rps,
+        320.0,
+        0.05,
+    );
+    assert_eq!(
+        db.dependency_failures["payments.pay -> database.read"],
+        db.outcomes["failed"]
+    );
 }
 
 #[test]
@@ -369,6 +452,30 @@ fn f29_f30_p95_is_the_same_at_3_and_100_instances_when_1000_rps_leaves_headroom(
     assert_eq!(summary(&results, "1000-rps-is-80pct").error_rate, 0.0);
     // If 1,000 req/s is all an instance can do, the queue, not the database, sets the p95.
     assert!(p95("1000-rps-is-100pct", "current") > 2.0 * current);
+    // F-30 with one FinPay database (10,000 writes/s) behind each fleet: the 3 instances keep
+    // their p95; the 100 instances get the database's 10,000 payments/s, the rest refused.
+    let db = summary(&results, "one-database-each");
+    within(
+        "3 on one database",
+        p95("one-database-each", "current"),
+        current,
+        0.1,
+    );
+    assert_eq!(db.endpoints["current.pay"].outcomes["failed"], 0);
+    let target = &db.endpoints["target.pay"];
+    within(
+        "100 on one database",
+        target.outcomes["ok"] as f64 / db.measured_s,
+        10_000.0,
+        0.05,
+    );
+    within(
+        "refused",
+        target.outcomes["failed"] as f64 / target.arrivals as f64,
+        0.9,
+        0.02,
+    );
+    assert!(p95("one-database-each", "target") > 2.0 * current);
 }
 
 #[test]
@@ -426,6 +533,19 @@ fn n01_n02_n03_n13_a_3s_request_blocks_the_event_loop_and_async_io_does_not() {
     let offloaded = summary(&results, "worker-thread");
     assert!(offloaded.services["gateway"].peak_event_loop_lag_s < 0.05);
     assert!(users("worker-thread").max < 0.2);
+    // N-13's separate worker service: the gateway queues the job and answers; the 3 s run on
+    // the worker's loop, and the gateway's is never held.
+    let service = summary(&results, "worker-service");
+    assert!(service.services["gateway"].peak_event_loop_lag_s < 0.05);
+    assert!(users("worker-service").max < 0.2);
+    assert!(service.endpoints["gateway.cpu-bound"].latency_s.max < 0.05);
+    let job = &service.calls["gateway.cpu-bound => cpu-workers.cpu-bound"];
+    assert!(job.outcomes["ok"] >= 3, "{:?}", job.outcomes);
+    assert!(
+        (2.99..3.1).contains(&job.latency_s.p50),
+        "{}",
+        job.latency_s.p50
+    );
 }
 
 #[test]
@@ -521,6 +641,72 @@ fn c01_c24_recreating_is_an_outage_and_rolling_is_zero_downtime_only_with_headro
     for r in &results {
         assert_eq!(r.output.summary.services["api"].cores_per_instance, 4);
     }
+}
+
+#[test]
+fn c04_six_services_on_their_own_stores_isolate_a_slow_store_only_past_a_shared_gateway() {
+    let exp = load("c04-gateway-six-services", horizon("40s", "5s"));
+    let results = run_conserved(&exp);
+    let base = summary(&results, "baseline");
+    assert_eq!(base.error_rate, 0.0, "{:?}", base.outcomes);
+    for (name, svc) in &base.services {
+        assert!(
+            svc.cpu_utilisation < 0.55,
+            "{name}: {}",
+            svc.cpu_utilisation
+        );
+    }
+    let page = |s: &RunSummary, e: &str| s.endpoints[&format!("gateway.{e}")].clone();
+    // The Place DB at 120%: its slow calls hold the gateway's 100 + 100 slots per pod, so the
+    // gateway refuses requests of every kind, review posts (which never touch it) too.
+    let shared = summary(&results, "place-db-missing-index");
+    assert!(shared.services["place-db"].cpu_utilisation > 0.99);
+    let posts = page(shared, "review-post");
+    assert!(
+        posts.outcomes["rejected"] > posts.arrivals / 20,
+        "{:?}",
+        posts.outcomes
+    );
+    assert!(posts.latency_s.p99 > 5.0 * page(base, "review-post").latency_s.p99);
+    // A gateway that admits everything keeps the failure in the pages that need places.
+    let unbounded = summary(&results, "place-db-missing-index-gateway-unbounded");
+    let posts = page(unbounded, "review-post");
+    assert_eq!(posts.outcomes["rejected"] + posts.outcomes["failed"], 0);
+    assert!(posts.latency_s.p99 < 1.2 * page(base, "review-post").latency_s.p99);
+    assert!(page(unbounded, "city-page").outcomes["failed"] > 0);
+    let failures: Vec<&str> = unbounded
+        .dependency_failures
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        failures,
+        [
+            "gateway.city-page -> place.list",
+            "itinerary.get -> place.list"
+        ]
+    );
+}
+
+#[test]
+fn c18_offloading_exports_to_the_job_processor_keeps_the_api_fast_and_loses_no_job() {
+    let exp = load("c18-background-offload", horizon("5m30s", "30s"));
+    let results = run_conserved(&exp);
+    let places = |v: &str| summary(&results, v).endpoints["api.places"].clone();
+    // Inline, the burst's 150 ms exports hold the pods' event loops: /places waits seconds.
+    assert!(
+        places("inline").latency_s.p99 > 1.0,
+        "{}",
+        places("inline").latency_s.p99
+    );
+    let offloaded = summary(&results, "offloaded");
+    assert!(places("offloaded").latency_s.p99 < 0.15);
+    assert_eq!(offloaded.error_rate, 0.0, "{:?}", offloaded.outcomes);
+    assert!(offloaded.endpoints["api.export"].latency_s.p99 < 0.02);
+    // The burst's jobs wait in the queue instead, and every one is done or still queued.
+    let jobs = &offloaded.calls["api.export => jobs.export"];
+    assert_eq!(jobs.outcomes["ok"] + jobs.in_flight_at_end, jobs.calls);
+    assert!(jobs.latency_s.p99 > 10.0, "{}", jobs.latency_s.p99);
 }
 
 #[test]
