@@ -19,22 +19,38 @@ pub struct ServiceLoad {
 
 /// Per variant, in file order: the load on each service that open clients reach, over the
 /// whole run (the mean rate of each client's profile, or one over its mean inter-arrival time,
-/// times its mix, times each endpoint's mean CPU time). Closed clients are left out: their load depends on the responses.
+/// times its mix, times the expected visits of each endpoint the request reaches through its
+/// calls, times that endpoint's mean CPU time per visit). Closed clients are left out: their
+/// load depends on the responses.
 pub fn offered_cpu_load(exp: &Experiment) -> Vec<(String, Vec<ServiceLoad>)> {
     let horizon = exp.duration.as_secs_f64();
     exp.variants
         .iter()
         .map(|v| {
             let mut demand = vec![0.0; v.model.services.len()];
+            let rates = crate::model::graph::CallRates::new(&v.model.services);
             for c in &v.workload {
                 let ClientKind::Open { arrivals } = &c.kind else {
                     continue;
                 };
                 let mean_rate = arrivals.expected_arrivals(horizon) / horizon;
                 for (i, e) in c.mix.entries().iter().enumerate() {
-                    let svc = &v.model.services[e.service as usize];
-                    if let Some(cpu) = svc.mean_cpu_s(e.endpoint as usize) {
-                        demand[e.service as usize] += mean_rate * c.mix.share(i) * cpu;
+                    // Every endpoint the request visits, through its calls, at its expected
+                    // number of visits per request.
+                    let entry = crate::ids::EndpointRef {
+                        service: e.service,
+                        endpoint: e.endpoint,
+                    };
+                    for (s, per_endpoint) in rates.visits(entry).iter().enumerate() {
+                        let svc = &v.model.services[s];
+                        for (k, visits) in per_endpoint.iter().enumerate() {
+                            if *visits == 0.0 {
+                                continue;
+                            }
+                            if let Some(cpu) = svc.mean_cpu_s(k) {
+                                demand[s] += mean_rate * c.mix.share(i) * visits * cpu;
+                            }
+                        }
                     }
                 }
             }

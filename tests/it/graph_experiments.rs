@@ -293,3 +293,13 @@ fn nginx_gateway_the_hop_is_cheap_and_round_robin_stalls_behind_a_blocked_gatewa
     assert!(lc.iter().all(|&n| n as f64 > 0.7 * median as f64), "{lc:?}");
     assert!(rate("5-gateways-least-conn") > rate("5-gateways"));
 }
+
+/// `surge validate` counts the load a request puts on every service it reaches through its
+/// calls, at the expected visits per request: the shared database's overload shows before
+/// anything runs.
+#[test]
+fn validate_shows_the_load_calls_put_on_a_shared_database() {
+    let o = crate::support::surge(&["validate", "experiments/shared-database.json"]);
+    let out = crate::support::ok(&o);
+    assert!(out.contains("database at 1000% of CPU capacity"), "{out}");
+}
