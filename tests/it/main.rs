@@ -1,6 +1,8 @@
 //! Surge's integration tests, in one binary (faster to build and link than one per file).
 //!
 //! - `theory`: results against closed-form queueing theory.
+//! - `graph_theory`: the call graph against queueing theory: tandems (Burke), a Jackson network
+//!   with feedback, fork-join, fan-out order statistics, M/M/1+D deadlines, H2/G/1.
 //! - `scenarios`: every bundled experiment runs; conservation and Little's law hold.
 //! - `determinism`: same file and seed give byte-identical reports; common random numbers.
 //! - `cli`: the `surge` binary, including each class of bad input.
@@ -24,6 +26,7 @@ mod conservation;
 mod coverage;
 mod determinism;
 mod graph_experiments;
+mod graph_theory;
 mod html;
 mod mutation;
 mod plots;
