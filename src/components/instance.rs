@@ -442,6 +442,31 @@ impl Instance {
         Some(next)
     }
 
+    /// Takes a request that will never start (its caller gave up and it was cancelled) out of
+    /// the accept queue, so queue lengths and least-connections loads stop counting it.
+    /// O(queue length): cancellation is rare next to admission.
+    pub fn remove_queued(&mut self, request: SpanRef, now: SimTime) -> bool {
+        let Some(k) = self.accept_queue.iter().position(|r| *r == request) else {
+            return false;
+        };
+        self.accept_queue.remove(k);
+        self.note_queue_change(now);
+        true
+    }
+
+    /// Takes a cancelled span's CPU segment out of executor `e`'s run queue (it will never
+    /// run, so it must not count as waiting, nor its wait as lag).
+    pub fn remove_segment(&mut self, e: u32, span: SpanRef, now: SimTime) -> bool {
+        let ex = &mut self.executors[e as usize];
+        let Some(k) = ex.run_queue.iter().position(|seg| seg.span == span) else {
+            return false;
+        };
+        ex.run_queue.remove(k);
+        self.segments_waiting -= 1;
+        self.note_queue_change(now);
+        true
+    }
+
     /// A request taken from the queue starts: it holds a slot.
     #[inline]
     pub fn take_slot(&mut self) {

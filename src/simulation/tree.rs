@@ -240,7 +240,36 @@ impl<'a> Simulation<'a> {
         let instance = sp.instance;
         let held = sp.has(HELD);
         if held {
+            // A span that ends while it waits (cancelled, or expired on its way) leaves its
+            // queue now, so no queue length or wait keeps counting it.
+            let r = self.spans.reference(id);
+            let inst = &mut self.instances[instance as usize];
+            match sp.state {
+                SpanState::Queued if !sp.has(HOLDS_SLOT) => {
+                    inst.remove_queued(r, now);
+                    let open = inst.open_requests();
+                    self.services[inst.service as usize]
+                        .balancer
+                        .load_changed(instance, open);
+                }
+                SpanState::CpuQueued => {
+                    inst.remove_segment(sp.executor, r, now);
+                }
+                _ => {}
+            }
             self.unhold(id);
+        } else if sp.state == SpanState::Travelling
+            && sp.has(ARRIVED)
+            && outcome == Outcome::Cancelled
+        {
+            // Cancelled while it waited in a worker pool's queue (nothing else ends a message
+            // there: expiry is found when it reaches the front).
+            let r = self.spans.reference(id);
+            let svc = &mut self.services[sp.service as usize];
+            if let Some(k) = svc.backlog.iter().position(|b| *b == r) {
+                svc.backlog.remove(k);
+                svc.backlog_len.set(now, svc.backlog.len() as i64);
+            }
         }
         {
             let m = self.spans.get_mut(id);

@@ -753,7 +753,6 @@ fn call_timeouts_match_mm1_and_with_cancellation_mm1_with_reneging() {
 /// 0.0116 s and peak lag at most 0.030 s; measured 1.035 (run queue) and 1.038 (accept
 /// queue), 0.0129 s (E[V] = 0.01293 exactly) and 0.12 to 0.16 s.
 #[test]
-#[ignore = "bug: cancelled requests stay counted in the run queue and accept queue until reached (queue length, CPU wait and lag overstated)"]
 fn a_cancelled_call_stops_counting_as_waiting() {
     // Little's law on the requests really waiting at b: each waits min(V, D) (served ones V,
     // cancelled ones until D), so Lq = lambda E[min(V, D)]; no wait for a core exceeds D, and
