@@ -126,25 +126,3 @@ pub struct Arm {
     /// Its steps (may be empty: "do nothing more").
     pub steps: Vec<Step>,
 }
-
-impl Step {
-    /// Calls every step of `steps`, and of the steps nested in them, in file order.
-    pub fn walk<'a>(steps: &'a [Step], f: &mut impl FnMut(&'a Step)) {
-        for step in steps {
-            f(step);
-            match step {
-                Step::Parallel(p) => {
-                    for b in &p.branches {
-                        Step::walk(b, f);
-                    }
-                }
-                Step::Branch(arms) => {
-                    for a in arms {
-                        Step::walk(&a.steps, f);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-}

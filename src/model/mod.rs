@@ -39,12 +39,6 @@ impl Model {
         self.services.iter().position(|s| s.name == name)
     }
 
-    /// "service.endpoint" of `r`.
-    pub fn endpoint_name(&self, r: EndpointRef) -> String {
-        let s = &self.services[r.service as usize];
-        format!("{}.{}", s.name, s.endpoints[r.endpoint as usize].name)
-    }
-
     /// The program of `r`.
     #[inline]
     pub fn program(&self, r: EndpointRef) -> &Program {

@@ -8,7 +8,7 @@ use super::tree::Work;
 use super::{Event, Simulation};
 use crate::components::program::{CallOp, EnqueueOp, ForkOp, Op};
 use crate::distribution::Dist;
-use crate::ids::{EndpointRef, SpanId};
+use crate::ids::{EdgeId, EndpointRef, SpanId};
 use crate::kernel::{RequestRng, Scheduler, SimDuration, SimTime, keyed_seed};
 use crate::metrics::Outcome;
 use rand::RngExt;
@@ -143,34 +143,49 @@ impl<'a> Simulation<'a> {
         }
     }
 
+    /// A call or a job from `parent`'s op with draw key `key` to `target`, counted on `edge`:
+    /// its seed derives from the parent's and the op's, so it draws the same in every variant.
+    fn spawn_request(
+        &mut self,
+        parent: &Span,
+        kind: SpanKind,
+        target: EndpointRef,
+        edge: EdgeId,
+        key: u64,
+        now: SimTime,
+    ) -> Span {
+        let mut child = Span::new(
+            kind,
+            target.service,
+            target.endpoint,
+            keyed_seed(parent.seed, key),
+            now,
+        );
+        child.edge_or_client = edge.0;
+        let counted = now >= self.warmup_end;
+        child.flags = if counted { COUNTED } else { 0 };
+        self.observer.edge_call(edge, counted);
+        child
+    }
+
     /// Span `caller` calls another endpoint and waits for the answer.
     fn call(&mut self, caller: SpanId, call: &CallOp, now: SimTime, s: &mut Scheduler<Event>) {
         let p = *self.spans.get(caller);
-        let mut child = Span::new(
-            SpanKind::Call,
-            call.target.service,
-            call.target.endpoint,
-            keyed_seed(p.seed, call.key),
-            now,
-        );
-        child.edge_or_client = call.edge.0;
-        let counted = now >= self.warmup_end;
-        child.flags = if counted { COUNTED } else { 0 };
+        let mut child =
+            self.spawn_request(&p, SpanKind::Call, call.target, call.edge, call.key, now);
         let timeout_at = call.timeout.map_or(SimTime::MAX, |t| now + t);
         // The callee gets the caller's remaining budget, or the call's own, if shorter.
         child.deadline = timeout_at.min(p.deadline);
-        let child_seed = child.seed;
-        let child_deadline = child.deadline;
+        let (seed, deadline) = (child.seed, child.deadline);
         let id = self.spans.insert(child);
         self.link_child(caller, id);
         self.spans.get_mut(caller).state = SpanState::Calling;
-        self.observer.edge_call(call.edge, counted);
         let generation = self.spans.get(id).generation;
         // A caller that knows its own deadline waits no longer than it.
         let bounded = self.variant.model.services[p.service as usize]
             .deadlines
             .propagate;
-        let give_up = if bounded { child_deadline } else { timeout_at };
+        let give_up = if bounded { deadline } else { timeout_at };
         if give_up < SimTime::MAX {
             s.schedule_at(
                 give_up.max(now),
@@ -180,7 +195,7 @@ impl<'a> Simulation<'a> {
                 },
             );
         }
-        self.travel(id, generation, call.latency.as_ref(), child_seed, now, s);
+        self.travel(id, generation, call.latency.as_ref(), seed, now, s);
     }
 
     /// A span starts towards its service: over the network if the edge has latency.
@@ -212,19 +227,9 @@ impl<'a> Simulation<'a> {
     /// Span `from` puts a message on a worker pool's queue and goes on.
     fn enqueue_job(&mut self, from: SpanId, q: &EnqueueOp, now: SimTime, s: &mut Scheduler<Event>) {
         let p = *self.spans.get(from);
-        let mut job = Span::new(
-            SpanKind::Job,
-            q.target.service,
-            q.target.endpoint,
-            keyed_seed(p.seed, q.key),
-            now,
-        );
-        job.edge_or_client = q.edge.0;
-        let counted = now >= self.warmup_end;
-        job.flags = if counted { COUNTED } else { 0 };
+        let job = self.spawn_request(&p, SpanKind::Job, q.target, q.edge, q.key, now);
         let seed = job.seed;
         let id = self.spans.insert(job);
-        self.observer.edge_call(q.edge, counted);
         let generation = self.spans.get(id).generation;
         self.travel(id, generation, q.latency.as_ref(), seed, now, s);
     }
@@ -233,8 +238,6 @@ impl<'a> Simulation<'a> {
     fn fork(&mut self, id: SpanId, fork: &ForkOp, now: SimTime) {
         let p = self.spans.get_mut(id);
         p.state = SpanState::Joining;
-        p.branches = fork.branches.len() as u32;
-        p.needed = fork.needed;
         p.succeeded = 0;
         p.failed = 0;
         p.cause = None;

@@ -33,8 +33,10 @@ impl SpanKind {
 /// Where a span is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpanState {
-    /// On the network to its service, or in a worker pool's queue.
+    /// On the network to its service (or being dispatched).
     Travelling,
+    /// In a worker pool's queue, waiting for a free worker.
+    Backlogged,
     /// In an instance's accept queue.
     Queued,
     /// Running ops (momentarily, inside the interpreter).
@@ -108,11 +110,8 @@ pub struct Span {
     pub held_prev: Option<SpanId>,
     /// Neighbours on its instance's list of held spans.
     pub held_next: Option<SpanId>,
-    /// A joining span: branches started, succeeded and failed.
-    pub branches: u32,
-    /// Successes the join needs.
-    pub needed: u32,
-    /// Branch successes so far.
+    /// A joining span: branch successes so far (how many it started and needs are its fork
+    /// op's).
     pub succeeded: u32,
     /// Branch failures so far.
     pub failed: u32,
@@ -154,8 +153,6 @@ impl Span {
             next_sibling: None,
             held_prev: None,
             held_next: None,
-            branches: 0,
-            needed: 0,
             succeeded: 0,
             failed: 0,
             edge_or_client: 0,
@@ -265,6 +262,6 @@ mod tests {
     /// The README states a span's size; memory per request in flight follows from it.
     #[test]
     fn a_span_fits_in_two_cache_lines() {
-        assert_eq!(std::mem::size_of::<Span>(), 128);
+        assert_eq!(std::mem::size_of::<Span>(), 120);
     }
 }

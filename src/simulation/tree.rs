@@ -258,12 +258,8 @@ impl<'a> Simulation<'a> {
                 _ => {}
             }
             self.unhold(id);
-        } else if sp.state == SpanState::Travelling
-            && sp.has(ARRIVED)
-            && outcome == Outcome::Cancelled
-        {
-            // Cancelled while it waited in a worker pool's queue (nothing else ends a message
-            // there: expiry is found when it reaches the front).
+        } else if sp.state == SpanState::Backlogged {
+            // Ended while it waited in a worker pool's queue.
             let r = self.spans.reference(id);
             let svc = &mut self.services[sp.service as usize];
             if let Some(k) = svc.backlog.iter().position(|b| *b == r) {
@@ -544,10 +540,11 @@ impl<'a> Simulation<'a> {
                 p.cause = child.cause;
             }
         }
-        let (succeeded, failed, branches, needed) = (p.succeeded, p.failed, p.branches, p.needed);
+        let (succeeded, failed) = (p.succeeded, p.failed);
         let Some(fork) = self.fork_op(parent) else {
             return;
         };
+        let (branches, needed) = (fork.branches.len() as u32, fork.needed);
         if succeeded >= needed {
             self.settle(parent, fork.leftovers);
             let p = self.spans.get_mut(parent);

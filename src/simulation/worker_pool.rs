@@ -45,6 +45,7 @@ impl Simulation<'_> {
             return;
         }
         svc.backlog.push_back(self.spans.reference(id));
+        self.spans.get_mut(id).state = SpanState::Backlogged;
         svc.backlog_len.set(now, svc.backlog.len() as i64);
     }
 
@@ -77,9 +78,11 @@ impl Simulation<'_> {
                 return;
             };
             svc.backlog_len.set(now, svc.backlog.len() as i64);
-            if !self.is_live(r.id, r.generation, SpanState::Travelling) {
+            if !self.is_live(r.id, r.generation, SpanState::Backlogged) {
                 continue; // cancelled while it waited
             }
+            // Out of the queue (so ending it now has no queue entry to remove).
+            self.spans.get_mut(r.id).state = SpanState::Travelling;
             if self.expired(r.id, now) {
                 self.finish(r.id, Outcome::Expired, None, now, s);
                 continue;

@@ -4,7 +4,7 @@
 //! every request at every service ends once or is in flight at the end. The README's figures
 //! come from the full horizons (`surge run FILE`, `surge sweep experiments/shared-database.json`).
 
-use crate::support::{assert_conserved, repo, run, summary_of};
+use crate::support::{repo, run_conserved, summary_of};
 use serde_json::{Value, json};
 use surge::experiment::{Experiment, RunResult};
 use surge::metrics::Outcome;
@@ -23,14 +23,6 @@ fn load(name: &str, patch: impl FnOnce(&mut Value)) -> Experiment {
 fn horizon(doc: &mut Value, duration: &str, warmup: &str) {
     doc["duration"] = json!(duration);
     doc["warmup"] = json!(warmup);
-}
-
-fn run_conserved(exp: &Experiment) -> Vec<RunResult> {
-    let results = run(exp);
-    for r in &results {
-        assert_conserved(&format!("{}/{}", exp.name, r.variant), &r.output.summary);
-    }
-    results
 }
 
 /// The p99 of the successful calls on edge `edge`.

@@ -3,7 +3,7 @@
 //! short horizon and its headline figure is asserted, with conservation on every run. The
 //! figures in docs/seeds.md come from the full horizons (`surge run FILE`).
 
-use crate::support::{assert_conserved, repo, run};
+use crate::support::{repo, run_conserved};
 use serde_json::{Value, json};
 use surge::experiment::{Experiment, RunResult};
 use surge::metrics::Outcome;
@@ -29,15 +29,6 @@ fn horizon(duration: &str, warmup: &str) -> impl FnOnce(&mut Value) {
         j["duration"] = json!(d);
         j["warmup"] = json!(w);
     }
-}
-
-/// Runs every run and checks that each accounts for every request it was sent.
-fn run_conserved(exp: &Experiment) -> Vec<RunResult> {
-    let results = run(exp);
-    for r in &results {
-        assert_conserved(&format!("{}/{}", exp.name, r.variant), &r.output.summary);
-    }
-    results
 }
 
 fn first<'a>(results: &'a [RunResult], variant: &str) -> &'a RunResult {

@@ -3,7 +3,7 @@
 //! file; the full runs' figures are in docs/seeds.md). Every test checks the claim's headline
 //! figure and that every request is accounted for.
 
-use crate::support::{assert_conserved, repo, run, summary_of, write_experiment};
+use crate::support::{repo, run_conserved, summary_of, write_experiment};
 use serde_json::{Value, json};
 use surge::experiment::{Experiment, RunResult};
 use surge::metrics::Outcome;
@@ -37,15 +37,6 @@ fn keep(doc: &mut Value, variants: &[&str]) {
     let all = doc["variants"].as_object_mut().unwrap();
     all.retain(|k, _| variants.contains(&k.as_str()));
     assert_eq!(all.len(), variants.len(), "unknown variant in {variants:?}");
-}
-
-/// Runs the experiment and checks conservation on every run.
-fn run_checked(exp: &Experiment) -> Vec<RunResult> {
-    let results = run(exp);
-    for r in &results {
-        assert_conserved(&format!("{}/{}", exp.name, r.variant), &r.output.summary);
-    }
-    results
 }
 
 fn rows<'a>(results: &'a [RunResult], variant: &str) -> &'a [TimeSeriesRow] {
@@ -85,7 +76,7 @@ fn g01_g03_round_robin_spreads_evenly_and_least_connections_cuts_the_tail() {
         set(d, "/duration", json!("4m"));
         set(d, "/warmup", json!("30s"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     // G-01: each pod gets a third of the requests, so about the same CPU (80% overall).
     // Over 3.5 minutes a pod serves ~90,000 requests; their CPU varies by a few tenths of a
     // percent, so 2 points between pods is a difference round robin would not make.
@@ -125,7 +116,7 @@ fn g08_black_friday_10x_under_100ms_needs_capacity_ready_for_the_peak() {
         set(d, "/warmup", json!("30s"));
         keep(d, &["static-3", "static-peak-5", "hpa-go-coffee"]);
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let p99 = |v: &str| summary_of(&results, v).latency_s.p99;
     // The peak fleet holds p99 under 100 ms with no errors; 3 pods at 100% CPU do not.
     assert!(p99("static-peak-5") < 0.1, "{}", p99("static-peak-5"));
@@ -147,7 +138,7 @@ fn g09_vertical_scaling_restarts_the_instance_and_scaling_out_does_not() {
     let exp = seed("g09-vertical-restart", |d| {
         set(d, "/duration", json!("13m"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     // One VM resized: no instance for provisioning + start-up + readiness = 110 s, at 300
     // req/s about 33,000 requests. Poisson noise on that count is about 0.6% (0.6 s); 5 s of
     // slack covers it and the instance's last requests draining.
@@ -171,7 +162,7 @@ fn g10_scheduled_and_predictive_prescale_a_known_event_reactive_does_not() {
         set(d, "/duration", json!("27m"));
         keep(d, &["reactive-hpa", "predictive-3m-ahead", "scheduled"]);
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     // The event needs 15 pods; the reactive HPA starts when it begins and loses most of it.
     assert!(summary_of(&results, "reactive-hpa").error_rate > 0.3);
     for v in ["predictive-3m-ahead", "scheduled"] {
@@ -184,7 +175,7 @@ fn g10_scheduled_and_predictive_prescale_a_known_event_reactive_does_not() {
 
 #[test]
 fn g11_pods_at_their_500m_limit_serve_750_req_s_and_the_512mi_limit_kills_an_overloaded_pod() {
-    let results = run_checked(&seed("g11-pod-resources", |_| {}));
+    let results = run_conserved(&seed("g11-pod-resources", |_| {}));
     // 600 req/s for 4.5 minutes, then as much of 900 as 3 x 500m / 2 ms = 750 req/s: the mean
     // over the 9.5 measured minutes is (600 x 270 + 750 x 300) / 570 = 679 req/s.
     let limited = summary_of(&results, "limit-100-in-progress-100-waiting");
@@ -211,7 +202,7 @@ fn g12_hpa_holds_3_settles_at_22_and_stops_at_50() {
         set(d, "/workload/0/rate/points/2/at", json!("10m"));
         set(d, "/duration", json!("14m"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let s = summary_of(&results, "hpa-cpu-70");
     let acts = actions(s);
     // Nothing before the step: 150 orders/s is 50% of 3 pods' requests.
@@ -235,7 +226,7 @@ fn g13_g14_hpa_takes_the_largest_of_cpu_memory_and_requests_per_pod() {
         set(d, "/duration", json!("4m"));
         set(d, "/warmup", json!("30s"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let pods = |v: &str| summary_of(&results, v).services["gateway"].desired_replicas;
     // CPU: 1.5 cores over 3 one-CPU requests is 50%: no reason to scale.
     assert_eq!(pods("cpu-70"), 3);
@@ -260,7 +251,7 @@ fn g15_g16_go_coffee_behavior_doubles_per_minute_and_sheds_10_percent_per_minute
         set(d, "/workload/0/rate/points/2/at", json!("8m"));
         set(d, "/duration", json!("17m"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let gc = actions(summary_of(&results, "go-coffee-behavior"));
     let ups: Vec<_> = gc.iter().filter(|a| a.2 > a.1).collect();
     let downs: Vec<_> = gc.iter().filter(|a| a.2 < a.1).collect();
@@ -302,7 +293,7 @@ fn g17_predictive_scaler_needs_two_days_of_history_to_prescale_15_minutes_ahead(
             &["predictive-24h-history", "predictive-48h-holt-winters-only"],
         );
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     // With 48 hours, Holt-Winters sees the jump 15 minutes ahead: 18 pods =
     // max(ceil(1,200 x 10 ms / 0.7), 1,200 / 100) by 16 minutes, and no errors.
     let learned = summary_of(&results, "predictive-48h-holt-winters-only");
@@ -325,7 +316,7 @@ fn g18_a_500m_pod_serves_100_qps_only_below_5ms_of_cpu_per_request() {
         set(d, "/duration", json!("4m"));
         set(d, "/warmup", json!("30s"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     // Utilisation of the 500m limit is 100 req/s x c / 500m, up to Poisson noise (3.5 min at
     // 100 req/s: about 1%).
     for (v, c_ms) in [
@@ -370,7 +361,7 @@ fn g20_g21_a_prescheduled_flash_sale_with_reserved_and_spot_costs_less_than_half
             ],
         );
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     // G-20: 3 pods cannot carry 10,000 req/s (12 cores of work on 6); 10 pods ready in time
     // can.
     assert!(count(summary_of(&results, "static-normal-3"), "rejected") > 0);
@@ -392,7 +383,7 @@ fn m01_equal_capacity_costs_the_same_but_only_vertical_scaling_restarts() {
     let exp = seed("m01-horizontal-vs-vertical", |d| {
         set(d, "/duration", json!("13m"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     // 8 cores cost the same whichever way they are bought (0.384 USD/h) until the action.
     let horizontal = summary_of(&results, "horizontal-4-m5-large");
     assert_eq!(horizontal.error_rate, 0.0);
@@ -412,7 +403,7 @@ fn m02_offloading_work_to_a_queue_keeps_checkout_fast_while_jobs_wait() {
     let exp = seed("m02-background-jobs", |d| {
         set(d, "/duration", json!("18m"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let checkout = |v: &str| summary_of(&results, v).endpoints["app.checkout"].clone();
     // Inline, the 3x burst needs 13.5 of 8 cores: checkouts queue for seconds and are refused.
     let inline = checkout("inline");
@@ -445,7 +436,7 @@ fn m26_halving_database_cpu_cuts_query_time_75_percent_at_the_peak_and_50_at_nig
         set(d, "/duration", json!("2m"));
         set(d, "/warmup", json!("10s"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let query = |v: &str, db: &str| {
         summary_of(&results, v).services[db].endpoints["query"]
             .latency_s
@@ -478,7 +469,7 @@ fn m03_cpu_over_70_percent_for_5_minutes_ignores_a_4_minute_burst() {
     let exp = seed("m03-cpu-threshold", |d| {
         set(d, "/duration", json!("27m"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     // The burst (10-14 min) is 4 datapoints above 70%: not enough. From 20 minutes the fifth
     // datapoint is in at 25 minutes.
     assert_eq!(
@@ -497,7 +488,7 @@ fn m04_memory_over_80_percent_for_5_minutes_scales_what_cpu_never_sees() {
     let exp = seed("m04-memory-threshold", |d| {
         set(d, "/duration", json!("27m"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     assert_eq!(
         actions(summary_of(&results, "memory-80-for-5m")),
         vec![(1500.0, 4, 6)]
@@ -512,7 +503,7 @@ fn m05_queue_over_100_fires_a_minute_into_an_overload_cpu_waits_five() {
     let exp = seed("m05-queue-threshold", |d| {
         set(d, "/duration", json!("16m"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     assert_eq!(
         actions(summary_of(&results, "queue-over-100"))[0],
         (660.0, 4, 6)
@@ -532,7 +523,7 @@ fn m06_response_time_over_500ms_scales_out_for_a_slow_database_without_effect() 
     let exp = seed("m06-response-time", |d| {
         set(d, "/duration", json!("30m"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let latency = summary_of(&results, "response-time-over-500ms");
     let acts = actions(latency);
     // +2 at 11 minutes and every 5 minutes after: 4 -> 12 by 26 minutes.
@@ -562,7 +553,7 @@ fn m08_the_fleet_stays_between_2_and_20() {
         );
         set(d, "/duration", json!("28m"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let s = summary_of(&results, "guide-rules");
     let acts = actions(s);
     let lowest = acts.iter().map(|a| a.2).min().unwrap();
@@ -579,7 +570,7 @@ fn m09_a_5_minute_cooldown_makes_4_to_12_take_15_minutes() {
         set(d, "/duration", json!("27m"));
         keep(d, &["cooldown-5m", "cooldown-1m"]);
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let reach = |v: &str| {
         let acts = actions(summary_of(&results, v));
         for w in acts.windows(2) {
@@ -608,7 +599,7 @@ fn m10_cpu_scale_in_stops_at_6_but_the_memory_rule_drives_the_fleet_into_overloa
         );
         set(d, "/duration", json!("1h"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     // CPU < 30% for 15 minutes: one at 15 minutes, then one per cool-down while CPU (2/n
     // cores) stays under 30%: 10 -> 6, where it is 33%.
     let cpu = summary_of(&results, "cpu-scale-in-only");
@@ -645,7 +636,7 @@ fn m20_20_m5_xlarge_serve_50000_users_at_10000_req_s_under_1s() {
     let exp = seed("m20-benchmark-targets", |d| {
         set(d, "/duration", json!("80s"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let target = summary_of(&results, "20-m5-xlarge");
     // Little's law for the closed loop: X = N / (Z + R) with N = 50,000, Z = 5 s.
     let x = 50_000.0 / (5.0 + target.mean_response_s);
@@ -675,7 +666,7 @@ fn m21_reserved_terms_cut_the_bill_by_their_price_ratio_and_spot_by_65_percent()
             ],
         );
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let cost = |v: &str| summary_of(&results, v).cost_usd.unwrap();
     let on_demand = cost("on-demand");
     // A fleet that never changes pays (4 x 0.060 + 2 x 0.079) / (4 x 0.096 + 2 x 0.126).
@@ -693,7 +684,7 @@ fn m22_only_the_cpu_warning_comes_well_before_users_see_errors() {
     let exp = seed("m22-alert-thresholds", |d| {
         set(d, "/duration", json!("35m"));
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let ts = rows(&results, "static-4");
     let first = |f: &dyn Fn(&TimeSeriesRow) -> bool| {
         ts.iter().find(|r| f(r)).map(|r| r.t_s / 60.0).unwrap()
@@ -721,7 +712,7 @@ fn m23_twelve_instances_absorb_a_10x_launch_under_800ms() {
         set(d, "/warmup", json!("2m"));
         keep(d, &["static-4", "static-12"]);
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let twelve = summary_of(&results, "static-12");
     assert!(twelve.latency_s.p99 < 0.8 && twelve.error_rate == 0.0);
     assert!(summary_of(&results, "static-4").error_rate > 0.3);
@@ -735,7 +726,7 @@ fn m25_twelve_instances_handle_5x_with_zero_downtime_and_four_do_not() {
         set(d, "/warmup", json!("2m"));
         keep(d, &["static-4", "static-12"]);
     });
-    let results = run_checked(&exp);
+    let results = run_conserved(&exp);
     let twelve = summary_of(&results, "static-12");
     assert!(twelve.latency_s.p99 < 0.8 && twelve.error_rate == 0.0);
     assert_eq!(count(twelve, "no_instance"), 0);

@@ -52,6 +52,16 @@ pub fn only(results: &[RunResult]) -> &RunResult {
     &results[0]
 }
 
+/// Runs every run of an experiment and checks that each accounts for every request, call and
+/// served request it saw ([`assert_conserved`]).
+pub fn run_conserved(exp: &Experiment) -> Vec<RunResult> {
+    let results = run(exp);
+    for r in &results {
+        assert_conserved(&format!("{}/{}", exp.name, r.variant), &r.output.summary);
+    }
+    results
+}
+
 /// Arrivals = outcomes + in flight at the end: for the clients' requests, for every edge of
 /// the call graph (calls = outcomes + in flight), and for every endpoint as its service saw
 /// it. The in-flight counts are taken from the spans left at the end, independently of the
