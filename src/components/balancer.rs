@@ -51,6 +51,13 @@ pub struct Balancer {
     loads: LoadTree,
 }
 
+/// `i % n`, without the division when `i` is in range already (a cursor almost always is;
+/// it leaves the range only when the candidates shrink).
+#[inline]
+fn wrap(i: usize, n: usize) -> usize {
+    if i < n { i } else { i % n }
+}
+
 impl Balancer {
     /// A balancer with its own random stream.
     pub fn new(spec: BalancerSpec, rng: Stream) -> Self {
@@ -97,8 +104,8 @@ impl Balancer {
         let i = match self.spec {
             // A queue has no push routing; round robin stands in if ever asked.
             BalancerSpec::RoundRobin | BalancerSpec::Queue { .. } => {
-                let i = self.cursor % n;
-                self.cursor = (i + 1) % n;
+                let i = wrap(self.cursor, n);
+                self.cursor = wrap(i + 1, n);
                 i
             }
             BalancerSpec::Random => self.rng.random_range(0..n),
@@ -106,13 +113,13 @@ impl Balancer {
                 // The first candidate with the fewest open requests, scanning round from
                 // the cursor: ties go round robin.
                 debug_assert_eq!(self.loads.len(), n, "candidates_changed was not called");
-                let best = self.loads.first_least_from(self.cursor % n);
+                let best = self.loads.first_least_from(wrap(self.cursor, n));
                 debug_assert_eq!(
                     self.loads.min[self.loads.width + best],
                     instances[candidates[best] as usize].open_requests(),
                     "load_changed was not called"
                 );
-                self.cursor = (best + 1) % n;
+                self.cursor = wrap(best + 1, n);
                 best
             }
         };

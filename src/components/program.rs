@@ -109,46 +109,57 @@ pub struct Edge {
     pub name: String,
 }
 
-/// An endpoint's program.
+/// Every endpoint's program, one after another in one array, jumps and branch entries
+/// already absolute: a span's program counter indexes it directly.
 #[derive(Debug, Clone, Default)]
-pub struct Program {
-    /// The ops; the first runs first.
+pub struct Code {
+    /// The ops of every program.
     pub ops: Vec<Op>,
+    /// Where each endpoint's program starts, by service then endpoint.
+    pub entries: Vec<Vec<u32>>,
 }
 
-/// Compiles every endpoint of every service. `names(service)` gives a service's name and its
-/// endpoints' names; edges are numbered in the order the programs first name them.
-pub fn compile_all(
-    services: &[crate::components::service::ServiceSpec],
-) -> (Vec<Vec<Program>>, Vec<Edge>) {
+impl Code {
+    /// The op at `pc`.
+    #[inline]
+    pub fn op(&self, pc: u32) -> &Op {
+        &self.ops[pc as usize]
+    }
+
+    /// The first op of `r`'s program.
+    #[inline]
+    pub fn entry(&self, r: EndpointRef) -> u32 {
+        self.entries[r.service as usize][r.endpoint as usize]
+    }
+}
+
+/// Compiles every endpoint of every service; edges are numbered in the order the programs
+/// first name them. (The op count fits a `u32`: each op is at least a few bytes of an input
+/// file whose size is capped far below 4 GiB.)
+pub fn compile_all(services: &[crate::components::service::ServiceSpec]) -> (Code, Vec<Edge>) {
     let mut edges = Vec::new();
-    let programs = services
-        .iter()
-        .enumerate()
-        .map(|(s, svc)| {
-            svc.endpoints
-                .iter()
-                .enumerate()
-                .map(|(e, ep)| {
-                    let caller = EndpointRef {
-                        service: s as u32,
-                        endpoint: e as u32,
-                    };
-                    let mut c = Compiler {
-                        ops: Vec::new(),
-                        edges: &mut edges,
-                        services,
-                        caller,
-                        prefix: format!("{}.{}", svc.name, ep.name),
-                    };
-                    c.emit(&ep.steps, "steps");
-                    c.ops.push(Op::Return);
-                    Program { ops: c.ops }
-                })
-                .collect()
-        })
-        .collect();
-    (programs, edges)
+    let mut ops = Vec::new();
+    let mut entries = Vec::with_capacity(services.len());
+    for (s, svc) in services.iter().enumerate() {
+        let mut starts = Vec::with_capacity(svc.endpoints.len());
+        for (e, ep) in svc.endpoints.iter().enumerate() {
+            starts.push(ops.len() as u32);
+            let mut c = Compiler {
+                ops: &mut ops,
+                edges: &mut edges,
+                services,
+                caller: EndpointRef {
+                    service: s as u32,
+                    endpoint: e as u32,
+                },
+                prefix: format!("{}.{}", svc.name, ep.name),
+            };
+            c.emit(&ep.steps, "steps");
+            c.ops.push(Op::Return);
+        }
+        entries.push(starts);
+    }
+    (Code { ops, entries }, edges)
 }
 
 /// The ops an endpoint compiles to, without building them (for the size limit).
@@ -167,7 +178,8 @@ pub fn op_count(ep: &EndpointSpec) -> usize {
 }
 
 struct Compiler<'a> {
-    ops: Vec<Op>,
+    /// Every program so far: targets are positions in it.
+    ops: &'a mut Vec<Op>,
     edges: &'a mut Vec<Edge>,
     services: &'a [crate::components::service::ServiceSpec],
     caller: EndpointRef,

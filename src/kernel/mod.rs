@@ -14,7 +14,7 @@ pub use time::{SimDuration, SimTime};
 /// Reacts to one event at a time. Implemented by the model that owns the simulation state.
 pub trait Handler {
     /// The model's event type: a small plain enum.
-    type Event;
+    type Event: Copy;
 
     /// Handles `event`, which fires at `scheduler.now()`, possibly scheduling more events.
     fn handle(&mut self, event: Self::Event, scheduler: &mut Scheduler<Self::Event>);
@@ -27,13 +27,13 @@ pub struct Scheduler<E> {
     queue: EventQueue<E>,
 }
 
-impl<E> Default for Scheduler<E> {
+impl<E: Copy> Default for Scheduler<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> Scheduler<E> {
+impl<E: Copy> Scheduler<E> {
     /// An empty scheduler at time zero.
     pub fn new() -> Self {
         Scheduler {

@@ -84,6 +84,12 @@ impl OutcomeCounts {
         self.0[o.index()] += n;
     }
 
+    /// The counts without those that ended with `o`.
+    pub fn without(mut self, o: Outcome) -> OutcomeCounts {
+        self.0[o.index()] = 0;
+        self
+    }
+
     /// How many ended with `o`.
     pub fn get(&self, o: Outcome) -> u64 {
         self.0[o.index()]

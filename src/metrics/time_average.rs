@@ -7,16 +7,19 @@ use crate::kernel::SimTime;
 /// of the current time-series bucket.
 #[derive(Debug, Clone, Default)]
 pub struct TimeAverage {
+    /// Never negative (an `i64` so that deltas can be).
     level: i64,
     last: SimTime,
     since: SimTime,
-    area: u128,
     peak: i64,
-    bucket_area: u128,
     bucket_peak: i64,
     /// Area since `start`, never reset: a monotonic counter, like the CPU-seconds counter a
-    /// metrics agent scrapes.
+    /// metrics agent scrapes. The areas since the last reset and since the bucket began are
+    /// differences from it, so a change of level adds to one sum, not three.
     lifetime_area: u128,
+    /// `lifetime_area` at the last reset, and at the start of the bucket.
+    reset_mark: u128,
+    bucket_mark: u128,
 }
 
 impl TimeAverage {
@@ -31,12 +34,11 @@ impl TimeAverage {
 
     #[inline]
     fn accrue(&mut self, now: SimTime) {
-        let dt = now.since(self.last).as_nanos() as u128;
+        let dt = now.since(self.last).as_nanos();
         if dt > 0 {
-            let a = self.level as u128 * dt;
-            self.area += a;
-            self.bucket_area += a;
-            self.lifetime_area += a;
+            debug_assert!(self.level >= 0, "a level is a count");
+            // 64 x 64 -> 128 bits: one multiplication.
+            self.lifetime_area += u128::from(self.level as u64) * u128::from(dt);
             self.last = now;
         }
     }
@@ -67,7 +69,7 @@ impl TimeAverage {
         self.accrue(now);
         self.last = now;
         self.since = now;
-        self.area = 0;
+        self.reset_mark = self.lifetime_area;
         self.peak = self.level;
     }
 
@@ -78,14 +80,14 @@ impl TimeAverage {
         if span == 0 {
             self.level as f64
         } else {
-            self.area as f64 / span as f64
+            (self.lifetime_area - self.reset_mark) as f64 / span as f64
         }
     }
 
     /// Level x nanoseconds from the last reset to `now`.
     pub fn area(&mut self, now: SimTime) -> u128 {
         self.accrue(now);
-        self.area
+        self.lifetime_area - self.reset_mark
     }
 
     /// Level x nanoseconds from `start` to `now`, never reset.
@@ -103,8 +105,8 @@ impl TimeAverage {
     /// starts the next bucket.
     pub fn take_bucket(&mut self, now: SimTime) -> (u128, i64) {
         self.accrue(now);
-        let out = (self.bucket_area, self.bucket_peak);
-        self.bucket_area = 0;
+        let out = (self.lifetime_area - self.bucket_mark, self.bucket_peak);
+        self.bucket_mark = self.lifetime_area;
         self.bucket_peak = self.level;
         out
     }

@@ -2,9 +2,8 @@
 
 pub mod graph;
 
-use crate::components::program::{Edge, Program};
+use crate::components::program::{Code, Edge};
 use crate::components::service::ServiceSpec;
-use crate::ids::EndpointRef;
 
 /// A validated model.
 #[derive(Debug, Clone)]
@@ -15,8 +14,8 @@ pub struct Model {
     pub description: Option<String>,
     /// Services, in file order.
     pub services: Vec<ServiceSpec>,
-    /// Each endpoint's compiled program, by service then endpoint.
-    pub programs: Vec<Vec<Program>>,
+    /// Every endpoint's compiled program.
+    pub code: Code,
     /// The call graph's edges, in the order the programs first name them.
     pub edges: Vec<Edge>,
 }
@@ -24,12 +23,12 @@ pub struct Model {
 impl Model {
     /// A model of `services`, their endpoints compiled.
     pub fn new(name: String, description: Option<String>, services: Vec<ServiceSpec>) -> Model {
-        let (programs, edges) = crate::components::program::compile_all(&services);
+        let (code, edges) = crate::components::program::compile_all(&services);
         Model {
             name,
             description,
             services,
-            programs,
+            code,
             edges,
         }
     }
@@ -37,11 +36,5 @@ impl Model {
     /// Index of the service called `name`.
     pub fn service_index(&self, name: &str) -> Option<usize> {
         self.services.iter().position(|s| s.name == name)
-    }
-
-    /// The program of `r`.
-    #[inline]
-    pub fn program(&self, r: EndpointRef) -> &Program {
-        &self.programs[r.service as usize][r.endpoint as usize]
     }
 }

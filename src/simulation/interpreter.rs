@@ -24,15 +24,11 @@ impl<'a> Simulation<'a> {
     #[inline]
     pub(super) fn resume(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
         let variant: &'a crate::experiment::Variant = self.variant;
-        let model = &variant.model;
+        let code = &variant.model.code;
         loop {
             let sp = self.spans.get_mut(id);
             sp.state = SpanState::Running;
-            let program = model.program(EndpointRef {
-                service: sp.service,
-                endpoint: sp.endpoint,
-            });
-            match &program.ops[sp.pc as usize] {
+            match code.op(sp.pc) {
                 Op::Cpu { work, key } => {
                     sp.remaining_cpu = draw(work, sp.seed, *key).as_nanos();
                     sp.flags |= SLICED;

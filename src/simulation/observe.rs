@@ -584,16 +584,20 @@ impl Observer {
         self.window.clear();
     }
 
-    /// A request reached a service (from a client, a caller or a queue).
+    /// A request reached a service (from a client, a caller or a queue). A root's arrival is
+    /// its client's, counted there already (a root reaches its service when it is sent), so
+    /// only the bucket's count per service is kept for it here.
     #[inline]
-    pub(super) fn served_arrival(&mut self, service: u32, endpoint: u32, counted: bool) {
-        self.bucket_service_arrivals[service as usize] += 1;
-        if counted {
-            self.served[service as usize][endpoint as usize].arrivals += 1;
+    pub(super) fn served_arrival(&mut self, at: EndpointRef, root: bool, counted: bool) {
+        self.bucket_service_arrivals[at.service as usize] += 1;
+        if counted && !root {
+            self.served[at.service as usize][at.endpoint as usize].arrivals += 1;
         }
     }
 
-    /// A service ended a request that reached it.
+    /// A service ended a request that reached it, other than a root its client still waits
+    /// for: that one's outcome and latency are its client's, recorded there, and merged into
+    /// the service's at the end.
     #[inline]
     pub(super) fn served(
         &mut self,
@@ -602,12 +606,11 @@ impl Observer {
         outcome: Outcome,
         latency: SimDuration,
         counted: bool,
-        by_client: bool,
     ) {
         if counted {
             let st = &mut self.served[service as usize][endpoint as usize];
             st.outcomes.record(outcome);
-            if outcome == Outcome::Ok && !by_client {
+            if outcome == Outcome::Ok {
                 st.latency.record(latency.as_nanos());
             }
         }
@@ -777,11 +780,15 @@ impl Observer {
                 spec.cost.as_ref(),
             );
             for (e, ep) in spec.endpoints.iter().enumerate() {
-                // The roots answered to waiting clients were recorded by the clients'
-                // histogram of this endpoint only.
-                let client = self.endpoints[s][e].latency.clone();
+                // The roots answered to waiting clients were recorded by the clients only:
+                // their arrivals, their outcomes (all but the timeouts, which the client
+                // decided, not the service) and their latencies.
+                let client = &self.endpoints[s][e];
                 let st = &mut self.served[s][e];
-                st.latency.merge(&client);
+                st.arrivals += client.arrivals;
+                st.outcomes
+                    .merge(&client.outcomes.without(Outcome::TimedOut));
+                st.latency.merge(&client.latency);
                 let st = &self.served[s][e];
                 summary.endpoints.insert(
                     ep.name.clone(),

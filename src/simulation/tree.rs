@@ -84,10 +84,14 @@ impl<'a> Simulation<'a> {
         sp.arrived = now;
         sp.state = SpanState::Travelling;
         sp.flags |= ARRIVED;
-        let (service, endpoint, counted) = (sp.service, sp.endpoint, sp.has(COUNTED));
-        let svc = &mut self.services[service as usize];
+        let at = EndpointRef {
+            service: sp.service,
+            endpoint: sp.endpoint,
+        };
+        let (root, counted) = (sp.kind == SpanKind::Root, sp.has(COUNTED));
+        let svc = &mut self.services[at.service as usize];
         svc.arrivals += 1;
-        self.observer.served_arrival(service, endpoint, counted);
+        self.observer.served_arrival(at, root, counted);
         if let BalancerSpec::Queue { max_length } = svc.balancer.spec() {
             self.enqueue_message(id, max_length, now, s);
             return;
@@ -131,7 +135,10 @@ impl<'a> Simulation<'a> {
         let executor = self.instances[instance as usize].pin_executor();
         let sp = self.spans.get_mut(id);
         sp.executor = executor;
-        sp.pc = 0;
+        sp.pc = self.variant.model.code.entry(EndpointRef {
+            service: sp.service,
+            endpoint: sp.endpoint,
+        });
         sp.state = SpanState::Running;
         self.resume(id, now, s);
     }
@@ -151,9 +158,9 @@ impl<'a> Simulation<'a> {
         self.instances[instance as usize].held = Some(id);
     }
 
+    /// Takes `id` (whose links are `sp`'s) off its instance's list of held spans.
     #[inline]
-    fn unhold(&mut self, id: SpanId) {
-        let sp = *self.spans.get(id);
+    fn unhold(&mut self, id: SpanId, sp: &super::span::Span) {
         match sp.held_prev {
             Some(p) => self.spans.get_mut(p).held_next = sp.held_next,
             None => self.instances[sp.instance as usize].held = sp.held_next,
@@ -196,12 +203,7 @@ impl<'a> Simulation<'a> {
 
     /// The call `caller` waits at.
     pub(super) fn call_op(&self, caller: SpanId) -> Option<&'a CallOp> {
-        let sp = self.spans.get(caller);
-        let program = self.variant.model.program(EndpointRef {
-            service: sp.service,
-            endpoint: sp.endpoint,
-        });
-        match &program.ops[sp.pc as usize] {
+        match self.variant.model.code.op(self.spans.get(caller).pc) {
             Op::Call(c) => Some(c),
             _ => None,
         }
@@ -209,12 +211,7 @@ impl<'a> Simulation<'a> {
 
     /// The fan-out `span` waits at.
     fn fork_op(&self, span: SpanId) -> Option<&'a ForkOp> {
-        let sp = self.spans.get(span);
-        let program = self.variant.model.program(EndpointRef {
-            service: sp.service,
-            endpoint: sp.endpoint,
-        });
-        match &program.ops[sp.pc as usize] {
+        match self.variant.model.code.op(self.spans.get(span).pc) {
             Op::Fork(f) => Some(f),
             _ => None,
         }
@@ -257,7 +254,7 @@ impl<'a> Simulation<'a> {
                 }
                 _ => {}
             }
-            self.unhold(id);
+            self.unhold(id, &sp);
         } else if sp.state == SpanState::Backlogged {
             // Ended while it waited in a worker pool's queue.
             let r = self.spans.reference(id);
@@ -299,17 +296,12 @@ impl<'a> Simulation<'a> {
                 SpanKind::Call => sp.parent.is_some(),
                 SpanKind::Job | SpanKind::Branch => true,
             };
-            // A root its client still waits for has the client's latency, which the client's
-            // histogram records: the service's is merged from it at the end.
-            let by_client = sp.kind == SpanKind::Root && awaited;
-            self.observer.served(
-                sp.service,
-                sp.endpoint,
-                outcome,
-                latency,
-                sp.has(COUNTED),
-                by_client,
-            );
+            // A root its client still waits for has the client's outcome and latency, which
+            // the client records: the service's counts are merged from it at the end.
+            if !(sp.kind == SpanKind::Root && awaited) {
+                self.observer
+                    .served(sp.service, sp.endpoint, outcome, latency, sp.has(COUNTED));
+            }
             if outcome == Outcome::Ok && awaited {
                 let svc = &mut self.services[sp.service as usize];
                 svc.ok_count += 1;
