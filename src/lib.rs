@@ -44,6 +44,7 @@ pub mod output;
 pub mod report;
 pub mod simulation;
 pub mod sweep;
+pub mod terminal;
 pub mod workload;
 
 pub use experiment::Experiment;

@@ -112,10 +112,7 @@ impl Staging {
     /// created or written.
     pub fn prepare(target: &Path) -> Result<Staging, OutputError> {
         check_target(target)?;
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let parent = dir_of(target).to_path_buf();
         let created = topmost_missing(&parent);
         std::fs::create_dir_all(&parent).map_err(io(&parent))?;
         let stem = target
@@ -140,6 +137,19 @@ impl Staging {
     /// Where to write the files.
     pub fn dir(&self) -> &Path {
         self.dir.as_ref().expect("present until commit").path()
+    }
+
+    /// As [`Staging::commit`], for `written`, files staged in [`Staging::dir`]: returns where
+    /// they are now, in the same order.
+    pub fn commit_files(self, written: &[PathBuf]) -> Result<Vec<PathBuf>, OutputError> {
+        let dir = self.commit()?;
+        Ok(written
+            .iter()
+            .map(|p| {
+                p.file_name()
+                    .map_or_else(|| p.clone(), |name| dir.join(name))
+            })
+            .collect())
     }
 
     /// Puts the staged files at the target, replacing what was there, and returns the
@@ -283,15 +293,35 @@ fn remove_empty_up_to(target: &Path, top: &Path) {
     }
 }
 
+/// `results/<name>`, with the name made safe as one path component: where a command writes
+/// when it is given no `--out`.
+pub fn results_dir(name: &str) -> PathBuf {
+    Path::new("results").join(safe_file_name(name))
+}
+
+/// `paths` as one line, `a, b, c`: how the commands name the files they wrote or read.
+pub fn list_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The directory `path` is in: its parent, or `.` for a bare file name.
+pub fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file created exclusively, with an
 /// unpredictable name, in the same directory, then renamed into place: a reader never sees a
 /// partial file, and a symlink planted at a predictable name is never followed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     use std::io::Write;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = dir_of(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".surge-")
         .suffix(".tmp")

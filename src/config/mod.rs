@@ -5,14 +5,12 @@
 //! unknown fields; [`resolve`] refuses impossible values. Every error names the file, the JSON
 //! path and what was expected.
 
-mod autoscaler;
 mod error;
 pub mod patch;
 pub mod quantity;
 pub mod raw;
 mod resolve;
 pub mod schema;
-mod steps;
 
 pub use error::{ConfigError, Location};
 

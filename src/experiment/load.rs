@@ -1,5 +1,5 @@
 //! The CPU load a plan offers, before it runs: what `surge validate` prints so that an
-//! overloaded plan shows before any simulation.
+//! overloaded plan shows before any simulation ([`describe`]).
 
 use super::Experiment;
 use crate::workload::ClientKind;
@@ -73,4 +73,39 @@ pub fn offered_cpu_load(exp: &Experiment) -> Vec<(String, Vec<ServiceLoad>)> {
             (v.name.clone(), loads)
         })
         .collect()
+}
+
+/// One line on what will run, with the mean CPU load each open client offers each service
+/// (see [`offered_cpu_load`]): `surge validate`'s description of an experiment.
+pub fn describe(exp: &Experiment) -> String {
+    let mut parts = vec![format!(
+        "{} variant(s) x {} replication(s), {} simulated per run",
+        exp.variants.len(),
+        exp.replications,
+        exp.duration
+    )];
+    for (variant, loads) in offered_cpu_load(exp) {
+        let loads: Vec<String> = loads
+            .iter()
+            .map(|l| {
+                let note = if l.usable_cores < l.cores {
+                    format!(
+                        " (the {} cores its event loops can use, of {})",
+                        l.usable_cores, l.cores
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{} at {:.0}% of CPU capacity{note}",
+                    l.service,
+                    100.0 * l.utilisation
+                )
+            })
+            .collect();
+        if !loads.is_empty() {
+            parts.push(format!("{variant}: {}", loads.join(", ")));
+        }
+    }
+    parts.join("; ")
 }

@@ -106,6 +106,17 @@ impl Experiment {
         Ok(())
     }
 
+    /// Sets the master seed (`--seed`), in the configuration the report records too.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+        self.config["seed"] = seed.into();
+    }
+
+    /// Where `surge run` writes when given no `--out`: `results/<name>`.
+    pub fn default_out(&self) -> PathBuf {
+        crate::output::results_dir(&self.name)
+    }
+
     /// Sets the number of replications (`--replications`), with the file's rules.
     pub fn set_replications(&mut self, r: u32) -> Result<(), String> {
         if !(1..=MAX_REPLICATIONS).contains(&r) {

@@ -97,10 +97,7 @@ pub enum HtmlError {
 /// `report.html` beside the report). Returns the page's path.
 pub fn write_page(report_path: &Path, out: Option<&Path>) -> Result<PathBuf, HtmlError> {
     let report = super::read_report(report_path)?;
-    let dir = match report_path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = crate::output::dir_of(report_path);
     let figures = figures_beside(dir)?;
     let out = out.map_or_else(|| dir.join(FILE_NAME), Path::to_path_buf);
     crate::output::write_atomically(&out, render(&report, &figures).as_bytes())?;

@@ -11,7 +11,7 @@ pub mod timeseries_csv;
 mod write;
 
 pub(crate) use read::check_figures;
-pub use read::{MAX_FIGURE, parse_report, read_report};
+pub use read::{MAX_FIGURE, parse_report, read_report, read_summary};
 pub use write::{
     HtmlPage, ImageFormats, OutputError, write_outputs, write_outputs_with, write_plots,
 };

@@ -15,6 +15,26 @@ pub fn read_report(path: &Path) -> Result<Report, ConfigError> {
     parse_report(path, &read_result(path, "the report")?)
 }
 
+/// What `surge report` prints of a file, under the experiment's name and description: a
+/// run's `report.json` as its summary table, or a `sweep.json` (merged shards too) as the
+/// summary `surge sweep` prints. A file that is neither gets the error of a report.
+pub fn read_summary(path: &Path) -> Result<String, ConfigError> {
+    let (name, description, table) = match read_report(path) {
+        Ok(r) => {
+            let table = super::table::render(&r);
+            (r.experiment, r.description, table)
+        }
+        Err(e) => match crate::sweep::read_sweep_report(path) {
+            Ok(sw) => {
+                let table = crate::sweep::summary::render(&sw);
+                (sw.experiment, sw.description, table)
+            }
+            Err(_) => return Err(e),
+        },
+    };
+    Ok(super::table::titled(&name, description.as_deref(), &table))
+}
+
 /// Parses a report's text; `path` names it in errors.
 pub fn parse_report(path: &Path, text: &str) -> Result<Report, ConfigError> {
     let report = parse_text(path, text, NOT_A_REPORT)?;

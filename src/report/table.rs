@@ -325,6 +325,12 @@ fn event_loop(report: &Report, variant: &str, service: &str) -> bool {
         .is_none_or(|s| s.runtime.as_deref().is_none_or(|r| r == "event_loop"))
 }
 
+/// `body` under a heading line: the experiment's name and, after a colon, its description.
+pub fn titled(name: &str, description: Option<&str>, body: &str) -> String {
+    let description = description.map(|d| format!(": {d}")).unwrap_or_default();
+    format!("{name}{description}\n{body}")
+}
+
 /// Renders the table as plain text.
 pub fn render(report: &Report) -> String {
     let names: Vec<&String> = report.variants.keys().collect();

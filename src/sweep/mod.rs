@@ -6,8 +6,11 @@
 //! Results are gathered in (point, variant, replication) order whatever the thread count, so
 //! `sweep.json` is byte-identical for any `-j`.
 
+mod shard;
 pub mod spec;
 pub mod summary;
+
+pub use shard::{MergeError, ShardError, merge_files, parse_shard};
 
 use crate::config::{ConfigError, load_experiment_text, parse_text, read, read_result};
 use crate::experiment::stats::Estimate;
@@ -38,6 +41,11 @@ pub struct Sweep {
 }
 
 impl Sweep {
+    /// Where `surge sweep` writes when given no `--out`: `results/<name>-sweep`.
+    pub fn default_out(&self) -> PathBuf {
+        crate::output::results_dir(&format!("{}-sweep", self.name))
+    }
+
     /// Every run of the sweep: (point, run) in order.
     pub fn runs(&self) -> Vec<(usize, RunId)> {
         self.points
@@ -46,6 +54,27 @@ impl Sweep {
             .flat_map(|(p, e)| e.runs().into_iter().map(move |id| (p, id)))
             .collect()
     }
+}
+
+/// Checks an experiment file as `surge validate` does, and says what it would run: the
+/// experiment ([`crate::experiment::load::describe`]) and, for a file with a `sweep`, checked at
+/// every point as `surge sweep` would, how many points and runs.
+pub fn describe_file(path: &Path) -> Result<String, ConfigError> {
+    let exp = crate::config::load_experiment(path)?;
+    let points = if exp.config.get("sweep").is_some() {
+        let sw = load_sweep(path)?;
+        format!(
+            "; sweep: {} point(s), {} run(s)",
+            sw.points.len(),
+            sw.runs().len()
+        )
+    } else {
+        String::new()
+    };
+    Ok(format!(
+        "{}{points}",
+        crate::experiment::load::describe(&exp)
+    ))
 }
 
 /// Loads an experiment file with a `sweep` and validates every point before anything runs.
@@ -389,6 +418,16 @@ impl SweepReport {
         Ok(written)
     }
 
+    /// Writes `sweep.csv` and `sweep.json` through `staging` and puts them in place, so the
+    /// two always come from one sweep; returns where they are.
+    pub fn write_into(
+        &self,
+        staging: crate::output::Staging,
+    ) -> Result<Vec<PathBuf>, crate::output::OutputError> {
+        let written = self.write_files(staging.dir())?;
+        staging.commit_files(&written)
+    }
+
     /// Checks that the report is one `surge sweep` could have written: a shard within the
     /// sweep, at most [`spec::MAX_RUNS`] runs, every point with exactly the sweep's parameters,
     /// variants of the sweep, replications in range and no run twice. The error is the JSON
@@ -527,87 +566,6 @@ impl SweepReport {
         }
         String::from_utf8(w.into_inner().expect("writing to memory cannot fail"))
             .expect("the fields are UTF-8")
-    }
-
-    /// Joins shard outputs into the report the unsharded sweep writes. Fails if the shards
-    /// are not all of one sweep, overlap, or leave runs out.
-    pub fn merge(shards: Vec<SweepReport>) -> Result<SweepReport, String> {
-        let Some(first) = shards.first() else {
-            return Err("nothing to merge".into());
-        };
-        let n = match first.shard {
-            Some((_, n)) => n,
-            None => return Err("the first file is not a shard (it holds the whole sweep)".into()),
-        };
-        for s in &shards {
-            s.check().map_err(|(at, m)| format!("at `{at}`: {m}"))?;
-        }
-        // `check` bounds n by the sweep's runs, so this is never large.
-        let mut seen = vec![false; n];
-        for s in &shards {
-            let same = s.experiment == first.experiment
-                && s.seed == first.seed
-                && s.parameters == first.parameters
-                && s.mode == first.mode
-                && s.total_runs == first.total_runs
-                && s.replications == first.replications;
-            match s.shard {
-                Some((k, m)) if same && m == n && (1..=n).contains(&k) => {
-                    if std::mem::replace(&mut seen[k - 1], true) {
-                        return Err(format!("shard {k}/{n} is given twice"));
-                    }
-                }
-                _ => return Err("the files are not shards of one sweep".into()),
-            }
-        }
-        if let Some(k) = seen.iter().position(|s| !s) {
-            return Err(format!("shard {}/{n} is missing", k + 1));
-        }
-        // Every run goes back to its place: (point, variant in file order, replication).
-        let order: IndexMap<&str, usize> = first
-            .variants
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.as_str(), i))
-            .collect();
-        let mut runs: Vec<(usize, PlacedRun)> = Vec::new();
-        for s in &shards {
-            for point in &s.points {
-                for (vname, v) in &point.variants {
-                    let vi = *order
-                        .get(vname.as_str())
-                        .ok_or_else(|| format!("variant `{vname}` is not in the sweep"))?;
-                    for r in &v.runs {
-                        let run = PlacedRun {
-                            point: point.index,
-                            parameters: point.parameters.clone(),
-                            variant: vname.clone(),
-                            metrics: r.clone(),
-                        };
-                        runs.push((vi, run));
-                    }
-                }
-            }
-        }
-        runs.sort_by_key(|(vi, r)| (r.point, *vi, r.metrics.replication));
-        let merged = SweepReport {
-            shard: None,
-            points: group(runs.into_iter().map(|(_, r)| r)),
-            ..first.clone()
-        };
-        let count: usize = merged
-            .points
-            .iter()
-            .flat_map(|p| p.variants.values())
-            .map(|v| v.runs.len())
-            .sum();
-        if count != merged.total_runs {
-            return Err(format!(
-                "the shards hold {count} runs, the sweep has {}",
-                merged.total_runs
-            ));
-        }
-        Ok(merged)
     }
 }
 

@@ -2,6 +2,7 @@
 //! parser knows them) and says what was expected. The caller adds the file name.
 
 use std::fmt;
+use std::path::PathBuf;
 
 /// A snapshot that cannot be read, or a state that does not validate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,6 +67,40 @@ impl StateError {
             line_column,
             message,
         }
+    }
+}
+
+/// A `surge hpa` snapshot file that cannot be read or is not a valid state; the message
+/// starts with the file's name (and the line and column where the parser knows them).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotFileError {
+    /// The file cannot be read.
+    #[error("{}: cannot read the HPA snapshot: {source}", .file.display())]
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a valid snapshot.
+    #[error("{}{}{source}", .file.display(), separator(.source))]
+    Invalid {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong, and where.
+        source: StateError,
+    },
+}
+
+/// What goes between the file name and a [`StateError`]: `:` before its `line:column`, `: `
+/// when it has none.
+fn separator(e: &StateError) -> &'static str {
+    match e {
+        StateError::Invalid {
+            line_column: None, ..
+        } => ": ",
+        _ => ":",
     }
 }
 

@@ -50,9 +50,9 @@ pub use decision::{
     Condition, ConditionStatus, ConditionType, Decision, Event, EventType, MetricOutcome,
     PodCounts, ScaleAction,
 };
-pub use error::StateError;
+pub use error::{SnapshotFileError, StateError};
 pub use reconcile::reconcile;
-pub use snapshot::{DEFAULT_CPU_UTILIZATION, parse_snapshot};
+pub use snapshot::{DEFAULT_CPU_UTILIZATION, parse_snapshot, read_snapshot};
 /// The snapshot's types for `metrics`, `behavior` and the controller flags, which a simulated
 /// HPA's file form shares: the experiment schema describes those fields with them.
 pub(crate) use snapshot::{

@@ -15,8 +15,9 @@
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
+use std::path::Path;
 
-use super::error::StateError;
+use super::error::{SnapshotFileError, StateError};
 use super::state::{
     Behavior, ControllerConfig, DEFAULT_SAMPLE_WINDOW_S, DEFAULT_TOLERANCE, HpaState, MetricSource,
     MetricSpec, MetricType, Pod, PodPhase, PolicyKind, Recommendation, ResourceTarget, Sample,
@@ -26,6 +27,21 @@ use super::state::{
 /// The target utilization the API gives an HPA that lists no metrics
 /// (`autoscaling.DefaultCPUUtilization`).
 pub const DEFAULT_CPU_UTILIZATION: i32 = 80;
+
+/// Reads a snapshot file (at most [`crate::input::MAX_CONFIG_BYTES`]) into a validated state,
+/// as `surge hpa` does.
+pub fn read_snapshot(file: &Path) -> Result<HpaState, SnapshotFileError> {
+    let text = crate::input::read_text(file, crate::input::MAX_CONFIG_BYTES).map_err(|source| {
+        SnapshotFileError::Read {
+            file: file.to_path_buf(),
+            source,
+        }
+    })?;
+    parse_snapshot(&text).map_err(|source| SnapshotFileError::Invalid {
+        file: file.to_path_buf(),
+        source,
+    })
+}
 
 /// Parses a snapshot (JSON text) into a validated state. Errors carry the JSON path, and the
 /// line and column where the parser knows them.

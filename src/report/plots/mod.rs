@@ -26,15 +26,17 @@
 //! Code map: `chart` (shared primitives), `topology` (services as boxes, calls as arrows, the
 //! saturated service marked), `timeseries` (the run's plots over time), `scatter` (cost
 //! against SLO minutes, the Pareto front), `sweep` (sweep curves and heatmaps), `png`
-//! (rasterising an SVG with an embedded font).
+//! (rasterising an SVG with an embedded font), `file` (what `surge plot` draws of a file).
 
 mod chart;
+mod file;
 mod png;
 mod scatter;
 pub mod sweep;
 mod timeseries;
 mod topology;
 
+pub use file::{PlotFileError, plot_file};
 pub use png::{PNG_SCALE, to_png};
 pub use scatter::{cost_slo, pareto_front};
 pub use timeseries::{cpu, errors, latency, replicas, throughput};

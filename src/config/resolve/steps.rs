@@ -2,15 +2,15 @@
 //! known, calls and enqueues bound to their targets and the call graph checked (a cycle of
 //! calls must end on average).
 
-use super::error::ConfigError;
-use super::raw::{RawArm, RawJoin, RawJoinKind, RawLeftovers, RawOnError, RawStep};
-use super::resolve::{At, dist, positive_duration};
+use super::{At, dist, positive_duration};
 use crate::components::balancer::BalancerSpec;
 use crate::components::endpoint::{
     Arm, CallSpec, EnqueueSpec, Join, Leftovers, OnError, ParallelSpec, Step,
 };
 use crate::components::program::{MAX_NESTING, MAX_OPS, op_count};
 use crate::components::service::ServiceSpec;
+use crate::config::ConfigError;
+use crate::config::raw::{RawArm, RawJoin, RawJoinKind, RawLeftovers, RawOnError, RawStep};
 use crate::ids::EndpointRef;
 
 /// Most branches of one fan-out, or arms of one random branch.

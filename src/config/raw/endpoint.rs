@@ -1,0 +1,128 @@
+//! An endpoint as the file gives it: its steps (cpu, block, io, call, enqueue, parallel,
+//! branch) and what a call or a fan-out does.
+
+use super::RawDist;
+use crate::config::quantity::Duration;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// An endpoint: what serving one request costs, step by step.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEndpoint {
+    /// What the endpoint does.
+    pub description: Option<String>,
+    /// The steps, run in order: each {"cpu": ...}, {"block": ...} or {"io": ...} with a
+    /// duration ("20ms") or a distribution ({"kind": "exponential", "mean": "20ms"}), or a
+    /// {"call": ...}, {"enqueue": ...}, {"parallel": [...]} or {"branch": [...]}.
+    pub steps: Vec<RawStep>,
+}
+
+/// One step of an endpoint: exactly one of `cpu`, `block`, `io`, `call`, `enqueue`,
+/// `parallel` (with its optional `join` and `leftovers`) or `branch`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// Compute that needs a core (time-sliced if the instance has a `cpu_quantum`).
+    pub cpu: Option<RawDist<Duration>>,
+    /// Synchronous compute that holds its core until done, never sliced.
+    pub block: Option<RawDist<Duration>>,
+    /// An asynchronous wait that holds no core (disk, a sleep, a dependency not modelled).
+    pub io: Option<RawDist<Duration>>,
+    /// A request to another service's endpoint, waited for.
+    pub call: Option<RawCall>,
+    /// A message to a worker pool's queue, not waited for.
+    pub enqueue: Option<RawEnqueue>,
+    /// Branches run at once, each a list of steps.
+    pub parallel: Option<Vec<Vec<RawStep>>>,
+    /// With `parallel`: go on when "all" (default), "any" or {"quorum": k} branches succeed.
+    pub join: Option<RawJoin>,
+    /// With `parallel`: what happens to branches the join no longer waits for: "finish"
+    /// (default: they run on, as `Promise.race` leaves them) or "cancel".
+    pub leftovers: Option<RawLeftovers>,
+    /// One path chosen at random: [{"p": 0.1, "steps": [...]}, ...], probabilities summing to 1.
+    pub branch: Option<Vec<RawArm>>,
+}
+
+/// A call: `{"service": "users", "endpoint": "get", "timeout": "1s"}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCall {
+    /// The service called.
+    pub service: String,
+    /// Its endpoint.
+    pub endpoint: String,
+    /// How long the caller waits before giving up (default: for ever, or the caller's
+    /// deadline where the caller propagates deadlines).
+    pub timeout: Option<Duration>,
+    /// Network latency, drawn once each way (default: none).
+    pub latency: Option<RawDist<Duration>>,
+    /// What a failed call does to the caller: "fail" (default: the caller's answer is an
+    /// error naming this dependency) or "continue" (an optional dependency, a fallback).
+    pub on_error: Option<RawOnError>,
+}
+
+/// A message to a worker pool: `{"service": "jobs", "endpoint": "process"}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnqueue {
+    /// The worker pool (a service with a `queue` balancer).
+    pub service: String,
+    /// Its endpoint.
+    pub endpoint: String,
+    /// Delay before the message is on the queue (default: none).
+    pub latency: Option<RawDist<Duration>>,
+}
+
+/// What a failed call does to its caller.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawOnError {
+    /// The caller fails.
+    Fail,
+    /// The caller goes on.
+    Continue,
+}
+
+/// When a fan-out goes on.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawJoin {
+    /// "all" or "any".
+    Kind(RawJoinKind),
+    /// {"quorum": k}: when k branches have succeeded.
+    Quorum {
+        /// Branch successes needed (1 to the number of branches).
+        quorum: i64,
+    },
+}
+
+/// "all" or "any".
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawJoinKind {
+    /// Every branch.
+    All,
+    /// One branch.
+    Any,
+}
+
+/// What happens to branches a join no longer waits for.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawLeftovers {
+    /// They run to their end.
+    Finish,
+    /// They stop at their next step.
+    Cancel,
+}
+
+/// One path of a random branch.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawArm {
+    /// Probability of this path (0 to 1; the paths' sum to 1).
+    pub p: f64,
+    /// Its steps (may be empty).
+    pub steps: Vec<RawStep>,
+}

@@ -1,0 +1,147 @@
+//! A service as the file gives it: its instances' count, balancer, life cycle, scheduled
+//! actions and bill.
+
+use super::{NAME_PATTERN, RawAutoscaler, RawEndpoint, RawInstance, UniqueMap};
+use crate::config::quantity::{Duration, Size};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A service: identical instances behind a balancer.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    /// What the service does.
+    pub description: Option<String>,
+    /// Instances at the start of the run (ready at time zero); schedules and autoscalers
+    /// change the count from there.
+    pub replicas: i64,
+    /// The shape of every instance: cores, runtime, admission limits, memory.
+    pub instance: RawInstance,
+    /// How requests are spread over instances (default {"kind": "round_robin"}).
+    pub balancer: Option<RawBalancer>,
+    /// Endpoints by name (letters, digits, `-` and `_`): what serving one request costs.
+    #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN }))]
+    pub endpoints: UniqueMap<RawEndpoint>,
+    /// Delays of starting and stopping instances: provisioning, start-up, readiness, drain.
+    pub lifecycle: Option<RawLifecycle>,
+    /// Replica changes and resizes at set times (scheduled scaling), in time order.
+    pub schedule: Option<Vec<RawScheduled>>,
+    /// A policy that changes the replica count from what it observes.
+    pub autoscaler: Option<RawAutoscaler>,
+    /// How its instances are billed (absent: the service costs nothing in reports).
+    pub cost: Option<RawCost>,
+    /// A request that waited longer than this in an accept queue (or this worker pool's
+    /// queue) is dropped unserved when it reaches the front, as `expired` (default: never).
+    pub queue_timeout: Option<Duration>,
+    /// The service knows each request's deadline (its caller's remaining budget, as gRPC
+    /// sends it): a request dequeued after it is `expired`, and its own calls wait at most
+    /// until it (default false: nginx, Node, Go net/http and Tomcat do not).
+    pub propagate_deadlines: Option<bool>,
+    /// The service stops work on a request whose caller gave up (a cancelled gRPC context),
+    /// at the request's next step (default false: the work runs to its end).
+    pub cancel_abandoned: Option<bool>,
+}
+
+/// A load-balancing algorithm.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawBalancer {
+    /// Each instance in turn.
+    RoundRobin {},
+    /// Uniformly at random.
+    Random {},
+    /// The instance with the fewest open requests (ties: round robin among them).
+    LeastConnections {},
+    /// A worker pool pulling from one queue: workers with a free slot take the oldest message.
+    Queue {
+        /// Most messages waiting (default: unbounded).
+        max_length: Option<i64>,
+    },
+}
+
+/// Instance life-cycle delays.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLifecycle {
+    /// Node or VM boot and image pull (default "0s").
+    pub provisioning: Option<Duration>,
+    /// Process start (default "0s").
+    pub startup: Option<Duration>,
+    /// From start-up to the first successful readiness probe (default "0s").
+    pub readiness: Option<Duration>,
+    /// Grace period for in-flight requests of a removed instance (default "30s").
+    pub drain_timeout: Option<Duration>,
+}
+
+/// One scheduled action: a replica count, a resize, or both.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawScheduled {
+    /// When, from the start of the run, e.g. "2h".
+    pub at: Duration,
+    /// Desired replicas from then on (with an autoscaler: its new starting point).
+    pub replicas: Option<i64>,
+    /// Vertical scaling: restart every instance with a new shape.
+    pub resize: Option<RawResize>,
+}
+
+/// A new instance shape for vertical scaling.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawResize {
+    /// The new shape (as the service's `instance`).
+    pub instance: RawInstance,
+    /// The new instance type, if the bill changes (the service must have a `cost`).
+    pub instance_type: Option<String>,
+    /// `recreate` (default: all at once) or `rolling` (one at a time).
+    pub strategy: Option<RawResizeStrategy>,
+}
+
+/// How instances restart for a resize.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawResizeStrategy {
+    /// All at once.
+    Recreate,
+    /// One at a time.
+    Rolling,
+}
+
+/// A priced instance type.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawInstanceType {
+    /// vCPUs (for reference only: the instance's `cores` are what the simulation uses).
+    pub vcpus: Option<i64>,
+    /// Memory (for reference only: the instance's `memory` is what the simulation uses).
+    pub memory: Option<Size>,
+    /// USD per instance-hour on demand.
+    pub on_demand_per_hour: f64,
+    /// USD per reserved instance-hour (default: the on-demand price).
+    pub reserved_per_hour: Option<f64>,
+}
+
+/// How a service is billed.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCost {
+    /// An instance type from the bundled catalogue (t3.medium, m5.large, m5.xlarge,
+    /// m5.2xlarge, c5.large, r5.large) or the model's `instance_types`.
+    pub instance_type: String,
+    /// Instances reserved (default 0): paid for the whole run, used first.
+    pub reserved: Option<i64>,
+    /// Run instances beyond the reservation on spot capacity.
+    pub spot: Option<RawSpot>,
+}
+
+/// Spot capacity: `{"interruptions_per_hour": 0.05, "price_per_hour": 0.035, "notice": "2m"}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpot {
+    /// Interruptions per spot instance-hour (a Poisson process), e.g. 0.05.
+    pub interruptions_per_hour: f64,
+    /// USD per spot instance-hour (default 35% of the on-demand price).
+    pub price_per_hour: Option<f64>,
+    /// Warning before an interruption (default 0s: no handler, the instance just goes).
+    pub notice: Option<Duration>,
+}
