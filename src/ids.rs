@@ -1,5 +1,7 @@
 //! Typed ids for the components a run keeps in arenas, so a span index can never be passed
-//! where an edge index is meant, and "none" is an `Option`, not a sentinel value.
+//! where an instance or an edge index is meant, and "none" is an `Option`, not a sentinel
+//! value. Arenas whose slots are reused (spans, instances) pair the id with the slot's
+//! generation when a reference must outlive the moment (`SpanRef`, `InstanceRef`).
 
 use std::num::NonZeroU32;
 
@@ -43,6 +45,48 @@ pub struct EndpointRef {
     pub service: u32,
     /// The endpoint, in the service's file order.
     pub endpoint: u32,
+}
+
+/// A service of the run, in model order: its index in the model's service table and in the
+/// simulation's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServiceId(pub u32);
+
+impl ServiceId {
+    /// Its index in the model's service table.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A slot of the run's instance arena. Slots are reused once an instance has stopped, so an id
+/// alone names a slot, not an instance: what outlives a moment names an [`InstanceRef`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstanceId(u32);
+
+impl InstanceId {
+    /// The id of arena slot `index`.
+    #[inline]
+    pub fn from_index(index: usize) -> InstanceId {
+        InstanceId(u32::try_from(index).expect("fewer than 2^32 instances at once"))
+    }
+
+    /// Its arena slot.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// An instance and the generation its slot had when something referred to it: an event about
+/// an instance that has stopped and whose slot went to another finds a newer generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceRef {
+    /// The slot.
+    pub id: InstanceId,
+    /// Its generation then.
+    pub generation: u32,
 }
 
 /// A span and the generation it had when something referred to it.

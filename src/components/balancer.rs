@@ -4,6 +4,7 @@
 //! [`BalancerSpec`], its state in [`Balancer`], and one arm in [`Balancer::pick`].
 
 use crate::components::instance::Instance;
+use crate::ids::InstanceId;
 use crate::kernel::Stream;
 use rand::RngExt;
 
@@ -71,7 +72,7 @@ impl Balancer {
 
     /// The candidates changed (an instance became ready or left service). O(n) for least
     /// connections, which re-reads every candidate's load; nothing for the others.
-    pub fn candidates_changed(&mut self, candidates: &[u32], instances: &[Instance]) {
+    pub fn candidates_changed(&mut self, candidates: &[InstanceId], instances: &[Instance]) {
         if self.spec == BalancerSpec::LeastConnections {
             self.loads.rebuild(candidates, instances);
         }
@@ -80,7 +81,7 @@ impl Balancer {
     /// `instance`'s open requests are now `open`. O(log n) for least connections, nothing
     /// for the others. Instances that are not candidates are ignored.
     #[inline]
-    pub fn load_changed(&mut self, instance: u32, open: u32) {
+    pub fn load_changed(&mut self, instance: InstanceId, open: u32) {
         if self.spec == BalancerSpec::LeastConnections {
             self.loads.set(instance, open);
         }
@@ -91,12 +92,16 @@ impl Balancer {
         self.spec
     }
 
-    /// Picks one of `candidates` (indices into `instances`); `None` if there are none. The
+    /// Picks one of `candidates` (slots of `instances`); `None` if there are none. The
     /// candidates must be those last given to [`Balancer::candidates_changed`].
     ///
     /// Cost: O(1) for round robin and random, O(log n) for least connections.
     #[inline]
-    pub fn pick(&mut self, candidates: &[u32], instances: &[Instance]) -> Option<u32> {
+    pub fn pick(
+        &mut self,
+        candidates: &[InstanceId],
+        instances: &[Instance],
+    ) -> Option<InstanceId> {
         let n = candidates.len();
         if n == 0 {
             return None;
@@ -116,7 +121,7 @@ impl Balancer {
                 let best = self.loads.first_least_from(wrap(self.cursor, n));
                 debug_assert_eq!(
                     self.loads.min[self.loads.width + best],
-                    instances[candidates[best] as usize].open_requests(),
+                    instances[candidates[best].index()].open_requests(),
                     "load_changed was not called"
                 );
                 self.cursor = wrap(best + 1, n);
@@ -139,8 +144,8 @@ struct LoadTree {
     /// Node k covers its children 2k and 2k+1; leaves are `width..width + len`, unused
     /// leaves hold `u32::MAX`.
     min: Vec<u32>,
-    /// Each instance's position among the candidates, `u32::MAX` if it is not one.
-    position: Vec<u32>,
+    /// Each instance slot's position among the candidates, `None` if it is not one.
+    position: Vec<Option<u32>>,
 }
 
 impl LoadTree {
@@ -148,16 +153,16 @@ impl LoadTree {
         self.len
     }
 
-    fn rebuild(&mut self, candidates: &[u32], instances: &[Instance]) {
+    fn rebuild(&mut self, candidates: &[InstanceId], instances: &[Instance]) {
         self.len = candidates.len();
         self.width = candidates.len().next_power_of_two().max(1);
         self.min.clear();
         self.min.resize(2 * self.width, u32::MAX);
         self.position.clear();
-        self.position.resize(instances.len(), u32::MAX);
+        self.position.resize(instances.len(), None);
         for (i, &c) in candidates.iter().enumerate() {
-            self.min[self.width + i] = instances[c as usize].open_requests();
-            self.position[c as usize] = i as u32;
+            self.min[self.width + i] = instances[c.index()].open_requests();
+            self.position[c.index()] = Some(i as u32);
         }
         for k in (1..self.width).rev() {
             self.min[k] = self.min[2 * k].min(self.min[2 * k + 1]);
@@ -165,13 +170,10 @@ impl LoadTree {
     }
 
     #[inline]
-    fn set(&mut self, instance: u32, open: u32) {
-        let Some(&pos) = self.position.get(instance as usize) else {
+    fn set(&mut self, instance: InstanceId, open: u32) {
+        let Some(&Some(pos)) = self.position.get(instance.index()) else {
             return;
         };
-        if pos == u32::MAX {
-            return;
-        }
         let mut k = self.width + pos as usize;
         self.min[k] = open;
         while k > 1 {
@@ -220,17 +222,18 @@ mod tests {
     use super::*;
     use crate::components::instance::InstanceSpec;
     use crate::components::lifecycle::Phase;
+    use crate::ids::ServiceId;
     use crate::kernel::{SimTime, stream};
 
     /// The pick of the scan it replaces: first fewest-open candidate from the cursor.
-    fn scan(cursor: usize, candidates: &[u32], instances: &[Instance]) -> usize {
+    fn scan(cursor: usize, candidates: &[InstanceId], instances: &[Instance]) -> usize {
         let n = candidates.len();
         let start = cursor % n;
         (0..n)
             .map(|k| (start + k) % n)
             .min_by_key(|&i| {
                 (
-                    instances[candidates[i] as usize].open_requests(),
+                    instances[candidates[i].index()].open_requests(),
                     (i + n - start) % n,
                 )
             })
@@ -249,9 +252,9 @@ mod tests {
             memory: None,
         };
         let mut instances: Vec<Instance> = (0..37)
-            .map(|_| Instance::new(0, &spec, Phase::Ready, SimTime::ZERO))
+            .map(|_| Instance::new(ServiceId(0), &spec, Phase::Ready, SimTime::ZERO))
             .collect();
-        let mut candidates: Vec<u32> = (0..37).collect();
+        let mut candidates: Vec<InstanceId> = (0..37).map(InstanceId::from_index).collect();
         let mut b = Balancer::new(BalancerSpec::LeastConnections, stream(1, 0, "t", "b"));
         b.candidates_changed(&candidates, &instances);
         let mut rng = stream(2, 0, "t", "ops");
@@ -267,16 +270,16 @@ mod tests {
                         id: crate::ids::SpanId::from_index(slot),
                         generation: 0,
                     };
-                    instances[got as usize].admit(r, SimTime::ZERO);
+                    instances[got.index()].admit(r, SimTime::ZERO);
                     slot += 1;
-                    b.load_changed(got, instances[got as usize].open_requests());
+                    b.load_changed(got, instances[got.index()].open_requests());
                 }
                 // Finish one somewhere.
                 6..=8 => {
                     let i = candidates[rng.random_range(0..candidates.len())];
-                    if instances[i as usize].open_requests() > 0 {
-                        instances[i as usize].release();
-                        b.load_changed(i, instances[i as usize].open_requests());
+                    if instances[i.index()].open_requests() > 0 {
+                        instances[i.index()].release();
+                        b.load_changed(i, instances[i.index()].open_requests());
                     }
                 }
                 // An instance leaves or comes back.
@@ -284,7 +287,10 @@ mod tests {
                     if candidates.len() > 1 && rng.random_range(0..2) == 0 {
                         let k = rng.random_range(0..candidates.len());
                         candidates.remove(k);
-                    } else if let Some(missing) = (0..37u32).find(|i| !candidates.contains(i)) {
+                    } else if let Some(missing) = (0..37)
+                        .map(InstanceId::from_index)
+                        .find(|i| !candidates.contains(i))
+                    {
                         candidates.push(missing);
                     }
                     b.candidates_changed(&candidates, &instances);

@@ -12,7 +12,7 @@
 //! delay Node's own monitor (a timer callback waiting for the loop) observes.
 
 use crate::components::lifecycle::Phase;
-use crate::ids::{SpanId, SpanRef};
+use crate::ids::{ServiceId, SpanId, SpanRef};
 use crate::kernel::{SimDuration, SimTime};
 use crate::metrics::TimeAverage;
 use std::collections::VecDeque;
@@ -210,8 +210,11 @@ pub struct InstanceStats {
 /// One running instance.
 #[derive(Debug)]
 pub struct Instance {
-    /// Index of the service it belongs to.
-    pub service: u32,
+    /// The service it belongs to.
+    pub service: ServiceId,
+    /// Its place in the order instances were started in, over the whole run (the run's
+    /// instance arena numbers it; a reused slot does not keep its old occupant's).
+    pub serial: u32,
     /// Where it is in its life.
     pub phase: Phase,
     /// When it was asked for (billing starts here).
@@ -232,6 +235,9 @@ pub struct Instance {
     pub spot: bool,
     /// Got the cloud's interruption notice while it existed.
     pub spot_notified: bool,
+    /// The cloud's interruption of it is still to come (drawn at launch, within the run's
+    /// reach).
+    pub interruption_due: bool,
     /// Which of its service's shapes it has (0: the model's; each resize adds one).
     pub shape_version: u32,
     /// Requests it has answered (a monotonic counter, for request-rate metrics).
@@ -268,13 +274,14 @@ pub struct Instance {
 
 impl Instance {
     /// A fresh, idle instance of `spec` in `phase` (`Ready` or `Starting`).
-    pub fn new(service: u32, spec: &InstanceSpec, phase: Phase, now: SimTime) -> Self {
+    pub fn new(service: ServiceId, spec: &InstanceSpec, phase: Phase, now: SimTime) -> Self {
         let executors = executors(spec);
         let mut stats = InstanceStats::default();
         stats.busy_cores.start(now);
         stats.queue_length.start(now);
         Instance {
             service,
+            serial: 0,
             phase,
             created_at: now,
             stopped_at: None,
@@ -285,6 +292,7 @@ impl Instance {
             oom_kills: 0,
             spot: false,
             spot_notified: false,
+            interruption_due: false,
             shape_version: 0,
             completed: 0,
             scrape: ScrapeState::default(),

@@ -85,7 +85,7 @@ impl<'a> Simulation<'a> {
     fn offer_cpu(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
         let r = self.spans.reference(id);
         let sp = self.spans.get_mut(id);
-        if self.instances[sp.instance as usize].offer_segment(sp.executor, r, now) {
+        if self.instances[sp.instance].offer_segment(sp.executor, r, now) {
             self.start_slice(id, now, s);
         } else {
             sp.state = SpanState::CpuQueued;
@@ -97,7 +97,7 @@ impl<'a> Simulation<'a> {
     #[inline]
     fn start_slice(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
         let sp = self.spans.get_mut(id);
-        let slice = match self.instances[sp.instance as usize].cpu_quantum {
+        let slice = match self.instances[sp.instance].cpu_quantum {
             Some(q) if sp.has(SLICED) => sp.remaining_cpu.min(q.as_nanos()),
             _ => sp.remaining_cpu,
         };
@@ -118,7 +118,7 @@ impl<'a> Simulation<'a> {
     #[inline]
     pub(super) fn slice_done(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
         let sp = self.spans.get(id);
-        let (instance, executor) = (sp.instance as usize, sp.executor);
+        let (instance, executor) = (sp.instance, sp.executor);
         let (cancelled, more) = (sp.has(CANCELLED), sp.remaining_cpu > 0);
         while let Some(next) = self.instances[instance].finish_segment(executor, now) {
             if self.spans.is_current(next) && self.spans.get(next.id).state == SpanState::CpuQueued

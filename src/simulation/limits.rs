@@ -172,7 +172,7 @@ impl Simulation<'_> {
                     .map_or(String::new(), |q| format!(", cpu_quantum {q}"));
                 format!(
                     "service `{}` ({} requests routed to it{quantum}): its steps or timers fire more often than a run can simulate",
-                    svc.name, self.services[s].arrivals
+                    svc.name, self.services[s].counters.arrivals
                 )
             }
         }
@@ -180,7 +180,7 @@ impl Simulation<'_> {
 
     fn busiest_service(&self) -> usize {
         (0..self.services.len())
-            .max_by_key(|&s| (self.services[s].arrivals, std::cmp::Reverse(s)))
+            .max_by_key(|&s| (self.services[s].counters.arrivals, std::cmp::Reverse(s)))
             .unwrap_or(0)
     }
 
@@ -196,17 +196,13 @@ impl Simulation<'_> {
             let name = &self.variant.model.services[s].name;
             let shape = &self.variant.model.services[s].instance;
             consider(
-                svc.backlog.len() as u64,
+                svc.routing.backlog_len() as u64,
                 format!(
                     "the worker queue of service `{name}` grew (set the queue balancer's max_length to refuse messages beyond it)"
                 ),
             );
             let (mut admitted, mut queued, mut holders) = (0u64, 0u64, 0u64);
-            for inst in self
-                .instances
-                .iter()
-                .filter(|i| i.service as usize == s && i.stopped_at.is_none())
-            {
+            for inst in svc.fleet.live().map(|id| &self.instances[id]) {
                 admitted += u64::from(inst.in_progress);
                 queued += inst.accept_queue.len() as u64;
                 holders += 1;

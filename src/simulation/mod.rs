@@ -9,11 +9,15 @@
 //! nothing on the per-request path allocates once the arena and queues have grown to their
 //! working size.
 
+mod billing;
+mod fleet;
+mod instances;
 mod interpreter;
 mod limits;
 mod observe;
 mod resize;
 mod scaling;
+mod service;
 pub mod span;
 mod spot;
 mod tree;
@@ -22,19 +26,18 @@ mod worker_pool;
 pub use limits::{DEFAULT_MAX_EVENTS, DEFAULT_MAX_IN_FLIGHT, RunAborted, RunLimits};
 pub use observe::{InstanceSummary, RunSummary, ScalingAction, ServiceSummary, SloSummary};
 
-use crate::components::balancer::{Balancer, BalancerSpec};
-use crate::components::instance::Instance;
-use crate::components::lifecycle::Phase;
 use crate::experiment::{Experiment, Variant};
-use crate::ids::{SpanId, SpanRef};
+use crate::ids::{InstanceId, InstanceRef, ServiceId, SpanId, SpanRef};
 use crate::kernel::{
     Handler, RunStatus, Scheduler, SimDuration, SimTime, Stream, run_until, stream,
 };
-use crate::metrics::{Outcome, TimeAverage, timeseries::TimeSeriesRow};
+use crate::metrics::{Outcome, timeseries::TimeSeriesRow};
 use crate::workload::client::ClientKind;
 use crate::workload::rate::ArrivalProcess;
+use instances::InstanceArena;
 use observe::Observer;
 use rand::Rng;
+use service::ServiceState;
 use span::{ANSWERED, COUNTED, Span, SpanArena, SpanKind, SpanState};
 use std::collections::VecDeque;
 use tree::Work;
@@ -59,22 +62,23 @@ pub enum Event {
     CallTimeout { span: SpanId, generation: u32 },
     /// A client's oldest deadline may have passed.
     Deadline { client: u32 },
-    /// A starting instance becomes ready for traffic.
-    InstanceReady { instance: u32 },
+    /// A starting instance becomes ready for traffic. Events about an instance name it with
+    /// its slot's generation: one about an instance whose slot has gone to another is dropped.
+    InstanceReady { instance: InstanceRef },
     /// A draining instance's grace period ends.
-    DrainDeadline { instance: u32 },
+    DrainDeadline { instance: InstanceRef },
     /// A service's scheduled scaling action `action` is due.
-    Scheduled { service: u32, action: u32 },
+    Scheduled { service: ServiceId, action: u32 },
     /// A service's autoscaling policy evaluates its latest period.
-    Evaluate { service: u32 },
+    Evaluate { service: ServiceId },
     /// A metrics scraper reads a service's ready instances.
-    Scrape { service: u32 },
+    Scrape { service: ServiceId },
     /// The cloud warns that a spot instance will be taken back.
-    SpotNotice { instance: u32 },
+    SpotNotice { instance: InstanceRef },
     /// The cloud takes a spot instance back.
-    SpotInterruption { instance: u32 },
+    SpotInterruption { instance: InstanceRef },
     /// A ready instance restarts to take its service's new shape (vertical scaling).
-    Resize { instance: u32 },
+    Resize { instance: InstanceRef },
 }
 
 /// A pending deadline: the client gives up on its root span at `at`.
@@ -102,104 +106,16 @@ struct ClientState {
     sent: u64,
 }
 
-#[derive(Debug)]
-struct ServiceState {
-    /// Instances that take new requests, oldest first.
-    ready: Vec<u32>,
-    /// Instances starting (provisioning, start-up, readiness), oldest first.
-    starting: Vec<u32>,
-    /// Instances draining, oldest first.
-    draining: Vec<u32>,
-    /// Requests waiting in a worker pool's queue (`queue` balancer), oldest first, and its
-    /// length over time.
-    backlog: VecDeque<SpanRef>,
-    backlog_len: TimeAverage,
-    /// Where the next scan for a free worker starts (spreads messages over idle workers).
-    pull_cursor: usize,
-    /// The replica count last asked for.
-    desired: u32,
-    /// Cores of serving instances (ready or draining) over time: the denominator of
-    /// utilisation.
-    ready_cores: TimeAverage,
-    /// The shape new instances get (the model's, until a resize), and its version.
-    shape: crate::components::instance::InstanceSpec,
-    shape_version: u32,
-    /// Most instances ready at once.
-    peak_ready: u32,
-    /// Instances that exist (starting, ready or draining): what the cloud bills.
-    billed: TimeAverage,
-    /// Of those, the ones beyond the reservation, billed at the market price.
-    billed_over_reserved: TimeAverage,
-    /// Of those, the ones on spot capacity.
-    billed_spot: TimeAverage,
-    /// Instances the reservation covers (0 while a resize has left the reserved type), the
-    /// reservation, and its type.
-    coverage: u32,
-    reserved: u32,
-    reserved_type: String,
-    /// The type billed now, its prices per instance-hour (on demand, spot), and what was spent
-    /// at earlier prices since the warm-up.
-    instance_type: String,
-    on_demand_per_hour: f64,
-    spot_per_hour: f64,
-    spend_usd: f64,
-    /// Spot capacity, if the service runs on it, and the draws of its interruptions.
-    spot: Option<crate::components::cost::SpotSpec>,
-    spot_rng: Stream,
-    /// Instances lost: taken back as spot capacity, and killed for memory.
-    spot_interruptions: u64,
-    oom_kills: u64,
-    balancer: Balancer,
-    /// The autoscaling policy, if any, and the counters it reads.
-    policy: Option<crate::autoscaler::Policy>,
-    /// Monotonic counters as of the policy's last evaluation, and when it was.
-    last_counters: scaling::Counters,
-    last_counters_at: SimTime,
-    /// Busy core-time and waiting time of stopped instances (keeps the counters monotonic).
-    retired_busy_core_ns: u128,
-    retired_waiting_ns: u128,
-    /// Requests routed to the service since the start (monotonic).
-    arrivals: u64,
-    /// Successful responses and their summed latency, since the start (monotonic).
-    ok_count: u64,
-    ok_latency_ns: u128,
-}
-
-impl ServiceState {
-    /// `id` becomes ready: it joins the balancer's candidates.
-    fn add_ready(&mut self, id: u32, instances: &[Instance]) {
-        self.ready.push(id);
-        self.balancer.candidates_changed(&self.ready, instances);
-    }
-
-    /// `id` leaves the balancer's candidates.
-    fn remove_ready(&mut self, id: u32, instances: &[Instance]) {
-        self.ready.retain(|&i| i != id);
-        self.balancer.candidates_changed(&self.ready, instances);
-    }
-
-    /// The newest ready instance leaves the balancer's candidates.
-    fn pop_ready(&mut self, instances: &[Instance]) -> Option<u32> {
-        let id = self.ready.pop()?;
-        self.balancer.candidates_changed(&self.ready, instances);
-        Some(id)
-    }
-
-    /// A worker pool: its ready instances pull from `backlog`.
-    #[inline]
-    fn pulls(&self) -> bool {
-        matches!(self.balancer.spec(), BalancerSpec::Queue { .. })
-    }
-}
-
 /// The state of one run.
 pub struct Simulation<'a> {
     variant: &'a Variant,
     horizon: SimTime,
     warmup_end: SimTime,
     clients: Vec<ClientState>,
+    /// By `ServiceId`, in model order.
     services: Vec<ServiceState>,
-    instances: Vec<Instance>,
+    /// Every instance alive (and those stopped whose last bucket is still to be read).
+    instances: InstanceArena,
     spans: SpanArena,
     /// Work the current event set off, drained before the next event (see `tree`).
     work: VecDeque<Work>,
@@ -239,115 +155,14 @@ impl<'a> Simulation<'a> {
     ) -> Self {
         let seed = experiment.seed;
         let model = &variant.model;
-        let mut instances = Vec::new();
-        let mut services = Vec::new();
-        for (s, spec) in model.services.iter().enumerate() {
-            let reserved = spec.cost.as_ref().map_or(0, |c| c.reserved);
-            let spot = spec.cost.as_ref().and_then(|c| c.spot);
-            let mut spot_rng = stream(seed, replication, &spec.name, "spot");
-            // The initial fleet is warm: ready at time zero.
-            let mut ready = Vec::with_capacity(spec.replicas as usize);
-            for k in 0..spec.replicas {
-                let id = instances.len() as u32;
-                ready.push(id);
-                let mut inst = Instance::new(s as u32, &spec.instance, Phase::Ready, SimTime::ZERO);
-                if let Some(sp) = spot.filter(|_| k >= reserved) {
-                    inst.spot = true;
-                    spot::schedule_interruption(id, &sp, SimTime::ZERO, &mut spot_rng, scheduler);
-                }
-                instances.push(inst);
-            }
-            let (mut billed, mut billed_over_reserved) =
-                (TimeAverage::default(), TimeAverage::default());
-            billed.start(SimTime::ZERO);
-            billed.set(SimTime::ZERO, i64::from(spec.replicas));
-            billed_over_reserved.start(SimTime::ZERO);
-            billed_over_reserved.set(
-                SimTime::ZERO,
-                i64::from(spec.replicas.saturating_sub(reserved)),
-            );
-            let mut billed_spot = TimeAverage::default();
-            billed_spot.start(SimTime::ZERO);
-            if spot.is_some() {
-                billed_spot.set(
-                    SimTime::ZERO,
-                    i64::from(spec.replicas.saturating_sub(reserved)),
-                );
-            }
-            let mut ready_cores = TimeAverage::default();
-            ready_cores.start(SimTime::ZERO);
-            ready_cores.set(
-                SimTime::ZERO,
-                i64::from(spec.replicas) * i64::from(spec.instance.cores),
-            );
-            for (k, action) in spec.schedule.iter().enumerate() {
-                scheduler.schedule_at(
-                    SimTime::ZERO + action.at,
-                    Event::Scheduled {
-                        service: s as u32,
-                        action: k as u32,
-                    },
-                );
-            }
-            if let Some(policy) = &spec.autoscaler {
-                scheduler.schedule_at(
-                    SimTime::from_secs_f64(policy.period_s()),
-                    Event::Evaluate { service: s as u32 },
-                );
-                if policy.scrape_interval_s().is_some() {
-                    scheduler.schedule_at(SimTime::ZERO, Event::Scrape { service: s as u32 });
-                }
-            }
-            let rng = stream(seed, replication, &spec.name, "balancer");
-            let mut balancer = Balancer::new(spec.balancer, rng);
-            balancer.candidates_changed(&ready, &instances);
-            services.push(ServiceState {
-                ready,
-                starting: Vec::new(),
-                draining: Vec::new(),
-                backlog: VecDeque::new(),
-                backlog_len: {
-                    let mut t = TimeAverage::default();
-                    t.start(SimTime::ZERO);
-                    t
-                },
-                pull_cursor: 0,
-                desired: spec.replicas,
-                ready_cores,
-                shape: spec.instance.clone(),
-                shape_version: 0,
-                peak_ready: spec.replicas,
-                billed,
-                billed_over_reserved,
-                billed_spot,
-                coverage: reserved,
-                reserved,
-                reserved_type: spec
-                    .cost
-                    .as_ref()
-                    .map_or(String::new(), |c| c.instance_type.clone()),
-                instance_type: spec
-                    .cost
-                    .as_ref()
-                    .map_or(String::new(), |c| c.instance_type.clone()),
-                on_demand_per_hour: spec.cost.as_ref().map_or(0.0, |c| c.on_demand_per_hour),
-                spot_per_hour: spot.map_or(0.0, |sp| sp.price_per_hour),
-                spend_usd: 0.0,
-                spot,
-                spot_rng,
-                spot_interruptions: 0,
-                oom_kills: 0,
-                balancer,
-                policy: spec.autoscaler.as_ref().map(crate::autoscaler::Policy::new),
-                last_counters: scaling::Counters::default(),
-                last_counters_at: SimTime::ZERO,
-                retired_busy_core_ns: 0,
-                retired_waiting_ns: 0,
-                arrivals: 0,
-                ok_count: 0,
-                ok_latency_ns: 0,
-            });
-        }
+        let mut instances = InstanceArena::default();
+        let services = (0..model.services.len() as u32)
+            .map(ServiceId)
+            .map(|id| {
+                let spec = &model.services[id.index()];
+                ServiceState::new(id, spec, (seed, replication), &mut instances, scheduler)
+            })
+            .collect();
         let horizon = SimTime::ZERO + experiment.duration;
         let mut clients = Vec::new();
         for (c, spec) in variant.workload.iter().enumerate() {
@@ -581,6 +396,28 @@ impl<'a> Simulation<'a> {
     }
 }
 
+/// What handles an event about an instance.
+type InstanceHandler<'a> = fn(&mut Simulation<'a>, InstanceId, SimTime, &mut Scheduler<Event>);
+
+impl<'a> Simulation<'a> {
+    /// Handles an event about instance `r` with `handler`, unless `r`'s slot has gone to
+    /// another instance since: the one the event was about has stopped, and every instance
+    /// event finds a stopped instance a no-op (a spot interruption that would still count
+    /// one keeps its slot until it comes: see `Fleet::release_stopped`).
+    #[inline]
+    fn about_instance(
+        &mut self,
+        r: InstanceRef,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+        handler: InstanceHandler<'a>,
+    ) {
+        if let Some(id) = self.instances.current(r) {
+            handler(self, id, now, s);
+        }
+    }
+}
+
 impl Handler for Simulation<'_> {
     type Event = Event;
 
@@ -588,9 +425,15 @@ impl Handler for Simulation<'_> {
     fn handle(&mut self, event: Event, s: &mut Scheduler<Event>) {
         let now = s.now();
         self.tally.record(&event);
-        if now >= self.observer.next_mark() {
-            self.observer
-                .cross_marks(now, &mut self.instances, &mut self.services);
+        if now >= self.observer.next_mark()
+            && self
+                .observer
+                .cross_marks(now, &mut self.instances, &mut self.services)
+        {
+            // A bucket was read: instances stopped before it give their slots back.
+            for svc in &mut self.services {
+                svc.fleet.release_stopped(&mut self.instances);
+            }
         }
         match event {
             Event::Arrival { client } => self.arrival(client, now, s),
@@ -628,14 +471,24 @@ impl Handler for Simulation<'_> {
                 }
             }
             Event::Deadline { client } => self.deadline(client, now, s),
-            Event::InstanceReady { instance } => self.instance_ready(instance, now, s),
-            Event::DrainDeadline { instance } => self.drain_deadline(instance, now, s),
             Event::Evaluate { service } => self.evaluate_policy(service, now, s),
             Event::Scrape { service } => self.scrape(service, now, s),
             Event::Scheduled { service, action } => self.scheduled(service, action, now, s),
-            Event::SpotNotice { instance } => self.spot_notice(instance, now, s),
-            Event::SpotInterruption { instance } => self.spot_interruption(instance, now, s),
-            Event::Resize { instance } => self.restart_to_resize(instance, now, s),
+            Event::InstanceReady { instance } => {
+                self.about_instance(instance, now, s, Self::instance_ready)
+            }
+            Event::DrainDeadline { instance } => {
+                self.about_instance(instance, now, s, Self::drain_deadline)
+            }
+            Event::SpotNotice { instance } => {
+                self.about_instance(instance, now, s, Self::spot_notice)
+            }
+            Event::SpotInterruption { instance } => {
+                self.about_instance(instance, now, s, Self::spot_interruption)
+            }
+            Event::Resize { instance } => {
+                self.about_instance(instance, now, s, Self::restart_to_resize)
+            }
         }
         self.drain_work(now, s);
     }

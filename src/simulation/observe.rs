@@ -2,9 +2,12 @@
 //! windows. Bucket and window edges are crossed lazily, when the first event at or after an
 //! edge arrives, so measuring costs no events of its own.
 
+use super::RunOutput;
+use super::instances::InstanceArena;
+use super::service::ServiceState;
 use super::span::{ANSWERED, ARRIVED, COUNTED, EDGE_DONE, SpanArena, SpanKind, SpanState};
-use super::{RunOutput, ServiceState};
 use crate::components::instance::{Instance, Runtime};
+use crate::components::lifecycle::Phase;
 use crate::experiment::{Experiment, Slo};
 use crate::ids::{EdgeId, EndpointRef};
 use crate::kernel::{SimDuration, SimTime};
@@ -357,6 +360,73 @@ pub(super) struct Observer {
     rows: Vec<TimeSeriesRow>,
     /// Per-batch counters when the experiment asks for batch means.
     batches: Option<Batches>,
+    /// By service, the figures of its instances that have stopped (summarised when they
+    /// stop, so their slots can be reused).
+    retired: Vec<InstanceFigures>,
+}
+
+/// What a service's instances measured within the measured window, summed (or the maximum)
+/// over instances, and each instance's own figures with its serial.
+#[derive(Debug, Clone, Default)]
+struct InstanceFigures {
+    per_instance: Vec<(u32, InstanceSummary)>,
+    busy_core_ns: u128,
+    queue_ns: u128,
+    peak_queue: u64,
+    peak_lag_ns: u64,
+    segments: u64,
+    segments_waited: u64,
+    wait_ns: u128,
+    /// Instance-nanoseconds billed within the window.
+    instance_ns: u128,
+}
+
+impl InstanceFigures {
+    /// Adds `inst`'s figures over the measured window `(from, horizon)`: until it stopped, or
+    /// until the horizon if it runs on. One stopped before the window began measured nothing
+    /// in it (the warm-up's end would have reset its measurements to nothing).
+    fn add(&mut self, inst: &mut Instance, (from, horizon): (SimTime, SimTime)) {
+        let mut summary = InstanceSummary {
+            created_s: inst.created_at.as_secs_f64(),
+            stopped_s: inst.stopped_at.map(SimTime::as_secs_f64),
+            cpu_utilisation: 0.0,
+            mean_queue_length: 0.0,
+            peak_queue_length: 0,
+            peak_event_loop_lag_s: 0.0,
+        };
+        let end = inst.stopped_at.unwrap_or(horizon);
+        if end >= from {
+            let c = inst.cores();
+            // Billed from the request for the instance until it stops, within the window.
+            self.instance_ns += u128::from(end.since(inst.created_at.max(from)).as_nanos());
+            let st = &mut inst.stats;
+            summary.cpu_utilisation = st.busy_cores.mean(end) / f64::from(c.max(1));
+            summary.mean_queue_length = st.queue_length.mean(end);
+            self.busy_core_ns += st.busy_cores.area(end);
+            self.queue_ns += st.queue_length.area(end);
+            summary.peak_queue_length = st.queue_length.peak().max(0) as u64;
+            self.peak_queue = self.peak_queue.max(summary.peak_queue_length);
+            self.peak_lag_ns = self.peak_lag_ns.max(st.max_lag_ns);
+            self.segments += st.segments;
+            self.segments_waited += st.segments_waited;
+            self.wait_ns += st.wait_ns;
+            summary.peak_event_loop_lag_s = st.max_lag_ns as f64 / 1e9;
+        }
+        self.per_instance.push((inst.serial, summary));
+    }
+
+    /// Adds what `other` holds.
+    fn merge(&mut self, other: InstanceFigures) {
+        self.per_instance.extend(other.per_instance);
+        self.busy_core_ns += other.busy_core_ns;
+        self.queue_ns += other.queue_ns;
+        self.peak_queue = self.peak_queue.max(other.peak_queue);
+        self.peak_lag_ns = self.peak_lag_ns.max(other.peak_lag_ns);
+        self.segments += other.segments;
+        self.segments_waited += other.segments_waited;
+        self.wait_ns += other.wait_ns;
+        self.instance_ns += other.instance_ns;
+    }
 }
 
 impl Observer {
@@ -427,6 +497,7 @@ impl Observer {
             windows_violated: 0,
             violation_ns: 0,
             rows: Vec::with_capacity(buckets.min(1 << 20) + 1),
+            retired: vec![InstanceFigures::default(); model.services.len()],
             batches: experiment.batch_means.map(|n| {
                 Batches::new(
                     warmup_end,
@@ -440,6 +511,15 @@ impl Observer {
         o.in_flight.start(SimTime::ZERO);
         o.next_mark = o.compute_next_mark();
         o
+    }
+
+    /// `inst` has stopped: its figures are final (nothing changes its measurements any
+    /// more), so they are summarised now, into its service's retired figures.
+    pub(super) fn instance_stopped(&mut self, inst: &mut Instance) {
+        debug_assert_eq!(inst.phase, Phase::Stopped);
+        // The window's end does not matter to an instance that has stopped.
+        let window = (self.warmup_end, SimTime::MAX);
+        self.retired[inst.service.index()].add(inst, window);
     }
 
     fn next_bucket_end(&self) -> SimTime {
@@ -467,45 +547,43 @@ impl Observer {
         self.next_mark
     }
 
-    /// Crosses every edge at or before `now`, in time order.
+    /// Crosses every edge at or before `now`, in time order. Returns whether a bucket closed
+    /// (after which instances stopped before it are read no more).
     pub(super) fn cross_marks(
         &mut self,
         now: SimTime,
-        instances: &mut [Instance],
+        instances: &mut InstanceArena,
         services: &mut [ServiceState],
-    ) {
+    ) -> bool {
+        let mut closed = false;
         while self.next_mark <= now {
             let mark = self.next_mark;
             if !self.warm && mark == self.warmup_end {
                 self.warm = true;
                 self.in_flight.reset(mark);
                 self.in_flight_at_start = self.in_flight.level() as u64;
-                for i in instances.iter_mut() {
-                    i.reset_stats(mark);
-                }
                 for svc in services.iter_mut() {
-                    svc.ready_cores.reset(mark);
-                    svc.billed.reset(mark);
-                    svc.billed_over_reserved.reset(mark);
-                    svc.billed_spot.reset(mark);
-                    svc.spend_usd = 0.0;
-                    svc.peak_ready = svc.ready.len() as u32;
+                    svc.fleet.reset_measurements(mark, instances);
+                    svc.billing.reset(mark);
                 }
             }
             if mark == self.next_bucket_end() {
                 self.close_bucket(mark, instances, services);
+                closed = true;
             }
             if self.next_window_end() == Some(mark) {
                 self.close_window(mark);
             }
             self.next_mark = self.compute_next_mark();
         }
+        closed
     }
 
+    /// Closes the time-series bucket ending at `end`. O(instances not yet released).
     fn close_bucket(
         &mut self,
         end: SimTime,
-        instances: &mut [Instance],
+        instances: &mut InstanceArena,
         services: &mut [ServiceState],
     ) {
         let width = end.since(self.bucket_start);
@@ -515,35 +593,37 @@ impl Observer {
             .zip(self.bucket_service_arrivals.iter_mut())
             .map(|(s, arrivals)| ServiceBucket {
                 arrivals: std::mem::take(arrivals),
-                desired: s.desired,
-                starting: s.starting.len() as u32,
-                instances: s.ready.len() as u32,
-                draining: s.draining.len() as u32,
+                desired: s.fleet.desired(),
+                starting: s.fleet.starting().len() as u32,
+                instances: s.fleet.ready().len() as u32,
+                draining: s.fleet.draining().len() as u32,
                 ..Default::default()
             })
             .collect();
         let mut ready_core_ns: Vec<u128> = services
             .iter_mut()
-            .map(|s| s.ready_cores.take_bucket(end).0)
+            .map(|s| s.fleet.serving_cores().take_bucket(end).0)
             .collect();
-        for inst in instances.iter_mut() {
-            if inst.stopped_at.is_some_and(|t| t < self.bucket_start) {
-                continue; // gone before this bucket: nothing to add
+        for (b, svc) in per_service.iter_mut().zip(services.iter()) {
+            // In creation order: the sums below are in floating point.
+            for &id in svc.fleet.members() {
+                let inst = &mut instances[id];
+                if inst.stopped_at.is_some_and(|t| t < self.bucket_start) {
+                    continue; // gone before this bucket: nothing to add
+                }
+                let (busy, _) = inst.stats.busy_cores.take_bucket(end);
+                let (queue, _) = inst.stats.queue_length.take_bucket(end);
+                b.cpu_utilisation += busy as f64;
+                b.queue_length += queue as f64 / width_ns;
+                b.max_event_loop_lag_s = b
+                    .max_event_loop_lag_s
+                    .max(inst.stats.bucket_max_lag_ns as f64 / 1e9);
+                inst.stats.bucket_max_lag_ns = 0;
             }
-            let s = inst.service as usize;
-            let (busy, _) = inst.stats.busy_cores.take_bucket(end);
-            let (queue, _) = inst.stats.queue_length.take_bucket(end);
-            let b = &mut per_service[s];
-            b.cpu_utilisation += busy as f64;
-            b.queue_length += queue as f64 / width_ns;
-            b.max_event_loop_lag_s = b
-                .max_event_loop_lag_s
-                .max(inst.stats.bucket_max_lag_ns as f64 / 1e9);
-            inst.stats.bucket_max_lag_ns = 0;
         }
         for (b, svc) in per_service.iter_mut().zip(services.iter_mut()) {
             // A worker pool's messages wait in its queue, not on an instance.
-            b.queue_length += svc.backlog_len.take_bucket(end).0 as f64 / width_ns;
+            b.queue_length += svc.routing.take_backlog_bucket(end) as f64 / width_ns;
         }
         for (b, core_ns) in per_service.iter_mut().zip(ready_core_ns.drain(..)) {
             b.cpu_utilisation = if core_ns == 0 {
@@ -720,7 +800,7 @@ impl Observer {
         mut self,
         horizon: SimTime,
         model: &Model,
-        instances: &mut [Instance],
+        instances: &mut InstanceArena,
         services: &mut [ServiceState],
         actions: Vec<ScalingAction>,
         in_flight: InFlight,
@@ -770,11 +850,9 @@ impl Observer {
                 );
             }
             let mut summary = summarise_service(
-                s as u32,
-                // The shape at the end (after any resize).
-                services[s].shape.cores,
                 instances,
                 &mut services[s],
+                std::mem::take(&mut self.retired[s]),
                 (self.warmup_end, horizon),
                 actions.iter().filter(|a| a.service == spec.name).count() as u64,
                 spec.cost.as_ref(),
@@ -914,86 +992,57 @@ fn window_violates(slo: &Slo, w: &SpanStats) -> bool {
 }
 
 fn summarise_service(
-    s: u32,
-    cores_per_instance: u32,
-    instances: &mut [Instance],
+    instances: &mut InstanceArena,
     svc: &mut ServiceState,
+    retired: InstanceFigures,
     window: (SimTime, SimTime),
     actions: u64,
     cost: Option<&crate::components::cost::CostSpec>,
 ) -> ServiceSummary {
     let (from, horizon) = window;
     let span_ns = horizon.since(from).as_nanos().max(1);
-    let hours = span_ns as f64 / 3600e9;
-    let cost = cost.map(|c| {
-        // Spend at earlier prices (before a resize to another type), plus the current price
-        // on the instance-hours since, plus the reservation.
-        let usd = f64::from(c.reserved) * c.reserved_per_hour * hours
-            + svc.spend_usd
-            + super::resize::spend_since_reset(svc, horizon);
-        ServiceCost {
-            instance_type: svc.instance_type.clone(),
-            reserved: c.reserved,
-            usd,
-            usd_per_hour: usd / hours,
+    let cost = cost.map(|c| svc.billing.cost(c, window));
+    // The instances still running, then those that stopped (summarised then), in creation
+    // order.
+    let mut figures = InstanceFigures::default();
+    for &id in svc.fleet.members() {
+        if instances[id].phase != Phase::Stopped {
+            figures.add(&mut instances[id], window);
         }
-    });
-    let mut per_instance = Vec::new();
-    let (mut busy_area, mut queue_area, mut peak_q, mut lag) = (0u128, 0u128, 0u64, 0u64);
-    let (mut segments, mut waited, mut wait_ns) = (0u64, 0u64, 0u128);
-    let mut instance_ns = 0u128;
-    for inst in instances.iter_mut().filter(|i| i.service == s) {
-        let end = inst.stopped_at.unwrap_or(horizon);
-        let c = inst.cores();
-        // Billed from the request for the instance until it stops, within the window.
-        instance_ns += u128::from(end.since(inst.created_at.max(from)).as_nanos());
-        let st = &mut inst.stats;
-        let util = st.busy_cores.mean(end) / f64::from(c.max(1));
-        let q = st.queue_length.mean(end);
-        busy_area += st.busy_cores.area(end);
-        queue_area += st.queue_length.area(end);
-        let pq = st.queue_length.peak().max(0) as u64;
-        peak_q = peak_q.max(pq);
-        lag = lag.max(st.max_lag_ns);
-        segments += st.segments;
-        waited += st.segments_waited;
-        wait_ns += st.wait_ns;
-        per_instance.push(InstanceSummary {
-            created_s: inst.created_at.as_secs_f64(),
-            stopped_s: inst.stopped_at.map(SimTime::as_secs_f64),
-            cpu_utilisation: util,
-            mean_queue_length: q,
-            peak_queue_length: pq,
-            peak_event_loop_lag_s: st.max_lag_ns as f64 / 1e9,
-        });
     }
-    let ready_core_ns = svc.ready_cores.area(horizon);
+    figures.merge(retired);
+    figures
+        .per_instance
+        .sort_unstable_by_key(|&(serial, _)| serial);
+    let ready_core_ns = svc.fleet.serving_cores().area(horizon);
     let ratio = |a: f64, b: f64| if b == 0.0 { 0.0 } else { a / b };
+    let shape = svc.fleet.shape();
     ServiceSummary {
-        instances: svc.ready.len() as u32,
-        desired_replicas: svc.desired,
-        peak_instances: svc.peak_ready,
-        oom_kills: svc.oom_kills,
-        spot_interruptions: svc.spot_interruptions,
-        instances_started: per_instance.len() as u32,
+        instances: svc.fleet.ready().len() as u32,
+        desired_replicas: svc.fleet.desired(),
+        peak_instances: svc.fleet.peak_ready(),
+        oom_kills: svc.counters.oom_kills,
+        spot_interruptions: svc.counters.spot_interruptions,
+        instances_started: figures.per_instance.len() as u32,
         scaling_actions: actions,
-        instance_hours: instance_ns as f64 / 3600e9,
+        instance_hours: figures.instance_ns as f64 / 3600e9,
         cost,
-        cores_per_instance,
+        // The shape at the end (after any resize).
+        cores_per_instance: shape.cores,
         runtime: Some(
-            match svc.shape.runtime {
+            match shape.runtime {
                 Runtime::ThreadPool => "thread_pool",
                 Runtime::EventLoop => "event_loop",
             }
             .to_string(),
         ),
-        cpu_utilisation: ratio(busy_area as f64, ready_core_ns as f64),
-        mean_queue_length: queue_area as f64 / span_ns as f64,
-        peak_queue_length: peak_q,
-        cpu_wait_probability: ratio(waited as f64, segments as f64),
-        mean_cpu_wait_s: ratio(wait_ns as f64, segments as f64) / 1e9,
-        peak_event_loop_lag_s: lag as f64 / 1e9,
+        cpu_utilisation: ratio(figures.busy_core_ns as f64, ready_core_ns as f64),
+        mean_queue_length: figures.queue_ns as f64 / span_ns as f64,
+        peak_queue_length: figures.peak_queue,
+        cpu_wait_probability: ratio(figures.segments_waited as f64, figures.segments as f64),
+        mean_cpu_wait_s: ratio(figures.wait_ns as f64, figures.segments as f64) / 1e9,
+        peak_event_loop_lag_s: figures.peak_lag_ns as f64 / 1e9,
         endpoints: IndexMap::new(),
-        per_instance,
+        per_instance: figures.per_instance.into_iter().map(|(_, p)| p).collect(),
     }
 }

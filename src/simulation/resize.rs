@@ -7,8 +7,8 @@
 
 use super::observe::ScalingAction;
 use super::{Event, Simulation};
-use crate::components::cost::CostSpec;
 use crate::components::lifecycle::Phase;
+use crate::ids::{InstanceId, ServiceId};
 use crate::kernel::{Scheduler, SimDuration, SimTime};
 use crate::metrics::Outcome;
 
@@ -16,21 +16,20 @@ impl Simulation<'_> {
     /// Scheduled action `action` of `service` is due.
     pub(super) fn scheduled(
         &mut self,
-        service: u32,
+        service: ServiceId,
         action: u32,
         now: SimTime,
         s: &mut Scheduler<Event>,
     ) {
-        let spec = &self.variant.model.services[service as usize];
+        let spec = &self.variant.model.services[service.index()];
         let a = &spec.schedule[action as usize];
         if let Some(r) = &a.resize {
-            let svc = &mut self.services[service as usize];
-            svc.shape = r.instance.clone();
-            svc.shape_version += 1;
+            let svc = &mut self.services[service.index()];
+            svc.fleet.resize(r.instance.clone());
             if let Some(c) = &r.cost {
-                self.reprice(service, c, now);
+                svc.billing.reprice(c, now);
             }
-            let svc = &self.services[service as usize];
+            let fleet = &self.services[service.index()].fleet;
             let label = |cores: u32| {
                 let memory = r
                     .instance
@@ -46,8 +45,8 @@ impl Simulation<'_> {
             self.actions.push(ScalingAction {
                 t_s: now.as_secs_f64(),
                 service: spec.name.clone(),
-                from: svc.desired,
-                to: svc.desired,
+                from: fleet.desired(),
+                to: fleet.desired(),
                 reason: format!(
                     "scheduled resize to {}, {}",
                     label(r.instance.cores),
@@ -63,13 +62,14 @@ impl Simulation<'_> {
             } else {
                 SimDuration::ZERO
             };
-            for (k, &id) in svc.ready.iter().enumerate() {
+            for (k, &id) in fleet.ready().iter().enumerate() {
                 // One nanosecond past the previous one's return, so it is back first.
                 let k = k as u64;
                 let delay = SimDuration::from_nanos(
                     (step.as_nanos().saturating_add(u64::from(r.rolling))).saturating_mul(k),
                 );
-                s.schedule_at(now + delay, Event::Resize { instance: id });
+                let instance = self.instances.reference(id);
+                s.schedule_at(now + delay, Event::Resize { instance });
             }
         }
         if let Some(replicas) = a.replicas {
@@ -78,54 +78,21 @@ impl Simulation<'_> {
     }
 
     /// A ready instance restarts to take its service's current shape.
-    pub(super) fn restart_to_resize(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let inst = &self.instances[id as usize];
-        let svc = &self.services[inst.service as usize];
-        if inst.phase != Phase::Ready || inst.shape_version == svc.shape_version {
+    pub(super) fn restart_to_resize(
+        &mut self,
+        id: InstanceId,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        let inst = &self.instances[id];
+        let svc = &self.services[inst.service.index()];
+        if inst.phase != Phase::Ready || inst.shape_version == svc.fleet.shape_version() {
             // Removed, crashed (it comes back in the new shape) or already resized.
             return;
         }
-        let lifecycle = self.variant.model.services[inst.service as usize].lifecycle;
-        let victims = self.held_by(id);
-        self.take_out_of_service(id, now);
-        self.instances[id as usize].restart(now, now + lifecycle.provisioning);
-        s.schedule_at(
-            now + lifecycle.time_to_ready(),
-            Event::InstanceReady { instance: id },
-        );
-        self.fail_all(victims, Outcome::Killed, now, s);
+        let provisioning = self.variant.model.services[inst.service.index()]
+            .lifecycle
+            .provisioning;
+        self.restart(id, now + provisioning, Outcome::Killed, now, s);
     }
-
-    /// The service's instances are billed at `cost`'s prices from `now`. Spend at the old
-    /// prices is banked; a reservation for another type no longer covers any instance (it is
-    /// still paid, as reservations are), so those instances are billed on demand until the
-    /// service returns to the reserved type.
-    fn reprice(&mut self, service: u32, cost: &CostSpec, now: SimTime) {
-        let svc = &mut self.services[service as usize];
-        svc.spend_usd += spend_since_reset(svc, now);
-        svc.billed_over_reserved.reset(now);
-        svc.billed_spot.reset(now);
-        // The reservation covers its own type only: leaving it stops the cover, coming back to
-        // it restores it.
-        svc.coverage = if cost.instance_type == svc.reserved_type {
-            svc.reserved
-        } else {
-            0
-        };
-        let over = (svc.billed.level() - i64::from(svc.coverage)).max(0);
-        svc.billed_over_reserved.set(now, over);
-        svc.instance_type = cost.instance_type.clone();
-        svc.on_demand_per_hour = cost.on_demand_per_hour;
-        if let Some(sp) = cost.spot {
-            svc.spot_per_hour = sp.price_per_hour;
-        }
-    }
-}
-
-/// USD spent beyond the reservation since the last reset of the billing levels: spot
-/// instance-hours at the spot price, the other instance-hours beyond the reservation on demand.
-pub(super) fn spend_since_reset(svc: &mut super::ServiceState, now: SimTime) -> f64 {
-    let over_h = svc.billed_over_reserved.area(now) as f64 / 3600e9;
-    let spot_h = svc.billed_spot.area(now) as f64 / 3600e9;
-    spot_h * svc.spot_per_hour + (over_h - spot_h).max(0.0) * svc.on_demand_per_hour
 }

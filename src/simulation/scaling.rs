@@ -17,6 +17,7 @@ use crate::autoscaler::target_tracking::{
 use crate::autoscaler::threshold::Datapoint;
 use crate::components::instance::Instance;
 use crate::components::lifecycle::Phase;
+use crate::ids::{InstanceId, ServiceId};
 use crate::kernel::{Scheduler, SimDuration, SimTime};
 use crate::metrics::Outcome;
 
@@ -57,28 +58,33 @@ impl Counters {
 
 impl Simulation<'_> {
     /// Reads the service's counters at `now`.
-    fn counters(&mut self, service: u32, now: SimTime) -> Counters {
-        let svc = &mut self.services[service as usize];
+    fn counters(&mut self, service: ServiceId, now: SimTime) -> Counters {
+        let svc = &mut self.services[service.index()];
         let mut c = Counters {
-            busy_core_ns: svc.retired_busy_core_ns,
-            waiting_ns: svc.retired_waiting_ns,
+            busy_core_ns: svc.counters.retired_busy_core_ns,
+            waiting_ns: svc.counters.retired_waiting_ns,
             ..Counters::default()
         };
-        for &id in svc.starting.iter().chain(&svc.ready).chain(&svc.draining) {
-            let inst = &mut self.instances[id as usize];
+        for id in svc.fleet.live() {
+            let inst = &mut self.instances[id];
             c.busy_core_ns += inst.stats.busy_cores.lifetime_area(now);
             c.waiting_ns += inst.stats.queue_length.lifetime_area(now);
         }
-        c.ready_core_ns = svc.ready_cores.lifetime_area(now);
-        c.ok_count = svc.ok_count;
-        c.arrivals = svc.arrivals;
-        c.ok_latency_ns = svc.ok_latency_ns;
+        c.ready_core_ns = svc.fleet.serving_cores().lifetime_area(now);
+        c.ok_count = svc.counters.ok_count;
+        c.arrivals = svc.counters.arrivals;
+        c.ok_latency_ns = svc.counters.ok_latency_ns;
         c
     }
 
     /// The policy of `service` looks at what it may see and may scale.
-    pub(super) fn evaluate_policy(&mut self, service: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let spec = &self.variant.model.services[service as usize];
+    pub(super) fn evaluate_policy(
+        &mut self,
+        service: ServiceId,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        let spec = &self.variant.model.services[service.index()];
         let Some(policy_spec) = spec.autoscaler.as_ref() else {
             return;
         };
@@ -87,10 +93,10 @@ impl Simulation<'_> {
             Event::Evaluate { service },
         );
         // Taken out while it decides, so it can look at the simulation's state.
-        let Some(mut policy) = self.services[service as usize].policy.take() else {
+        let Some(mut policy) = self.services[service.index()].policy.policy.take() else {
             return;
         };
-        let current = self.services[service as usize].desired;
+        let current = self.services[service.index()].fleet.desired();
         let decision = match &mut policy {
             Policy::Threshold(p) => {
                 let dp = self.datapoint(service, now);
@@ -120,21 +126,21 @@ impl Simulation<'_> {
                     .map(|d| (d.replicas, d.reason))
             }
         };
-        self.services[service as usize].policy = Some(policy);
+        self.services[service.index()].policy.policy = Some(policy);
         if let Some((replicas, reason)) = decision {
             self.scale_to(service, replicas, &reason, now, s);
         }
     }
 
     /// The threshold policy's datapoint for the period ending now: differences of counters.
-    fn datapoint(&mut self, service: u32, now: SimTime) -> Datapoint {
+    fn datapoint(&mut self, service: ServiceId, now: SimTime) -> Datapoint {
         let (d, _) = self.period_counters(service, now);
-        let cores = f64::from(self.services[service as usize].shape.cores.max(1));
+        let cores = f64::from(self.services[service.index()].fleet.shape().cores.max(1));
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         // Memory is a gauge: the agent reads it when it collects, it has no counter.
         let (mut used, mut n) = (0.0, 0u32);
-        for &id in &self.services[service as usize].ready {
-            if let Some(u) = self.instances[id as usize].memory_utilisation() {
+        for &id in self.services[service.index()].fleet.ready() {
+            if let Some(u) = self.instances[id].memory_utilisation() {
                 used += u;
                 n += 1;
             }
@@ -150,12 +156,12 @@ impl Simulation<'_> {
 
     /// The service's counters over the period since the policy last read them, and its length
     /// in seconds; the reading becomes the start of the next period.
-    fn period_counters(&mut self, service: u32, now: SimTime) -> (Counters, f64) {
+    fn period_counters(&mut self, service: ServiceId, now: SimTime) -> (Counters, f64) {
         let reading = self.counters(service, now);
-        let svc = &mut self.services[service as usize];
-        let last = std::mem::replace(&mut svc.last_counters, reading);
-        let span_s = now.since(svc.last_counters_at).as_secs_f64();
-        svc.last_counters_at = now;
+        let p = &mut self.services[service.index()].policy;
+        let last = std::mem::replace(&mut p.last_counters, reading);
+        let span_s = now.since(p.last_counters_at).as_secs_f64();
+        p.last_counters_at = now;
         (reading.since(&last), span_s)
     }
 
@@ -163,15 +169,15 @@ impl Simulation<'_> {
     /// warm-up, from the per-instance datapoints the monitoring agent published.
     fn tracked_metric(
         &self,
-        service: u32,
+        service: ServiceId,
         now: SimTime,
         spec: &TargetTrackingSpec,
     ) -> TrackingObservation {
         let warmup = SimDuration::from_secs_f64(spec.instance_warmup_s);
-        let svc = &self.services[service as usize];
-        let (mut sum, mut measured, mut warming) = (0.0, 0u32, svc.starting.len() as u32);
-        for &id in &svc.ready {
-            let inst = &self.instances[id as usize];
+        let fleet = &self.services[service.index()].fleet;
+        let (mut sum, mut measured, mut warming) = (0.0, 0u32, fleet.starting().len() as u32);
+        for &id in fleet.ready() {
+            let inst = &self.instances[id];
             let warm = inst.initial && inst.restarted_at.is_none()
                 || inst.ready_at.is_some_and(|t| now >= t + warmup);
             match inst.scrape.sample {
@@ -196,10 +202,10 @@ impl Simulation<'_> {
 
     /// The predictive policy's view of the period that just ended: requests that reached the
     /// service per second, and CPU per answered request. Differences of monotonic counters.
-    fn measured_demand(&mut self, service: u32, now: SimTime) -> DemandObservation {
+    fn measured_demand(&mut self, service: ServiceId, now: SimTime) -> DemandObservation {
         let (d, span_s) = self.period_counters(service, now);
         DemandObservation {
-            cores: self.services[service as usize].shape.cores,
+            cores: self.services[service.index()].fleet.shape().cores,
             request_rate: if span_s > 0.0 {
                 d.arrivals as f64 / span_s
             } else {
@@ -212,33 +218,27 @@ impl Simulation<'_> {
 
     /// Messages in a worker pool's queue: waiting in the broker plus in progress (unacked),
     /// as KEDA's SQS scaler counts them by default.
-    fn queue_length(&self, service: u32) -> u64 {
-        let svc = &self.services[service as usize];
-        let held: u64 = svc
-            .ready
-            .iter()
-            .map(|&id| u64::from(self.instances[id as usize].open_requests()))
+    fn queue_length(&self, service: ServiceId) -> u64 {
+        let svc = &self.services[service.index()];
+        let held: u64 = (svc.fleet.ready().iter())
+            .chain(svc.fleet.draining())
+            .map(|&id| u64::from(self.instances[id].open_requests()))
             .sum();
-        let draining: u64 = svc
-            .draining
-            .iter()
-            .map(|&id| u64::from(self.instances[id as usize].open_requests()))
-            .sum();
-        svc.backlog.len() as u64 + held + draining
+        svc.routing.backlog_len() as u64 + held
     }
 
     /// A metrics scraper reads every ready instance of `service`, as metrics-server reads
     /// kubelets at its resolution.
-    pub(super) fn scrape(&mut self, service: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let Some(interval) = self.variant.model.services[service as usize]
+    pub(super) fn scrape(&mut self, service: ServiceId, now: SimTime, s: &mut Scheduler<Event>) {
+        let Some(interval) = self.variant.model.services[service.index()]
             .autoscaler
             .as_ref()
             .and_then(|a| a.scrape_interval_s())
         else {
             return;
         };
-        for &id in &self.services[service as usize].ready {
-            self.instances[id as usize].scrape(now);
+        for &id in self.services[service.index()].fleet.ready() {
+            self.instances[id].scrape(now);
         }
         s.schedule_in(
             SimDuration::from_secs_f64(interval),
@@ -249,28 +249,23 @@ impl Simulation<'_> {
     /// The service's pods as the HPA controller lists them: provisioning instances are Pending,
     /// starting ones Running but not ready, draining ones being deleted; samples are the
     /// scraper's latest, with their age. The initial fleet has been running for an hour.
-    fn pods(&self, service: u32, now: SimTime, spec: &HpaSpec) -> Vec<Pod> {
-        let lifecycle = self.variant.model.services[service as usize].lifecycle;
+    fn pods(&self, service: ServiceId, now: SimTime, spec: &HpaSpec) -> Vec<Pod> {
+        let lifecycle = self.variant.model.services[service.index()].lifecycle;
         let since = |t: SimTime| now.since(t).as_secs_f64();
         // Requests follow the pods' current shape (a resize recreates them with new ones).
-        let shape = &self.services[service as usize].shape;
+        let fleet = &self.services[service.index()].fleet;
+        let shape = fleet.shape();
         let cpu_request = spec
             .cpu_request_milli
             .unwrap_or_else(|| shape.cpu_request_milli());
         let memory_request = shape.memory_request_milli();
         let mut pods = Vec::new();
         // Live instances only, in creation order (the order the controller lists them in).
-        let svc = &self.services[service as usize];
-        let mut live: Vec<u32> = svc
-            .starting
-            .iter()
-            .chain(&svc.ready)
-            .chain(&svc.draining)
-            .copied()
-            .collect();
-        live.sort_unstable();
-        for k in live {
-            let inst = &self.instances[k as usize];
+        for &id in fleet.members() {
+            let inst = &self.instances[id];
+            if inst.phase == Phase::Stopped {
+                continue;
+            }
             // The container's start: its last restart, else the end of provisioning.
             let initial = inst.initial && inst.restarted_at.is_none();
             let started_at = inst
@@ -281,13 +276,14 @@ impl Simulation<'_> {
             } else {
                 (now >= started_at).then(|| since(started_at))
             };
-            let mut pod = Pod::running(&format!("pod-{k}"), 0.0).with_request("cpu", cpu_request);
+            let mut pod =
+                Pod::running(&format!("pod-{}", inst.serial), 0.0).with_request("cpu", cpu_request);
             if let Some(m) = memory_request {
                 pod = pod.with_request("memory", m);
             }
             pod.started_s_ago = started_s_ago;
             match inst.phase {
-                Phase::Stopped => continue,
+                Phase::Stopped => unreachable!("skipped above"),
                 Phase::Starting if now < started_at => {
                     pod.phase = PodPhase::Pending;
                     pod.ready = false;
@@ -334,47 +330,38 @@ impl Simulation<'_> {
     /// and records the action with `reason`.
     pub(super) fn scale_to(
         &mut self,
-        service: u32,
+        service: ServiceId,
         target: u32,
         reason: &str,
         now: SimTime,
         s: &mut Scheduler<Event>,
     ) {
-        let spec = &self.variant.model.services[service as usize];
-        let svc = &mut self.services[service as usize];
-        let current = (svc.ready.len() + svc.starting.len()) as u32;
-        if target == svc.desired && target == current {
+        let spec = &self.variant.model.services[service.index()];
+        let fleet = &mut self.services[service.index()].fleet;
+        let current = fleet.size();
+        if target == fleet.desired() && target == current {
             return;
         }
         self.actions.push(ScalingAction {
             t_s: now.as_secs_f64(),
             service: spec.name.clone(),
-            from: svc.desired,
+            from: fleet.desired(),
             to: target,
             reason: reason.to_string(),
         });
-        svc.desired = target;
+        fleet.set_desired(target);
         if target > current {
             for _ in current..target {
                 self.launch(service, now, s);
             }
         } else {
             for _ in target..current {
-                let svc = &mut self.services[service as usize];
-                if let Some(&id) = svc.starting.last() {
+                let fleet = &self.services[service.index()].fleet;
+                if let Some(&id) = fleet.starting().last() {
                     // Not serving: it just stops (its pending ready event finds it stopped).
-                    self.remove_starting(id, now);
-                } else if let Some(id) = svc.pop_ready(&self.instances) {
-                    svc.draining.push(id);
-                    // Its cores stay in the utilisation denominator until it stops: it is
-                    // still working off what it holds.
-                    self.instances[id as usize].phase = Phase::Draining;
-                    if !self.stop_if_drained(id, now) {
-                        s.schedule_at(
-                            now + spec.lifecycle.drain_timeout,
-                            Event::DrainDeadline { instance: id },
-                        );
-                    }
+                    self.stop(id, now);
+                } else if let Some(&id) = fleet.ready().last() {
+                    self.drain(id, now, s);
                 }
             }
         }
@@ -382,126 +369,110 @@ impl Simulation<'_> {
 
     /// Asks for one more instance of `service` in its current shape: billed from now, serving
     /// after provisioning, start-up and readiness.
-    pub(super) fn launch(&mut self, service: u32, now: SimTime, s: &mut Scheduler<Event>) -> u32 {
-        let time_to_ready = self.variant.model.services[service as usize]
+    pub(super) fn launch(&mut self, service: ServiceId, now: SimTime, s: &mut Scheduler<Event>) {
+        let time_to_ready = self.variant.model.services[service.index()]
             .lifecycle
             .time_to_ready();
-        let id = self.instances.len() as u32;
-        let svc = &mut self.services[service as usize];
-        let mut inst = Instance::new(service, &svc.shape, Phase::Starting, now);
-        inst.shape_version = svc.shape_version;
-        if let Some(sp) = svc.spot {
-            // Beyond the reservation, capacity is bought on the spot market.
-            if svc.billed.level() >= i64::from(svc.coverage) {
-                inst.spot = true;
-                super::spot::schedule_interruption(id, &sp, now, &mut svc.spot_rng, s);
-            }
-        }
-        self.instances.push(inst);
-        self.services[service as usize].starting.push(id);
-        self.billing_changed(id, 1, now);
-        s.schedule_at(now + time_to_ready, Event::InstanceReady { instance: id });
-        id
+        let svc = &mut self.services[service.index()];
+        let mut inst = Instance::new(service, svc.fleet.shape(), Phase::Starting, now);
+        inst.shape_version = svc.fleet.shape_version();
+        let id = super::spot::buy_capacity(inst, &mut svc.billing, &mut self.instances, now, s);
+        svc.fleet.launched(id, &self.instances);
+        s.schedule_at(
+            now + time_to_ready,
+            Event::InstanceReady {
+                instance: self.instances.reference(id),
+            },
+        );
     }
 
     /// A starting instance has passed its readiness delay.
-    pub(super) fn instance_ready(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let inst = &mut self.instances[id as usize];
+    pub(super) fn instance_ready(
+        &mut self,
+        id: InstanceId,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        let inst = &self.instances[id];
         if inst.phase != Phase::Starting {
             return; // removed before it was ready
         }
-        let svc = &mut self.services[inst.service as usize];
-        if inst.shape_version != svc.shape_version {
-            // Resized while it was starting: it comes up in the new shape.
-            inst.reshape(&svc.shape, svc.shape_version);
-        }
-        inst.become_ready(now);
-        let cores = i64::from(inst.cores());
-        svc.starting.retain(|&i| i != id);
-        svc.add_ready(id, &self.instances);
-        svc.ready_cores.add(now, cores);
-        svc.peak_ready = svc.peak_ready.max(svc.ready.len() as u32);
+        let svc = &mut self.services[inst.service.index()];
+        let balancer = &mut svc.routing.balancer;
+        svc.fleet
+            .become_ready(id, &mut self.instances, balancer, now);
         if svc.pulls() {
             self.pull(id, now, s);
         }
     }
 
-    /// One more (+1) or one fewer (-1) instance of `service` is billed from `now`.
-    /// Instance `id` starts (+1) or stops (-1) being billed at `now`.
-    pub(super) fn billing_changed(&mut self, id: u32, delta: i64, now: SimTime) {
-        let inst = &self.instances[id as usize];
-        let svc = &mut self.services[inst.service as usize];
-        svc.billed.add(now, delta);
-        if inst.spot {
-            svc.billed_spot.add(now, delta);
-        }
-        let reserved = i64::from(svc.coverage);
-        svc.billed_over_reserved
-            .set(now, (svc.billed.level() - reserved).max(0));
-    }
-
-    /// Stops an instance that is starting (provisioning, start-up, readiness or a restart).
-    pub(super) fn remove_starting(&mut self, id: u32, now: SimTime) {
-        let service = self.instances[id as usize].service;
-        self.services[service as usize]
-            .starting
-            .retain(|&i| i != id);
-        self.bank_counters(id, now);
-        self.instances[id as usize].stop(now);
-        self.billing_changed(id, -1, now);
-    }
-
-    /// Adds an instance's lifetime work to its service's counters before it stops, so the
-    /// counters stay monotonic while only live instances are visited.
-    pub(super) fn bank_counters(&mut self, id: u32, now: SimTime) {
-        let inst = &mut self.instances[id as usize];
+    /// Stops a live instance (starting, ready or draining; the caller has taken what it held):
+    /// its work is banked into its service's counters and its figures into the observer's, its
+    /// cores leave the utilisation denominator and it leaves the bill. Its slot is reused once
+    /// its last bucket has been read.
+    pub(super) fn stop(&mut self, id: InstanceId, now: SimTime) {
+        let inst = &mut self.instances[id];
         let busy = inst.stats.busy_cores.lifetime_area(now);
         let waiting = inst.stats.queue_length.lifetime_area(now);
-        let svc = &mut self.services[inst.service as usize];
-        svc.retired_busy_core_ns += busy;
-        svc.retired_waiting_ns += waiting;
+        let svc = &mut self.services[inst.service.index()];
+        svc.counters.retired_busy_core_ns += busy;
+        svc.counters.retired_waiting_ns += waiting;
+        let balancer = &mut svc.routing.balancer;
+        svc.fleet.stop(id, &mut self.instances, balancer, now);
+        let inst = &mut self.instances[id];
+        self.observer.instance_stopped(inst);
+        svc.billing.changed(-1, inst.spot, now);
     }
 
-    /// Stops a draining instance: its cores leave the utilisation denominator and its bill.
-    pub(super) fn retire(&mut self, id: u32, now: SimTime) {
-        self.bank_counters(id, now);
-        let inst = &mut self.instances[id as usize];
-        let cores = i64::from(inst.cores());
-        inst.stop(now);
-        let service = inst.service;
-        let svc = &mut self.services[service as usize];
-        svc.draining.retain(|&i| i != id);
-        svc.ready_cores.add(now, -cores);
-        self.billing_changed(id, -1, now);
+    /// Takes ready instance `id` out of the balancer to finish what it holds: it stops once it
+    /// holds nothing, or at the end of the drain timeout with whatever it still holds.
+    pub(super) fn drain(&mut self, id: InstanceId, now: SimTime, s: &mut Scheduler<Event>) {
+        let service = self.instances[id].service;
+        let svc = &mut self.services[service.index()];
+        let balancer = &mut svc.routing.balancer;
+        svc.fleet.begin_draining(id, &mut self.instances, balancer);
+        if !self.stop_if_drained(id, now) {
+            let timeout = self.variant.model.services[service.index()]
+                .lifecycle
+                .drain_timeout;
+            s.schedule_at(
+                now + timeout,
+                Event::DrainDeadline {
+                    instance: self.instances.reference(id),
+                },
+            );
+        }
     }
 
     /// Stops a draining instance if it holds nothing more. Returns whether it stopped.
-    pub(super) fn stop_if_drained(&mut self, id: u32, now: SimTime) -> bool {
-        let inst = &mut self.instances[id as usize];
+    pub(super) fn stop_if_drained(&mut self, id: InstanceId, now: SimTime) -> bool {
+        let inst = &self.instances[id];
         if inst.phase != Phase::Draining || !inst.is_idle() {
             return false;
         }
-        self.retire(id, now);
+        self.stop(id, now);
         true
     }
 
     /// The grace period is over: whatever the instance still holds fails as `killed`.
-    pub(super) fn drain_deadline(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        if self.instances[id as usize].phase != Phase::Draining {
+    pub(super) fn drain_deadline(
+        &mut self,
+        id: InstanceId,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        if self.instances[id].phase != Phase::Draining {
             return;
         }
         let victims = self.held_by(id);
-        self.retire(id, now);
+        self.stop(id, now);
         self.fail_all(victims, Outcome::Killed, now, s);
     }
 
     /// A ready instance went over its memory limit: its process is killed with everything it
     /// held, and restarts (after the kubelet's crash back-off) through start-up and readiness.
-    pub(super) fn oom_kill(&mut self, id: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let victims = self.held_by(id);
-        let lifecycle =
-            self.variant.model.services[self.instances[id as usize].service as usize].lifecycle;
-        let inst = &mut self.instances[id as usize];
+    pub(super) fn oom_kill(&mut self, id: InstanceId, now: SimTime, s: &mut Scheduler<Event>) {
+        let inst = &mut self.instances[id];
         // Ten minutes of serving since the last restart forgives earlier crashes.
         let since_ready = inst.ready_at.map_or(SimDuration::ZERO, |t| now.since(t));
         if since_ready >= CRASH_STREAK_RESET {
@@ -510,24 +481,33 @@ impl Simulation<'_> {
         let backoff = crash_backoff(inst.crash_streak);
         inst.crash_streak += 1;
         inst.oom_kills += 1;
-        self.services[inst.service as usize].oom_kills += 1;
-        self.take_out_of_service(id, now);
-        self.instances[id as usize].restart(now, now + backoff);
-        s.schedule_at(
-            now + backoff + lifecycle.startup + lifecycle.readiness,
-            Event::InstanceReady { instance: id },
-        );
-        self.fail_all(victims, Outcome::OomKilled, now, s);
+        self.services[inst.service.index()].counters.oom_kills += 1;
+        self.restart(id, now + backoff, Outcome::OomKilled, now, s);
     }
 
-    /// Removes a ready instance from the balancer and the serving cores, and counts it as
-    /// starting again (it comes back through `instance_ready`).
-    pub(super) fn take_out_of_service(&mut self, id: u32, now: SimTime) {
-        let inst = &self.instances[id as usize];
-        let cores = i64::from(inst.cores());
-        let svc = &mut self.services[inst.service as usize];
-        svc.remove_ready(id, &self.instances);
-        svc.starting.push(id);
-        svc.ready_cores.add(now, -cores);
+    /// Ready instance `id`'s process dies at `now`, and what it held fails with `outcome`;
+    /// it starts again at `process_start`, and is ready after start-up and readiness.
+    pub(super) fn restart(
+        &mut self,
+        id: InstanceId,
+        process_start: SimTime,
+        outcome: Outcome,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        let victims = self.held_by(id);
+        let service = self.instances[id].service;
+        let lifecycle = self.variant.model.services[service.index()].lifecycle;
+        let svc = &mut self.services[service.index()];
+        let balancer = &mut svc.routing.balancer;
+        svc.fleet
+            .restart(id, process_start, &mut self.instances, balancer, now);
+        s.schedule_at(
+            process_start + lifecycle.startup + lifecycle.readiness,
+            Event::InstanceReady {
+                instance: self.instances.reference(id),
+            },
+        );
+        self.fail_all(victims, outcome, now, s);
     }
 }

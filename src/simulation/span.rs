@@ -4,7 +4,7 @@
 //! forked it. Spans live in an arena with a free list and a generation per slot, so memory
 //! follows what is in flight and an event about a freed slot is recognised as stale.
 
-use crate::ids::{EdgeId, SpanId, SpanRef};
+use crate::ids::{EdgeId, InstanceId, SpanId, SpanRef};
 use crate::kernel::SimTime;
 use crate::metrics::Outcome;
 
@@ -93,7 +93,7 @@ pub struct Span {
     /// The endpoint, in its service.
     pub endpoint: u32,
     /// The instance serving it (valid once admitted or queued on one).
-    pub instance: u32,
+    pub instance: InstanceId,
     /// The executor (run queue) it is pinned to.
     pub executor: u32,
     /// The op it is at.
@@ -144,7 +144,7 @@ impl Span {
             outcome: Outcome::Ok,
             service,
             endpoint,
-            instance: 0,
+            instance: InstanceId::from_index(0),
             executor: 0,
             pc: 0,
             parent: None,

@@ -21,7 +21,7 @@ use crate::components::endpoint::{Leftovers, OnError};
 use crate::components::instance::Admission;
 use crate::components::lifecycle::Phase;
 use crate::components::program::{CallOp, ForkOp, Op};
-use crate::ids::{EdgeId, EndpointRef, SpanId, SpanRef};
+use crate::ids::{EdgeId, EndpointRef, InstanceId, SpanId, SpanRef};
 use crate::kernel::{RequestRng, Scheduler, SimTime, keyed_seed};
 use crate::metrics::Outcome;
 
@@ -90,20 +90,21 @@ impl<'a> Simulation<'a> {
         };
         let (root, counted) = (sp.kind == SpanKind::Root, sp.has(COUNTED));
         let svc = &mut self.services[at.service as usize];
-        svc.arrivals += 1;
+        svc.counters.arrivals += 1;
         self.observer.served_arrival(at, root, counted);
-        if let BalancerSpec::Queue { max_length } = svc.balancer.spec() {
+        let balancer = &mut svc.routing.balancer;
+        if let BalancerSpec::Queue { max_length } = balancer.spec() {
             self.enqueue_message(id, max_length, now, s);
             return;
         }
-        let Some(instance) = svc.balancer.pick(&svc.ready, &self.instances) else {
+        let Some(instance) = balancer.pick(svc.fleet.ready(), self.instances.slots()) else {
             self.finish(id, Outcome::NoInstance, None, now, s);
             return;
         };
         let r = self.spans.reference(id);
-        let inst = &mut self.instances[instance as usize];
+        let inst = &mut self.instances[instance];
         let admission = inst.admit(r, now);
-        svc.balancer.load_changed(instance, inst.open_requests());
+        balancer.load_changed(instance, inst.open_requests());
         match admission {
             Admission::Rejected => {
                 self.finish(id, Outcome::Rejected, None, now, s);
@@ -118,7 +119,7 @@ impl<'a> Simulation<'a> {
                 self.spans.get_mut(id).state = SpanState::Queued;
             }
         }
-        if self.instances[instance as usize].out_of_memory() {
+        if self.instances[instance].out_of_memory() {
             // One request too many: the process dies with everything it held, this one too.
             self.oom_kill(instance, now, s);
             return;
@@ -132,7 +133,7 @@ impl<'a> Simulation<'a> {
     #[inline]
     pub(super) fn start(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
         let instance = self.spans.get(id).instance;
-        let executor = self.instances[instance as usize].pin_executor();
+        let executor = self.instances[instance].pin_executor();
         let sp = self.spans.get_mut(id);
         sp.executor = executor;
         sp.pc = self.variant.model.code.entry(EndpointRef {
@@ -145,8 +146,8 @@ impl<'a> Simulation<'a> {
 
     /// Puts `id` on instance `instance`'s list of held spans.
     #[inline]
-    pub(super) fn hold(&mut self, instance: u32, id: SpanId) {
-        let head = self.instances[instance as usize].held;
+    pub(super) fn hold(&mut self, instance: InstanceId, id: SpanId) {
+        let head = self.instances[instance].held;
         let sp = self.spans.get_mut(id);
         sp.instance = instance;
         sp.held_prev = None;
@@ -155,7 +156,7 @@ impl<'a> Simulation<'a> {
         if let Some(h) = head {
             self.spans.get_mut(h).held_prev = Some(id);
         }
-        self.instances[instance as usize].held = Some(id);
+        self.instances[instance].held = Some(id);
     }
 
     /// Takes `id` (whose links are `sp`'s) off its instance's list of held spans.
@@ -163,7 +164,7 @@ impl<'a> Simulation<'a> {
     fn unhold(&mut self, id: SpanId, sp: &super::span::Span) {
         match sp.held_prev {
             Some(p) => self.spans.get_mut(p).held_next = sp.held_next,
-            None => self.instances[sp.instance as usize].held = sp.held_next,
+            None => self.instances[sp.instance].held = sp.held_next,
         }
         if let Some(n) = sp.held_next {
             self.spans.get_mut(n).held_prev = sp.held_prev;
@@ -240,12 +241,13 @@ impl<'a> Simulation<'a> {
             // A span that ends while it waits (cancelled, or expired on its way) leaves its
             // queue now, so no queue length or wait keeps counting it.
             let r = self.spans.reference(id);
-            let inst = &mut self.instances[instance as usize];
+            let inst = &mut self.instances[instance];
             match sp.state {
                 SpanState::Queued if !sp.has(HOLDS_SLOT) => {
                     inst.remove_queued(r, now);
                     let open = inst.open_requests();
-                    self.services[inst.service as usize]
+                    self.services[inst.service.index()]
+                        .routing
                         .balancer
                         .load_changed(instance, open);
                 }
@@ -258,11 +260,9 @@ impl<'a> Simulation<'a> {
         } else if sp.state == SpanState::Backlogged {
             // Ended while it waited in a worker pool's queue.
             let r = self.spans.reference(id);
-            let svc = &mut self.services[sp.service as usize];
-            if let Some(k) = svc.backlog.iter().position(|b| *b == r) {
-                svc.backlog.remove(k);
-                svc.backlog_len.set(now, svc.backlog.len() as i64);
-            }
+            self.services[sp.service as usize]
+                .routing
+                .remove_message(r, now);
         }
         {
             let m = self.spans.get_mut(id);
@@ -272,16 +272,17 @@ impl<'a> Simulation<'a> {
             m.flags &= !HOLDS_SLOT;
         }
         if sp.has(HOLDS_SLOT) {
-            let inst = &mut self.instances[instance as usize];
+            let inst = &mut self.instances[instance];
             inst.release();
             if outcome == Outcome::Ok {
                 inst.completed += 1;
             }
             self.fill_slots(instance, now, s);
             // After the queue has moved: expired and stale entries left it too.
-            let inst = &self.instances[instance as usize];
+            let inst = &self.instances[instance];
             let open = inst.open_requests();
-            self.services[inst.service as usize]
+            self.services[inst.service.index()]
+                .routing
                 .balancer
                 .load_changed(instance, open);
         }
@@ -303,21 +304,20 @@ impl<'a> Simulation<'a> {
                     .served(sp.service, sp.endpoint, outcome, latency, sp.has(COUNTED));
             }
             if outcome == Outcome::Ok && awaited {
-                let svc = &mut self.services[sp.service as usize];
-                svc.ok_count += 1;
-                svc.ok_latency_ns += u128::from(latency.as_nanos());
+                let counters = &mut self.services[sp.service as usize].counters;
+                counters.ok_count += 1;
+                counters.ok_latency_ns += u128::from(latency.as_nanos());
             }
         }
         self.abandon_children(id, now);
         if held {
-            match self.instances[instance as usize].phase {
+            match self.instances[instance].phase {
                 Phase::Draining => {
                     self.stop_if_drained(instance, now);
                 }
                 Phase::Ready
                     if sp.has(HOLDS_SLOT)
-                        && self.services[self.instances[instance as usize].service as usize]
-                            .pulls() =>
+                        && self.services[self.instances[instance].service.index()].pulls() =>
                 {
                     self.pull(instance, now, s);
                 }
@@ -350,8 +350,8 @@ impl<'a> Simulation<'a> {
     /// A slot of `instance` is free: the oldest queued request that is still wanted and
     /// within its deadlines takes it; expired ones are dropped unserved on the way.
     #[inline]
-    fn fill_slots(&mut self, instance: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        while let Some(r) = self.instances[instance as usize].next_queued(now) {
+    fn fill_slots(&mut self, instance: InstanceId, now: SimTime, s: &mut Scheduler<Event>) {
+        while let Some(r) = self.instances[instance].next_queued(now) {
             if !self.spans.is_current(r) || self.spans.get(r.id).state != SpanState::Queued {
                 continue; // cancelled while it waited
             }
@@ -359,7 +359,7 @@ impl<'a> Simulation<'a> {
                 self.finish(r.id, Outcome::Expired, None, now, s);
                 continue;
             }
-            self.instances[instance as usize].take_slot();
+            self.instances[instance].take_slot();
             self.spans.get_mut(r.id).flags |= HOLDS_SLOT;
             self.work.push_back(Work::Start(r));
         }
@@ -599,9 +599,9 @@ impl<'a> Simulation<'a> {
 
     /// The spans instance `id` holds, taken off it (it is about to stop or restart, which
     /// drops its queues and cores): O(held), not a scan of every span in flight.
-    pub(super) fn held_by(&mut self, id: u32) -> Vec<SpanRef> {
+    pub(super) fn held_by(&mut self, id: InstanceId) -> Vec<SpanRef> {
         let mut victims = Vec::new();
-        let mut next = self.instances[id as usize].held.take();
+        let mut next = self.instances[id].held.take();
         while let Some(v) = next {
             let sp = self.spans.get_mut(v);
             next = sp.held_next;

@@ -11,7 +11,7 @@ use super::span::{HOLDS_SLOT, SpanState};
 use super::tree::Work;
 use super::{Event, Simulation};
 use crate::components::lifecycle::Phase;
-use crate::ids::SpanId;
+use crate::ids::{InstanceId, SpanId};
 use crate::kernel::{Scheduler, SimTime};
 use crate::metrics::Outcome;
 
@@ -27,37 +27,37 @@ impl Simulation<'_> {
     ) {
         let service = self.spans.get(id).service as usize;
         let svc = &mut self.services[service];
-        if svc.backlog.is_empty() {
-            let n = svc.ready.len();
-            let start = svc.pull_cursor;
+        if svc.routing.backlog_len() == 0 {
+            let ready = svc.fleet.ready();
+            let n = ready.len();
+            let start = svc.routing.pull_cursor;
             for k in 0..n {
-                let worker = svc.ready[(start + k) % n];
-                if self.instances[worker as usize].has_free_slot() {
-                    svc.pull_cursor = (start + k + 1) % n;
+                let worker = ready[(start + k) % n];
+                if self.instances[worker].has_free_slot() {
+                    svc.routing.pull_cursor = (start + k + 1) % n;
                     self.take(worker, id, now, s);
                     return;
                 }
             }
         }
-        let svc = &mut self.services[service];
-        if svc.backlog.len() >= max_length as usize {
+        let routing = &mut self.services[service].routing;
+        if routing.backlog_len() >= max_length as usize {
             self.finish(id, Outcome::Rejected, None, now, s);
             return;
         }
-        svc.backlog.push_back(self.spans.reference(id));
+        routing.push_message(self.spans.reference(id), now);
         self.spans.get_mut(id).state = SpanState::Backlogged;
-        svc.backlog_len.set(now, svc.backlog.len() as i64);
     }
 
     /// Worker `worker` takes message `id`: it starts on the next pass of the work queue.
-    fn take(&mut self, worker: u32, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
+    fn take(&mut self, worker: InstanceId, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
         let r = self.spans.reference(id);
-        self.instances[worker as usize].admit(r, now);
+        self.instances[worker].admit(r, now);
         self.hold(worker, id);
         let sp = self.spans.get_mut(id);
         sp.flags |= HOLDS_SLOT;
         sp.state = SpanState::Queued;
-        if self.instances[worker as usize].out_of_memory() {
+        if self.instances[worker].out_of_memory() {
             self.oom_kill(worker, now, s);
             return;
         }
@@ -66,18 +66,16 @@ impl Simulation<'_> {
 
     /// A ready worker with free slots takes the oldest waiting messages that are still
     /// wanted; messages past their queue deadline are dropped unserved (`expired`).
-    pub(super) fn pull(&mut self, worker: u32, now: SimTime, s: &mut Scheduler<Event>) {
-        let service = self.instances[worker as usize].service as usize;
+    pub(super) fn pull(&mut self, worker: InstanceId, now: SimTime, s: &mut Scheduler<Event>) {
+        let service = self.instances[worker].service.index();
         loop {
-            let inst = &self.instances[worker as usize];
+            let inst = &self.instances[worker];
             if inst.phase != Phase::Ready || !inst.has_free_slot() {
                 return;
             }
-            let svc = &mut self.services[service];
-            let Some(r) = svc.backlog.pop_front() else {
+            let Some(r) = self.services[service].routing.pop_message(now) else {
                 return;
             };
-            svc.backlog_len.set(now, svc.backlog.len() as i64);
             if !self.is_live(r.id, r.generation, SpanState::Backlogged) {
                 continue; // cancelled while it waited
             }

@@ -254,6 +254,12 @@ fn without_notice_an_interrupted_instance_takes_its_requests_and_is_replaced() {
         svc.spot_interruptions
     );
     assert_eq!(u64::from(svc.instances_started), 3 + svc.spot_interruptions);
+    // Replacements reuse the slots of the instances they replace; the report still lists
+    // every instance, in the order they were started, the interrupted ones stopped.
+    let created: Vec<f64> = svc.per_instance.iter().map(|p| p.created_s).collect();
+    assert!(created.windows(2).all(|w| w[0] <= w[1]), "{created:?}");
+    let stopped = svc.per_instance.iter().filter(|p| p.stopped_s.is_some());
+    assert_eq!(stopped.count() as u64, svc.spot_interruptions);
     assert!(s.scaling_actions.is_empty(), "{:?}", s.scaling_actions);
     assert!(
         r.output.timeseries.iter().all(|row| {
