@@ -38,6 +38,50 @@ impl EdgeId {
     }
 }
 
+/// A key space of the model (`keyspaces`), in file order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeySpaceId(pub u32);
+
+impl KeySpaceId {
+    /// Its index in the model's key-space table.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A cache of the model (`caches`), in file order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CacheId(pub u32);
+
+impl CacheId {
+    /// Its index in the model's cache table.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A miss being filled that other requests for the same key wait on (single-flight), in the
+/// run's arena of them. Stored as index + 1, so `Option<FlightId>` is as small as the id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FlightId(NonZeroU32);
+
+impl FlightId {
+    /// The id of arena slot `index`.
+    #[inline]
+    pub fn from_index(index: usize) -> FlightId {
+        let n = u32::try_from(index + 1).expect("fewer than 2^32 - 1 flights at once");
+        FlightId(NonZeroU32::new(n).expect("index + 1 is never zero"))
+    }
+
+    /// Its arena slot.
+    #[inline]
+    pub fn index(self) -> usize {
+        (self.0.get() - 1) as usize
+    }
+}
+
 /// An endpoint of a model: (service index, endpoint index within the service).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EndpointRef {

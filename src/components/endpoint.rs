@@ -2,7 +2,7 @@
 //! is what the file says; `program` compiles it into the flat form a run interprets.
 
 use crate::distribution::Dist;
-use crate::ids::EndpointRef;
+use crate::ids::{CacheId, EndpointRef, KeySpaceId};
 use crate::kernel::SimDuration;
 
 /// An endpoint of a service.
@@ -12,6 +12,11 @@ pub struct EndpointSpec {
     pub name: String,
     /// Steps run in order; a request is answered after the last.
     pub steps: Vec<Step>,
+    /// The key space its requests draw their key from, as named in the file.
+    pub key_name: Option<String>,
+    /// That key space, resolved once the model's spaces are known (`None`: a request keeps
+    /// its caller's key, or has key 0 of no space).
+    pub key: Option<KeySpaceId>,
 }
 
 /// One step of an endpoint.
@@ -34,6 +39,32 @@ pub enum Step {
     Parallel(ParallelSpec),
     /// One of several paths, chosen at random.
     Branch(Vec<Arm>),
+    /// A lookup of the request's key; its steps run on a miss.
+    CacheGet(CacheGetSpec),
+    /// The request's key stored in a cache.
+    CacheSet(CacheRef),
+    /// The request's key dropped from a cache.
+    Invalidate(CacheRef),
+}
+
+/// A cache named by a step.
+#[derive(Debug, Clone)]
+pub struct CacheRef {
+    /// As named in the file.
+    pub name: String,
+    /// Resolved once the model's caches are known.
+    pub cache: CacheId,
+}
+
+/// A cache lookup.
+#[derive(Debug, Clone)]
+pub struct CacheGetSpec {
+    /// The cache.
+    pub cache: CacheRef,
+    /// Steps run on a miss.
+    pub miss: Vec<Step>,
+    /// Whether a miss whose steps succeed stores the key (cache-aside).
+    pub fill: bool,
 }
 
 /// What a failed call does to its caller.

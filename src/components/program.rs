@@ -9,7 +9,7 @@
 
 use crate::components::endpoint::{EndpointSpec, Leftovers, OnError, Step};
 use crate::distribution::Dist;
-use crate::ids::{EdgeId, EndpointRef};
+use crate::ids::{CacheId, EdgeId, EndpointRef};
 use crate::kernel::SimDuration;
 
 /// Deepest nesting of `parallel` and `branch` steps inside one another.
@@ -36,6 +36,16 @@ pub enum Op {
     Pick { arms: Box<[(f64, u32)]>, key: u64 },
     /// Go to `to`.
     Jump { to: u32 },
+    /// Look the span's key up in a cache: a hit goes to `hit` (past the miss's steps), a
+    /// miss to the next op.
+    CacheGet { cache: CacheId, hit: u32 },
+    /// A miss's steps are done: store the key (if `store`) and wake the lookups that waited
+    /// for this fill.
+    CacheFill { cache: CacheId, store: bool },
+    /// Store the span's key.
+    CacheSet { cache: CacheId },
+    /// Drop the span's key.
+    Invalidate { cache: CacheId },
     /// A fan-out branch is done.
     EndBranch,
     /// The endpoint's answer is ready.
@@ -170,6 +180,7 @@ pub fn op_count(ep: &EndpointSpec) -> usize {
             .map(|s| match s {
                 Step::Parallel(p) => 1 + p.branches.iter().map(|b| count(b) + 1).sum::<usize>(),
                 Step::Branch(arms) => 1 + arms.iter().map(|a| count(&a.steps) + 1).sum::<usize>(),
+                Step::CacheGet(g) => 2 + count(&g.miss),
                 _ => 1,
             })
             .sum()
@@ -265,6 +276,22 @@ impl Compiler<'_> {
                         key,
                     })));
                 }
+                Step::CacheGet(g) => {
+                    let get = self.ops.len();
+                    self.ops.push(Op::Jump { to: 0 }); // replaced below
+                    self.emit(&g.miss, &format!("{at}.cache_get.miss"));
+                    let cache = g.cache.cache;
+                    self.ops.push(Op::CacheFill {
+                        cache,
+                        store: g.fill,
+                    });
+                    self.ops[get] = Op::CacheGet {
+                        cache,
+                        hit: self.ops.len() as u32,
+                    };
+                }
+                Step::CacheSet(c) => self.ops.push(Op::CacheSet { cache: c.cache }),
+                Step::Invalidate(c) => self.ops.push(Op::Invalidate { cache: c.cache }),
                 Step::Parallel(p) => {
                     let fork = self.ops.len();
                     self.ops.push(Op::Jump { to: 0 }); // replaced below

@@ -2,6 +2,7 @@
 //! series. Everything here is O(1) memory in the number of requests simulated.
 
 pub mod batch_means;
+pub mod cache;
 mod histogram;
 mod outcome;
 mod time_average;

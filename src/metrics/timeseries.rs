@@ -44,4 +44,6 @@ pub struct TimeSeriesRow {
     pub in_flight: f64,
     /// Per service, in model order.
     pub services: Vec<ServiceBucket>,
+    /// Per cache, in model order: its lookups and hits within the bucket.
+    pub caches: Vec<super::cache::CacheCounts>,
 }

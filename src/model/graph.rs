@@ -258,7 +258,14 @@ fn collect(steps: &[Step], weight: f64, offsets: &[usize], calls: &mut Vec<(usiz
                     collect(&a.steps, weight * a.p, offsets, calls);
                 }
             }
-            Step::Cpu(_) | Step::Block(_) | Step::Io(_) => {}
+            // A miss's work runs at most once per lookup: counted as if every lookup missed
+            // (the hit ratio emerges in the run), so a cycle refused here is endless at worst.
+            Step::CacheGet(g) => collect(&g.miss, weight, offsets, calls),
+            Step::Cpu(_)
+            | Step::Block(_)
+            | Step::Io(_)
+            | Step::CacheSet(_)
+            | Step::Invalidate(_) => {}
         }
     }
 }
@@ -268,13 +275,20 @@ fn flat(offsets: &[usize], r: EndpointRef) -> usize {
 }
 
 /// Mean CPU seconds of one visit of an endpoint's own steps (branches weighted by their
-/// probability, every fan-out branch counted), where every mean is finite.
+/// probability, every fan-out branch counted, every cache lookup a miss), where every mean
+/// is finite.
 pub fn mean_cpu_s(steps: &[Step]) -> Option<f64> {
     steps.iter().try_fold(0.0, |acc, s| {
         Some(
             acc + match s {
                 Step::Cpu(d) | Step::Block(d) => d.mean()?,
-                Step::Io(_) | Step::Call(_) | Step::Enqueue(_) => 0.0,
+                Step::Io(_)
+                | Step::Call(_)
+                | Step::Enqueue(_)
+                | Step::CacheSet(_)
+                | Step::Invalidate(_) => 0.0,
+                // As if every lookup missed: an upper bound (the hit ratio emerges in the run).
+                Step::CacheGet(g) => mean_cpu_s(&g.miss)?,
                 Step::Parallel(p) => p
                     .branches
                     .iter()

@@ -2,8 +2,19 @@
 
 pub mod graph;
 
+use crate::components::cache::CacheTierSpec;
 use crate::components::program::{Code, Edge};
 use crate::components::service::ServiceSpec;
+use crate::workload::keys::KeySpaceSpec;
+
+/// The model's key spaces and caches.
+#[derive(Debug, Clone, Default)]
+pub struct DataTier {
+    /// Key spaces, in file order (`KeySpaceId` indexes them).
+    pub keyspaces: Vec<KeySpaceSpec>,
+    /// Caches, in file order (`CacheId` indexes them).
+    pub caches: Vec<CacheTierSpec>,
+}
 
 /// A validated model.
 #[derive(Debug, Clone)]
@@ -18,11 +29,18 @@ pub struct Model {
     pub code: Code,
     /// The call graph's edges, in the order the programs first name them.
     pub edges: Vec<Edge>,
+    /// Key spaces and caches.
+    pub data: DataTier,
 }
 
 impl Model {
     /// A model of `services`, their endpoints compiled.
-    pub fn new(name: String, description: Option<String>, services: Vec<ServiceSpec>) -> Model {
+    pub fn new(
+        name: String,
+        description: Option<String>,
+        services: Vec<ServiceSpec>,
+        data: DataTier,
+    ) -> Model {
         let (code, edges) = crate::components::program::compile_all(&services);
         Model {
             name,
@@ -30,6 +48,7 @@ impl Model {
             services,
             code,
             edges,
+            data,
         }
     }
 

@@ -146,7 +146,8 @@ fn fraction(part: u64, whole: u64) -> f64 {
 /// run's requests, then each entry endpoint's as clients saw it
 /// (`endpoints.<service>.<endpoint>.*`), each service's (`services.<name>.*`), each endpoint as
 /// its service saw it (`services.<name>.endpoints.<endpoint>.*`, server-side latency), each
-/// edge of the call graph (`calls.<caller>-><callee>.*`, `=>` for a message), cost and SLO.
+/// edge of the call graph (`calls.<caller>-><callee>.*`, `=>` for a message), each cache
+/// (`caches.<name>.*`), cost and SLO.
 /// [`aliases`] gives the most used ones short names.
 pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
     let mut m = IndexMap::new();
@@ -215,6 +216,7 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
             format!("services.{name}.cpu_utilisation"),
             svc.cpu_utilisation,
         );
+        m.insert(format!("services.{name}.busy_cores"), svc.busy_cores);
         m.insert(
             format!("services.{name}.mean_queue_length"),
             svc.mean_queue_length,
@@ -260,6 +262,16 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         for (k, v) in latency_fields(&c.latency_s) {
             m.insert(format!("{prefix}.latency_s.{k}"), v);
         }
+    }
+    for (name, c) in &s.caches {
+        let prefix = format!("caches.{name}");
+        m.insert(format!("{prefix}.lookups_rps"), per_second(c.lookups));
+        m.insert(format!("{prefix}.hit_ratio"), c.hit_ratio);
+        m.insert(format!("{prefix}.misses_rps"), per_second(c.misses));
+        m.insert(format!("{prefix}.coalesced_rps"), per_second(c.coalesced));
+        m.insert(format!("{prefix}.expired_rps"), per_second(c.expired));
+        m.insert(format!("{prefix}.evictions_rps"), per_second(c.evictions));
+        m.insert(format!("{prefix}.entries"), c.entries_at_end as f64);
     }
     if let Some(c) = s.cost_usd {
         m.insert("cost_usd".into(), c);

@@ -23,6 +23,8 @@ pub enum Section {
     /// One edge of the call graph (`caller.endpoint -> callee.endpoint`): its calls, errors
     /// and latency as the caller saw them.
     Call(String),
+    /// One cache: its hit ratio and what its stores did.
+    Cache(String),
     /// What the instances cost.
     Cost,
     /// The service-level objective.
@@ -39,6 +41,7 @@ impl Section {
             Section::Endpoint(name) => format!("Endpoint {name}"),
             Section::Service(name) => format!("Service {name}"),
             Section::Call(name) => format!("Calls {name}"),
+            Section::Cache(name) => format!("Cache {name}"),
             Section::Cost => "Cost".into(),
             Section::Slo => "SLO".into(),
         }
@@ -203,6 +206,7 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             ("instance-hours", "instance_hours"),
             ("scaling actions", "scaling_actions"),
             ("CPU utilisation", "cpu_utilisation"),
+            ("busy cores", "busy_cores"),
             ("mean queue length", "mean_queue_length"),
             ("peak queue length", "peak_queue_length"),
         ] {
@@ -282,6 +286,28 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             rows.push(row(&section, label, &format!("{key}.latency_s.{q}")));
         }
     }
+    // Each cache a variant looked in.
+    let caches: Vec<&String> = first.map(|s| s.caches.keys().collect()).unwrap_or_default();
+    for cache in caches {
+        let key = format!("caches.{cache}");
+        if !happened(&format!("{key}.lookups_rps")) {
+            continue;
+        }
+        let section = Section::Cache(cache.clone());
+        rows.push(row(&section, "hit ratio", &format!("{key}.hit_ratio")));
+        rows.push(row(&section, "lookups/s", &format!("{key}.lookups_rps")));
+        for (label, metric) in [
+            ("coalesced/s", "coalesced_rps"),
+            ("expired/s", "expired_rps"),
+            ("evictions/s", "evictions_rps"),
+        ] {
+            let name = format!("{key}.{metric}");
+            if happened(&name) {
+                rows.push(row(&section, label, &name));
+            }
+        }
+        rows.push(row(&section, "entries (end)", &format!("{key}.entries")));
+    }
     if report
         .variants
         .values()
@@ -353,6 +379,7 @@ pub fn render(report: &Report) -> String {
             let label = match &r.section {
                 Section::Service(s) if services.len() > 1 => format!("{s}: {}", r.label),
                 Section::Endpoint(e) | Section::Call(e) => format!("{e}: {}", r.label),
+                Section::Cache(c) => format!("cache {c}: {}", r.label),
                 _ if r.breakdown => format!("  {}", r.label),
                 _ => r.label.clone(),
             };
@@ -432,6 +459,7 @@ pub fn fmt_value(key: &str, v: f64) -> String {
         || key.ends_with("timed_out_rate")
         || key.ends_with("utilisation")
         || key.ends_with("probability")
+        || key.ends_with("hit_ratio")
     {
         format!("{:.2}%", v * 100.0)
     } else if key == "arrivals"
@@ -440,6 +468,7 @@ pub fn fmt_value(key: &str, v: f64) -> String {
         || key.ends_with("instances")
         || key.ends_with("scaling_actions")
         || key.ends_with("peak_queue_length")
+        || key.ends_with(".entries")
     {
         format!("{v:.0}")
     } else {

@@ -22,8 +22,19 @@ const SERVICE_COLUMNS: [&str; 8] = [
     "max_event_loop_lag_s",
 ];
 
+/// The columns each cache adds, after `cache.`, its name and a dot.
+const CACHE_COLUMNS: [&str; 3] = ["lookups", "hits", "hit_ratio"];
+
+/// The model's caches, as the runs' summaries name them.
+fn cache_names<'a>(mut summaries: impl Iterator<Item = &'a crate::simulation::RunSummary>) -> Vec<String> {
+    summaries
+        .next()
+        .map(|s| s.caches.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
 /// The header's fields, as names (before [`neutralise`]).
-fn header(services: &[String]) -> Vec<String> {
+fn header(services: &[String], caches: &[String]) -> Vec<String> {
     let mut fields: Vec<String> = ["variant", "replication", "t_s", "width_s", "arrivals"]
         .map(String::from)
         .into();
@@ -31,6 +42,9 @@ fn header(services: &[String]) -> Vec<String> {
     fields.extend(["throughput_rps", "p50_s", "p99_s", "in_flight"].map(String::from));
     for s in services {
         fields.extend(SERVICE_COLUMNS.iter().map(|c| format!("{s}.{c}")));
+    }
+    for k in caches {
+        fields.extend(CACHE_COLUMNS.iter().map(|c| format!("cache.{k}.{c}")));
     }
     fields
 }
@@ -45,7 +59,8 @@ pub fn render(results: &[RunResult], services: &[String]) -> String {
         .from_writer(Vec::new());
     // Writing to a Vec cannot fail; numbers are formatted here (Rust's shortest round-trip
     // form), as they always were.
-    let names = header(services);
+    let caches = cache_names(results.iter().map(|r| &r.output.summary));
+    let names = header(services, &caches);
     let _ = out.write_record(names.iter().map(|n| neutralise(n).into_owned()));
     let mut number = String::new();
     let mut field = |out: &mut csv::Writer<Vec<u8>>, v: &dyn std::fmt::Display| {
@@ -77,6 +92,11 @@ pub fn render(results: &[RunResult], services: &[String]) -> String {
                 field(&mut out, &b.cpu_utilisation);
                 field(&mut out, &b.queue_length);
                 field(&mut out, &b.max_event_loop_lag_s);
+            }
+            for c in &row.caches {
+                field(&mut out, &c.lookups);
+                field(&mut out, &c.hits);
+                field(&mut out, &c.hit_ratio());
             }
             let _ = out.write_record(None::<&[u8]>);
         }
@@ -123,7 +143,8 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
             format!("not CSV as `surge run` writes it: {e}"),
         )
     };
-    let expected = header(&services);
+    let caches = cache_names(report.runs.iter().map(|r| &r.summary));
+    let expected = header(&services, &caches);
     let found: Vec<String> = match records.next() {
         Some(record) => record
             .map_err(unreadable)?
@@ -237,6 +258,20 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
                 max_event_loop_lag_s: num(b + 7)?,
             });
         }
+        let at_caches = at + 4 + SERVICE_COLUMNS.len() * services.len();
+        let mut cache_buckets = Vec::with_capacity(caches.len());
+        for k in 0..caches.len() {
+            let b = at_caches + CACHE_COLUMNS.len() * k;
+            let (lookups, hits) = (count(b)?, count(b + 1)?);
+            if hits > lookups {
+                return Err(err(n, format!("field {} counts more hits than lookups", b + 2)));
+            }
+            cache_buckets.push(crate::metrics::cache::CacheCounts {
+                lookups,
+                hits,
+                ..Default::default()
+            });
+        }
         result.output.timeseries.push(TimeSeriesRow {
             t_s: num(2)?,
             width_s: num(3)?,
@@ -247,6 +282,7 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
             p99_s: num(at + 2)?,
             in_flight: num(at + 3)?,
             services: buckets,
+            caches: cache_buckets,
         });
     }
     Ok(results)

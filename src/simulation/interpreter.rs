@@ -4,6 +4,7 @@
 //! `components::program`.
 
 use super::span::{CANCELLED, COUNTED, SLICED, Span, SpanKind, SpanState};
+use super::caching::Looked;
 use super::tree::Work;
 use super::{Event, Simulation};
 use crate::components::program::{CallOp, EnqueueOp, ForkOp, Op};
@@ -72,6 +73,23 @@ impl<'a> Simulation<'a> {
                     sp.pc = arms[arm.min(arms.len() - 1)].1;
                 }
                 Op::Jump { to } => sp.pc = *to,
+                Op::CacheGet { cache, hit } => match self.cache_lookup(id, *cache, now) {
+                    Looked::Hit => self.spans.get_mut(id).pc = *hit,
+                    Looked::Miss => self.spans.get_mut(id).pc += 1,
+                    Looked::Wait => return,
+                },
+                Op::CacheFill { cache, store } => {
+                    self.cache_fill(id, *cache, *store, now);
+                    self.spans.get_mut(id).pc += 1;
+                }
+                Op::CacheSet { cache } => {
+                    self.cache_store(id, *cache, now);
+                    self.spans.get_mut(id).pc += 1;
+                }
+                Op::Invalidate { cache } => {
+                    self.cache_invalidate(id, *cache, now);
+                    self.spans.get_mut(id).pc += 1;
+                }
                 Op::EndBranch | Op::Return => {
                     self.finish(id, Outcome::Ok, None, now, s);
                     return;
@@ -157,6 +175,7 @@ impl<'a> Simulation<'a> {
             keyed_seed(parent.seed, key),
             now,
         );
+        child.key = self.key_for(target, child.seed, parent.key);
         child.edge_or_client = edge.0;
         let counted = now >= self.warmup_end;
         child.flags = if counted { COUNTED } else { 0 };
@@ -249,6 +268,7 @@ impl<'a> Simulation<'a> {
             branch.executor = p.executor;
             branch.pc = entry;
             branch.deadline = p.deadline;
+            branch.key = p.key;
             branch.flags = p.flags & COUNTED;
             branch.state = SpanState::Running;
             let bid = self.spans.insert(branch);

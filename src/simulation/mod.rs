@@ -10,6 +10,7 @@
 //! working size.
 
 mod billing;
+mod caching;
 mod fleet;
 mod instances;
 mod interpreter;
@@ -124,6 +125,10 @@ pub struct Simulation<'a> {
     actions: Vec<ScalingAction>,
     /// Events handled, by kind (for the event budget's message).
     tally: limits::EventTally,
+    /// Cache stores, fills in progress, sequential keys.
+    caches: caching::Caches,
+    /// Lookups a fill wakes (kept to reuse its memory).
+    woken: Vec<SpanRef>,
 }
 
 impl std::fmt::Debug for Simulation<'_> {
@@ -219,6 +224,8 @@ impl<'a> Simulation<'a> {
             observer,
             actions: Vec::new(),
             tally: limits::EventTally::default(),
+            caches: caching::Caches::new(model, seed, replication),
+            woken: Vec::new(),
         }
     }
 
@@ -244,6 +251,15 @@ impl<'a> Simulation<'a> {
             self.check_limits(limits, events, scheduler.now())?;
         }
         let in_flight = observe::InFlight::count(&self.spans, &self.variant.model);
+        let cache_stores = (0..self.variant.model.data.caches.len() as u32)
+            .map(crate::ids::CacheId)
+            .map(|c| {
+                (
+                    self.caches.entries(c, &self.instances),
+                    self.caches.memory_bytes(c),
+                )
+            })
+            .collect();
         Ok(self.observer.finish(
             self.horizon,
             &self.variant.model,
@@ -253,6 +269,7 @@ impl<'a> Simulation<'a> {
             in_flight,
             events,
             self.spans.capacity_used() as u64,
+            cache_stores,
         ))
     }
 
@@ -267,6 +284,13 @@ impl<'a> Simulation<'a> {
         state.sent += 1;
         let counted = now >= self.warmup_end;
         let mut root = Span::new(SpanKind::Root, dest.service, dest.endpoint, seed, now);
+        let target = crate::ids::EndpointRef {
+            service: dest.service,
+            endpoint: dest.endpoint,
+        };
+        let variant: &Variant = self.variant;
+        let spec = &variant.workload[c as usize];
+        root.key = self.key_for(target, seed, 0);
         root.edge_or_client = c;
         root.connection = connection;
         root.flags = if counted { COUNTED } else { 0 };
@@ -276,6 +300,7 @@ impl<'a> Simulation<'a> {
         let id = self.spans.insert(root);
         self.observer
             .arrival(now, dest.service, dest.endpoint, counted);
+        let state = &mut self.clients[c as usize];
         if let Some(timeout) = spec.timeout {
             let root = self.spans.reference(id);
             state.deadlines.push_back(Deadline {

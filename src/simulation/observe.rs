@@ -9,7 +9,9 @@ use super::span::{ANSWERED, ARRIVED, COUNTED, EDGE_DONE, SpanArena, SpanKind, Sp
 use crate::components::instance::{Instance, Runtime};
 use crate::components::lifecycle::Phase;
 use crate::experiment::{Experiment, Slo};
-use crate::ids::{EdgeId, EndpointRef};
+use crate::components::cache::{CacheScope, Eviction, Lookup};
+use crate::ids::{CacheId, EdgeId, EndpointRef};
+use crate::metrics::cache::{CacheCounts, CacheSummary};
 use crate::kernel::{SimDuration, SimTime};
 use crate::metrics::batch_means::{BatchMeansSummary, Batches};
 use crate::metrics::timeseries::{ServiceBucket, TimeSeriesRow};
@@ -74,6 +76,9 @@ pub struct RunSummary {
     /// Requests that failed because a dependency did, by the edge where the failure began.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub dependency_failures: IndexMap<String, u64>,
+    /// Each cache of the model: lookups after warm-up, hits, misses and what the stores did.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub caches: IndexMap<String, CacheSummary>,
 }
 
 /// One edge's figures. Every call ends in exactly one outcome or is in flight at the end:
@@ -174,6 +179,10 @@ pub struct ServiceSummary {
     pub runtime: Option<String>,
     /// Busy core-time over serving (ready or draining) core-time.
     pub cpu_utilisation: f64,
+    /// Busy core-time over the measured window: the CPU seconds per second the service
+    /// spends, over all its instances (a database's "busy time per second").
+    #[serde(default)]
+    pub busy_cores: f64,
     /// Time-averaged requests waiting (for admission or a core), summed over instances.
     pub mean_queue_length: f64,
     /// Longest queue any one instance had.
@@ -353,6 +362,10 @@ pub(super) struct Observer {
     /// Arrivals in the current bucket by service, in model order (sized once, so counting
     /// an arrival does not allocate).
     bucket_service_arrivals: Vec<u64>,
+    /// Per cache, after warm-up.
+    caches: Vec<CacheCounts>,
+    /// Per cache, in the current bucket.
+    bucket_caches: Vec<CacheCounts>,
     window: SpanStats,
     windows: u64,
     windows_violated: u64,
@@ -492,6 +505,8 @@ impl Observer {
             in_flight_at_start: 0,
             bucket: SpanStats::new(),
             bucket_service_arrivals: vec![0; model.services.len()],
+            caches: vec![CacheCounts::default(); model.data.caches.len()],
+            bucket_caches: vec![CacheCounts::default(); model.data.caches.len()],
             window: SpanStats::new(),
             windows: 0,
             windows_violated: 0,
@@ -644,7 +659,9 @@ impl Observer {
             p99_s: self.bucket.ok_latency.quantile_s(0.99),
             in_flight: in_flight_area as f64 / width_ns,
             services: per_service,
+            caches: self.bucket_caches.clone(),
         });
+        self.bucket_caches.fill(CacheCounts::default());
         self.bucket.clear();
         self.bucket_start = end;
     }
@@ -662,6 +679,50 @@ impl Observer {
             self.violation_ns += u128::from(len);
         }
         self.window.clear();
+    }
+
+    /// The counters of `cache` a span changes: the bucket's, and the summary's if it is
+    /// counted.
+    #[inline]
+    fn cache_counts(&mut self, cache: CacheId, counted: bool, f: impl Fn(&mut CacheCounts)) {
+        f(&mut self.bucket_caches[cache.index()]);
+        if counted {
+            f(&mut self.caches[cache.index()]);
+        }
+    }
+
+    /// A lookup in `cache` found its key or not.
+    #[inline]
+    pub(super) fn cache_lookup(&mut self, cache: CacheId, found: Lookup, counted: bool) {
+        self.cache_counts(cache, counted, |c| {
+            c.lookups += 1;
+            match found {
+                Lookup::Hit => c.hits += 1,
+                Lookup::Expired => c.expired += 1,
+                Lookup::Miss => {}
+            }
+        });
+    }
+
+    /// A miss in `cache` waits for another request's fill.
+    #[inline]
+    pub(super) fn cache_coalesced(&mut self, cache: CacheId, counted: bool) {
+        self.cache_counts(cache, counted, |c| c.coalesced += 1);
+    }
+
+    /// A key was stored in `cache`, evicting `evicted` entries.
+    #[inline]
+    pub(super) fn cache_stored(&mut self, cache: CacheId, evicted: u64, counted: bool) {
+        self.cache_counts(cache, counted, |c| {
+            c.stores += 1;
+            c.evictions += evicted;
+        });
+    }
+
+    /// A key was invalidated in `cache`.
+    #[inline]
+    pub(super) fn cache_invalidated(&mut self, cache: CacheId, counted: bool) {
+        self.cache_counts(cache, counted, |c| c.invalidations += 1);
     }
 
     /// A request reached a service (from a client, a caller or a queue). A root's arrival is
@@ -806,6 +867,7 @@ impl Observer {
         in_flight: InFlight,
         events: u64,
         peak_requests: u64,
+        cache_stores: Vec<(u64, u64)>,
     ) -> RunOutput {
         self.cross_marks(horizon, instances, services);
         if horizon > self.bucket_start {
@@ -899,6 +961,42 @@ impl Observer {
                 dependency_failures.insert(edge.name.clone(), st.caused);
             }
         }
+        let caches = model
+            .data
+            .caches
+            .iter()
+            .zip(&self.caches)
+            .zip(cache_stores)
+            .map(|((spec, c), (entries, bytes))| {
+                let summary = CacheSummary {
+                    scope: match spec.scope {
+                        CacheScope::Instance => "instance",
+                        CacheScope::Shared => "shared",
+                    }
+                    .to_string(),
+                    capacity: spec.store.capacity,
+                    eviction: match spec.store.eviction {
+                        Eviction::Lru => "lru",
+                        Eviction::Lfu => "lfu",
+                        Eviction::Fifo => "fifo",
+                        Eviction::Random => "random",
+                    }
+                    .to_string(),
+                    lookups: c.lookups,
+                    hits: c.hits,
+                    misses: c.misses(),
+                    hit_ratio: c.hit_ratio(),
+                    expired: c.expired,
+                    coalesced: c.coalesced,
+                    stores: c.stores,
+                    evictions: c.evictions,
+                    invalidations: c.invalidations,
+                    entries_at_end: entries,
+                    memory_bytes: bytes,
+                };
+                (spec.name.clone(), summary)
+            })
+            .collect();
         let mut overall = LatencyHistogram::precise();
         for ep in self.endpoints.iter().flatten() {
             overall.merge(&ep.latency);
@@ -966,6 +1064,7 @@ impl Observer {
             peak_requests_in_memory: peak_requests,
             calls,
             dependency_failures,
+            caches,
         };
         RunOutput {
             summary,
@@ -1037,6 +1136,7 @@ fn summarise_service(
             .to_string(),
         ),
         cpu_utilisation: ratio(figures.busy_core_ns as f64, ready_core_ns as f64),
+        busy_cores: figures.busy_core_ns as f64 / span_ns as f64,
         mean_queue_length: figures.queue_ns as f64 / span_ns as f64,
         peak_queue_length: figures.peak_queue,
         cpu_wait_probability: ratio(figures.segments_waited as f64, figures.segments as f64),

@@ -4,7 +4,7 @@
 //! forked it. Spans live in an arena with a free list and a generation per slot, so memory
 //! follows what is in flight and an event about a freed slot is recognised as stale.
 
-use crate::ids::{EdgeId, InstanceId, SpanId, SpanRef};
+use crate::ids::{EdgeId, FlightId, InstanceId, SpanId, SpanRef};
 use crate::kernel::SimTime;
 use crate::metrics::Outcome;
 
@@ -51,6 +51,8 @@ pub enum SpanState {
     Calling,
     /// Waiting for a join.
     Joining,
+    /// Waiting for another request's fill of the key it missed (single-flight).
+    Coalesced,
     /// Done: its outcome is set, its parent has not read it yet.
     Finished,
     /// The slot is free.
@@ -131,6 +133,12 @@ pub struct Span {
     pub deadline: SimTime,
     /// Nanoseconds left in its current CPU step (for time slicing).
     pub remaining_cpu: u64,
+    /// The object it is about (see `workload::keys`): drawn from its endpoint's key space,
+    /// or its parent's.
+    pub key: u64,
+    /// The innermost cache miss it is filling that others wait for (each flight names the
+    /// one below it).
+    pub flight: Option<FlightId>,
 }
 
 impl Span {
@@ -163,6 +171,8 @@ impl Span {
             arrived: now,
             deadline: SimTime::MAX,
             remaining_cpu: 0,
+            key: 0,
+            flight: None,
         }
     }
 
@@ -262,6 +272,6 @@ mod tests {
     /// The README states a span's size; memory per request in flight follows from it.
     #[test]
     fn a_span_fits_in_two_cache_lines() {
-        assert_eq!(std::mem::size_of::<Span>(), 120);
+        assert_eq!(std::mem::size_of::<Span>(), 128);
     }
 }

@@ -264,6 +264,10 @@ impl<'a> Simulation<'a> {
                 .routing
                 .remove_message(r, now);
         }
+        if sp.flight.is_some() {
+            // It was filling a miss others wait for: they look again.
+            self.abandon_flights(id);
+        }
         {
             let m = self.spans.get_mut(id);
             m.state = SpanState::Finished;

@@ -1,6 +1,7 @@
 //! Traffic: who sends requests, when, and to which endpoints.
 
 pub mod client;
+pub mod keys;
 pub mod rate;
 pub mod renewal;
 pub mod trace;

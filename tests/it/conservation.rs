@@ -54,7 +54,7 @@ fn steps(g: &mut Genes, me: usize, n: usize, pools: &[bool], depth: usize) -> Ve
     let mut out = Vec::new();
     for _ in 0..count {
         let later = n - me - 1;
-        let choice = g.pick(if depth >= 2 { 3 } else { 6 });
+        let choice = g.pick(if depth >= 2 { 3 } else { 8 });
         match choice {
             1 | 2 if later > 0 => {
                 let target = me + 1 + g.pick(later);
@@ -103,6 +103,14 @@ fn steps(g: &mut Genes, me: usize, n: usize, pools: &[bool], depth: usize) -> Ve
                     {"p": 1.0 - p, "steps": steps(g, me, n, pools, depth + 1)}
                 ]}));
             }
+            6 => {
+                let cache = format!("c{}", g.pick(2));
+                out.push(json!({"cache_get": {"cache": cache, "miss": steps(g, me, n, pools, depth + 1)}}));
+            }
+            7 => {
+                let op = ["cache_set", "invalidate"][g.pick(2)];
+                out.push(json!({ op: {"cache": format!("c{}", g.pick(2))} }));
+            }
             _ => out.push(work(g)),
         }
     }
@@ -132,10 +140,11 @@ fn generated(genes: &[u8]) -> String {
         }
         let endpoints: serde_json::Map<String, Value> = (0..2)
             .map(|e| {
-                (
-                    format!("e{e}"),
-                    json!({"steps": steps(&mut g, i, n, &pools, 0)}),
-                )
+                let mut endpoint = json!({"steps": steps(&mut g, i, n, &pools, 0)});
+                if g.chance(5) {
+                    endpoint["key"] = json!("k");
+                }
+                (format!("e{e}"), endpoint)
             })
             .collect();
         let mut svc = json!({
@@ -178,12 +187,20 @@ fn generated(genes: &[u8]) -> String {
         client["timeout"] = json!(g.ms(5, 80));
     }
     let warmup = ["0s", "2s"][g.pick(2)];
+    let eviction = ["lru", "lfu", "fifo", "random"][g.pick(4)];
     json!({
         "name": "generated",
         "seed": g.pick(1000),
         "duration": "8s",
         "warmup": warmup,
-        "model": {"services": services},
+        "model": {
+            "services": services,
+            "keyspaces": {"k": {"kind": "zipf", "keys": 1 + g.pick(40), "s": 1.0}},
+            "caches": {
+                "c0": {"scope": "instance", "capacity": 1 + g.pick(8), "eviction": eviction, "coalesce": g.chance(5)},
+                "c1": {"scope": "shared", "capacity": 1 + g.pick(8), "ttl": g.ms(1, 50), "coalesce": g.chance(5)}
+            }
+        },
         "workload": [client]
     })
     .to_string()
@@ -261,6 +278,20 @@ fn the_generated_models_exercise_every_mechanism() {
             if s.calls.keys().any(|k| k.contains("=>")) {
                 seen.insert("jobs".into());
             }
+            for c in s.caches.values() {
+                for (what, n) in [
+                    ("cache hits", c.hits),
+                    ("cache misses", c.misses),
+                    ("cache coalesced", c.coalesced),
+                    ("cache expired", c.expired),
+                    ("cache evictions", c.evictions),
+                    ("cache invalidations", c.invalidations),
+                ] {
+                    if n > 0 {
+                        seen.insert(what.into());
+                    }
+                }
+            }
         }
     }
     for want in [
@@ -276,6 +307,12 @@ fn the_generated_models_exercise_every_mechanism() {
         "branches cancelled",
         "branches left running",
         "jobs",
+        "cache hits",
+        "cache misses",
+        "cache coalesced",
+        "cache expired",
+        "cache evictions",
+        "cache invalidations",
     ] {
         assert!(seen.contains(want), "no generated run had {want}: {seen:?}");
     }

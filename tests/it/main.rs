@@ -24,6 +24,7 @@ mod cli;
 mod compare;
 mod conservation;
 mod coverage;
+mod data_tier;
 mod determinism;
 mod graph_experiments;
 mod graph_theory;

@@ -110,6 +110,16 @@ pub fn conservation_errors(s: &surge::simulation::RunSummary) -> Vec<String> {
             );
         }
     }
+    // Every lookup is a hit or a miss; a miss waited for another's fill, or found an
+    // expired entry, at most once each.
+    for (name, c) in &s.caches {
+        if c.hits + c.misses != c.lookups || c.coalesced > c.misses || c.expired > c.misses {
+            errors.push(format!(
+                "cache {name}: {} lookups != {} hits + {} misses, or more coalesced ({}) or expired ({}) than misses",
+                c.lookups, c.hits, c.misses, c.coalesced, c.expired
+            ));
+        }
+    }
     errors
 }
 

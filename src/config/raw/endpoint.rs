@@ -1,7 +1,7 @@
 //! An endpoint as the file gives it: its steps (cpu, block, io, call, enqueue, parallel,
 //! branch) and what a call or a fan-out does.
 
-use super::RawDist;
+use super::{RawCacheGet, RawCacheRef, RawDist};
 use crate::config::quantity::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -16,10 +16,15 @@ pub struct RawEndpoint {
     /// duration ("20ms") or a distribution ({"kind": "exponential", "mean": "20ms"}), or a
     /// {"call": ...}, {"enqueue": ...}, {"parallel": [...]} or {"branch": [...]}.
     pub steps: Vec<RawStep>,
+    /// The key space its requests draw their key from (a name in the model's `keyspaces`).
+    /// Without one a request keeps the key of the request that called it, or, sent by a
+    /// client, has the one key of an endpoint that serves a single object (a home page).
+    pub key: Option<String>,
 }
 
 /// One step of an endpoint: exactly one of `cpu`, `block`, `io`, `call`, `enqueue`,
-/// `parallel` (with its optional `join` and `leftovers`) or `branch`.
+/// `parallel` (with its optional `join` and `leftovers`), `branch`, `cache_get`, `cache_set`
+/// or `invalidate`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
@@ -42,6 +47,12 @@ pub struct RawStep {
     pub leftovers: Option<RawLeftovers>,
     /// One path chosen at random: [{"p": 0.1, "steps": [...]}, ...], probabilities summing to 1.
     pub branch: Option<Vec<RawArm>>,
+    /// Look the request's key up in a cache; run the `miss` steps if it is not there.
+    pub cache_get: Option<RawCacheGet>,
+    /// Store the request's key in a cache (after a write: write-through).
+    pub cache_set: Option<RawCacheRef>,
+    /// Drop the request's key from a cache (after a write: invalidation).
+    pub invalidate: Option<RawCacheRef>,
 }
 
 /// A call: `{"service": "users", "endpoint": "get", "timeout": "1s"}`.

@@ -9,6 +9,7 @@
 
 mod autoscaler;
 mod client;
+mod data;
 mod dist;
 mod endpoint;
 mod instance;
@@ -17,6 +18,7 @@ mod service;
 
 pub use autoscaler::*;
 pub use client::*;
+pub use data::*;
 pub use dist::*;
 pub use endpoint::*;
 pub use instance::*;
@@ -246,6 +248,15 @@ pub struct RawModel {
     /// e.g. {"c7g.large": {"vcpus": 2, "memory": "4GiB", "on_demand_per_hour": 0.0725}}.
     #[serde(default)]
     pub instance_types: UniqueMap<RawInstanceType>,
+    /// Key spaces by name: which object a request is about, e.g. {"accounts": {"kind":
+    /// "zipf", "keys": 1000000, "s": 0.99}}. An endpoint draws from one with `"key"`.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN }))]
+    pub keyspaces: UniqueMap<RawKeySpace>,
+    /// Caches by name, used by endpoints' `cache_get`, `cache_set` and `invalidate` steps.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN }))]
+    pub caches: UniqueMap<RawCache>,
 }
 
 /// The names the resolver accepts for services, endpoints and clients: non-empty, letters,

@@ -225,6 +225,8 @@ fn can_take_no_time(steps: &[Step]) -> bool {
         Step::Enqueue(_) => true,
         Step::Parallel(p) => p.branches.iter().any(|b| can_take_no_time(b)),
         Step::Branch(arms) => arms.iter().any(|a| can_take_no_time(&a.steps)),
+        // A hit skips the miss's steps.
+        Step::CacheGet(_) | Step::CacheSet(_) | Step::Invalidate(_) => true,
     })
 }
 

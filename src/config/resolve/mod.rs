@@ -10,6 +10,7 @@
 
 mod autoscaler;
 mod client;
+mod data;
 mod dist;
 mod instance;
 mod rate;
@@ -126,11 +127,18 @@ pub(crate) fn model(raw: &RawModel, at: At, default_name: &str) -> Result<Model,
         check_name(at, &rel, name, "service")?;
         services.push(service::service(name, s, at, &rel, &types)?);
     }
-    steps::link(&mut services, at)?;
+    let keyspaces = data::keyspaces(raw, at)?;
+    let caches = data::caches(&raw.caches, at)?;
+    let names = steps::DataNames {
+        keyspaces: keyspaces.iter().map(|k| k.name.clone()).collect(),
+        caches: caches.iter().map(|c| c.name.clone()).collect(),
+    };
+    steps::link(&mut services, &names, at)?;
     Ok(Model::new(
         raw.name.clone().unwrap_or_else(|| default_name.to_string()),
         raw.description.clone(),
         services,
+        crate::model::DataTier { keyspaces, caches },
     ))
 }
 

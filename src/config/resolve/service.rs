@@ -189,6 +189,8 @@ pub(super) fn service(
         endpoints.push(EndpointSpec {
             name: ename.clone(),
             steps,
+            key_name: e.key.clone(),
+            key: None,
         });
     }
     let lifecycle = match &s.lifecycle {

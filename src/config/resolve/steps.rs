@@ -5,13 +5,14 @@
 use super::{At, dist, positive_duration};
 use crate::components::balancer::BalancerSpec;
 use crate::components::endpoint::{
-    Arm, CallSpec, EnqueueSpec, Join, Leftovers, OnError, ParallelSpec, Step,
+    Arm, CacheGetSpec, CacheRef, CallSpec, EnqueueSpec, Join, Leftovers, OnError, ParallelSpec,
+    Step,
 };
 use crate::components::program::{MAX_NESTING, MAX_OPS, op_count};
 use crate::components::service::ServiceSpec;
 use crate::config::ConfigError;
 use crate::config::raw::{RawArm, RawJoin, RawJoinKind, RawLeftovers, RawOnError, RawStep};
-use crate::ids::EndpointRef;
+use crate::ids::{CacheId, EndpointRef, KeySpaceId};
 
 /// Most branches of one fan-out, or arms of one random branch.
 pub(crate) const MAX_BRANCHES: usize = 10_000;
@@ -38,6 +39,9 @@ fn step(raw: &RawStep, at: At, rel: &str, depth: usize) -> Result<Step, ConfigEr
         ("enqueue", raw.enqueue.is_some()),
         ("parallel", raw.parallel.is_some()),
         ("branch", raw.branch.is_some()),
+        ("cache_get", raw.cache_get.is_some()),
+        ("cache_set", raw.cache_set.is_some()),
+        ("invalidate", raw.invalidate.is_some()),
     ]
     .into_iter()
     .filter(|(_, set)| *set)
@@ -48,14 +52,14 @@ fn step(raw: &RawStep, at: At, rel: &str, depth: usize) -> Result<Step, ConfigEr
         [] => {
             return Err(at.err(
                 rel,
-                "a step needs one of `cpu`, `block`, `io`, `call`, `enqueue`, `parallel` or `branch`",
+                "a step needs one of `cpu`, `block`, `io`, `call`, `enqueue`, `parallel`, `branch`, `cache_get`, `cache_set` or `invalidate`",
             ));
         }
         many => {
             return Err(at.err(
                 rel,
                 format!(
-                    "a step is exactly one of `cpu`, `block`, `io`, `call`, `enqueue`, `parallel` or `branch`; this one has {}",
+                    "a step is exactly one of `cpu`, `block`, `io`, `call`, `enqueue`, `parallel`, `branch`, `cache_get`, `cache_set` or `invalidate`; this one has {}",
                     many.join(" and ")
                 ),
             ));
@@ -125,15 +129,32 @@ fn step(raw: &RawStep, at: At, rel: &str, depth: usize) -> Result<Step, ConfigEr
             },
         }));
     }
+    let cache_ref = |name: &str| CacheRef {
+        name: name.to_string(),
+        cache: CacheId(0),
+    };
+    if let Some(c) = &raw.cache_set {
+        return Ok(Step::CacheSet(cache_ref(&c.cache)));
+    }
+    if let Some(c) = &raw.invalidate {
+        return Ok(Step::Invalidate(cache_ref(&c.cache)));
+    }
     let deeper = depth + 1;
     if deeper > MAX_NESTING {
         return Err(at.err(
             rel,
-            format!("`parallel` and `branch` steps nest at most {MAX_NESTING} deep"),
+            format!("`parallel`, `branch` and `cache_get` steps nest at most {MAX_NESTING} deep"),
         ));
     }
     if let Some(branches) = &raw.parallel {
         return parallel(raw, branches, at, rel, deeper);
+    }
+    if let Some(c) = &raw.cache_get {
+        return Ok(Step::CacheGet(CacheGetSpec {
+            cache: cache_ref(&c.cache),
+            miss: steps(&c.miss, at, &format!("{rel}.cache_get.miss"), deeper)?,
+            fill: c.fill.unwrap_or(true),
+        }));
     }
     let arms = raw.branch.as_deref().unwrap_or_default();
     branch(arms, at, rel, deeper)
@@ -220,7 +241,11 @@ fn branch(arms: &[RawArm], at: At, rel: &str, depth: usize) -> Result<Step, Conf
 
 /// Binds every call and enqueue to its target, refuses what cannot run, and checks that
 /// every cycle of calls ends on average. Errors point at `services.<name>.endpoints...`.
-pub(crate) fn link(services: &mut [ServiceSpec], at: At) -> Result<(), ConfigError> {
+pub(crate) fn link(
+    services: &mut [ServiceSpec],
+    names: &DataNames,
+    at: At,
+) -> Result<(), ConfigError> {
     let index: Vec<(String, Vec<String>, bool)> = services
         .iter()
         .map(|s| {
@@ -242,7 +267,22 @@ pub(crate) fn link(services: &mut [ServiceSpec], at: At) -> Result<(), ConfigErr
                     ),
                 ));
             }
-            bind(&mut ep.steps, &index, at, &rel)?;
+            if let Some(space) = &ep.key_name {
+                ep.key = Some(KeySpaceId(lookup(
+                    &names.keyspaces,
+                    space,
+                    "key space",
+                    "keyspaces",
+                    at,
+                    &format!("services.{}.endpoints.{}.key", svc.name, ep.name),
+                )?));
+            }
+            let binder = Binder {
+                index: &index,
+                names,
+                at,
+            };
+            binder.bind(&mut ep.steps, &rel)?;
         }
     }
     let rates = crate::model::graph::CallRates::new(services);
@@ -269,53 +309,103 @@ pub(crate) fn link(services: &mut [ServiceSpec], at: At) -> Result<(), ConfigErr
     Ok(())
 }
 
-fn bind(
-    steps: &mut [Step],
-    index: &[(String, Vec<String>, bool)],
-    at: At,
-    rel: &str,
-) -> Result<(), ConfigError> {
-    for (k, step) in steps.iter_mut().enumerate() {
-        let srel = format!("{rel}[{k}]");
-        match step {
-            Step::Call(c) => {
-                c.target = target(
-                    index,
-                    &c.service_name,
-                    &c.endpoint_name,
-                    at,
-                    &format!("{srel}.call"),
-                )?;
-            }
-            Step::Enqueue(q) => {
-                let qrel = format!("{srel}.enqueue");
-                q.target = target(index, &q.service_name, &q.endpoint_name, at, &qrel)?;
-                if !index[q.target.service as usize].2 {
-                    return Err(at.err(
-                        &format!("{qrel}.service"),
-                        format!("`{}` is not a worker pool: an enqueue needs a service with a `queue` balancer (use `call` to wait for an answer)", q.service_name),
-                    ));
-                }
-            }
-            Step::Parallel(p) => {
-                for (b, branch) in p.branches.iter_mut().enumerate() {
-                    bind(branch, index, at, &format!("{srel}.parallel[{b}]"))?;
-                }
-            }
-            Step::Branch(arms) => {
-                for (a, arm) in arms.iter_mut().enumerate() {
-                    bind(
-                        &mut arm.steps,
+/// The names a step may refer to: services and their endpoints, key spaces and caches.
+pub(crate) struct DataNames {
+    /// Key spaces, in model order.
+    pub keyspaces: Vec<String>,
+    /// Caches, in model order.
+    pub caches: Vec<String>,
+}
+
+struct Binder<'a> {
+    index: &'a [(String, Vec<String>, bool)],
+    names: &'a DataNames,
+    at: At<'a>,
+}
+
+impl Binder<'_> {
+    fn bind(&self, steps: &mut [Step], rel: &str) -> Result<(), ConfigError> {
+        let (index, at) = (self.index, self.at);
+        for (k, step) in steps.iter_mut().enumerate() {
+            let srel = format!("{rel}[{k}]");
+            match step {
+                Step::Call(c) => {
+                    c.target = target(
                         index,
+                        &c.service_name,
+                        &c.endpoint_name,
                         at,
-                        &format!("{srel}.branch[{a}].steps"),
+                        &format!("{srel}.call"),
                     )?;
                 }
+                Step::Enqueue(q) => {
+                    let qrel = format!("{srel}.enqueue");
+                    q.target = target(index, &q.service_name, &q.endpoint_name, at, &qrel)?;
+                    if !index[q.target.service as usize].2 {
+                        return Err(at.err(
+                            &format!("{qrel}.service"),
+                            format!("`{}` is not a worker pool: an enqueue needs a service with a `queue` balancer (use `call` to wait for an answer)", q.service_name),
+                        ));
+                    }
+                }
+                Step::Parallel(p) => {
+                    for (b, branch) in p.branches.iter_mut().enumerate() {
+                        self.bind(branch, &format!("{srel}.parallel[{b}]"))?;
+                    }
+                }
+                Step::Branch(arms) => {
+                    for (a, arm) in arms.iter_mut().enumerate() {
+                        self.bind(&mut arm.steps, &format!("{srel}.branch[{a}].steps"))?;
+                    }
+                }
+                Step::CacheGet(g) => {
+                    self.cache(&mut g.cache, &format!("{srel}.cache_get.cache"))?;
+                    self.bind(&mut g.miss, &format!("{srel}.cache_get.miss"))?;
+                }
+                Step::CacheSet(c) => self.cache(c, &format!("{srel}.cache_set.cache"))?,
+                Step::Invalidate(c) => self.cache(c, &format!("{srel}.invalidate.cache"))?,
+                Step::Cpu(_) | Step::Block(_) | Step::Io(_) => {}
             }
-            Step::Cpu(_) | Step::Block(_) | Step::Io(_) => {}
         }
+        Ok(())
     }
-    Ok(())
+
+    fn cache(&self, c: &mut CacheRef, rel: &str) -> Result<(), ConfigError> {
+        c.cache = CacheId(lookup(
+            &self.names.caches,
+            &c.name,
+            "cache",
+            "caches",
+            self.at,
+            rel,
+        )?);
+        Ok(())
+    }
+}
+
+/// The position of `name` among `known`, or an error listing what there is.
+fn lookup(
+    known: &[String],
+    name: &str,
+    what: &str,
+    section: &str,
+    at: At,
+    rel: &str,
+) -> Result<u32, ConfigError> {
+    match known.iter().position(|k| k == name) {
+        Some(i) => Ok(i as u32),
+        None if known.is_empty() => Err(at.err(
+            rel,
+            format!("no {what} `{name}`: the model has no `{section}`"),
+        )),
+        None => Err(at.err(
+            rel,
+            format!(
+                "no {what} `{name}` in the model's `{section}`; it has: {}",
+                known.join(", ")
+            ),
+        )),
+    }
 }
 
 fn target(

@@ -1,0 +1,28 @@
+//! A cache as the model names it: its store's shape (capacity, eviction, TTL) and where the
+//! store lives (one per instance, or one shared), and whether misses for one key coalesce.
+
+use super::CacheSpec;
+
+/// Where a cache's store lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheScope {
+    /// One store in each instance of each service that uses it (an in-process L1): empty
+    /// when the instance starts, gone when it stops.
+    Instance,
+    /// One store for the whole model (an edge or CDN tier, or a shared cache whose own
+    /// capacity is not modelled).
+    Shared,
+}
+
+/// A cache of the model.
+#[derive(Debug, Clone)]
+pub struct CacheTierSpec {
+    /// Its name in the model (and in reports).
+    pub name: String,
+    /// Where its store lives.
+    pub scope: CacheScope,
+    /// Each store's capacity, eviction and TTL.
+    pub store: CacheSpec,
+    /// Whether concurrent misses for one key wait for the first one's fill (single-flight).
+    pub coalesce: bool,
+}

@@ -1,0 +1,121 @@
+//! The data tier as the file gives it: key spaces (which object a request is about) and
+//! caches (where an endpoint looks before doing the work).
+
+use crate::config::quantity::Duration;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A key space: {"kind": "zipf", "keys": 1000000, "s": 0.99}.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawKeySpace {
+    /// Every key equally likely.
+    Uniform {
+        /// How many keys (1 to 2^48).
+        keys: i64,
+    },
+    /// The r-th most popular key has probability proportional to 1/r^s (web objects, product
+    /// pages, user profiles: s between 0.6 and 1.2 is typical).
+    Zipf {
+        /// How many keys (1 to 2^48).
+        keys: i64,
+        /// The exponent (0 to 10; 0 is uniform).
+        s: f64,
+    },
+    /// A share of the requests on a fraction of the keys: {"hot_keys": 0.2, "hot_requests":
+    /// 0.8} is the 80/20 rule.
+    HotSet {
+        /// How many keys (2 to 2^48).
+        keys: i64,
+        /// The fraction of the keys that are hot (above 0, below 1; at least one key).
+        hot_keys: f64,
+        /// The share of requests that go to a hot key (0 to 1).
+        hot_requests: f64,
+    },
+    /// Each request takes the next key, wrapping at the end (new users, order ids).
+    Sequential {
+        /// How many keys (1 to 2^48).
+        keys: i64,
+    },
+}
+
+/// A cache: {"scope": "instance", "capacity": 10000, "eviction": "lru", "ttl": "60s"}.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCache {
+    /// What the cache is.
+    pub description: Option<String>,
+    /// "instance" (default: an in-process L1 in each instance of the service that uses it,
+    /// cold when the instance starts and lost with it) or "shared" (one store for every
+    /// instance and service that uses it: an edge or CDN tier, or a shared cache whose own
+    /// capacity is not modelled).
+    pub scope: Option<RawCacheScope>,
+    /// Most entries it holds (1 to 2^32 - 2).
+    pub capacity: i64,
+    /// Which entry a full cache drops: "lru" (default), "lfu", "fifo" or "random".
+    pub eviction: Option<RawEviction>,
+    /// How long an entry lives (default: until evicted).
+    pub ttl: Option<Duration>,
+    /// With `ttl`: "on_set" (default: the entry expires `ttl` after it was stored) or
+    /// "on_hit" (each hit starts the timer again).
+    pub ttl_refresh: Option<RawTtlRefresh>,
+    /// Whether concurrent misses for one key wait for the first to fill it (single-flight)
+    /// instead of each doing the work (default false: a hot key's expiry is a stampede).
+    pub coalesce: Option<bool>,
+}
+
+/// Where a cache's store lives.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawCacheScope {
+    /// One per instance.
+    Instance,
+    /// One for the whole model.
+    Shared,
+}
+
+/// Which entry a full cache drops.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawEviction {
+    /// The least recently used.
+    Lru,
+    /// The least frequently used (counts kept for every key seen: perfect LFU).
+    Lfu,
+    /// The oldest stored.
+    Fifo,
+    /// One at random.
+    Random,
+}
+
+/// When a cache entry's time to live starts.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawTtlRefresh {
+    /// When it is stored.
+    OnSet,
+    /// When it is stored and at each hit.
+    OnHit,
+}
+
+/// A cache lookup: {"cache": "l1", "miss": [steps run when the key is not there]}.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCacheGet {
+    /// The cache, by its name in `caches`.
+    pub cache: String,
+    /// Steps run on a miss (a call to the database, a computation); on success the key is
+    /// stored (cache-aside). Empty: the lookup only.
+    #[serde(default)]
+    pub miss: Vec<super::RawStep>,
+    /// Whether a successful miss stores the key (default true).
+    pub fill: Option<bool>,
+}
+
+/// A cache write or invalidation: {"cache": "l1"}.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCacheRef {
+    /// The cache, by its name in `caches`.
+    pub cache: String,
+}

@@ -1,0 +1,156 @@
+//! Key spaces and caches: sizes, exponents and capacities checked, names kept for the steps
+//! that use them.
+
+use super::{At, check_name, positive_duration};
+use crate::components::cache::{CacheScope, CacheSpec, CacheTierSpec, Eviction, Ttl};
+use crate::config::ConfigError;
+use crate::config::raw::{RawCache, RawCacheScope, RawEviction, RawKeySpace, RawTtlRefresh};
+use crate::config::raw::{RawModel, UniqueMap};
+use crate::workload::keys::{KeyDist, KeySpaceSpec, MAX_KEY_SPACES, MAX_KEYS};
+
+/// Most entries one cache store holds (its slots are 32-bit indices).
+pub(crate) const MAX_CACHE_ENTRIES: i64 = u32::MAX as i64 - 1;
+/// Most caches a model names.
+const MAX_CACHES: usize = 10_000;
+
+/// The model's key spaces, in file order.
+pub(crate) fn keyspaces(raw: &RawModel, at: At) -> Result<Vec<KeySpaceSpec>, ConfigError> {
+    if raw.keyspaces.len() > MAX_KEY_SPACES {
+        return Err(at.err(
+            "keyspaces",
+            format!("a model has at most {MAX_KEY_SPACES} key spaces"),
+        ));
+    }
+    raw.keyspaces
+        .iter()
+        .map(|(name, k)| {
+            let rel = format!("keyspaces.{name}");
+            check_name(at, &rel, name, "key space")?;
+            keyspace(name, k, at, &rel)
+        })
+        .collect()
+}
+
+fn keyspace(name: &str, raw: &RawKeySpace, at: At, rel: &str) -> Result<KeySpaceSpec, ConfigError> {
+    let count = |keys: i64, min: i64| -> Result<u64, ConfigError> {
+        if keys < min || keys as u64 > MAX_KEYS {
+            return Err(at.err(
+                &format!("{rel}.keys"),
+                format!("a key space has {min} to 2^48 ({MAX_KEYS}) keys, got {keys}"),
+            ));
+        }
+        Ok(keys as u64)
+    };
+    let share = |v: f64, field: &str, what: &str, open: bool| -> Result<f64, ConfigError> {
+        let inside = if open {
+            v > 0.0 && v < 1.0
+        } else {
+            (0.0..=1.0).contains(&v)
+        };
+        if !(v.is_finite() && inside) {
+            let range = if open {
+                "above 0 and below 1"
+            } else {
+                "from 0 to 1"
+            };
+            return Err(at.err(
+                &format!("{rel}.{field}"),
+                format!("{what} is a fraction {range}, got {v}"),
+            ));
+        }
+        Ok(v)
+    };
+    let (n, dist) = match *raw {
+        RawKeySpace::Uniform { keys } => (count(keys, 1)?, KeyDist::Uniform),
+        RawKeySpace::Sequential { keys } => (count(keys, 1)?, KeyDist::Sequential),
+        RawKeySpace::Zipf { keys, s } => {
+            let n = count(keys, 1)?;
+            if !(s.is_finite() && (0.0..=10.0).contains(&s)) {
+                return Err(at.err(
+                    &format!("{rel}.s"),
+                    format!("a Zipf exponent is from 0 to 10 (web objects: about 0.6 to 1.2), got {s}"),
+                ));
+            }
+            let sampler = rand_distr::Zipf::new(n as f64, s).map_err(|e| {
+                at.err(&format!("{rel}.s"), format!("no Zipf distribution with these: {e}"))
+            })?;
+            (n, KeyDist::Zipf { s, sampler })
+        }
+        RawKeySpace::HotSet {
+            keys,
+            hot_keys,
+            hot_requests,
+        } => {
+            let n = count(keys, 2)?;
+            let fraction = share(hot_keys, "hot_keys", "`hot_keys`", true)?;
+            let requests = share(hot_requests, "hot_requests", "`hot_requests`", false)?;
+            // At least one hot key and at least one cold one.
+            let hot = ((n as f64 * fraction).round() as u64).clamp(1, n - 1);
+            (
+                n,
+                KeyDist::HotSet {
+                    hot,
+                    share: requests,
+                },
+            )
+        }
+    };
+    Ok(KeySpaceSpec::new(name.to_string(), n, dist))
+}
+
+/// The model's caches, in file order.
+pub(crate) fn caches(raw: &UniqueMap<RawCache>, at: At) -> Result<Vec<CacheTierSpec>, ConfigError> {
+    if raw.len() > MAX_CACHES {
+        return Err(at.err("caches", format!("a model has at most {MAX_CACHES} caches")));
+    }
+    raw.iter()
+        .map(|(name, c)| {
+            let rel = format!("caches.{name}");
+            check_name(at, &rel, name, "cache")?;
+            cache(name, c, at, &rel)
+        })
+        .collect()
+}
+
+fn cache(name: &str, raw: &RawCache, at: At, rel: &str) -> Result<CacheTierSpec, ConfigError> {
+    if raw.capacity < 1 || raw.capacity > MAX_CACHE_ENTRIES {
+        return Err(at.err(
+            &format!("{rel}.capacity"),
+            format!(
+                "a cache holds 1 to {MAX_CACHE_ENTRIES} entries, got {}",
+                raw.capacity
+            ),
+        ));
+    }
+    let ttl = match raw.ttl {
+        Some(d) => Some(Ttl {
+            duration: positive_duration(at, &format!("{rel}.ttl"), d, "a time to live")?,
+            reset_on_hit: matches!(raw.ttl_refresh, Some(RawTtlRefresh::OnHit)),
+        }),
+        None if raw.ttl_refresh.is_some() => {
+            return Err(at.err(
+                &format!("{rel}.ttl_refresh"),
+                "`ttl_refresh` says when a `ttl` starts, and this cache has no `ttl`",
+            ));
+        }
+        None => None,
+    };
+    Ok(CacheTierSpec {
+        name: name.to_string(),
+        scope: match raw.scope {
+            None | Some(RawCacheScope::Instance) => CacheScope::Instance,
+            Some(RawCacheScope::Shared) => CacheScope::Shared,
+        },
+        store: CacheSpec {
+            capacity: raw.capacity as u64,
+            eviction: match raw.eviction {
+                None | Some(RawEviction::Lru) => Eviction::Lru,
+                Some(RawEviction::Lfu) => Eviction::Lfu,
+                Some(RawEviction::Fifo) => Eviction::Fifo,
+                Some(RawEviction::Random) => Eviction::Random,
+            },
+            ttl,
+        },
+        coalesce: raw.coalesce.unwrap_or(false),
+    })
+}

@@ -1,0 +1,73 @@
+//! What a cache measured: lookups and how they went, fills and what they evicted, and the
+//! report's per-cache summary. A lookup that waited for another request's fill
+//! (single-flight) is a miss that did no work of its own: `coalesced` counts those.
+
+use serde::{Deserialize, Serialize};
+
+/// One cache's counters (after warm-up, or within one bucket).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheCounts {
+    /// Lookups (`cache_get` steps run).
+    pub lookups: u64,
+    /// Lookups that found their key.
+    pub hits: u64,
+    /// Misses because the key's entry had outlived its TTL (part of the misses).
+    pub expired: u64,
+    /// Misses that waited for another request's fill instead of doing the work.
+    pub coalesced: u64,
+    /// Keys stored (fills after a miss, and writes).
+    pub stores: u64,
+    /// Entries dropped to make room.
+    pub evictions: u64,
+    /// `invalidate` steps run.
+    pub invalidations: u64,
+}
+
+impl CacheCounts {
+    /// Lookups that did not find their key.
+    pub fn misses(&self) -> u64 {
+        self.lookups - self.hits
+    }
+
+    /// Hits over lookups (0 with no lookups).
+    pub fn hit_ratio(&self) -> f64 {
+        if self.lookups == 0 {
+            0.0
+        } else {
+            self.hits as f64 / self.lookups as f64
+        }
+    }
+}
+
+/// One cache in `report.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CacheSummary {
+    /// "instance" (one store per instance) or "shared".
+    pub scope: String,
+    /// Entries each store holds at most.
+    pub capacity: u64,
+    /// Which entry a full store drops.
+    pub eviction: String,
+    /// Lookups after warm-up.
+    pub lookups: u64,
+    /// Of those, found.
+    pub hits: u64,
+    /// Of those, not found (`lookups` = `hits` + `misses`).
+    pub misses: u64,
+    /// `hits` / `lookups`.
+    pub hit_ratio: f64,
+    /// Misses of an entry that had expired.
+    pub expired: u64,
+    /// Misses that waited for another request's fill of the same key (single-flight).
+    pub coalesced: u64,
+    /// Keys stored after warm-up (fills and writes).
+    pub stores: u64,
+    /// Entries dropped to make room after warm-up.
+    pub evictions: u64,
+    /// Invalidations after warm-up.
+    pub invalidations: u64,
+    /// Entries held at the end, over the stores of the instances still running.
+    pub entries_at_end: u64,
+    /// Bytes the stores held at the end.
+    pub memory_bytes: u64,
+}

@@ -1,0 +1,312 @@
+//! Caches in a run: each cache's stores (one per instance that uses it, or one shared), the
+//! request path's cache ops (a lookup, a fill after a miss, a write, an invalidation), and
+//! single-flight: concurrent misses for one key in one store wait for the first one's fill.
+//!
+//! A request's key is drawn when its span is created (`key_for`), from its endpoint's key
+//! space, or inherited from the span that made it. An instance's store belongs to the
+//! instance that created it (by serial number): a new instance in a recycled slot finds it
+//! cleared, so a cache is cold when its instance starts and gone when it stops, with no
+//! hook in the fleet.
+
+use super::span::{COUNTED, SpanState};
+use super::tree::Work;
+use super::{Simulation, instances::InstanceArena};
+use crate::components::cache::{CacheScope, CacheStore, CacheTierSpec, Lookup};
+use crate::components::lifecycle::Phase;
+use crate::components::program::Op;
+use crate::ids::{CacheId, EndpointRef, FlightId, InstanceId, SpanId, SpanRef};
+use crate::kernel::{RequestRng, SimTime, keyed_seed, stream_seed};
+use crate::model::Model;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+/// Draw key of a span's key (with its seed).
+const KEY_DRAW: u64 = 0x006b_6579_6472_6177; // "keydraw"
+
+/// A fixed hasher: the flight table is only ever looked up, never iterated, so its order
+/// cannot reach a report; a fixed hasher keeps even its memory layout reproducible.
+type Fixed = BuildHasherDefault<std::hash::DefaultHasher>;
+
+/// The run's caches.
+#[derive(Debug)]
+pub(super) struct Caches {
+    tiers: Vec<Tier>,
+    flights: Vec<Flight>,
+    free_flights: Vec<FlightId>,
+    /// The flight filling (cache, store, key), if any.
+    open: HashMap<(CacheId, u32, u64), FlightId, Fixed>,
+    /// Each key space's next sequential key.
+    next_key: Vec<u64>,
+}
+
+#[derive(Debug)]
+struct Tier {
+    scope: CacheScope,
+    coalesce: bool,
+    /// Seeds each store's own generator (random eviction).
+    seed: u64,
+    /// Shared: one store. Instance scope: by instance slot, with the serial of the instance
+    /// it belongs to.
+    stores: Vec<Option<(u32, CacheStore)>>,
+}
+
+/// A miss being filled.
+#[derive(Debug, Default)]
+struct Flight {
+    cache: CacheId,
+    store: u32,
+    key: u64,
+    /// Lookups waiting for the fill (some may have ended since: checked when woken).
+    waiters: Vec<SpanRef>,
+    /// The flight its leader led before this one (a miss inside a miss).
+    below: Option<FlightId>,
+}
+
+/// What a lookup did.
+pub(super) enum Looked {
+    /// Found: go on past the miss's steps.
+    Hit,
+    /// Not found: run the miss's steps.
+    Miss,
+    /// Not found, and another request is filling it: wait.
+    Wait,
+}
+
+impl Caches {
+    pub(super) fn new(model: &Model, seed: u64, replication: u32) -> Caches {
+        let tiers = model
+            .data
+            .caches
+            .iter()
+            .map(|c: &CacheTierSpec| {
+                let seed = stream_seed(seed, replication, &c.name, "cache");
+                Tier {
+                    scope: c.scope,
+                    coalesce: c.coalesce,
+                    seed,
+                    stores: match c.scope {
+                        CacheScope::Shared => vec![Some((0, CacheStore::new(&c.store, seed)))],
+                        CacheScope::Instance => Vec::new(),
+                    },
+                }
+            })
+            .collect();
+        Caches {
+            tiers,
+            flights: Vec::new(),
+            free_flights: Vec::new(),
+            open: HashMap::default(),
+            next_key: vec![0; model.data.keyspaces.len()],
+        }
+    }
+
+    /// The store of `cache` that a span on `instance` uses, and its index; an instance's
+    /// store is made (or found cleared) the first time the instance uses it.
+    fn store(
+        &mut self,
+        model: &Model,
+        cache: CacheId,
+        instance: InstanceId,
+        instances: &InstanceArena,
+    ) -> (u32, &mut CacheStore) {
+        let tier = &mut self.tiers[cache.index()];
+        let slot = match tier.scope {
+            CacheScope::Shared => 0,
+            CacheScope::Instance => instance.index(),
+        };
+        if tier.stores.len() <= slot {
+            tier.stores.resize_with(slot + 1, || None);
+        }
+        let serial = match tier.scope {
+            CacheScope::Shared => 0,
+            CacheScope::Instance => instances[instance].serial,
+        };
+        let entry = &mut tier.stores[slot];
+        match entry {
+            Some((owner, store)) if *owner != serial => {
+                // The slot's earlier instance is gone: so is its cache.
+                store.clear();
+                *owner = serial;
+            }
+            Some(_) => {}
+            None => {
+                let spec = &model.data.caches[cache.index()].store;
+                *entry = Some((
+                    serial,
+                    CacheStore::new(spec, keyed_seed(tier.seed, u64::from(serial))),
+                ));
+            }
+        }
+        let (_, store) = entry.as_mut().expect("made above");
+        (slot as u32, store)
+    }
+
+    /// Entries held now by the stores of instances still running (a stopped instance's
+    /// store is gone with it).
+    pub(super) fn entries(&self, cache: CacheId, instances: &InstanceArena) -> u64 {
+        let tier = &self.tiers[cache.index()];
+        let alive = |slot: usize, owner: u32| {
+            let inst = &instances[InstanceId::from_index(slot)];
+            inst.serial == owner && inst.phase != Phase::Stopped
+        };
+        tier.stores
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, s)| s.as_ref().map(|(owner, store)| (slot, *owner, store)))
+            .filter(|&(slot, owner, _)| tier.scope == CacheScope::Shared || alive(slot, owner))
+            .map(|(_, _, store)| store.len() as u64)
+            .sum()
+    }
+
+    /// Bytes the stores hold now.
+    pub(super) fn memory_bytes(&self, cache: CacheId) -> u64 {
+        self.tiers[cache.index()]
+            .stores
+            .iter()
+            .flatten()
+            .map(|(_, s)| s.memory_bytes() as u64)
+            .sum()
+    }
+
+    fn open_flight(&mut self, cache: CacheId, store: u32, key: u64, below: Option<FlightId>) -> FlightId {
+        let id = match self.free_flights.pop() {
+            Some(id) => id,
+            None => {
+                self.flights.push(Flight::default());
+                FlightId::from_index(self.flights.len() - 1)
+            }
+        };
+        let f = &mut self.flights[id.index()];
+        f.cache = cache;
+        f.store = store;
+        f.key = key;
+        f.below = below;
+        debug_assert!(f.waiters.is_empty());
+        self.open.insert((cache, store, key), id);
+        id
+    }
+
+    /// Closes flight `id`: its waiters, into `woken` (which keeps its capacity), and the
+    /// flight it was above.
+    fn close_flight(&mut self, id: FlightId, woken: &mut Vec<SpanRef>) -> Option<FlightId> {
+        let f = &mut self.flights[id.index()];
+        self.open.remove(&(f.cache, f.store, f.key));
+        woken.append(&mut f.waiters);
+        self.free_flights.push(id);
+        f.below
+    }
+}
+
+impl Simulation<'_> {
+    /// The key of a new span of endpoint `target` with `seed`: drawn from the endpoint's key
+    /// space, or `inherited` from the span that made it.
+    #[inline]
+    pub(super) fn key_for(&mut self, target: EndpointRef, seed: u64, inherited: u64) -> u64 {
+        let model = &self.variant.model;
+        match model.services[target.service as usize].endpoints[target.endpoint as usize].key {
+            Some(space) => {
+                let mut rng = RequestRng::new(keyed_seed(seed, KEY_DRAW));
+                model.data.keyspaces[space.index()].draw(
+                    space,
+                    &mut rng,
+                    &mut self.caches.next_key[space.index()],
+                )
+            }
+            None => inherited,
+        }
+    }
+
+    /// Span `id` looks its key up in `cache`.
+    pub(super) fn cache_lookup(&mut self, id: SpanId, cache: CacheId, now: SimTime) -> Looked {
+        let sp = *self.spans.get(id);
+        let model = &self.variant.model;
+        let (store_ix, store) = self.caches.store(model, cache, sp.instance, &self.instances);
+        let found = store.get(sp.key, now);
+        let counted = sp.has(COUNTED);
+        self.observer.cache_lookup(cache, found, counted);
+        if found == Lookup::Hit {
+            return Looked::Hit;
+        }
+        if !self.caches.tiers[cache.index()].coalesce {
+            return Looked::Miss;
+        }
+        if let Some(&flight) = self.caches.open.get(&(cache, store_ix, sp.key)) {
+            let r = self.spans.reference(id);
+            self.caches.flights[flight.index()].waiters.push(r);
+            self.spans.get_mut(id).state = SpanState::Coalesced;
+            self.observer.cache_coalesced(cache, counted);
+            return Looked::Wait;
+        }
+        let flight = self.caches.open_flight(cache, store_ix, sp.key, sp.flight);
+        self.spans.get_mut(id).flight = Some(flight);
+        Looked::Miss
+    }
+
+    /// Span `id`'s miss in `cache` is done: the key is stored (if `store`), and the lookups
+    /// that waited for it go on as hits.
+    pub(super) fn cache_fill(&mut self, id: SpanId, cache: CacheId, store: bool, now: SimTime) {
+        let sp = *self.spans.get(id);
+        if store {
+            self.cache_store(id, cache, now);
+        }
+        let Some(flight) = sp.flight else { return };
+        if self.caches.flights[flight.index()].cache != cache {
+            return; // this cache does not coalesce: the open flight is an outer one
+        }
+        let mut woken = std::mem::take(&mut self.woken);
+        let below = self.caches.close_flight(flight, &mut woken);
+        self.spans.get_mut(id).flight = below;
+        for r in woken.drain(..) {
+            if !self.spans.is_current(r) || self.spans.get(r.id).state != SpanState::Coalesced {
+                continue; // it ended while it waited
+            }
+            let w = self.spans.get_mut(r.id);
+            let Op::CacheGet { hit, .. } = self.variant.model.code.op(w.pc) else {
+                unreachable!("a coalesced span waits at its lookup");
+            };
+            w.pc = *hit;
+            w.state = SpanState::Running;
+            self.work.push_back(Work::Resume(r));
+        }
+        self.woken = woken;
+    }
+
+    /// Span `id` stores its key in `cache` (a fill or a write).
+    pub(super) fn cache_store(&mut self, id: SpanId, cache: CacheId, now: SimTime) {
+        let sp = *self.spans.get(id);
+        let model = &self.variant.model;
+        let (_, store) = self.caches.store(model, cache, sp.instance, &self.instances);
+        let before = store.stats().evictions;
+        store.insert(sp.key, now);
+        let evicted = store.stats().evictions - before;
+        self.observer.cache_stored(cache, evicted, sp.has(COUNTED));
+    }
+
+    /// Span `id` drops its key from `cache`.
+    pub(super) fn cache_invalidate(&mut self, id: SpanId, cache: CacheId, now: SimTime) {
+        let sp = *self.spans.get(id);
+        let model = &self.variant.model;
+        let (_, store) = self.caches.store(model, cache, sp.instance, &self.instances);
+        let _ = now;
+        store.remove(sp.key);
+        self.observer.cache_invalidated(cache, sp.has(COUNTED));
+    }
+
+    /// Span `id` ends while it leads fills: the lookups waiting for them look again (one of
+    /// them will lead the next try), as a cache's single-flight group lets the next caller in
+    /// when the first fails.
+    pub(super) fn abandon_flights(&mut self, id: SpanId) {
+        let mut woken = std::mem::take(&mut self.woken);
+        let mut next = self.spans.get_mut(id).flight.take();
+        while let Some(f) = next {
+            next = self.caches.close_flight(f, &mut woken);
+        }
+        for r in woken.drain(..) {
+            if self.spans.is_current(r) && self.spans.get(r.id).state == SpanState::Coalesced {
+                self.spans.get_mut(r.id).state = SpanState::Running;
+                self.work.push_back(Work::Resume(r));
+            }
+        }
+        self.woken = woken;
+    }
+}

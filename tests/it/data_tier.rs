@@ -1,0 +1,69 @@
+//! The data tier: keys, caches and what they take off a database, checked against the
+//! claims they test and the theory they follow.
+
+use crate::support::{assert_error_at, load_error, repo, run};
+
+/// FinPay F-18: 1,000 req/s of 50 ms database reads is 50 s of database time per second; a
+/// cache with a 90% hit ratio leaves 100 req/s, 5 s. The hit ratio emerges from Zipf(1.2)
+/// keys over 100,000 accounts and an LRU of 6,700 entries: Che's approximation gives 0.900.
+/// Tolerances: 60,000 measured lookups give the hit ratio a binomial standard error of 0.0012
+/// (LRU's serial correlation widens it; 0.015 is ~10 of them plus Che's own error at this
+/// size, under 0.5%); the busy time is 50 ms x misses per second, so it follows the hit
+/// ratio: 5 +- 0.75 cores with the cache, 50 +- 1.5 without (Poisson counts over 60 s).
+#[test]
+fn finpay_cache_turns_fifty_seconds_of_database_time_into_five() {
+    let path = repo().join("experiments/cache-offload.json");
+    let exp = surge::config::load_experiment(&path).unwrap_or_else(|e| panic!("{e}"));
+    let results = run(&exp);
+    let summary = |v: &str| {
+        &results
+            .iter()
+            .find(|r| r.variant == v)
+            .expect("variant ran")
+            .output
+            .summary
+    };
+    let cached = summary("cache");
+    let hit = cached.caches["accounts"].hit_ratio;
+    assert!((hit - 0.90).abs() < 0.015, "hit ratio {hit}");
+    let busy = cached.services["database"].busy_cores;
+    assert!((busy - 5.0).abs() < 0.75, "database busy {busy} cores with the cache");
+    let uncached = summary("no-cache");
+    let busy = uncached.services["database"].busy_cores;
+    assert!((busy - 50.0).abs() < 1.5, "database busy {busy} cores without");
+    assert!(uncached.caches["accounts"].lookups == 0);
+}
+
+const BASE: &str = r#"{ "model": { MODEL "services": { "api": { "replicas": 1, "instance": { "cores": 1 }, "endpoints": { "e": { KEY "steps": [ STEP ] } } } } },
+    "workload": [ { "kind": "open", "rate": { "kind": "constant", "rps": 10 }, "mix": [ { "service": "api", "endpoint": "e" } ] } ], "duration": "1s" }"#;
+
+fn model(data: &str, key: &str, step: &str) -> String {
+    BASE.replace("MODEL", data)
+        .replace("KEY", key)
+        .replace("STEP", step)
+}
+
+#[test]
+fn bad_keys_and_caches_are_refused_with_their_path() {
+    let get = r#"{ "cache_get": { "cache": "l1", "miss": [ { "cpu": "1ms" } ] } }"#;
+    let cache = r#""caches": { "l1": { "capacity": 10 } },"#;
+    for (tag, data, key, step, path, words) in [
+        ("no-cache", "", "", get, "services.api.endpoints.e.steps[0].cache_get.cache", "no cache `l1`"),
+        ("unknown-cache", r#""caches": { "l2": { "capacity": 10 } },"#, "", get, "services.api.endpoints.e.steps[0].cache_get.cache", "it has: l2"),
+        ("zero-capacity", r#""caches": { "l1": { "capacity": 0 } },"#, "", get, "caches.l1.capacity", "1 to"),
+        ("huge-capacity", r#""caches": { "l1": { "capacity": 99999999999 } },"#, "", get, "caches.l1.capacity", "1 to"),
+        ("zero-ttl", r#""caches": { "l1": { "capacity": 5, "ttl": "0s" } },"#, "", get, "caches.l1.ttl", "longer than zero"),
+        ("refresh-no-ttl", r#""caches": { "l1": { "capacity": 5, "ttl_refresh": "on_hit" } },"#, "", get, "caches.l1.ttl_refresh", "no `ttl`"),
+        ("no-keyspace", cache, r#""key": "users","#, get, "services.api.endpoints.e.key", "no key space `users`"),
+        ("zero-keys", &format!(r#"{cache} "keyspaces": {{ "users": {{ "kind": "uniform", "keys": 0 }} }},"#), "", get, "keyspaces.users.keys", "1 to 2^48"),
+        ("too-many-keys", &format!(r#"{cache} "keyspaces": {{ "users": {{ "kind": "uniform", "keys": 281474976710657 }} }},"#), "", get, "keyspaces.users.keys", "2^48"),
+        ("zipf-exponent", &format!(r#"{cache} "keyspaces": {{ "users": {{ "kind": "zipf", "keys": 10, "s": -1 }} }},"#), "", get, "keyspaces.users.s", "Zipf exponent"),
+        ("zipf-nan", &format!(r#"{cache} "keyspaces": {{ "users": {{ "kind": "zipf", "keys": 10, "s": 11 }} }},"#), "", get, "keyspaces.users.s", "0 to 10"),
+        ("hot-fraction", &format!(r#"{cache} "keyspaces": {{ "users": {{ "kind": "hot_set", "keys": 10, "hot_keys": 1.0, "hot_requests": 0.5 }} }},"#), "", get, "keyspaces.users.hot_keys", "below 1"),
+        ("hot-share", &format!(r#"{cache} "keyspaces": {{ "users": {{ "kind": "hot_set", "keys": 10, "hot_keys": 0.1, "hot_requests": 1.5 }} }},"#), "", get, "keyspaces.users.hot_requests", "from 0 to 1"),
+        ("two-ops", cache, "", r#"{ "cache_set": { "cache": "l1" }, "cpu": "1ms" }"#, "services.api.endpoints.e.steps[0]", "exactly one of"),
+    ] {
+        let json = model(data, key, step);
+        assert_error_at(&load_error(tag, &json), &format!("model.{path}"), words);
+    }
+}
