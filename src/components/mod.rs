@@ -2,6 +2,7 @@
 //! the balancer in front of them, and the endpoints they serve.
 
 pub mod balancer;
+pub mod cache;
 pub mod cost;
 pub mod endpoint;
 pub mod instance;
