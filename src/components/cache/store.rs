@@ -1,0 +1,315 @@
+//! [`CacheStore`]: a key index over a dense entry slab, plus what the eviction policy keeps
+//! (a recency or arrival list, or LFU's counts and buckets).
+
+use super::lfu::{Counts, Frequencies};
+use super::slab::{self, Ends, Entry};
+use super::table::{Table, mix};
+use super::{CacheSpec, CacheStats, Eviction, Lookup, MAX_CAPACITY, Ttl};
+use crate::kernel::{RequestRng, SimTime};
+use rand::Rng;
+use std::fmt;
+
+/// The first allocation of the slab, in entries; later ones double up to the capacity.
+const FIRST_ALLOCATION: usize = 16;
+
+/// The contents of one cache: which keys are resident, until when, and in what order they
+/// leave. Deterministic: no randomised hasher; Random eviction draws from its own
+/// generator seeded by the caller.
+///
+/// Every operation is O(1) (amortised over the doubling of the tables), except LFU's
+/// admission of a count no resident has (see the `lfu` module).
+#[derive(Clone)]
+pub struct CacheStore {
+    capacity: u64,
+    eviction: Eviction,
+    ttl: Option<Ttl>,
+    entries: Vec<Entry>,
+    index: Table,
+    /// LRU: most recent first. FIFO: newest first. Unused by LFU and Random.
+    order: Ends,
+    /// LFU only.
+    counts: Counts,
+    /// LFU only.
+    frequencies: Frequencies,
+    /// Random only.
+    rng: RequestRng,
+    stats: CacheStats,
+}
+
+impl CacheStore {
+    /// An empty cache. Allocates nothing until the first insert.
+    ///
+    /// # Panics
+    /// If the capacity is 0 or above [`MAX_CAPACITY`]; the config layer rejects both.
+    pub fn new(spec: &CacheSpec, seed: u64) -> CacheStore {
+        assert!(
+            (1..=MAX_CAPACITY).contains(&spec.capacity),
+            "cache capacity {} is outside 1..={MAX_CAPACITY}",
+            spec.capacity
+        );
+        CacheStore {
+            capacity: spec.capacity,
+            eviction: spec.eviction,
+            ttl: spec.ttl,
+            entries: Vec::new(),
+            index: Table::default(),
+            order: Ends::EMPTY,
+            counts: Counts::default(),
+            frequencies: Frequencies::default(),
+            rng: RequestRng::new(seed),
+            stats: CacheStats::default(),
+        }
+    }
+
+    /// Looks `key` up at `now`. A hit refreshes what the policy tracks (LRU recency, LFU
+    /// count, the expiry when the TTL resets on hit); an expired entry is removed. For LFU
+    /// every lookup, hit or not, counts as a reference. O(1).
+    pub fn get(&mut self, key: u64, now: SimTime) -> Lookup {
+        if self.eviction == Eviction::Lfu {
+            self.counts.bump(key);
+        }
+        let Some(i) = self.find(key) else {
+            self.stats.misses += 1;
+            return Lookup::Miss;
+        };
+        if self.entries[i as usize].expiry <= now.as_nanos() {
+            self.take_out(i);
+            self.stats.misses += 1;
+            self.stats.expired += 1;
+            return Lookup::Expired;
+        }
+        self.stats.hits += 1;
+        match self.eviction {
+            Eviction::Lru => {
+                slab::unlink(&mut self.entries, &mut self.order, i);
+                slab::push_front(&mut self.entries, &mut self.order, i);
+            }
+            Eviction::Lfu => self.frequencies.touch(&mut self.entries, i),
+            Eviction::Fifo | Eviction::Random => {}
+        }
+        if let Some(ttl) = self.ttl.filter(|t| t.reset_on_hit) {
+            self.entries[i as usize].expiry = (now + ttl.duration).as_nanos();
+        }
+        Lookup::Hit
+    }
+
+    /// Stores `key` at `now` (after a miss, or on a write). A resident key gets a fresh expiry
+    /// (and, under LRU, becomes the most recent; FIFO, Random and LFU keep its place). An
+    /// absent key is added, first evicting one entry if the cache is full; LFU admits it only
+    /// if its count beats the lowest resident count, else counts it `rejected`. O(1).
+    pub fn insert(&mut self, key: u64, now: SimTime) {
+        let expiry = self.ttl.map_or(u64::MAX, |t| (now + t.duration).as_nanos());
+        if let Some(i) = self.find(key) {
+            self.entries[i as usize].expiry = expiry;
+            if self.eviction == Eviction::Lru {
+                slab::unlink(&mut self.entries, &mut self.order, i);
+                slab::push_front(&mut self.entries, &mut self.order, i);
+            }
+            return;
+        }
+        let count = match self.eviction {
+            Eviction::Lfu => self.counts.get(key),
+            _ => 0,
+        };
+        if self.entries.len() as u64 >= self.capacity {
+            let Some(victim) = self.victim(count) else {
+                self.stats.rejected += 1;
+                return;
+            };
+            self.take_out(victim);
+            self.stats.evictions += 1;
+        }
+        self.add(key, expiry, count);
+        self.stats.inserts += 1;
+    }
+
+    /// Drops `key` (an invalidation); whether it was resident, expired or not. O(1).
+    pub fn remove(&mut self, key: u64) -> bool {
+        let Some(i) = self.find(key) else {
+            return false;
+        };
+        self.take_out(i);
+        self.stats.removals += 1;
+        true
+    }
+
+    /// Whether a lookup at `now` would hit. No side effects, no statistics.
+    pub fn contains(&self, key: u64, now: SimTime) -> bool {
+        self.find(key)
+            .is_some_and(|i| self.entries[i as usize].expiry > now.as_nanos())
+    }
+
+    /// Drops every entry and releases the memory (the instance holding the cache is gone);
+    /// LFU forgets its counts too. Statistics are kept.
+    pub fn clear(&mut self) {
+        self.entries = Vec::new();
+        self.index.clear();
+        self.order = Ends::EMPTY;
+        self.counts = Counts::default();
+        self.frequencies = Frequencies::default();
+    }
+
+    /// Resident entries, expired ones included until a lookup finds them.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The most entries the cache holds.
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        self.stats
+    }
+
+    /// The eviction policy.
+    pub fn eviction(&self) -> Eviction {
+        self.eviction
+    }
+
+    /// Bytes held by the cache's allocations (allocated capacity, not just what is used).
+    pub fn memory_bytes(&self) -> usize {
+        self.entries.capacity() * size_of::<Entry>()
+            + self.index.memory_bytes()
+            + self.counts.memory_bytes()
+            + self.frequencies.memory_bytes()
+    }
+
+    /// Distinct keys whose reference counts LFU keeps (0 for other policies). Their memory,
+    /// 18-37 bytes each, is part of [`memory_bytes`](Self::memory_bytes).
+    pub fn counted_keys(&self) -> usize {
+        self.counts.len()
+    }
+
+    fn find(&self, key: u64) -> Option<u32> {
+        let entries = &self.entries;
+        self.index
+            .find(mix(key), |i| entries[i as usize].key == key)
+    }
+
+    /// The entry to evict for a newcomer whose LFU count is `count`; `None` if LFU refuses
+    /// the newcomer.
+    fn victim(&mut self, count: u64) -> Option<u32> {
+        match self.eviction {
+            // The tail: least recent (LRU) or oldest arrival (FIFO).
+            Eviction::Lru | Eviction::Fifo => Some(self.order.tail),
+            Eviction::Lfu => {
+                let lowest = self.frequencies.min_freq()?;
+                if count > lowest {
+                    self.frequencies.victim()
+                } else {
+                    None
+                }
+            }
+            Eviction::Random => {
+                // Lemire's multiply-shift: uniform over the slab within 2^-32 (len < 2^31).
+                let r = self.rng.next_u64();
+                Some(((u128::from(r) * self.entries.len() as u128) >> 64) as u32)
+            }
+        }
+    }
+
+    fn add(&mut self, key: u64, expiry: u64, count: u64) {
+        if self.entries.len() == self.entries.capacity() {
+            self.grow();
+        }
+        let i = self.entries.len() as u32;
+        self.entries.push(Entry::new(key, expiry));
+        self.index.insert(mix(key), i);
+        match self.eviction {
+            Eviction::Lru | Eviction::Fifo => {
+                slab::push_front(&mut self.entries, &mut self.order, i);
+            }
+            Eviction::Lfu => self.frequencies.add(&mut self.entries, i, count),
+            Eviction::Random => {}
+        }
+    }
+
+    /// Doubles the slab, but never past the capacity: a full cache holds no spare slots.
+    fn grow(&mut self) {
+        let now = self.entries.capacity();
+        let next = (now * 2).max(FIRST_ALLOCATION).min(self.capacity as usize);
+        self.entries.reserve_exact(next - self.entries.len());
+        if self.eviction == Eviction::Lfu {
+            self.frequencies.reserve_exact(next);
+        }
+    }
+
+    /// Removes entry `i` from every structure; the last entry takes its place.
+    fn take_out(&mut self, i: u32) {
+        match self.eviction {
+            Eviction::Lru | Eviction::Fifo => slab::unlink(&mut self.entries, &mut self.order, i),
+            Eviction::Lfu => self.frequencies.detach(&mut self.entries, i),
+            Eviction::Random => {}
+        }
+        self.index.remove(mix(self.entries[i as usize].key), i);
+        let last = (self.entries.len() - 1) as u32;
+        if i != last {
+            self.entries[i as usize] = self.entries[last as usize];
+            self.index
+                .repoint(mix(self.entries[i as usize].key), last, i);
+            match self.eviction {
+                Eviction::Lru | Eviction::Fifo => {
+                    slab::moved(&mut self.entries, &mut self.order, last, i);
+                }
+                Eviction::Lfu => self.frequencies.moved(&mut self.entries, last, i),
+                Eviction::Random => {}
+            }
+        }
+        self.entries.pop();
+        if self.eviction == Eviction::Lfu {
+            self.frequencies.pop();
+        }
+    }
+
+    /// Checks every structure against the others; for tests.
+    #[cfg(test)]
+    pub(super) fn check_invariants(&self) {
+        use super::table::NIL;
+        for (i, e) in self.entries.iter().enumerate() {
+            assert_eq!(
+                self.find(e.key),
+                Some(i as u32),
+                "key {} not indexed",
+                e.key
+            );
+        }
+        match self.eviction {
+            Eviction::Lru | Eviction::Fifo => {
+                let (mut n, mut at, mut prev) = (0, self.order.head, NIL);
+                while at != NIL {
+                    assert_eq!(self.entries[at as usize].prev, prev);
+                    (prev, at) = (at, self.entries[at as usize].next);
+                    n += 1;
+                }
+                assert_eq!(prev, self.order.tail);
+                assert_eq!(n, self.entries.len());
+            }
+            Eviction::Lfu => {
+                for (i, e) in self.entries.iter().enumerate() {
+                    assert_eq!(self.frequencies.freq_of(i as u32), self.counts.get(e.key));
+                }
+                assert!(self.frequencies.bucket_count() <= self.entries.len());
+            }
+            Eviction::Random => {}
+        }
+    }
+}
+
+/// A summary: the entries themselves could be millions.
+impl fmt::Debug for CacheStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CacheStore")
+            .field("capacity", &self.capacity)
+            .field("eviction", &self.eviction)
+            .field("ttl", &self.ttl)
+            .field("len", &self.entries.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
