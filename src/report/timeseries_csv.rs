@@ -26,7 +26,9 @@ const SERVICE_COLUMNS: [&str; 8] = [
 const CACHE_COLUMNS: [&str; 3] = ["lookups", "hits", "hit_ratio"];
 
 /// The model's caches, as the runs' summaries name them.
-fn cache_names<'a>(mut summaries: impl Iterator<Item = &'a crate::simulation::RunSummary>) -> Vec<String> {
+fn cache_names<'a>(
+    mut summaries: impl Iterator<Item = &'a crate::simulation::RunSummary>,
+) -> Vec<String> {
     summaries
         .next()
         .map(|s| s.caches.keys().cloned().collect())
@@ -264,7 +266,10 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
             let b = at_caches + CACHE_COLUMNS.len() * k;
             let (lookups, hits) = (count(b)?, count(b + 1)?);
             if hits > lookups {
-                return Err(err(n, format!("field {} counts more hits than lookups", b + 2)));
+                return Err(err(
+                    n,
+                    format!("field {} counts more hits than lookups", b + 2),
+                ));
             }
             cache_buckets.push(crate::metrics::cache::CacheCounts {
                 lookups,

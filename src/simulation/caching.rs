@@ -168,7 +168,13 @@ impl Caches {
             .sum()
     }
 
-    fn open_flight(&mut self, cache: CacheId, store: u32, key: u64, below: Option<FlightId>) -> FlightId {
+    fn open_flight(
+        &mut self,
+        cache: CacheId,
+        store: u32,
+        key: u64,
+        below: Option<FlightId>,
+    ) -> FlightId {
         let id = match self.free_flights.pop() {
             Some(id) => id,
             None => {
@@ -220,7 +226,9 @@ impl Simulation<'_> {
     pub(super) fn cache_lookup(&mut self, id: SpanId, cache: CacheId, now: SimTime) -> Looked {
         let sp = *self.spans.get(id);
         let model = &self.variant.model;
-        let (store_ix, store) = self.caches.store(model, cache, sp.instance, &self.instances);
+        let (store_ix, store) = self
+            .caches
+            .store(model, cache, sp.instance, &self.instances);
         let found = store.get(sp.key, now);
         let counted = sp.has(COUNTED);
         self.observer.cache_lookup(cache, found, counted);
@@ -275,7 +283,9 @@ impl Simulation<'_> {
     pub(super) fn cache_store(&mut self, id: SpanId, cache: CacheId, now: SimTime) {
         let sp = *self.spans.get(id);
         let model = &self.variant.model;
-        let (_, store) = self.caches.store(model, cache, sp.instance, &self.instances);
+        let (_, store) = self
+            .caches
+            .store(model, cache, sp.instance, &self.instances);
         let before = store.stats().evictions;
         store.insert(sp.key, now);
         let evicted = store.stats().evictions - before;
@@ -286,7 +296,9 @@ impl Simulation<'_> {
     pub(super) fn cache_invalidate(&mut self, id: SpanId, cache: CacheId, now: SimTime) {
         let sp = *self.spans.get(id);
         let model = &self.variant.model;
-        let (_, store) = self.caches.store(model, cache, sp.instance, &self.instances);
+        let (_, store) = self
+            .caches
+            .store(model, cache, sp.instance, &self.instances);
         let _ = now;
         store.remove(sp.key);
         self.observer.cache_invalidated(cache, sp.has(COUNTED));

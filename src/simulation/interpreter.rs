@@ -3,8 +3,8 @@
 //! or its program ends. Adding an op kind is one arm here and its compilation in
 //! `components::program`.
 
-use super::span::{CANCELLED, COUNTED, SLICED, Span, SpanKind, SpanState};
 use super::caching::Looked;
+use super::span::{CANCELLED, COUNTED, SLICED, Span, SpanKind, SpanState};
 use super::tree::Work;
 use super::{Event, Simulation};
 use crate::components::program::{CallOp, EnqueueOp, ForkOp, Op};

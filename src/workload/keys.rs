@@ -208,7 +208,11 @@ mod tests {
         for (key, p) in [(top, 1.0 / h), (second, 0.5 / h)] {
             let f = d.iter().filter(|&&k| k == key).count() as f64 / total as f64;
             let se = (p * (1.0 - p) / total as f64).sqrt();
-            assert!((f - p).abs() < 4.0 * se, "freq {f} vs {p} (4 se = {})", 4.0 * se);
+            assert!(
+                (f - p).abs() < 4.0 * se,
+                "freq {f} vs {p} (4 se = {})",
+                4.0 * se
+            );
         }
     }
 
@@ -226,11 +230,7 @@ mod tests {
             .map(|r| sp.ranked(KeySpaceId(3), r) & (MAX_KEYS - 1))
             .collect();
         let total = 100_000;
-        let f = draws(&sp, total)
-            .iter()
-            .filter(|k| hot.contains(k))
-            .count() as f64
-            / total as f64;
+        let f = draws(&sp, total).iter().filter(|k| hot.contains(k)).count() as f64 / total as f64;
         let se = (0.8f64 * 0.2 / total as f64).sqrt();
         assert!((f - 0.8).abs() < 4.0 * se, "{f}");
     }

@@ -27,10 +27,16 @@ fn finpay_cache_turns_fifty_seconds_of_database_time_into_five() {
     let hit = cached.caches["accounts"].hit_ratio;
     assert!((hit - 0.90).abs() < 0.015, "hit ratio {hit}");
     let busy = cached.services["database"].busy_cores;
-    assert!((busy - 5.0).abs() < 0.75, "database busy {busy} cores with the cache");
+    assert!(
+        (busy - 5.0).abs() < 0.75,
+        "database busy {busy} cores with the cache"
+    );
     let uncached = summary("no-cache");
     let busy = uncached.services["database"].busy_cores;
-    assert!((busy - 50.0).abs() < 1.5, "database busy {busy} cores without");
+    assert!(
+        (busy - 50.0).abs() < 1.5,
+        "database busy {busy} cores without"
+    );
     assert!(uncached.caches["accounts"].lookups == 0);
 }
 
@@ -48,20 +54,128 @@ fn bad_keys_and_caches_are_refused_with_their_path() {
     let get = r#"{ "cache_get": { "cache": "l1", "miss": [ { "cpu": "1ms" } ] } }"#;
     let cache = r#""caches": { "l1": { "capacity": 10 } },"#;
     for (tag, data, key, step, path, words) in [
-        ("no-cache", "", "", get, "services.api.endpoints.e.steps[0].cache_get.cache", "no cache `l1`"),
-        ("unknown-cache", r#""caches": { "l2": { "capacity": 10 } },"#, "", get, "services.api.endpoints.e.steps[0].cache_get.cache", "it has: l2"),
-        ("zero-capacity", r#""caches": { "l1": { "capacity": 0 } },"#, "", get, "caches.l1.capacity", "1 to"),
-        ("huge-capacity", r#""caches": { "l1": { "capacity": 99999999999 } },"#, "", get, "caches.l1.capacity", "1 to"),
-        ("zero-ttl", r#""caches": { "l1": { "capacity": 5, "ttl": "0s" } },"#, "", get, "caches.l1.ttl", "longer than zero"),
-        ("refresh-no-ttl", r#""caches": { "l1": { "capacity": 5, "ttl_refresh": "on_hit" } },"#, "", get, "caches.l1.ttl_refresh", "no `ttl`"),
-        ("no-keyspace", cache, r#""key": "users","#, get, "services.api.endpoints.e.key", "no key space `users`"),
-        ("zero-keys", &format!(r#"{cache} "keyspaces": {{ "users": {{ "kind": "uniform", "keys": 0 }} }},"#), "", get, "keyspaces.users.keys", "1 to 2^48"),
-        ("too-many-keys", &format!(r#"{cache} "keyspaces": {{ "users": {{ "kind": "uniform", "keys": 281474976710657 }} }},"#), "", get, "keyspaces.users.keys", "2^48"),
-        ("zipf-exponent", &format!(r#"{cache} "keyspaces": {{ "users": {{ "kind": "zipf", "keys": 10, "s": -1 }} }},"#), "", get, "keyspaces.users.s", "Zipf exponent"),
-        ("zipf-nan", &format!(r#"{cache} "keyspaces": {{ "users": {{ "kind": "zipf", "keys": 10, "s": 11 }} }},"#), "", get, "keyspaces.users.s", "0 to 10"),
-        ("hot-fraction", &format!(r#"{cache} "keyspaces": {{ "users": {{ "kind": "hot_set", "keys": 10, "hot_keys": 1.0, "hot_requests": 0.5 }} }},"#), "", get, "keyspaces.users.hot_keys", "below 1"),
-        ("hot-share", &format!(r#"{cache} "keyspaces": {{ "users": {{ "kind": "hot_set", "keys": 10, "hot_keys": 0.1, "hot_requests": 1.5 }} }},"#), "", get, "keyspaces.users.hot_requests", "from 0 to 1"),
-        ("two-ops", cache, "", r#"{ "cache_set": { "cache": "l1" }, "cpu": "1ms" }"#, "services.api.endpoints.e.steps[0]", "exactly one of"),
+        (
+            "no-cache",
+            "",
+            "",
+            get,
+            "services.api.endpoints.e.steps[0].cache_get.cache",
+            "no cache `l1`",
+        ),
+        (
+            "unknown-cache",
+            r#""caches": { "l2": { "capacity": 10 } },"#,
+            "",
+            get,
+            "services.api.endpoints.e.steps[0].cache_get.cache",
+            "it has: l2",
+        ),
+        (
+            "zero-capacity",
+            r#""caches": { "l1": { "capacity": 0 } },"#,
+            "",
+            get,
+            "caches.l1.capacity",
+            "1 to",
+        ),
+        (
+            "huge-capacity",
+            r#""caches": { "l1": { "capacity": 99999999999 } },"#,
+            "",
+            get,
+            "caches.l1.capacity",
+            "1 to",
+        ),
+        (
+            "zero-ttl",
+            r#""caches": { "l1": { "capacity": 5, "ttl": "0s" } },"#,
+            "",
+            get,
+            "caches.l1.ttl",
+            "longer than zero",
+        ),
+        (
+            "refresh-no-ttl",
+            r#""caches": { "l1": { "capacity": 5, "ttl_refresh": "on_hit" } },"#,
+            "",
+            get,
+            "caches.l1.ttl_refresh",
+            "no `ttl`",
+        ),
+        (
+            "no-keyspace",
+            cache,
+            r#""key": "users","#,
+            get,
+            "services.api.endpoints.e.key",
+            "no key space `users`",
+        ),
+        (
+            "zero-keys",
+            &format!(r#"{cache} "keyspaces": {{ "users": {{ "kind": "uniform", "keys": 0 }} }},"#),
+            "",
+            get,
+            "keyspaces.users.keys",
+            "1 to 2^48",
+        ),
+        (
+            "too-many-keys",
+            &format!(
+                r#"{cache} "keyspaces": {{ "users": {{ "kind": "uniform", "keys": 281474976710657 }} }},"#
+            ),
+            "",
+            get,
+            "keyspaces.users.keys",
+            "2^48",
+        ),
+        (
+            "zipf-exponent",
+            &format!(
+                r#"{cache} "keyspaces": {{ "users": {{ "kind": "zipf", "keys": 10, "s": -1 }} }},"#
+            ),
+            "",
+            get,
+            "keyspaces.users.s",
+            "Zipf exponent",
+        ),
+        (
+            "zipf-nan",
+            &format!(
+                r#"{cache} "keyspaces": {{ "users": {{ "kind": "zipf", "keys": 10, "s": 11 }} }},"#
+            ),
+            "",
+            get,
+            "keyspaces.users.s",
+            "0 to 10",
+        ),
+        (
+            "hot-fraction",
+            &format!(
+                r#"{cache} "keyspaces": {{ "users": {{ "kind": "hot_set", "keys": 10, "hot_keys": 1.0, "hot_requests": 0.5 }} }},"#
+            ),
+            "",
+            get,
+            "keyspaces.users.hot_keys",
+            "below 1",
+        ),
+        (
+            "hot-share",
+            &format!(
+                r#"{cache} "keyspaces": {{ "users": {{ "kind": "hot_set", "keys": 10, "hot_keys": 0.1, "hot_requests": 1.5 }} }},"#
+            ),
+            "",
+            get,
+            "keyspaces.users.hot_requests",
+            "from 0 to 1",
+        ),
+        (
+            "two-ops",
+            cache,
+            "",
+            r#"{ "cache_set": { "cache": "l1" }, "cpu": "1ms" }"#,
+            "services.api.endpoints.e.steps[0]",
+            "exactly one of",
+        ),
     ] {
         let json = model(data, key, step);
         assert_error_at(&load_error(tag, &json), &format!("model.{path}"), words);

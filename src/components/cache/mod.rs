@@ -1,6 +1,7 @@
 //! Caches: the store that decides which keys are resident (capacity in entries, an eviction
-//! policy, an optional TTL). A pure data structure on virtual time; the request path that
-//! consults it lives elsewhere.
+//! policy, an optional TTL), a pure data structure on virtual time, and (`tier`) a cache as
+//! the model names it: where its stores live and whether misses coalesce. The request path
+//! that consults them is `simulation::caching`.
 //!
 //! Keys are opaque `u64`s (encoded keys), hashed with the SplitMix64 finaliser into our own
 //! open-addressing index: std's `HashMap` has a randomised hasher, and its per-entry overhead
@@ -30,6 +31,7 @@ mod lfu;
 mod slab;
 mod store;
 mod table;
+mod tier;
 
 #[cfg(test)]
 mod behaviour;
@@ -37,6 +39,7 @@ mod behaviour;
 mod theory;
 
 pub use store::CacheStore;
+pub use tier::{CacheScope, CacheTierSpec};
 
 use crate::kernel::SimDuration;
 

@@ -50,7 +50,7 @@ pub struct RawCache {
     /// instance and service that uses it: an edge or CDN tier, or a shared cache whose own
     /// capacity is not modelled).
     pub scope: Option<RawCacheScope>,
-    /// Most entries it holds (1 to 2^32 - 2).
+    /// Most entries it holds (1 to 2^31).
     pub capacity: i64,
     /// Which entry a full cache drops: "lru" (default), "lfu", "fifo" or "random".
     pub eviction: Option<RawEviction>,

@@ -8,8 +8,8 @@ use crate::config::raw::{RawCache, RawCacheScope, RawEviction, RawKeySpace, RawT
 use crate::config::raw::{RawModel, UniqueMap};
 use crate::workload::keys::{KeyDist, KeySpaceSpec, MAX_KEY_SPACES, MAX_KEYS};
 
-/// Most entries one cache store holds (its slots are 32-bit indices).
-pub(crate) const MAX_CACHE_ENTRIES: i64 = u32::MAX as i64 - 1;
+/// Most entries one cache store holds.
+const MAX_CACHE_ENTRIES: i64 = crate::components::cache::MAX_CAPACITY as i64;
 /// Most caches a model names.
 const MAX_CACHES: usize = 10_000;
 
@@ -68,11 +68,16 @@ fn keyspace(name: &str, raw: &RawKeySpace, at: At, rel: &str) -> Result<KeySpace
             if !(s.is_finite() && (0.0..=10.0).contains(&s)) {
                 return Err(at.err(
                     &format!("{rel}.s"),
-                    format!("a Zipf exponent is from 0 to 10 (web objects: about 0.6 to 1.2), got {s}"),
+                    format!(
+                        "a Zipf exponent is from 0 to 10 (web objects: about 0.6 to 1.2), got {s}"
+                    ),
                 ));
             }
             let sampler = rand_distr::Zipf::new(n as f64, s).map_err(|e| {
-                at.err(&format!("{rel}.s"), format!("no Zipf distribution with these: {e}"))
+                at.err(
+                    &format!("{rel}.s"),
+                    format!("no Zipf distribution with these: {e}"),
+                )
             })?;
             (n, KeyDist::Zipf { s, sampler })
         }
