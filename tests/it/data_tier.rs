@@ -181,3 +181,34 @@ fn bad_keys_and_caches_are_refused_with_their_path() {
         assert_error_at(&load_error(tag, &json), &format!("model.{path}"), words);
     }
 }
+
+/// A hot key expiring under 2,000 req/s with a 100 ms refill: without single-flight every
+/// request in the refill's window queries the database (about 2,000 x 0.1 = 200 per expiry,
+/// queued behind 8 cores: seconds of tail); with it, exactly one query per expiry (the
+/// lookup that found the entry expired) and the rest wait for its fill.
+#[test]
+fn a_hot_key_expiring_is_a_stampede_unless_misses_coalesce() {
+    let path = repo().join("experiments/cache-stampede.json");
+    let exp = surge::config::load_experiment(&path).unwrap_or_else(|e| panic!("{e}"));
+    let results = run(&exp);
+    let summary = |v: &str| {
+        &results
+            .iter()
+            .find(|r| r.variant == v)
+            .expect("variant ran")
+            .output
+            .summary
+    };
+    let edge = "web.page -> database.query";
+    let stampede = summary("stampede");
+    let expiries = stampede.caches["pages"].expired;
+    assert!(expiries >= 4, "{expiries} expiries");
+    let queries = stampede.calls[edge].calls;
+    assert!(queries >= 100 * expiries, "{queries} queries for {expiries} expiries");
+    assert!(stampede.latency_s.p999 > 1.0, "{:?}", stampede.latency_s);
+    let coalesced = summary("coalesced");
+    let c = &coalesced.caches["pages"];
+    assert_eq!(coalesced.calls[edge].calls, c.expired, "one query per expiry");
+    assert!(c.coalesced >= 150 * c.expired, "{c:?}");
+    assert!(coalesced.latency_s.max < 0.15, "{:?}", coalesced.latency_s);
+}
