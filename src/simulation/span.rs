@@ -114,9 +114,9 @@ pub struct Span {
     pub held_next: Option<SpanId>,
     /// A joining span: branch successes so far (how many it started and needs are its fork
     /// op's).
-    pub succeeded: u32,
-    /// Branch failures so far.
-    pub failed: u32,
+    pub succeeded: u16,
+    /// Branch failures so far. (A fan-out has at most `MAX_BRANCHES`, 10,000, branches.)
+    pub failed: u16,
     /// A call or job: its edge. A root: its client.
     pub edge_or_client: u32,
     /// A root on a closed-loop connection: the connection.

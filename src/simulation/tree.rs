@@ -536,7 +536,7 @@ impl<'a> Simulation<'a> {
                 p.cause = child.cause;
             }
         }
-        let (succeeded, failed) = (p.succeeded, p.failed);
+        let (succeeded, failed) = (u32::from(p.succeeded), u32::from(p.failed));
         let Some(fork) = self.fork_op(parent) else {
             return;
         };

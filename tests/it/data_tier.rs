@@ -204,11 +204,17 @@ fn a_hot_key_expiring_is_a_stampede_unless_misses_coalesce() {
     let expiries = stampede.caches["pages"].expired;
     assert!(expiries >= 4, "{expiries} expiries");
     let queries = stampede.calls[edge].calls;
-    assert!(queries >= 100 * expiries, "{queries} queries for {expiries} expiries");
+    assert!(
+        queries >= 100 * expiries,
+        "{queries} queries for {expiries} expiries"
+    );
     assert!(stampede.latency_s.p999 > 1.0, "{:?}", stampede.latency_s);
     let coalesced = summary("coalesced");
     let c = &coalesced.caches["pages"];
-    assert_eq!(coalesced.calls[edge].calls, c.expired, "one query per expiry");
+    assert_eq!(
+        coalesced.calls[edge].calls, c.expired,
+        "one query per expiry"
+    );
     assert!(c.coalesced >= 150 * c.expired, "{c:?}");
     assert!(coalesced.latency_s.max < 0.15, "{:?}", coalesced.latency_s);
 }
