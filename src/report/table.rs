@@ -307,6 +307,23 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             }
         }
         rows.push(row(&section, "entries (end)", &format!("{key}.entries")));
+        // A variant that never looked in this cache has no hit ratio: a dash, not 0%.
+        let looked: Vec<bool> = report
+            .variants
+            .values()
+            .map(|v| {
+                v.metrics
+                    .get(&format!("{key}.lookups_rps"))
+                    .is_some_and(|e| e.mean != 0.0)
+            })
+            .collect();
+        for r in rows.iter_mut().filter(|r| r.section == section) {
+            for (cell, looked) in r.cells.iter_mut().zip(&looked) {
+                if !looked {
+                    *cell = Cell::Missing;
+                }
+            }
+        }
     }
     if report
         .variants
