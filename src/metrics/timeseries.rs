@@ -44,6 +44,7 @@ pub struct TimeSeriesRow {
     pub in_flight: f64,
     /// Per service, in model order.
     pub services: Vec<ServiceBucket>,
-    /// Per cache, in model order: its lookups and hits within the bucket.
+    /// Per cache, in model order: its counters within the bucket (`timeseries.csv` keeps
+    /// lookups, hits and coalesced misses).
     pub caches: Vec<super::cache::CacheCounts>,
 }

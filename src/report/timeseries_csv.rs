@@ -23,7 +23,7 @@ const SERVICE_COLUMNS: [&str; 8] = [
 ];
 
 /// The columns each cache adds, after `cache.`, its name and a dot.
-const CACHE_COLUMNS: [&str; 3] = ["lookups", "hits", "hit_ratio"];
+const CACHE_COLUMNS: [&str; 4] = ["lookups", "hits", "coalesced", "hit_ratio"];
 
 /// The model's caches, as the runs' summaries name them.
 fn cache_names<'a>(
@@ -98,6 +98,7 @@ pub fn render(results: &[RunResult], services: &[String]) -> String {
             for c in &row.caches {
                 field(&mut out, &c.lookups);
                 field(&mut out, &c.hits);
+                field(&mut out, &c.coalesced);
                 field(&mut out, &c.hit_ratio());
             }
             let _ = out.write_record(None::<&[u8]>);
@@ -264,16 +265,17 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
         let mut cache_buckets = Vec::with_capacity(caches.len());
         for k in 0..caches.len() {
             let b = at_caches + CACHE_COLUMNS.len() * k;
-            let (lookups, hits) = (count(b)?, count(b + 1)?);
-            if hits > lookups {
+            let (lookups, hits, coalesced) = (count(b)?, count(b + 1)?, count(b + 2)?);
+            if hits + coalesced > lookups {
                 return Err(err(
                     n,
-                    format!("field {} counts more hits than lookups", b + 2),
+                    format!("fields {} and {} count more than the lookups", b + 2, b + 3),
                 ));
             }
             cache_buckets.push(crate::metrics::cache::CacheCounts {
                 lookups,
                 hits,
+                coalesced,
                 ..Default::default()
             });
         }

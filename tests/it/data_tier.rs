@@ -218,3 +218,46 @@ fn a_hot_key_expiring_is_a_stampede_unless_misses_coalesce() {
     assert!(c.coalesced >= 150 * c.expired, "{c:?}");
     assert!(coalesced.latency_s.max < 0.15, "{:?}", coalesced.latency_s);
 }
+
+/// `cache.svg` draws, per cache, the hit ratio and the misses passed on, a line per variant;
+/// a coalesced variant passes on a handful of misses where the stampede passes on hundreds,
+/// and `surge plot` redraws the same file from `timeseries.csv`. A model without caches has
+/// no `cache.svg`.
+#[test]
+fn cache_plot_shows_hit_ratio_and_misses_passed_on_per_variant() {
+    let out = crate::support::temp_dir("cache-plot");
+    let o = crate::support::surge(&[
+        "run",
+        "experiments/cache-stampede.json",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(out.join("cache.svg")).unwrap();
+    for variant in ["stampede", "coalesced", "per-instance-coalesced"] {
+        for panel in ["hit ratio", "misses"] {
+            let group = format!("data-series=\"pages {panel}: {variant}\"");
+            assert!(svg.contains(&group), "no {group}");
+        }
+    }
+    let again = out.join("again");
+    let o = crate::support::surge(&[
+        "plot",
+        out.join("report.json").to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(again.join("cache.svg")).unwrap(), svg);
+    let plain = crate::support::temp_dir("no-cache-plot");
+    let o = crate::support::surge(&[
+        "run",
+        "experiments/quickstart.json",
+        "--out",
+        plain.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success());
+    assert!(!plain.join("cache.svg").exists());
+}

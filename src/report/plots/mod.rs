@@ -1,6 +1,6 @@
 //! Plots, as SVG (and PNG on request): for a run, beside `report.json`, the services and their
 //! calls as a map (when services call one another), load against replicas, p99 latency,
-//! throughput, CPU and errors over time, and cost (or instance-hours) against SLO-violation
+//! throughput, CPU, cache hit ratios and errors over time, and cost (or instance-hours) against SLO-violation
 //! minutes with the Pareto front; for a sweep, beside `sweep.json`, each metric against the
 //! swept parameter and, for a grid over two parameters, heatmaps.
 //!
@@ -23,11 +23,12 @@
 //! being bridged by a straight segment; a lone point between two gaps is drawn as a dot.
 //! Values that are not finite count as missing: never drawn, never stretching an axis.
 //!
-//! Code map: `chart` (shared primitives), `topology` (services as boxes, calls as arrows, the
+//! Code map: `chart` (shared primitives), `cache` (hit ratios and misses), `topology` (services as boxes, calls as arrows, the
 //! saturated service marked), `timeseries` (the run's plots over time), `scatter` (cost
 //! against SLO minutes, the Pareto front), `sweep` (sweep curves and heatmaps), `png`
 //! (rasterising an SVG with an embedded font), `file` (what `surge plot` draws of a file).
 
+mod cache;
 mod chart;
 mod file;
 mod png;
@@ -36,6 +37,7 @@ pub mod sweep;
 mod timeseries;
 mod topology;
 
+pub use cache::cache;
 pub use file::{PlotFileError, plot_file};
 pub use png::{PNG_SCALE, to_png};
 pub use scatter::{cost_slo, pareto_front};
@@ -48,12 +50,13 @@ use crate::simulation::SloSummary;
 use chart::fmt_num;
 
 /// Every file name [`render`] may write, so that a caller can clear stale ones.
-pub const FILE_NAMES: [&str; 8] = [
+pub const FILE_NAMES: [&str; 9] = [
     TOPOLOGY_FILE,
     REPLICAS_FILE,
     LATENCY_FILE,
     THROUGHPUT_FILE,
     CPU_FILE,
+    CACHE_FILE,
     ERRORS_FILE,
     COST_SLO_FILE,
     INSTANCE_HOURS_SLO_FILE,
@@ -70,6 +73,9 @@ pub const LATENCY_FILE: &str = "latency.svg";
 pub const THROUGHPUT_FILE: &str = "throughput.svg";
 /// CPU utilisation over time, one panel per service, one line per variant.
 pub const CPU_FILE: &str = "cpu.svg";
+/// Each cache's hit ratio and misses per second over time, one line per variant; written only
+/// when the model has caches.
+pub const CACHE_FILE: &str = "cache.svg";
 /// Errors per second by cause over time, one panel per variant.
 pub const ERRORS_FILE: &str = "errors.svg";
 /// Cost against SLO-violation minutes, one point per variant.
@@ -113,7 +119,8 @@ pub struct PlotError {
 }
 
 /// Renders every plot the data supports, in a fixed order: [`topology`] (the map, read
-/// first), [`replicas`], [`latency`], [`throughput`], [`cpu`], [`errors`], [`cost_slo`]. A plot
+/// first), [`replicas`], [`latency`], [`throughput`], [`cpu`], [`cache`], [`errors`],
+/// [`cost_slo`]. A plot
 /// without data is left out, never written empty (so a run without a single error has no
 /// `errors.svg`, and one without calls between services no `topology.svg`).
 pub fn render(report: &Report, results: &[RunResult]) -> Result<Vec<Plot>, PlotError> {
@@ -123,6 +130,7 @@ pub fn render(report: &Report, results: &[RunResult]) -> Result<Vec<Plot>, PlotE
         latency(report, results)?,
         throughput(report, results)?,
         cpu(report, results)?,
+        cache(report, results)?,
         errors(report, results)?,
         cost_slo(report)?,
     ]

@@ -14,19 +14,19 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// A variant as the time-series plots show it: its replication 0, if it ran.
-struct Shown<'a> {
-    name: &'a str,
-    colour: RGBColor,
-    run: Option<&'a RunResult>,
+pub(super) struct Shown<'a> {
+    pub(super) name: &'a str,
+    pub(super) colour: RGBColor,
+    pub(super) run: Option<&'a RunResult>,
 }
 
 impl Shown<'_> {
-    fn rows(&self) -> &[TimeSeriesRow] {
+    pub(super) fn rows(&self) -> &[TimeSeriesRow] {
         self.run.map_or(&[], |r| &r.output.timeseries)
     }
 }
 
-fn shown<'a>(report: &'a Report, results: &'a [RunResult]) -> Vec<Shown<'a>> {
+pub(super) fn shown<'a>(report: &'a Report, results: &'a [RunResult]) -> Vec<Shown<'a>> {
     report
         .variants
         .keys()
@@ -400,7 +400,7 @@ fn arrival_rate(r: &TimeSeriesRow) -> Option<f64> {
 }
 
 /// The time axis: seconds for runs up to 5 minutes, minutes up to 5 hours, hours beyond.
-struct TimeAxis {
+pub(super) struct TimeAxis {
     per: f64,
     desc: &'static str,
     start: f64,
@@ -408,7 +408,7 @@ struct TimeAxis {
 }
 
 impl TimeAxis {
-    fn new(report: &Report, shown: &[Shown<'_>]) -> TimeAxis {
+    pub(super) fn new(report: &Report, shown: &[Shown<'_>]) -> TimeAxis {
         let from_rows = shown
             .iter()
             .flat_map(|s| s.rows().iter().map(|r| r.t_s + r.width_s))
@@ -437,7 +437,7 @@ impl TimeAxis {
         }
     }
 
-    fn x(&self, seconds: f64) -> f64 {
+    pub(super) fn x(&self, seconds: f64) -> f64 {
         (seconds / self.per).min(self.end)
     }
 
@@ -728,7 +728,7 @@ fn rows_of_panels(
 }
 
 /// A panel over time: caption (in the variant's colour), axes with units, warm-up shaded.
-fn time_chart<'a, 'b>(
+pub(super) fn time_chart<'a, 'b>(
     cell: &'a Area<'b>,
     (caption, colour): (&str, RGBColor),
     time: &TimeAxis,
