@@ -62,16 +62,22 @@ fn variants_differing_only_in_balancer_see_identical_arrivals() {
 
 /// A call graph with everything that reorders work: calls with network latency and timeouts,
 /// a fan-out joined by `any` that cancels its leftovers, a random branch, a message to a worker
-/// pool, queue deadlines, propagated deadlines, cancelled abandoned work and a client timeout;
-/// with `sweep`, a grid over the load and a callee's replicas.
+/// pool, queue deadlines, propagated deadlines, cancelled abandoned work and a client timeout,
+/// Zipf keys and caches (a shared one with a TTL and single-flight, one per instance with
+/// random eviction, whose generator is the store's own); with `sweep`, a grid over the load
+/// and a callee's replicas.
 fn graph_experiment(sweep: &str) -> String {
     format!(
         r#"{{
         "name": "graph-determinism",
-        "model": {{ "services": {{
+        "model": {{
+          "keyspaces": {{ "k": {{ "kind": "zipf", "keys": 200, "s": 1.0 }} }},
+          "caches": {{ "hot": {{ "scope": "shared", "capacity": 20, "ttl": "200ms", "coalesce": true }},
+                       "l1": {{ "scope": "instance", "capacity": 10, "eviction": "random" }} }},
+          "services": {{
             "gw": {{ "replicas": 2, "instance": {{ "cores": 2 }},
                 "balancer": {{ "kind": "least_connections" }}, "cancel_abandoned": true,
-                "endpoints": {{ "page": {{ "steps": [
+                "endpoints": {{ "page": {{ "key": "k", "steps": [
                     {{ "cpu": {{ "kind": "exponential", "mean": "1ms" }} }},
                     {{ "call": {{ "service": "users", "endpoint": "get", "timeout": "15ms",
                                   "latency": {{ "kind": "exponential", "mean": "500us" }} }} }},
@@ -93,7 +99,9 @@ fn graph_experiment(sweep: &str) -> String {
             "search": {{ "replicas": 1, "instance": {{ "cores": 2 }}, "cancel_abandoned": true,
                 "endpoints": {{ "q": {{ "steps": [
                     {{ "cpu": {{ "kind": "exponential", "mean": "5ms" }} }},
-                    {{ "call": {{ "service": "users", "endpoint": "get", "on_error": "continue" }} }} ] }} }} }},
+                    {{ "cache_get": {{ "cache": "l1", "miss": [
+                        {{ "cache_get": {{ "cache": "hot", "miss": [
+                            {{ "call": {{ "service": "users", "endpoint": "get", "on_error": "continue" }} }} ] }} }} ] }} }} ] }} }} }},
             "mail": {{ "replicas": 1, "instance": {{ "cores": 1, "concurrency_limit": 2 }},
                 "balancer": {{ "kind": "queue", "max_length": 50 }}, "queue_timeout": "200ms",
                 "endpoints": {{ "send": {{ "steps": [
@@ -146,6 +154,10 @@ fn a_call_graph_with_fan_out_and_timeouts_is_byte_identical_on_any_thread_count_
             &calls["gw.page -> search.q"]["outcomes"]["cancelled"],
         ),
         ("jobs", &calls["gw.page => mail.send"]["calls"]),
+        ("shared cache hits", &s["caches"]["hot"]["hits"]),
+        ("coalesced misses", &s["caches"]["hot"]["coalesced"]),
+        ("expired entries", &s["caches"]["hot"]["expired"]),
+        ("random evictions", &s["caches"]["l1"]["evictions"]),
         (
             "cancelled branches",
             &s["services"]["gw"]["endpoints"]["page"]["branches_cancelled"],
