@@ -249,7 +249,10 @@ fn cache_plot_shows_hit_ratio_and_misses_passed_on_per_variant() {
         again.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(std::fs::read_to_string(again.join("cache.svg")).unwrap(), svg);
+    assert_eq!(
+        std::fs::read_to_string(again.join("cache.svg")).unwrap(),
+        svg
+    );
     let plain = crate::support::temp_dir("no-cache-plot");
     let o = crate::support::surge(&[
         "run",
