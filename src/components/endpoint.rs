@@ -17,6 +17,8 @@ pub struct EndpointSpec {
     /// That key space, resolved once the model's spaces are known (`None`: a request keeps
     /// its caller's key, or has key 0 of no space).
     pub key: Option<KeySpaceId>,
+    /// On a database: which query it is (where it runs).
+    pub query: Option<crate::components::database::Query>,
 }
 
 /// One step of an endpoint.

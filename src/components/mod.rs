@@ -4,6 +4,7 @@
 pub mod balancer;
 pub mod cache;
 pub mod cost;
+pub mod database;
 pub mod endpoint;
 pub mod instance;
 pub mod lifecycle;

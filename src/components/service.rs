@@ -28,6 +28,8 @@ pub struct ServiceSpec {
     pub cost: Option<crate::components::cost::CostSpec>,
     /// What it does with time limits: its own queue deadline, and its callers' deadlines.
     pub deadlines: DeadlineSpec,
+    /// A database: a primary, read replicas, and what fails when.
+    pub database: Option<crate::components::database::DatabaseSpec>,
 }
 
 /// How a service treats time limits. Real servers differ: nginx, Node's http server, Go's

@@ -3,6 +3,7 @@
 
 pub mod batch_means;
 pub mod cache;
+pub mod database;
 mod histogram;
 mod outcome;
 mod time_average;

@@ -47,4 +47,7 @@ pub struct TimeSeriesRow {
     /// Per cache, in model order: its counters within the bucket (`timeseries.csv` keeps
     /// lookups, hits and coalesced misses).
     pub caches: Vec<super::cache::CacheCounts>,
+    /// Per database, in model order: its counters within the bucket (`timeseries.csv` keeps
+    /// writes, replica reads answered, stale reads, and the mean and longest lag).
+    pub databases: Vec<super::database::DatabaseCounts>,
 }

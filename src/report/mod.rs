@@ -147,7 +147,7 @@ fn fraction(part: u64, whole: u64) -> f64 {
 /// (`endpoints.<service>.<endpoint>.*`), each service's (`services.<name>.*`), each endpoint as
 /// its service saw it (`services.<name>.endpoints.<endpoint>.*`, server-side latency), each
 /// edge of the call graph (`calls.<caller>-><callee>.*`, `=>` for a message), each cache
-/// (`caches.<name>.*`), cost and SLO.
+/// (`caches.<name>.*`), each database (`databases.<name>.*`), cost and SLO.
 /// [`aliases`] gives the most used ones short names.
 pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
     let mut m = IndexMap::new();
@@ -272,6 +272,20 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         m.insert(format!("{prefix}.expired_rps"), per_second(c.expired));
         m.insert(format!("{prefix}.evictions_rps"), per_second(c.evictions));
         m.insert(format!("{prefix}.entries"), c.entries_at_end as f64);
+    }
+    for (name, d) in &s.databases {
+        let prefix = format!("databases.{name}");
+        m.insert(format!("{prefix}.writes_rps"), per_second(d.writes));
+        m.insert(format!("{prefix}.reads_rps"), per_second(d.reads));
+        m.insert(
+            format!("{prefix}.replica_reads_rps"),
+            per_second(d.replica_reads),
+        );
+        m.insert(format!("{prefix}.stale_fraction"), d.stale_fraction);
+        m.insert(format!("{prefix}.lost_writes"), d.lost_writes as f64);
+        for (k, v) in latency_fields(&d.lag_s) {
+            m.insert(format!("{prefix}.lag_s.{k}"), v);
+        }
     }
     if let Some(c) = s.cost_usd {
         m.insert("cost_usd".into(), c);

@@ -25,6 +25,8 @@ pub enum Section {
     Call(String),
     /// One cache: its hit ratio and what its stores did.
     Cache(String),
+    /// One database: writes, where reads went, stale reads and replication lag.
+    Database(String),
     /// What the instances cost.
     Cost,
     /// The service-level objective.
@@ -42,6 +44,7 @@ impl Section {
             Section::Service(name) => format!("Service {name}"),
             Section::Call(name) => format!("Calls {name}"),
             Section::Cache(name) => format!("Cache {name}"),
+            Section::Database(name) => format!("Database {name}"),
             Section::Cost => "Cost".into(),
             Section::Slo => "SLO".into(),
         }
@@ -325,6 +328,57 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             }
         }
     }
+    // Each database.
+    let databases: Vec<&String> = first
+        .map(|s| s.databases.keys().collect())
+        .unwrap_or_default();
+    for db in databases {
+        let key = format!("databases.{db}");
+        let section = Section::Database(db.clone());
+        rows.push(row(&section, "writes/s", &format!("{key}.writes_rps")));
+        rows.push(row(&section, "reads/s", &format!("{key}.reads_rps")));
+        let replicated = happened(&format!("{key}.replica_reads_rps"));
+        if replicated {
+            rows.push(row(
+                &section,
+                "replica reads/s",
+                &format!("{key}.replica_reads_rps"),
+            ));
+            rows.push(row(
+                &section,
+                "stale reads",
+                &format!("{key}.stale_fraction"),
+            ));
+        }
+        if happened(&format!("{key}.lag_s.max")) {
+            for (label, q) in [("lag mean", "mean"), ("lag p99", "p99"), ("lag max", "max")] {
+                rows.push(row(&section, label, &format!("{key}.lag_s.{q}")));
+            }
+        }
+        let lost = format!("{key}.lost_writes");
+        if happened(&lost) {
+            rows.push(row(&section, "lost writes", &lost));
+        }
+        // A variant whose reads never reached a replica has no staleness or lag: a dash.
+        let replicated: Vec<bool> = report
+            .variants
+            .values()
+            .map(|v| {
+                v.metrics
+                    .get(&format!("{key}.replica_reads_rps"))
+                    .is_some_and(|e| e.mean != 0.0)
+            })
+            .collect();
+        for r in rows.iter_mut().filter(|r| {
+            r.section == section && (r.label.starts_with("lag") || r.label == "stale reads")
+        }) {
+            for (cell, replicated) in r.cells.iter_mut().zip(&replicated) {
+                if !replicated {
+                    *cell = Cell::Missing;
+                }
+            }
+        }
+    }
     if report
         .variants
         .values()
@@ -397,6 +451,7 @@ pub fn render(report: &Report) -> String {
                 Section::Service(s) if services.len() > 1 => format!("{s}: {}", r.label),
                 Section::Endpoint(e) | Section::Call(e) => format!("{e}: {}", r.label),
                 Section::Cache(c) => format!("cache {c}: {}", r.label),
+                Section::Database(d) => format!("db {d}: {}", r.label),
                 _ if r.breakdown => format!("  {}", r.label),
                 _ => r.label.clone(),
             };
@@ -466,7 +521,7 @@ pub fn render(report: &Report) -> String {
 
 /// Formats by what the metric is: seconds as ms or s, fractions as %, counts as integers.
 pub fn fmt_value(key: &str, v: f64) -> String {
-    if key.ends_with("_s") || key.contains("latency_s.") {
+    if key.ends_with("_s") || key.contains("latency_s.") || key.contains("lag_s.") {
         if v.abs() >= 1.0 {
             format!("{v:.3} s")
         } else {
@@ -477,6 +532,7 @@ pub fn fmt_value(key: &str, v: f64) -> String {
         || key.ends_with("utilisation")
         || key.ends_with("probability")
         || key.ends_with("hit_ratio")
+        || key.ends_with("stale_fraction")
     {
         format!("{:.2}%", v * 100.0)
     } else if key == "arrivals"
@@ -486,6 +542,7 @@ pub fn fmt_value(key: &str, v: f64) -> String {
         || key.ends_with("scaling_actions")
         || key.ends_with("peak_queue_length")
         || key.ends_with(".entries")
+        || key.ends_with("lost_writes")
     {
         format!("{v:.0}")
     } else {

@@ -25,6 +25,26 @@ const SERVICE_COLUMNS: [&str; 8] = [
 /// The columns each cache adds, after `cache.`, its name and a dot.
 const CACHE_COLUMNS: [&str; 4] = ["lookups", "hits", "coalesced", "hit_ratio"];
 
+/// The columns each database adds, after `db.`, its name and a dot.
+const DATABASE_COLUMNS: [&str; 6] = [
+    "writes",
+    "replica_reads",
+    "stale_reads",
+    "applied",
+    "lag_mean_s",
+    "lag_max_s",
+];
+
+/// The model's databases, as the runs' summaries name them.
+fn database_names<'a>(
+    mut summaries: impl Iterator<Item = &'a crate::simulation::RunSummary>,
+) -> Vec<String> {
+    summaries
+        .next()
+        .map(|s| s.databases.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
 /// The model's caches, as the runs' summaries name them.
 fn cache_names<'a>(
     mut summaries: impl Iterator<Item = &'a crate::simulation::RunSummary>,
@@ -36,7 +56,7 @@ fn cache_names<'a>(
 }
 
 /// The header's fields, as names (before [`neutralise`]).
-fn header(services: &[String], caches: &[String]) -> Vec<String> {
+fn header(services: &[String], caches: &[String], databases: &[String]) -> Vec<String> {
     let mut fields: Vec<String> = ["variant", "replication", "t_s", "width_s", "arrivals"]
         .map(String::from)
         .into();
@@ -47,6 +67,9 @@ fn header(services: &[String], caches: &[String]) -> Vec<String> {
     }
     for k in caches {
         fields.extend(CACHE_COLUMNS.iter().map(|c| format!("cache.{k}.{c}")));
+    }
+    for d in databases {
+        fields.extend(DATABASE_COLUMNS.iter().map(|c| format!("db.{d}.{c}")));
     }
     fields
 }
@@ -62,7 +85,8 @@ pub fn render(results: &[RunResult], services: &[String]) -> String {
     // Writing to a Vec cannot fail; numbers are formatted here (Rust's shortest round-trip
     // form), as they always were.
     let caches = cache_names(results.iter().map(|r| &r.output.summary));
-    let names = header(services, &caches);
+    let databases = database_names(results.iter().map(|r| &r.output.summary));
+    let names = header(services, &caches, &databases);
     let _ = out.write_record(names.iter().map(|n| neutralise(n).into_owned()));
     let mut number = String::new();
     let mut field = |out: &mut csv::Writer<Vec<u8>>, v: &dyn std::fmt::Display| {
@@ -100,6 +124,14 @@ pub fn render(results: &[RunResult], services: &[String]) -> String {
                 field(&mut out, &c.hits);
                 field(&mut out, &c.coalesced);
                 field(&mut out, &c.hit_ratio());
+            }
+            for d in &row.databases {
+                field(&mut out, &d.writes);
+                field(&mut out, &d.checked_reads);
+                field(&mut out, &d.stale_reads);
+                field(&mut out, &d.applied);
+                field(&mut out, &d.mean_lag_s());
+                field(&mut out, &(d.max_lag_ns as f64 / 1e9));
             }
             let _ = out.write_record(None::<&[u8]>);
         }
@@ -147,7 +179,8 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
         )
     };
     let caches = cache_names(report.runs.iter().map(|r| &r.summary));
-    let expected = header(&services, &caches);
+    let databases = database_names(report.runs.iter().map(|r| &r.summary));
+    let expected = header(&services, &caches, &databases);
     let found: Vec<String> = match records.next() {
         Some(record) => record
             .map_err(unreadable)?
@@ -279,6 +312,35 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
                 ..Default::default()
             });
         }
+        let at_databases = at_caches + CACHE_COLUMNS.len() * caches.len();
+        let mut database_buckets = Vec::with_capacity(databases.len());
+        for k in 0..databases.len() {
+            let b = at_databases + DATABASE_COLUMNS.len() * k;
+            let (checked_reads, stale_reads, applied) =
+                (count(b + 1)?, count(b + 2)?, count(b + 3)?);
+            if stale_reads > checked_reads {
+                return Err(err(
+                    n,
+                    format!("field {} counts more than the replica reads", b + 3),
+                ));
+            }
+            let (mean, max) = (num(b + 4)?, num(b + 5)?);
+            if !(mean >= 0.0 && max >= 0.0 && mean.is_finite() && max.is_finite()) {
+                return Err(err(
+                    n,
+                    format!("fields {} and {} are lags: 0 or more seconds", b + 5, b + 6),
+                ));
+            }
+            database_buckets.push(crate::metrics::database::DatabaseCounts {
+                writes: count(b)?,
+                checked_reads,
+                stale_reads,
+                applied,
+                lag_ns: (mean * 1e9 * applied as f64).round() as u128,
+                max_lag_ns: (max * 1e9).round() as u64,
+                ..Default::default()
+            });
+        }
         result.output.timeseries.push(TimeSeriesRow {
             t_s: num(2)?,
             width_s: num(3)?,
@@ -290,6 +352,7 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
             in_flight: num(at + 3)?,
             services: buckets,
             caches: cache_buckets,
+            databases: database_buckets,
         });
     }
     Ok(results)

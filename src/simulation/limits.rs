@@ -44,7 +44,7 @@ pub(super) struct EventTally {
     counts: [u64; KINDS],
 }
 
-const KINDS: usize = 16;
+const KINDS: usize = 18;
 
 impl EventTally {
     #[inline]
@@ -82,6 +82,8 @@ fn kind(event: &Event) -> usize {
         Event::Deliver { .. } => 13,
         Event::Reply { .. } => 14,
         Event::CallTimeout { .. } => 15,
+        Event::DatabaseFailure { .. } => 16,
+        Event::Promote { .. } => 17,
     }
 }
 
@@ -102,6 +104,8 @@ const KIND_NAMES: [&str; KINDS] = [
     "calls reaching a service over the network",
     "answers reaching a caller over the network",
     "call timeouts",
+    "database failures",
+    "database promotions",
 ];
 
 impl Simulation<'_> {

@@ -11,6 +11,7 @@
 
 mod billing;
 mod caching;
+mod database;
 mod fleet;
 mod instances;
 mod interpreter;
@@ -80,6 +81,10 @@ pub enum Event {
     SpotInterruption { instance: InstanceRef },
     /// A ready instance restarts to take its service's new shape (vertical scaling).
     Resize { instance: InstanceRef },
+    /// A database's scheduled failure `failure` is due.
+    DatabaseFailure { service: ServiceId, failure: u32 },
+    /// A database's failover promotes a replica.
+    Promote { service: ServiceId },
 }
 
 /// A pending deadline: the client gives up on its root span at `at`.
@@ -129,6 +134,8 @@ pub struct Simulation<'a> {
     caches: caching::Caches,
     /// Lookups a fill wakes (kept to reuse its memory).
     woken: Vec<SpanRef>,
+    /// Primaries, replicas' streams, the write logs.
+    databases: database::Databases,
 }
 
 impl std::fmt::Debug for Simulation<'_> {
@@ -212,6 +219,7 @@ impl<'a> Simulation<'a> {
             clients.push(state);
         }
         let observer = Observer::new(experiment, model);
+        let databases = database::Databases::new(model, scheduler);
         Simulation {
             variant,
             horizon,
@@ -226,6 +234,7 @@ impl<'a> Simulation<'a> {
             tally: limits::EventTally::default(),
             caches: caching::Caches::new(model, seed, replication),
             woken: Vec::new(),
+            databases,
         }
     }
 
@@ -260,6 +269,7 @@ impl<'a> Simulation<'a> {
                 )
             })
             .collect();
+        let failovers = self.databases.failovers();
         Ok(self.observer.finish(
             self.horizon,
             &self.variant.model,
@@ -270,6 +280,7 @@ impl<'a> Simulation<'a> {
             events,
             self.spans.capacity_used() as u64,
             cache_stores,
+            failovers,
         ))
     }
 
@@ -514,6 +525,10 @@ impl Handler for Simulation<'_> {
             Event::Resize { instance } => {
                 self.about_instance(instance, now, s, Self::restart_to_resize)
             }
+            Event::DatabaseFailure { service, failure } => {
+                self.database_failure(service, failure, now, s)
+            }
+            Event::Promote { service } => self.promote_due(service, now),
         }
         self.drain_work(now, s);
     }

@@ -79,6 +79,10 @@ pub struct RunSummary {
     /// Each cache of the model: lookups after warm-up, hits, misses and what the stores did.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub caches: IndexMap<String, CacheSummary>,
+    /// Each database (by its service's name): writes, where reads went, stale reads,
+    /// replication lag and failovers.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub databases: IndexMap<String, crate::metrics::database::DatabaseSummary>,
 }
 
 /// One edge's figures. Every call ends in exactly one outcome or is in flight at the end:
@@ -366,6 +370,8 @@ pub(super) struct Observer {
     caches: Vec<CacheCounts>,
     /// Per cache, in the current bucket.
     bucket_caches: Vec<CacheCounts>,
+    /// Per database: after warm-up, in the current bucket, and lags.
+    pub(super) db: crate::metrics::database::DatabaseMeter,
     window: SpanStats,
     windows: u64,
     windows_violated: u64,
@@ -507,6 +513,13 @@ impl Observer {
             bucket_service_arrivals: vec![0; model.services.len()],
             caches: vec![CacheCounts::default(); model.data.caches.len()],
             bucket_caches: vec![CacheCounts::default(); model.data.caches.len()],
+            db: crate::metrics::database::DatabaseMeter::new(
+                model
+                    .services
+                    .iter()
+                    .filter(|s| s.database.is_some())
+                    .count(),
+            ),
             window: SpanStats::new(),
             windows: 0,
             windows_violated: 0,
@@ -660,6 +673,7 @@ impl Observer {
             in_flight: in_flight_area as f64 / width_ns,
             services: per_service,
             caches: self.bucket_caches.clone(),
+            databases: self.db.take_bucket(),
         });
         self.bucket_caches.fill(CacheCounts::default());
         self.bucket.clear();
@@ -868,6 +882,7 @@ impl Observer {
         events: u64,
         peak_requests: u64,
         cache_stores: Vec<(u64, u64)>,
+        failovers: Vec<Vec<crate::metrics::database::FailoverSummary>>,
     ) -> RunOutput {
         self.cross_marks(horizon, instances, services);
         if horizon > self.bucket_start {
@@ -997,6 +1012,21 @@ impl Observer {
                 (spec.name.clone(), summary)
             })
             .collect();
+        let databases = model
+            .services
+            .iter()
+            .filter(|s| s.database.is_some())
+            .zip(failovers)
+            .enumerate()
+            .map(|(k, (spec, f))| {
+                let summary = crate::metrics::database::DatabaseSummary::new(
+                    &self.db.counts[k],
+                    &self.db.lag[k],
+                    f,
+                );
+                (spec.name.clone(), summary)
+            })
+            .collect();
         let mut overall = LatencyHistogram::precise();
         for ep in self.endpoints.iter().flatten() {
             overall.merge(&ep.latency);
@@ -1065,6 +1095,7 @@ impl Observer {
             calls,
             dependency_failures,
             caches,
+            databases,
         };
         RunOutput {
             summary,

@@ -360,7 +360,7 @@ impl Simulation<'_> {
                 if let Some(&id) = fleet.starting().last() {
                     // Not serving: it just stops (its pending ready event finds it stopped).
                     self.stop(id, now);
-                } else if let Some(&id) = fleet.ready().last() {
+                } else if let Some(id) = self.scale_in_victim(service) {
                     self.drain(id, now, s);
                 }
             }
@@ -404,6 +404,13 @@ impl Simulation<'_> {
         if svc.pulls() {
             self.pull(id, now, s);
         }
+        self.database_instance_ready(id, now);
+    }
+
+    /// The ready instance a scale-in drains: the newest, sparing a database's primary.
+    fn scale_in_victim(&self, service: ServiceId) -> Option<InstanceId> {
+        let ready = self.services[service.index()].fleet.ready();
+        ready.iter().rev().copied().find(|&id| !self.is_primary(id))
     }
 
     /// Stops a live instance (starting, ready or draining; the caller has taken what it held):

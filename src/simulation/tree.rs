@@ -97,14 +97,21 @@ impl<'a> Simulation<'a> {
             self.enqueue_message(id, max_length, now, s);
             return;
         }
-        let Some(instance) = balancer.pick(svc.fleet.ready(), self.instances.slots()) else {
+        let picked = match self.databases.of(at.service) {
+            Some(db) => self.route_query(db, id, at, now),
+            None => balancer.pick(svc.fleet.ready(), self.instances.slots()),
+        };
+        let Some(instance) = picked else {
             self.finish(id, Outcome::NoInstance, None, now, s);
             return;
         };
         let r = self.spans.reference(id);
         let inst = &mut self.instances[instance];
         let admission = inst.admit(r, now);
-        balancer.load_changed(instance, inst.open_requests());
+        self.services[at.service as usize]
+            .routing
+            .balancer
+            .load_changed(instance, inst.open_requests());
         match admission {
             Admission::Rejected => {
                 self.finish(id, Outcome::Rejected, None, now, s);
@@ -311,6 +318,11 @@ impl<'a> Simulation<'a> {
                 let counters = &mut self.services[sp.service as usize].counters;
                 counters.ok_count += 1;
                 counters.ok_latency_ns += u128::from(latency.as_nanos());
+            }
+        }
+        if outcome == Outcome::Ok && sp.kind.is_served() {
+            if let Some(db) = self.databases.of(sp.service) {
+                self.query_done(db, &sp, now);
             }
         }
         self.abandon_children(id, now);

@@ -34,6 +34,7 @@ mod plots;
 mod policies;
 mod regression;
 mod reliability;
+mod replication;
 mod scenarios;
 mod schema;
 mod seeds_a;

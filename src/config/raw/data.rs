@@ -119,3 +119,63 @@ pub struct RawCacheRef {
     /// The cache, by its name in `caches`.
     pub cache: String,
 }
+
+/// A database: {"replication": {"apply_rate": 5000, "network": "1ms"}, "failures": [...]}.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    /// How the replicas (every instance but the primary) follow the primary. Absent: the
+    /// database is a primary alone (extra instances would sit idle), and reads are
+    /// `read_primary`.
+    pub replication: Option<RawReplication>,
+    /// Failures at set times, in time order.
+    pub failures: Option<Vec<RawDatabaseFailure>>,
+}
+
+/// How replicas follow the primary.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplication {
+    /// Writes per second each replica applies, one at a time in commit order (above 0, at
+    /// most 1e9). Writes faster than this make the replica's lag grow without bound.
+    pub apply_rate: f64,
+    /// Delay from a commit on the primary to its arrival at a replica (default none).
+    pub network: Option<super::RawDist<Duration>>,
+    /// Where reads go: "round_robin" (default), "least_loaded" or "read_your_writes".
+    pub read_routing: Option<RawReadRouting>,
+    /// With "read_your_writes": how long after a write of a key its reads go to the primary.
+    pub read_your_writes_window: Option<Duration>,
+}
+
+/// How reads choose a replica.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawReadRouting {
+    /// Each replica in turn.
+    RoundRobin,
+    /// The replica with the fewest open queries.
+    LeastLoaded,
+    /// To the primary within a window after a write of the key; otherwise round robin.
+    ReadYourWrites,
+}
+
+/// A failure at a set time: {"at": "10m", "fails": "primary", "promote_after": "30s"}.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabaseFailure {
+    /// When, from the start of the run.
+    pub at: Duration,
+    /// "primary" (a replica is promoted `promote_after` later; writes fail meanwhile) or
+    /// "replica" (the oldest replica restarts).
+    pub fails: RawFailureTarget,
+    /// With "primary": how long until the oldest ready replica is promoted.
+    pub promote_after: Option<Duration>,
+}
+
+/// What a database failure kills.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawFailureTarget {
+    Primary,
+    Replica,
+}

@@ -20,6 +20,22 @@ pub struct RawEndpoint {
     /// Without one a request keeps the key of the request that called it, or, sent by a
     /// client, has the one key of an endpoint that serves a single object (a home page).
     pub key: Option<String>,
+    /// On a database: "write" (on the primary, then replicated), "read" (to a replica, as
+    /// the database's `read_routing` says) or "read_primary" (a read that must see every
+    /// write). Required on a database's endpoints, refused elsewhere.
+    pub query: Option<RawQuery>,
+}
+
+/// What a database endpoint does.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawQuery {
+    /// On the primary, then replicated.
+    Write,
+    /// On a replica chosen by the database's read routing.
+    Read,
+    /// On the primary.
+    ReadPrimary,
 }
 
 /// One step of an endpoint: exactly one of `cpu`, `block`, `io`, `call`, `enqueue`,

@@ -40,6 +40,9 @@ pub struct RawService {
     /// The service stops work on a request whose caller gave up (a cancelled gRPC context),
     /// at the request's next step (default false: the work runs to its end).
     pub cancel_abandoned: Option<bool>,
+    /// The service is a database: its oldest instance is the primary, the others read
+    /// replicas that apply its writes late; endpoints say which `query` they are.
+    pub database: Option<super::RawDatabase>,
 }
 
 /// A load-balancing algorithm.

@@ -11,6 +11,7 @@
 mod autoscaler;
 mod client;
 mod data;
+mod database;
 mod dist;
 mod instance;
 mod rate;

@@ -186,11 +186,13 @@ pub(super) fn service(
             ));
         }
         let steps = super::steps::steps(&e.steps, at, &format!("{erel}.steps"), 0)?;
+        let query = super::database::query(s, e, at, &erel)?;
         endpoints.push(EndpointSpec {
             name: ename.clone(),
             steps,
             key_name: e.key.clone(),
             key: None,
+            query,
         });
     }
     let lifecycle = match &s.lifecycle {
@@ -323,6 +325,10 @@ pub(super) fn service(
             },
             propagate: s.propagate_deadlines.unwrap_or(false),
             cancel_abandoned: s.cancel_abandoned.unwrap_or(false),
+        },
+        database: match &s.database {
+            Some(d) => Some(super::database::database(s, d, at, rel)?),
+            None => None,
         },
     })
 }
