@@ -9,3 +9,4 @@ pub mod instance;
 pub mod lifecycle;
 pub mod program;
 pub mod service;
+pub mod shard;
