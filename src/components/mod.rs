@@ -10,3 +10,4 @@ pub mod instance;
 pub mod lifecycle;
 pub mod program;
 pub mod service;
+pub mod shard;
