@@ -94,6 +94,9 @@ pub struct CallSpec {
     pub latency: Option<Dist>,
     /// What a failure does to the caller.
     pub on_error: OnError,
+    /// The callee is sharded: its shard group (the target is the first shard, and the
+    /// request's key picks the shard).
+    pub shards: Option<u32>,
 }
 
 /// An asynchronous message to a worker pool.

@@ -65,6 +65,8 @@ pub struct CallOp {
     pub latency: Option<Dist>,
     /// What a failure does to the caller.
     pub on_error: OnError,
+    /// A sharded callee's group: the request's key picks the shard.
+    pub shards: Option<u32>,
     /// Draw key: the callee's seed and the latency draws.
     pub key: u64,
 }
@@ -203,7 +205,9 @@ impl Compiler<'_> {
         crate::kernel::stream_seed(0, 0, &self.prefix, path)
     }
 
-    fn edge(&mut self, callee: EndpointRef, kind: EdgeKind) -> EdgeId {
+    /// The edge to `callee` (named `service` instead of its own name: a sharded callee is
+    /// named by its group).
+    fn edge(&mut self, callee: EndpointRef, kind: EdgeKind, service: Option<&str>) -> EdgeId {
         if let Some(i) = self
             .edges
             .iter()
@@ -219,7 +223,14 @@ impl Compiler<'_> {
             EdgeKind::Call => "->",
             EdgeKind::Enqueue => "=>",
         };
-        let name = format!("{} {arrow} {}", name_of(self.caller), name_of(callee));
+        let to = match service {
+            Some(group) => format!(
+                "{group}.{}",
+                self.services[callee.service as usize].endpoints[callee.endpoint as usize].name
+            ),
+            None => name_of(callee),
+        };
+        let name = format!("{} {arrow} {to}", name_of(self.caller));
         self.edges.push(Edge {
             caller: self.caller,
             callee,
@@ -255,7 +266,8 @@ impl Compiler<'_> {
                     });
                 }
                 Step::Call(c) => {
-                    let edge = self.edge(c.target, EdgeKind::Call);
+                    let callee = c.shards.map(|_| c.service_name.as_str());
+                    let edge = self.edge(c.target, EdgeKind::Call, callee);
                     let key = self.key(&at);
                     self.ops.push(Op::Call(Box::new(CallOp {
                         edge,
@@ -263,11 +275,12 @@ impl Compiler<'_> {
                         timeout: c.timeout,
                         latency: c.latency.clone(),
                         on_error: c.on_error,
+                        shards: c.shards,
                         key,
                     })));
                 }
                 Step::Enqueue(q) => {
-                    let edge = self.edge(q.target, EdgeKind::Enqueue);
+                    let edge = self.edge(q.target, EdgeKind::Enqueue, None);
                     let key = self.key(&at);
                     self.ops.push(Op::Enqueue(Box::new(EnqueueOp {
                         edge,

@@ -30,6 +30,9 @@ pub struct ServiceSpec {
     pub deadlines: DeadlineSpec,
     /// A database: a primary, read replicas, and what fails when.
     pub database: Option<crate::components::database::DatabaseSpec>,
+    /// Keys split over shards (until the model copies the service per shard; the copies
+    /// keep it for the record).
+    pub sharding: Option<crate::components::shard::ShardingSpec>,
 }
 
 /// How a service treats time limits. Real servers differ: nginx, Node's http server, Go's

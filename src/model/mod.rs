@@ -14,6 +14,8 @@ pub struct DataTier {
     pub keyspaces: Vec<KeySpaceSpec>,
     /// Caches, in file order (`CacheId` indexes them).
     pub caches: Vec<CacheTierSpec>,
+    /// Sharded services: each one's shard services and maps.
+    pub shards: Vec<crate::components::shard::ShardGroup>,
 }
 
 /// A validated model.

@@ -142,12 +142,30 @@ fn fraction(part: u64, whole: u64) -> f64 {
     }
 }
 
+/// Every key of the runs' maps, in the order they first appear: variants may differ (a
+/// sharded service has a shard service per shard its variant gives it), so tables and plots
+/// list them all and show a dash or no line where a variant has none.
+pub(crate) fn union_keys<'a, V: 'a>(
+    maps: impl Iterator<Item = &'a IndexMap<String, V>>,
+) -> Vec<&'a String> {
+    let mut keys: Vec<&String> = Vec::new();
+    for m in maps {
+        for k in m.keys() {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    keys
+}
+
 /// The scalar metrics of a run summary, flattened to `a.b.c` names, in a fixed order: the
 /// run's requests, then each entry endpoint's as clients saw it
 /// (`endpoints.<service>.<endpoint>.*`), each service's (`services.<name>.*`), each endpoint as
 /// its service saw it (`services.<name>.endpoints.<endpoint>.*`, server-side latency), each
 /// edge of the call graph (`calls.<caller>-><callee>.*`, `=>` for a message), each cache
-/// (`caches.<name>.*`), each database (`databases.<name>.*`), cost and SLO.
+/// (`caches.<name>.*`), each database (`databases.<name>.*`), each sharded service
+/// (`shards.<name>.*`), cost and SLO.
 /// [`aliases`] gives the most used ones short names.
 pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
     let mut m = IndexMap::new();
@@ -285,6 +303,13 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         m.insert(format!("{prefix}.lost_writes"), d.lost_writes as f64);
         for (k, v) in latency_fields(&d.lag_s) {
             m.insert(format!("{prefix}.lag_s.{k}"), v);
+        }
+    }
+    for (name, sh) in &s.shards {
+        let prefix = format!("shards.{name}");
+        m.insert(format!("{prefix}.hottest_share"), sh.hottest_share);
+        if let Some(r) = &sh.reshard {
+            m.insert(format!("{prefix}.moved_fraction"), r.moved_fraction);
         }
     }
     if let Some(c) = s.cost_usd {

@@ -27,6 +27,8 @@ pub enum Section {
     Cache(String),
     /// One database: writes, where reads went, stale reads and replication lag.
     Database(String),
+    /// One sharded service: how its load spread over shards.
+    Shards(String),
     /// What the instances cost.
     Cost,
     /// The service-level objective.
@@ -45,6 +47,7 @@ impl Section {
             Section::Call(name) => format!("Calls {name}"),
             Section::Cache(name) => format!("Cache {name}"),
             Section::Database(name) => format!("Database {name}"),
+            Section::Shards(name) => format!("Shards {name}"),
             Section::Cost => "Cost".into(),
             Section::Slo => "SLO".into(),
         }
@@ -198,9 +201,7 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             }
         }
     }
-    let services: Vec<&String> = first
-        .map(|s| s.services.keys().collect())
-        .unwrap_or_default();
+    let services = super::union_keys(report.runs.iter().map(|r| &r.summary.services));
     for s in services {
         let section = Section::Service(s.clone());
         for (label, key) in [
@@ -290,7 +291,7 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
         }
     }
     // Each cache a variant looked in.
-    let caches: Vec<&String> = first.map(|s| s.caches.keys().collect()).unwrap_or_default();
+    let caches = super::union_keys(report.runs.iter().map(|r| &r.summary.caches));
     for cache in caches {
         let key = format!("caches.{cache}");
         if !happened(&format!("{key}.lookups_rps")) {
@@ -329,9 +330,7 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
         }
     }
     // Each database.
-    let databases: Vec<&String> = first
-        .map(|s| s.databases.keys().collect())
-        .unwrap_or_default();
+    let databases = super::union_keys(report.runs.iter().map(|r| &r.summary.databases));
     for db in databases {
         let key = format!("databases.{db}");
         let section = Section::Database(db.clone());
@@ -377,6 +376,25 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
                     *cell = Cell::Missing;
                 }
             }
+        }
+    }
+    // Each sharded service.
+    let sharded = super::union_keys(report.runs.iter().map(|r| &r.summary.shards));
+    for name in sharded {
+        let key = format!("shards.{name}");
+        let section = Section::Shards(name.clone());
+        rows.push(row(
+            &section,
+            "hottest shard's share",
+            &format!("{key}.hottest_share"),
+        ));
+        let moved = format!("{key}.moved_fraction");
+        if report
+            .variants
+            .values()
+            .any(|v| v.metrics.contains_key(&moved))
+        {
+            rows.push(row(&section, "keys moved by resharding", &moved));
         }
     }
     if report
@@ -452,6 +470,7 @@ pub fn render(report: &Report) -> String {
                 Section::Endpoint(e) | Section::Call(e) => format!("{e}: {}", r.label),
                 Section::Cache(c) => format!("cache {c}: {}", r.label),
                 Section::Database(d) => format!("db {d}: {}", r.label),
+                Section::Shards(d) => format!("shards {d}: {}", r.label),
                 _ if r.breakdown => format!("  {}", r.label),
                 _ => r.label.clone(),
             };
@@ -533,6 +552,8 @@ pub fn fmt_value(key: &str, v: f64) -> String {
         || key.ends_with("probability")
         || key.ends_with("hit_ratio")
         || key.ends_with("stale_fraction")
+        || key.ends_with("_share")
+        || key.ends_with("moved_fraction")
     {
         format!("{:.2}%", v * 100.0)
     } else if key == "arrivals"

@@ -35,24 +35,35 @@ const DATABASE_COLUMNS: [&str; 6] = [
     "lag_max_s",
 ];
 
-/// The model's databases, as the runs' summaries name them.
-fn database_names<'a>(
-    mut summaries: impl Iterator<Item = &'a crate::simulation::RunSummary>,
-) -> Vec<String> {
-    summaries
-        .next()
-        .map(|s| s.databases.keys().cloned().collect())
-        .unwrap_or_default()
+/// Names across every run, in the order they first appear: variants may differ (a sharded
+/// service has a shard service per shard of its variant), so a run fills the columns of what
+/// it has and leaves the others empty.
+fn union<'a, I: Iterator<Item = &'a String>>(lists: impl Iterator<Item = I>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for list in lists {
+        for n in list {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+    }
+    names
 }
 
-/// The model's caches, as the runs' summaries name them.
-fn cache_names<'a>(
-    mut summaries: impl Iterator<Item = &'a crate::simulation::RunSummary>,
-) -> Vec<String> {
-    summaries
-        .next()
-        .map(|s| s.caches.keys().cloned().collect())
-        .unwrap_or_default()
+/// The services, caches and databases of every run, as their summaries name them.
+fn names_of<'a>(
+    summaries: impl Iterator<Item = &'a crate::simulation::RunSummary> + Clone,
+) -> [Vec<String>; 3] {
+    [
+        union(summaries.clone().map(|s| s.services.keys())),
+        union(summaries.clone().map(|s| s.caches.keys())),
+        union(summaries.map(|s| s.databases.keys())),
+    ]
+}
+
+/// Where each named column group's figures are in one run's rows (`None`: it has none).
+fn positions(names: &[String], index: impl Fn(&str) -> Option<usize>) -> Vec<Option<usize>> {
+    names.iter().map(|n| index(n)).collect()
 }
 
 /// The header's fields, as names (before [`neutralise`]).
@@ -78,15 +89,14 @@ fn header(services: &[String], caches: &[String], databases: &[String]) -> Vec<S
 /// (the variant column, service names in the header) go through [`neutralise`], and the `csv`
 /// crate quotes any field holding a comma, a quote, a CR or a LF, so no name can run as a
 /// formula in a spreadsheet or break a row.
-pub fn render(results: &[RunResult], services: &[String]) -> String {
+pub fn render(results: &[RunResult]) -> String {
     let mut out = csv::WriterBuilder::new()
         .flexible(true)
         .from_writer(Vec::new());
     // Writing to a Vec cannot fail; numbers are formatted here (Rust's shortest round-trip
     // form), as they always were.
-    let caches = cache_names(results.iter().map(|r| &r.output.summary));
-    let databases = database_names(results.iter().map(|r| &r.output.summary));
-    let names = header(services, &caches, &databases);
+    let [services, caches, databases] = names_of(results.iter().map(|r| &r.output.summary));
+    let names = header(&services, &caches, &databases);
     let _ = out.write_record(names.iter().map(|n| neutralise(n).into_owned()));
     let mut number = String::new();
     let mut field = |out: &mut csv::Writer<Vec<u8>>, v: &dyn std::fmt::Display| {
@@ -94,8 +104,17 @@ pub fn render(results: &[RunResult], services: &[String]) -> String {
         let _ = write!(number, "{v}");
         let _ = out.write_field(number.as_bytes());
     };
+    let blank = |out: &mut csv::Writer<Vec<u8>>, n: usize| {
+        for _ in 0..n {
+            let _ = out.write_field(b"");
+        }
+    };
     for r in results {
         let variant = neutralise(&r.variant);
+        let sum = &r.output.summary;
+        let at_services = positions(&services, |n| sum.services.get_index_of(n));
+        let at_caches = positions(&caches, |n| sum.caches.get_index_of(n));
+        let at_databases = positions(&databases, |n| sum.databases.get_index_of(n));
         for row in &r.output.timeseries {
             let _ = out.write_field(variant.as_bytes());
             field(&mut out, &r.id.replication);
@@ -109,7 +128,11 @@ pub fn render(results: &[RunResult], services: &[String]) -> String {
             field(&mut out, &row.p50_s);
             field(&mut out, &row.p99_s);
             field(&mut out, &row.in_flight);
-            for b in &row.services {
+            for at in &at_services {
+                let Some(b) = at.and_then(|j| row.services.get(j)) else {
+                    blank(&mut out, SERVICE_COLUMNS.len());
+                    continue;
+                };
                 field(&mut out, &b.arrivals);
                 field(&mut out, &b.desired);
                 field(&mut out, &b.starting);
@@ -119,13 +142,21 @@ pub fn render(results: &[RunResult], services: &[String]) -> String {
                 field(&mut out, &b.queue_length);
                 field(&mut out, &b.max_event_loop_lag_s);
             }
-            for c in &row.caches {
+            for at in &at_caches {
+                let Some(c) = at.and_then(|j| row.caches.get(j)) else {
+                    blank(&mut out, CACHE_COLUMNS.len());
+                    continue;
+                };
                 field(&mut out, &c.lookups);
                 field(&mut out, &c.hits);
                 field(&mut out, &c.coalesced);
                 field(&mut out, &c.hit_ratio());
             }
-            for d in &row.databases {
+            for at in &at_databases {
+                let Some(d) = at.and_then(|j| row.databases.get(j)) else {
+                    blank(&mut out, DATABASE_COLUMNS.len());
+                    continue;
+                };
                 field(&mut out, &d.writes);
                 field(&mut out, &d.checked_reads);
                 field(&mut out, &d.stale_reads);
@@ -157,11 +188,7 @@ pub struct CsvError {
 /// [`restore`], so a name holding commas, quotes, CR, LF or a formula prefix comes back as it
 /// was.
 pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunResult>, CsvError> {
-    let services: Vec<String> = report
-        .runs
-        .first()
-        .map(|r| r.summary.services.keys().cloned().collect())
-        .unwrap_or_default();
+    let [services, caches, databases] = names_of(report.runs.iter().map(|r| &r.summary));
     let err = |line: usize, message: String| CsvError { line, message };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -178,8 +205,6 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
             format!("not CSV as `surge run` writes it: {e}"),
         )
     };
-    let caches = cache_names(report.runs.iter().map(|r| &r.summary));
-    let databases = database_names(report.runs.iter().map(|r| &r.summary));
     let expected = header(&services, &caches, &databases);
     let found: Vec<String> = match records.next() {
         Some(record) => record
@@ -276,14 +301,18 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
             outcomes.add(o, count(5 + k)?);
         }
         let at = 5 + Outcome::ALL.len();
-        let mut buckets = Vec::with_capacity(services.len());
-        for s in 0..services.len() {
+        let sum = &result.output.summary;
+        let mut buckets = vec![ServiceBucket::default(); sum.services.len()];
+        for (s, name) in services.iter().enumerate() {
+            let Some(j) = sum.services.get_index_of(name) else {
+                continue; // not in this variant
+            };
             let b = at + 4 + SERVICE_COLUMNS.len() * s;
             let replicas = |k: usize| -> Result<u32, CsvError> {
                 u32::try_from(count(k)?)
                     .map_err(|_| err(n, format!("field {} is too large", k + 1)))
             };
-            buckets.push(ServiceBucket {
+            buckets[j] = ServiceBucket {
                 arrivals: count(b)?,
                 desired: replicas(b + 1)?,
                 starting: replicas(b + 2)?,
@@ -292,11 +321,14 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
                 cpu_utilisation: num(b + 5)?,
                 queue_length: num(b + 6)?,
                 max_event_loop_lag_s: num(b + 7)?,
-            });
+            };
         }
         let at_caches = at + 4 + SERVICE_COLUMNS.len() * services.len();
-        let mut cache_buckets = Vec::with_capacity(caches.len());
-        for k in 0..caches.len() {
+        let mut cache_buckets = vec![Default::default(); sum.caches.len()];
+        for (k, name) in caches.iter().enumerate() {
+            let Some(j) = sum.caches.get_index_of(name) else {
+                continue;
+            };
             let b = at_caches + CACHE_COLUMNS.len() * k;
             let (lookups, hits, coalesced) = (count(b)?, count(b + 1)?, count(b + 2)?);
             if hits + coalesced > lookups {
@@ -305,16 +337,19 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
                     format!("fields {} and {} count more than the lookups", b + 2, b + 3),
                 ));
             }
-            cache_buckets.push(crate::metrics::cache::CacheCounts {
+            cache_buckets[j] = crate::metrics::cache::CacheCounts {
                 lookups,
                 hits,
                 coalesced,
                 ..Default::default()
-            });
+            };
         }
         let at_databases = at_caches + CACHE_COLUMNS.len() * caches.len();
-        let mut database_buckets = Vec::with_capacity(databases.len());
-        for k in 0..databases.len() {
+        let mut database_buckets = vec![Default::default(); sum.databases.len()];
+        for (k, name) in databases.iter().enumerate() {
+            let Some(j) = sum.databases.get_index_of(name) else {
+                continue;
+            };
             let b = at_databases + DATABASE_COLUMNS.len() * k;
             let (checked_reads, stale_reads, applied) =
                 (count(b + 1)?, count(b + 2)?, count(b + 3)?);
@@ -331,7 +366,7 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
                     format!("fields {} and {} are lags: 0 or more seconds", b + 5, b + 6),
                 ));
             }
-            database_buckets.push(crate::metrics::database::DatabaseCounts {
+            database_buckets[j] = crate::metrics::database::DatabaseCounts {
                 writes: count(b)?,
                 checked_reads,
                 stale_reads,
@@ -339,7 +374,7 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
                 lag_ns: (mean * 1e9 * applied as f64).round() as u128,
                 max_lag_ns: (max * 1e9).round() as u64,
                 ..Default::default()
-            });
+            };
         }
         result.output.timeseries.push(TimeSeriesRow {
             t_s: num(2)?,
@@ -401,8 +436,7 @@ mod tests {
             ["-1", "@x\r\n"],
         ] {
             let (report, results) = fixture(&format!("round-trip-{}", names[0].len()), &names);
-            let services = vec!["-api".to_string()];
-            let text = render(&results, &services);
+            let text = render(&results);
             for line in text.split(['\n', '\r']) {
                 for field in line.split(',') {
                     let field = field.trim_start_matches('"');
@@ -426,7 +460,7 @@ mod tests {
             }
             // And what was read renders to the same bytes (what `surge plot` relies on).
             let first: Vec<RunResult> = expected;
-            assert_eq!(render(&back, &services), render(&first, &services));
+            assert_eq!(render(&back), render(&first));
         }
     }
 
@@ -445,7 +479,7 @@ mod tests {
     #[test]
     fn a_broken_file_names_its_line() {
         let (report, results) = fixture("broken", &["plain", "other"]);
-        let text = render(&results, &["-api".to_string()]);
+        let text = render(&results);
         let mut lines: Vec<&str> = text.lines().collect();
         lines[3] = "plain,0,1";
         let e = read_first_replications(&lines.join("\n"), &report).unwrap_err();

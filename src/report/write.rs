@@ -54,12 +54,7 @@ pub fn write_outputs_with(
         path: dir.to_path_buf(),
         cause,
     })?;
-    let services: Vec<String> = report
-        .runs
-        .first()
-        .map(|r| r.summary.services.keys().cloned().collect())
-        .unwrap_or_default();
-    let csv = timeseries_csv::render(results, &services);
+    let csv = timeseries_csv::render(results);
     let plots = plots::render(report, results).map_err(|e| plot_failure(dir, &e))?;
     let ts = dir.join("timeseries.csv");
     let rep = dir.join("report.json");

@@ -188,6 +188,9 @@ impl<'a> Simulation<'a> {
         let p = *self.spans.get(caller);
         let mut child =
             self.spawn_request(&p, SpanKind::Call, call.target, call.edge, call.key, now);
+        if let Some(group) = call.shards {
+            child.service = self.shard_for(group, &child);
+        }
         let timeout_at = call.timeout.map_or(SimTime::MAX, |t| now + t);
         // The callee gets the caller's remaining budget, or the call's own, if shorter.
         child.deadline = timeout_at.min(p.deadline);

@@ -44,7 +44,7 @@ pub(super) struct EventTally {
     counts: [u64; KINDS],
 }
 
-const KINDS: usize = 18;
+const KINDS: usize = 20;
 
 impl EventTally {
     #[inline]
@@ -84,6 +84,8 @@ fn kind(event: &Event) -> usize {
         Event::CallTimeout { .. } => 15,
         Event::DatabaseFailure { .. } => 16,
         Event::Promote { .. } => 17,
+        Event::Reshard { .. } => 18,
+        Event::ReshardSwitch { .. } => 19,
     }
 }
 
@@ -106,6 +108,8 @@ const KIND_NAMES: [&str; KINDS] = [
     "call timeouts",
     "database failures",
     "database promotions",
+    "reshardings",
+    "resharding switches",
 ];
 
 impl Simulation<'_> {

@@ -20,6 +20,7 @@ mod observe;
 mod resize;
 mod scaling;
 mod service;
+mod sharding;
 pub mod span;
 mod spot;
 mod tree;
@@ -85,6 +86,10 @@ pub enum Event {
     DatabaseFailure { service: ServiceId, failure: u32 },
     /// A database's failover promotes a replica.
     Promote { service: ServiceId },
+    /// A sharded service's resharding starts its new shards.
+    Reshard { group: u32 },
+    /// A resharding's new shards can be ready: keys move to the new map.
+    ReshardSwitch { group: u32 },
 }
 
 /// A pending deadline: the client gives up on its root span at `at`.
@@ -136,6 +141,8 @@ pub struct Simulation<'a> {
     woken: Vec<SpanRef>,
     /// Primaries, replicas' streams, the write logs.
     databases: database::Databases,
+    /// Sharded services' maps in use and queries per shard.
+    shards: sharding::Shards,
 }
 
 impl std::fmt::Debug for Simulation<'_> {
@@ -220,6 +227,7 @@ impl<'a> Simulation<'a> {
         }
         let observer = Observer::new(experiment, model);
         let databases = database::Databases::new(model, scheduler);
+        let shards = sharding::Shards::new(model, scheduler);
         Simulation {
             variant,
             horizon,
@@ -235,6 +243,7 @@ impl<'a> Simulation<'a> {
             caches: caching::Caches::new(model, seed, replication),
             woken: Vec::new(),
             databases,
+            shards,
         }
     }
 
@@ -270,7 +279,8 @@ impl<'a> Simulation<'a> {
             })
             .collect();
         let failovers = self.databases.failovers();
-        Ok(self.observer.finish(
+        let shards = self.shards.summaries(&self.variant.model);
+        let mut output = self.observer.finish(
             self.horizon,
             &self.variant.model,
             &mut self.instances,
@@ -281,7 +291,9 @@ impl<'a> Simulation<'a> {
             self.spans.capacity_used() as u64,
             cache_stores,
             failovers,
-        ))
+        );
+        output.summary.shards = shards;
+        Ok(output)
     }
 
     /// A new request from client `c` (on `connection` for closed loops): its root span goes
@@ -529,6 +541,8 @@ impl Handler for Simulation<'_> {
                 self.database_failure(service, failure, now, s)
             }
             Event::Promote { service } => self.promote_due(service, now),
+            Event::Reshard { group } => self.reshard(group, now, s),
+            Event::ReshardSwitch { group } => self.reshard_switch(group, now, s),
         }
         self.drain_work(now, s);
     }

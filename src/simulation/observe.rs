@@ -83,6 +83,10 @@ pub struct RunSummary {
     /// replication lag and failovers.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub databases: IndexMap<String, crate::metrics::database::DatabaseSummary>,
+    /// Each sharded service (by its name in the file): queries per shard, the hottest
+    /// shard's share, and its resharding.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub shards: IndexMap<String, crate::metrics::shard::ShardingSummary>,
 }
 
 /// One edge's figures. Every call ends in exactly one outcome or is in flight at the end:
@@ -1096,6 +1100,7 @@ impl Observer {
             dependency_failures,
             caches,
             databases,
+            shards: IndexMap::new(),
         };
         RunOutput {
             summary,

@@ -39,6 +39,7 @@ mod scenarios;
 mod schema;
 mod seeds_a;
 mod seeds_b;
+mod sharding;
 mod support;
 mod sweep;
 mod theory;

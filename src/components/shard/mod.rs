@@ -21,6 +21,7 @@
 //! estimated over 2^16 evenly spread keys.
 
 mod directory;
+mod group;
 mod range;
 mod reshard;
 mod ring;
@@ -31,6 +32,7 @@ mod tests;
 #[cfg(test)]
 mod theory;
 
+pub use group::{ReshardSpec, ShardGroup, ShardingSpec, placement_name};
 pub use reshard::{Basis, Moved};
 pub use validate::validate;
 

@@ -153,7 +153,7 @@ fn validate_says_what_is_wrong() {
         bounds: Some(b.to_vec()),
     };
     let cases: Vec<(ShardMapSpec, u64, &str)> = vec![
-        (spec(0, Placement::Hash), 10, "`shards` is 0"),
+        (spec(0, Placement::Hash), 10, "`count` is 0"),
         (spec(MAX_SHARDS + 1, Placement::Hash), 10, "at most 65536"),
         (spec(2, Placement::Hash), 0, "has 0 keys"),
         (
@@ -203,7 +203,7 @@ fn validate_says_what_is_wrong() {
         (
             spec(4, dir(ring(0, 0), &[])),
             10,
-            "`default`: `vnodes` is 0",
+            "`fallback`: `vnodes` is 0",
         ),
         (
             spec(4, dir(dir(Placement::Hash, &[]), &[])),

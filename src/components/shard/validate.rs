@@ -8,11 +8,11 @@ use crate::workload::keys::MAX_KEYS;
 pub fn validate(spec: &ShardMapSpec, keys: u64) -> Result<(), String> {
     let n = spec.shards;
     if n == 0 {
-        return Err("`shards` is 0: a shard map needs at least 1 shard".into());
+        return Err("`count` is 0: a sharded service needs at least 1 shard".into());
     }
     if n > MAX_SHARDS {
         return Err(format!(
-            "`shards` is {n}: at most {MAX_SHARDS} are supported"
+            "`count` is {n}: at most {MAX_SHARDS} shards are supported"
         ));
     }
     if keys == 0 || keys > MAX_KEYS {
@@ -51,9 +51,9 @@ fn placement(p: &Placement, n: u32, keys: u64) -> Result<(), String> {
         }
         Placement::Directory { default, overrides } => {
             if let Placement::Directory { .. } = **default {
-                return Err("`default` of a directory cannot be another directory".into());
+                return Err("the `fallback` of a directory cannot be another directory".into());
             }
-            placement(default, n, keys).map_err(|e| format!("`default`: {e}"))?;
+            placement(default, n, keys).map_err(|e| format!("`fallback`: {e}"))?;
             directory(overrides, n, keys)
         }
     }

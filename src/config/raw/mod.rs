@@ -15,6 +15,7 @@ mod endpoint;
 mod instance;
 mod rate;
 mod service;
+mod shard;
 
 pub use autoscaler::*;
 pub use client::*;
@@ -24,6 +25,7 @@ pub use endpoint::*;
 pub use instance::*;
 pub use rate::*;
 pub use service::*;
+pub use shard::*;
 
 use super::quantity::Duration;
 use indexmap::IndexMap;

@@ -43,6 +43,8 @@ pub struct RawService {
     /// The service is a database: its oldest instance is the primary, the others read
     /// replicas that apply its writes late; endpoints say which `query` they are.
     pub database: Option<super::RawDatabase>,
+    /// The service's keys split over shards, each a copy of the service.
+    pub shards: Option<super::RawShards>,
 }
 
 /// A load-balancing algorithm.

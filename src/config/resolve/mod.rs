@@ -16,6 +16,7 @@ mod dist;
 mod instance;
 mod rate;
 mod service;
+mod shard;
 mod slo;
 mod steps;
 
@@ -129,17 +130,28 @@ pub(crate) fn model(raw: &RawModel, at: At, default_name: &str) -> Result<Model,
         services.push(service::service(name, s, at, &rel, &types)?);
     }
     let keyspaces = data::keyspaces(raw, at)?;
+    for ((name, s), spec) in raw.services.iter().zip(&mut services) {
+        if let Some(sh) = &s.shards {
+            let rel = format!("services.{name}");
+            spec.sharding = Some(shard::sharding(s, sh, &keyspaces, at, &rel)?);
+        }
+    }
     let caches = data::caches(&raw.caches, at)?;
     let names = steps::DataNames {
         keyspaces: keyspaces.iter().map(|k| k.name.clone()).collect(),
         caches: caches.iter().map(|c| c.name.clone()).collect(),
     };
     steps::link(&mut services, &names, at)?;
+    let (services, shards) = shard::expand(services, &keyspaces, at)?;
     Ok(Model::new(
         raw.name.clone().unwrap_or_else(|| default_name.to_string()),
         raw.description.clone(),
         services,
-        crate::model::DataTier { keyspaces, caches },
+        crate::model::DataTier {
+            keyspaces,
+            caches,
+            shards,
+        },
     ))
 }
 

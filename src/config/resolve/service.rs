@@ -326,6 +326,7 @@ pub(super) fn service(
             propagate: s.propagate_deadlines.unwrap_or(false),
             cancel_abandoned: s.cancel_abandoned.unwrap_or(false),
         },
+        sharding: None, // checked with the key spaces (`shard`)
         database: match &s.database {
             Some(d) => Some(super::database::database(s, d, at, rel)?),
             None => None,

@@ -105,6 +105,7 @@ fn step(raw: &RawStep, at: At, rel: &str, depth: usize) -> Result<Step, ConfigEr
                 )?),
                 None => None,
             },
+            shards: None,
             latency: match &c.latency {
                 Some(d) => Some(dist(d, at, &format!("{crel}.latency"))?),
                 None => None,

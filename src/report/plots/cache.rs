@@ -12,11 +12,10 @@ use plotters::prelude::*;
 
 /// The caches of the run, in model order.
 fn caches(report: &Report) -> Vec<&str> {
-    report
-        .runs
-        .first()
-        .map(|r| r.summary.caches.keys().map(String::as_str).collect())
-        .unwrap_or_default()
+    crate::report::union_keys(report.runs.iter().map(|r| &r.summary.caches))
+        .into_iter()
+        .map(String::as_str)
+        .collect()
 }
 
 /// Hit ratio (%) and misses passed on per second over time: two panels per cache, one line per

@@ -701,11 +701,10 @@ pub fn errors(report: &Report, results: &[RunResult]) -> Result<Option<Plot>, Pl
 
 /// The services of the run, in model order.
 fn services(report: &Report) -> Vec<&str> {
-    report
-        .runs
-        .first()
-        .map(|r| r.summary.services.keys().map(String::as_str).collect())
-        .unwrap_or_default()
+    crate::report::union_keys(report.runs.iter().map(|r| &r.summary.services))
+        .into_iter()
+        .map(String::as_str)
+        .collect()
 }
 
 /// A document of a title and `rows` rows, each a panel and its legend to the right; `draw`

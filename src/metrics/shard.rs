@@ -1,0 +1,38 @@
+//! What a sharded service measured: queries per shard, the hottest shard's share, and its
+//! resharding.
+
+use serde::{Deserialize, Serialize};
+
+/// One sharded service in `report.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ShardingSummary {
+    /// The key space its map splits.
+    pub key: String,
+    /// How the starting map places keys.
+    pub placement: String,
+    /// Shards at the start.
+    pub shards: u32,
+    /// Queries each shard service took after warm-up (`<service>-<k>`, in order; shards a
+    /// resharding adds included).
+    pub queries: Vec<u64>,
+    /// The busiest shard's queries over all (1/shards when even).
+    pub hottest_share: f64,
+    /// The resharding, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reshard: Option<ReshardSummary>,
+}
+
+/// A resharding.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReshardSummary {
+    /// When the new shards were started, seconds.
+    pub at_s: f64,
+    /// When keys moved to the new map (absent: the run ended first).
+    pub switched_at_s: Option<f64>,
+    /// Shards from then on.
+    pub shards: u32,
+    /// How the new map places keys.
+    pub placement: String,
+    /// The share of the key space whose shard changed.
+    pub moved_fraction: f64,
+}
