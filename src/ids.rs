@@ -62,6 +62,18 @@ impl CacheId {
     }
 }
 
+/// A connection pool of the model (`pools`), in file order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PoolId(pub u32);
+
+impl PoolId {
+    /// Its index in the model's pool table.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// A miss being filled that other requests for the same key wait on (single-flight), in the
 /// run's arena of them. Stored as index + 1, so `Option<FlightId>` is as small as the id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

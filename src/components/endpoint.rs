@@ -94,6 +94,9 @@ pub struct CallSpec {
     pub latency: Option<Dist>,
     /// What a failure does to the caller.
     pub on_error: OnError,
+    /// The connection pool it takes a connection from, as named in the file, and resolved.
+    pub pool_name: Option<String>,
+    pub pool: Option<crate::ids::PoolId>,
     /// The callee is sharded: its shard group (the target is the first shard, and the
     /// request's key picks the shard).
     pub shards: Option<u32>,

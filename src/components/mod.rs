@@ -8,6 +8,7 @@ pub mod database;
 pub mod endpoint;
 pub mod instance;
 pub mod lifecycle;
+pub mod pool;
 pub mod program;
 pub mod service;
 pub mod shard;

@@ -67,6 +67,8 @@ pub struct CallOp {
     pub on_error: OnError,
     /// A sharded callee's group: the request's key picks the shard.
     pub shards: Option<u32>,
+    /// The pool the call holds a connection of while it runs.
+    pub pool: Option<crate::ids::PoolId>,
     /// Draw key: the callee's seed and the latency draws.
     pub key: u64,
 }
@@ -276,6 +278,7 @@ impl Compiler<'_> {
                         latency: c.latency.clone(),
                         on_error: c.on_error,
                         shards: c.shards,
+                        pool: c.pool,
                         key,
                     })));
                 }

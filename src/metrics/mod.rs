@@ -6,6 +6,7 @@ pub mod cache;
 pub mod database;
 mod histogram;
 mod outcome;
+pub mod pool;
 pub mod shard;
 mod time_average;
 pub mod timeseries;

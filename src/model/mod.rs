@@ -16,6 +16,8 @@ pub struct DataTier {
     pub caches: Vec<CacheTierSpec>,
     /// Sharded services: each one's shard services and maps.
     pub shards: Vec<crate::components::shard::ShardGroup>,
+    /// Connection pools, in file order (`PoolId` indexes them).
+    pub pools: Vec<crate::components::pool::PoolSpec>,
 }
 
 /// A validated model.

@@ -165,7 +165,7 @@ pub(crate) fn union_keys<'a, V: 'a>(
 /// its service saw it (`services.<name>.endpoints.<endpoint>.*`, server-side latency), each
 /// edge of the call graph (`calls.<caller>-><callee>.*`, `=>` for a message), each cache
 /// (`caches.<name>.*`), each database (`databases.<name>.*`), each sharded service
-/// (`shards.<name>.*`), cost and SLO.
+/// (`shards.<name>.*`), each connection pool (`pools.<name>.*`), cost and SLO.
 /// [`aliases`] gives the most used ones short names.
 pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
     let mut m = IndexMap::new();
@@ -311,6 +311,15 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         if let Some(r) = &sh.reshard {
             m.insert(format!("{prefix}.moved_fraction"), r.moved_fraction);
         }
+    }
+    for (name, p) in &s.pools {
+        let prefix = format!("pools.{name}");
+        m.insert(format!("{prefix}.acquired_rps"), per_second(p.acquired));
+        m.insert(format!("{prefix}.exhausted_fraction"), p.exhausted_fraction);
+        m.insert(format!("{prefix}.mean_wait_s"), p.mean_wait_s);
+        m.insert(format!("{prefix}.timeouts_rps"), per_second(p.timeouts));
+        m.insert(format!("{prefix}.refused_rps"), per_second(p.refused));
+        m.insert(format!("{prefix}.peak_in_use"), f64::from(p.peak_in_use));
     }
     if let Some(c) = s.cost_usd {
         m.insert("cost_usd".into(), c);

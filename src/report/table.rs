@@ -29,6 +29,8 @@ pub enum Section {
     Database(String),
     /// One sharded service: how its load spread over shards.
     Shards(String),
+    /// One connection pool: waits, timeouts and refusals.
+    Pool(String),
     /// What the instances cost.
     Cost,
     /// The service-level objective.
@@ -48,6 +50,7 @@ impl Section {
             Section::Cache(name) => format!("Cache {name}"),
             Section::Database(name) => format!("Database {name}"),
             Section::Shards(name) => format!("Shards {name}"),
+            Section::Pool(name) => format!("Pool {name}"),
             Section::Cost => "Cost".into(),
             Section::Slo => "SLO".into(),
         }
@@ -397,6 +400,25 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             rows.push(row(&section, "keys moved by resharding", &moved));
         }
     }
+    // Each connection pool.
+    for name in super::union_keys(report.runs.iter().map(|r| &r.summary.pools)) {
+        let key = format!("pools.{name}");
+        let section = Section::Pool(name.clone());
+        for (label, metric) in [
+            ("connections/s", "acquired_rps"),
+            ("calls that waited", "exhausted_fraction"),
+            ("mean wait", "mean_wait_s"),
+            ("peak in use", "peak_in_use"),
+        ] {
+            rows.push(row(&section, label, &format!("{key}.{metric}")));
+        }
+        for (label, metric) in [("timeouts/s", "timeouts_rps"), ("refused/s", "refused_rps")] {
+            let name = format!("{key}.{metric}");
+            if happened(&name) {
+                rows.push(row(&section, label, &name));
+            }
+        }
+    }
     if report
         .variants
         .values()
@@ -471,6 +493,7 @@ pub fn render(report: &Report) -> String {
                 Section::Cache(c) => format!("cache {c}: {}", r.label),
                 Section::Database(d) => format!("db {d}: {}", r.label),
                 Section::Shards(d) => format!("shards {d}: {}", r.label),
+                Section::Pool(d) => format!("pool {d}: {}", r.label),
                 _ if r.breakdown => format!("  {}", r.label),
                 _ => r.label.clone(),
             };
@@ -554,6 +577,7 @@ pub fn fmt_value(key: &str, v: f64) -> String {
         || key.ends_with("stale_fraction")
         || key.ends_with("_share")
         || key.ends_with("moved_fraction")
+        || key.ends_with("exhausted_fraction")
     {
         format!("{:.2}%", v * 100.0)
     } else if key == "arrivals"
@@ -564,6 +588,7 @@ pub fn fmt_value(key: &str, v: f64) -> String {
         || key.ends_with("peak_queue_length")
         || key.ends_with(".entries")
         || key.ends_with("lost_writes")
+        || key.ends_with("peak_in_use")
     {
         format!("{v:.0}")
     } else {

@@ -185,9 +185,21 @@ impl<'a> Simulation<'a> {
 
     /// Span `caller` calls another endpoint and waits for the answer.
     fn call(&mut self, caller: SpanId, call: &CallOp, now: SimTime, s: &mut Scheduler<Event>) {
+        let mut connection = None;
+        if let Some(pool) = call.pool {
+            match self.acquire(pool, caller, now, s) {
+                super::pools::Acquire::Got(e) => connection = Some(e),
+                super::pools::Acquire::Wait => return,
+                super::pools::Acquire::Refused => {
+                    self.no_connection(caller, call, now, s);
+                    return;
+                }
+            }
+        }
         let p = *self.spans.get(caller);
         let mut child =
             self.spawn_request(&p, SpanKind::Call, call.target, call.edge, call.key, now);
+        child.connection = connection;
         if let Some(group) = call.shards {
             child.service = self.shard_for(group, &child);
         }

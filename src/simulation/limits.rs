@@ -44,7 +44,7 @@ pub(super) struct EventTally {
     counts: [u64; KINDS],
 }
 
-const KINDS: usize = 20;
+const KINDS: usize = 21;
 
 impl EventTally {
     #[inline]
@@ -86,6 +86,7 @@ fn kind(event: &Event) -> usize {
         Event::Promote { .. } => 17,
         Event::Reshard { .. } => 18,
         Event::ReshardSwitch { .. } => 19,
+        Event::AcquireTimeout { .. } => 20,
     }
 }
 
@@ -110,6 +111,7 @@ const KIND_NAMES: [&str; KINDS] = [
     "database promotions",
     "reshardings",
     "resharding switches",
+    "connection waits timing out",
 ];
 
 impl Simulation<'_> {

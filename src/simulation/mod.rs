@@ -17,6 +17,7 @@ mod instances;
 mod interpreter;
 mod limits;
 mod observe;
+mod pools;
 mod resize;
 mod scaling;
 mod service;
@@ -90,6 +91,8 @@ pub enum Event {
     Reshard { group: u32 },
     /// A resharding's new shards can be ready: keys move to the new map.
     ReshardSwitch { group: u32 },
+    /// A call has waited for a pool's connection as long as the pool allows.
+    AcquireTimeout { span: SpanId, generation: u32 },
 }
 
 /// A pending deadline: the client gives up on its root span at `at`.
@@ -143,6 +146,8 @@ pub struct Simulation<'a> {
     databases: database::Databases,
     /// Sharded services' maps in use and queries per shard.
     shards: sharding::Shards,
+    /// Connection pools: connections in use and the calls waiting for one.
+    pools: pools::Pools,
 }
 
 impl std::fmt::Debug for Simulation<'_> {
@@ -228,6 +233,7 @@ impl<'a> Simulation<'a> {
         let observer = Observer::new(experiment, model);
         let databases = database::Databases::new(model, scheduler);
         let shards = sharding::Shards::new(model, scheduler);
+        let pools = pools::Pools::new(model);
         Simulation {
             variant,
             horizon,
@@ -244,6 +250,7 @@ impl<'a> Simulation<'a> {
             woken: Vec::new(),
             databases,
             shards,
+            pools,
         }
     }
 
@@ -293,6 +300,24 @@ impl<'a> Simulation<'a> {
             failovers,
         );
         output.summary.shards = shards;
+        output.summary.pools = self
+            .variant
+            .model
+            .data
+            .pools
+            .iter()
+            .zip(&self.pools.counts)
+            .map(|(p, c)| {
+                let scope = match p.scope {
+                    crate::components::cache::CacheScope::Instance => "instance",
+                    crate::components::cache::CacheScope::Shared => "shared",
+                };
+                (
+                    p.name.clone(),
+                    crate::metrics::pool::PoolSummary::new(scope, p.size, c),
+                )
+            })
+            .collect();
         Ok(output)
     }
 
@@ -543,6 +568,11 @@ impl Handler for Simulation<'_> {
             Event::Promote { service } => self.promote_due(service, now),
             Event::Reshard { group } => self.reshard(group, now, s),
             Event::ReshardSwitch { group } => self.reshard_switch(group, now, s),
+            Event::AcquireTimeout { span, generation } => {
+                if self.is_live(span, generation, SpanState::AwaitingConnection) {
+                    self.acquire_timeout(span, now, s);
+                }
+            }
         }
         self.drain_work(now, s);
     }

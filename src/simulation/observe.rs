@@ -87,6 +87,9 @@ pub struct RunSummary {
     /// shard's share, and its resharding.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub shards: IndexMap<String, crate::metrics::shard::ShardingSummary>,
+    /// Each connection pool: connections taken, waits, timeouts, refusals.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub pools: IndexMap<String, crate::metrics::pool::PoolSummary>,
 }
 
 /// One edge's figures. Every call ends in exactly one outcome or is in flight at the end:
@@ -1101,6 +1104,7 @@ impl Observer {
             caches,
             databases,
             shards: IndexMap::new(),
+            pools: IndexMap::new(),
         };
         RunOutput {
             summary,

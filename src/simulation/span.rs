@@ -53,6 +53,8 @@ pub enum SpanState {
     Joining,
     /// Waiting for another request's fill of the key it missed (single-flight).
     Coalesced,
+    /// Waiting for a connection pool to give it a connection for its call.
+    AwaitingConnection,
     /// Done: its outcome is set, its parent has not read it yet.
     Finished,
     /// The slot is free.
@@ -119,7 +121,8 @@ pub struct Span {
     pub failed: u16,
     /// A call or job: its edge. A root: its client.
     pub edge_or_client: u32,
-    /// A root on a closed-loop connection: the connection.
+    /// A root on a closed-loop connection: the connection. A call through a connection
+    /// pool: the pool entry whose connection it holds (`pools`).
     pub connection: Option<u32>,
     /// A failed span: the edge whose failure it passes on (the deepest one).
     pub cause: Option<EdgeId>,

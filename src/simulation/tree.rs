@@ -448,6 +448,9 @@ impl<'a> Simulation<'a> {
         }
         sp.flags |= EDGE_DONE;
         let sp = *sp;
+        if let (SpanKind::Call, Some(e)) = (sp.kind, sp.connection) {
+            self.release(e, now); // its pool's connection comes back
+        }
         self.observer.edge_outcome(
             EdgeId(sp.edge_or_client),
             outcome,

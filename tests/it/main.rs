@@ -32,6 +32,7 @@ mod html;
 mod mutation;
 mod plots;
 mod policies;
+mod pools;
 mod regression;
 mod reliability;
 mod replication;

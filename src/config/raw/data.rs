@@ -179,3 +179,21 @@ pub enum RawFailureTarget {
     Primary,
     Replica,
 }
+
+/// A connection pool: {"scope": "instance", "size": 20, "acquire_timeout": "2s"}.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPool {
+    /// What the pool is.
+    pub description: Option<String>,
+    /// "instance" (default: each instance of a calling service has its own, as node-postgres
+    /// or HikariCP) or "shared" (one for every caller: a pgbouncer in front of the database).
+    pub scope: Option<RawCacheScope>,
+    /// Connections (1 to 100,000): calls beyond them wait for one to be given back.
+    pub size: i64,
+    /// Most calls holding or waiting for a connection at once (pgbouncer's
+    /// max_client_conn; default: no limit); a call beyond it fails at once.
+    pub max_clients: Option<i64>,
+    /// How long a call waits for a connection before it fails (default: for ever).
+    pub acquire_timeout: Option<Duration>,
+}

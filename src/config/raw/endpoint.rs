@@ -87,6 +87,9 @@ pub struct RawCall {
     /// What a failed call does to the caller: "fail" (default: the caller's answer is an
     /// error naming this dependency) or "continue" (an optional dependency, a fallback).
     pub on_error: Option<RawOnError>,
+    /// A connection pool (a name in the model's `pools`) the call takes a connection from
+    /// for as long as it runs: it waits for one while all are in use.
+    pub pool: Option<String>,
 }
 
 /// A message to a worker pool: `{"service": "jobs", "endpoint": "process"}`.

@@ -259,6 +259,11 @@ pub struct RawModel {
     #[serde(default)]
     #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN }))]
     pub caches: UniqueMap<RawCache>,
+    /// Connection pools by name, used by calls' `pool`: per instance of the caller (a
+    /// client-side pool) or shared by every caller (pgbouncer).
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN }))]
+    pub pools: UniqueMap<RawPool>,
 }
 
 /// The names the resolver accepts for services, endpoints and clients: non-empty, letters,

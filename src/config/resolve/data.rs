@@ -159,3 +159,61 @@ fn cache(name: &str, raw: &RawCache, at: At, rel: &str) -> Result<CacheTierSpec,
         coalesce: raw.coalesce.unwrap_or(false),
     })
 }
+
+/// Most connection pools a model names.
+const MAX_POOLS: usize = 10_000;
+
+/// The model's connection pools, in file order.
+pub(crate) fn pools(
+    raw: &UniqueMap<crate::config::raw::RawPool>,
+    at: At,
+) -> Result<Vec<crate::components::pool::PoolSpec>, ConfigError> {
+    use crate::components::pool::{MAX_POOL_SIZE, PoolSpec};
+    if raw.len() > MAX_POOLS {
+        return Err(at.err("pools", format!("a model has at most {MAX_POOLS} pools")));
+    }
+    raw.iter()
+        .map(|(name, p)| {
+            let rel = format!("pools.{name}");
+            check_name(at, &rel, name, "pool")?;
+            if p.size < 1 || p.size > i64::from(MAX_POOL_SIZE) {
+                return Err(at.err(
+                    &format!("{rel}.size"),
+                    format!("a pool has 1 to {MAX_POOL_SIZE} connections, got {}", p.size),
+                ));
+            }
+            let max_clients = match p.max_clients {
+                None => u32::MAX,
+                Some(m) if m < p.size || m > i64::from(u32::MAX) => {
+                    return Err(at.err(
+                        &format!("{rel}.max_clients"),
+                        format!(
+                            "max_clients counts the calls holding or waiting for a connection: from the pool's size ({}) to {}, got {m}",
+                            p.size,
+                            u32::MAX
+                        ),
+                    ));
+                }
+                Some(m) => m as u32,
+            };
+            Ok(PoolSpec {
+                name: name.clone(),
+                scope: match p.scope {
+                    None | Some(RawCacheScope::Instance) => CacheScope::Instance,
+                    Some(RawCacheScope::Shared) => CacheScope::Shared,
+                },
+                size: p.size as u32,
+                max_clients,
+                acquire_timeout: match p.acquire_timeout {
+                    Some(d) => Some(positive_duration(
+                        at,
+                        &format!("{rel}.acquire_timeout"),
+                        d,
+                        "acquire_timeout",
+                    )?),
+                    None => None,
+                },
+            })
+        })
+        .collect()
+}

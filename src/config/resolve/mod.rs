@@ -137,9 +137,11 @@ pub(crate) fn model(raw: &RawModel, at: At, default_name: &str) -> Result<Model,
         }
     }
     let caches = data::caches(&raw.caches, at)?;
+    let pools = data::pools(&raw.pools, at)?;
     let names = steps::DataNames {
         keyspaces: keyspaces.iter().map(|k| k.name.clone()).collect(),
         caches: caches.iter().map(|c| c.name.clone()).collect(),
+        pools: pools.iter().map(|p| p.name.clone()).collect(),
     };
     steps::link(&mut services, &names, at)?;
     let (services, shards) = shard::expand(services, &keyspaces, at)?;
@@ -151,6 +153,7 @@ pub(crate) fn model(raw: &RawModel, at: At, default_name: &str) -> Result<Model,
             keyspaces,
             caches,
             shards,
+            pools,
         },
     ))
 }

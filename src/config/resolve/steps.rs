@@ -12,7 +12,7 @@ use crate::components::program::{MAX_NESTING, MAX_OPS, op_count};
 use crate::components::service::ServiceSpec;
 use crate::config::ConfigError;
 use crate::config::raw::{RawArm, RawJoin, RawJoinKind, RawLeftovers, RawOnError, RawStep};
-use crate::ids::{CacheId, EndpointRef, KeySpaceId};
+use crate::ids::{CacheId, EndpointRef, KeySpaceId, PoolId};
 
 /// Most branches of one fan-out, or arms of one random branch.
 pub(crate) const MAX_BRANCHES: usize = 10_000;
@@ -106,6 +106,8 @@ fn step(raw: &RawStep, at: At, rel: &str, depth: usize) -> Result<Step, ConfigEr
                 None => None,
             },
             shards: None,
+            pool_name: c.pool.clone(),
+            pool: None,
             latency: match &c.latency {
                 Some(d) => Some(dist(d, at, &format!("{crel}.latency"))?),
                 None => None,
@@ -316,6 +318,8 @@ pub(crate) struct DataNames {
     pub keyspaces: Vec<String>,
     /// Caches, in model order.
     pub caches: Vec<String>,
+    /// Connection pools, in model order.
+    pub pools: Vec<String>,
 }
 
 struct Binder<'a> {
@@ -338,6 +342,16 @@ impl Binder<'_> {
                         at,
                         &format!("{srel}.call"),
                     )?;
+                    if let Some(name) = &c.pool_name {
+                        c.pool = Some(PoolId(lookup(
+                            &self.names.pools,
+                            name,
+                            "pool",
+                            "pools",
+                            at,
+                            &format!("{srel}.call.pool"),
+                        )?));
+                    }
                 }
                 Step::Enqueue(q) => {
                     let qrel = format!("{srel}.enqueue");
