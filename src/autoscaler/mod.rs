@@ -4,6 +4,7 @@
 //! - [`hpa`]: the Kubernetes HorizontalPodAutoscaler (`autoscaling/v2`) decision, faithful to
 //!   the upstream controller (`pkg/controller/podautoscaler`).
 
+pub mod database_replicas;
 pub mod forecast;
 pub mod hpa;
 pub mod hpa_controller;

@@ -4,6 +4,7 @@
 //! samples for the HPA, measured rates for the predictive policy, the queue for KEDA) and
 //! applies its decision.
 
+use super::database_replicas::DatabaseReplicasSpec;
 use super::hpa_controller::{HpaController, HpaSpec};
 use super::keda::{KedaPolicy, KedaSpec};
 use super::predictive::{PredictivePolicy, PredictiveSpec};
@@ -23,6 +24,8 @@ pub enum AutoscalerSpec {
     Predictive(Box<PredictiveSpec>),
     /// KEDA-style scaling on queue length, for worker pools.
     Keda(Box<KedaSpec>),
+    /// Go Coffee's read-replica scaler, for databases.
+    DatabaseReplicas(DatabaseReplicasSpec),
 }
 
 impl AutoscalerSpec {
@@ -34,6 +37,7 @@ impl AutoscalerSpec {
             AutoscalerSpec::TargetTracking(t) => t.period_s,
             AutoscalerSpec::Predictive(p) => p.period_s,
             AutoscalerSpec::Keda(k) => k.polling_interval_s,
+            AutoscalerSpec::DatabaseReplicas(d) => d.period_s,
         }
     }
 
@@ -45,7 +49,8 @@ impl AutoscalerSpec {
             AutoscalerSpec::TargetTracking(t) => Some(t.period_s),
             AutoscalerSpec::Threshold(_)
             | AutoscalerSpec::Predictive(_)
-            | AutoscalerSpec::Keda(_) => None,
+            | AutoscalerSpec::Keda(_)
+            | AutoscalerSpec::DatabaseReplicas(_) => None,
         }
     }
 
@@ -57,6 +62,7 @@ impl AutoscalerSpec {
             AutoscalerSpec::TargetTracking(_) => "target_tracking",
             AutoscalerSpec::Predictive(_) => "predictive",
             AutoscalerSpec::Keda(_) => "keda",
+            AutoscalerSpec::DatabaseReplicas(_) => "database_replicas",
         }
     }
 }
@@ -74,6 +80,8 @@ pub enum Policy {
     Predictive(Box<PredictivePolicy>),
     /// See [`KedaPolicy`].
     Keda(Box<KedaPolicy>),
+    /// See [`DatabaseReplicasSpec`]: stateless but for the counters of the last reading.
+    DatabaseReplicas(DatabaseReplicasSpec),
 }
 
 impl Policy {
@@ -89,6 +97,7 @@ impl Policy {
                 Policy::Predictive(Box::new(PredictivePolicy::new((**p).clone())))
             }
             AutoscalerSpec::Keda(k) => Policy::Keda(Box::new(KedaPolicy::new((**k).clone()))),
+            AutoscalerSpec::DatabaseReplicas(d) => Policy::DatabaseReplicas(d.clone()),
         }
     }
 }

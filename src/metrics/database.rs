@@ -75,6 +75,8 @@ pub struct DatabaseMeter {
     pub bucket: Vec<DatabaseCounts>,
     /// Each database's lags after warm-up.
     pub lag: Vec<LatencyHistogram>,
+    /// Since the start, warm-up included (what a policy reads differences of).
+    pub total: Vec<DatabaseCounts>,
 }
 
 impl DatabaseMeter {
@@ -84,12 +86,14 @@ impl DatabaseMeter {
             counts: vec![DatabaseCounts::default(); n],
             bucket: vec![DatabaseCounts::default(); n],
             lag: (0..n).map(|_| LatencyHistogram::precise()).collect(),
+            total: vec![DatabaseCounts::default(); n],
         }
     }
 
     #[inline]
     fn count(&mut self, db: usize, counted: bool, f: impl Fn(&mut DatabaseCounts)) {
         f(&mut self.bucket[db]);
+        f(&mut self.total[db]);
         if counted {
             f(&mut self.counts[db]);
         }

@@ -48,6 +48,8 @@ struct Db {
     streams: Vec<Option<(u32, ReplicaStream)>>,
     /// Round-robin position among the ready instances.
     next: u32,
+    /// Reads routed and writes committed when a policy last read them.
+    policy_reading: (u64, u64),
     failovers: Vec<FailoverSummary>,
 }
 
@@ -81,6 +83,7 @@ impl Databases {
                 log: WriteLog::default(),
                 streams: Vec::new(),
                 next: 0,
+                policy_reading: (0, 0),
                 failovers: Vec::new(),
             });
         }
@@ -388,6 +391,17 @@ impl<'a> Simulation<'a> {
             return; // the primary restarting (say, out of memory) stays the primary
         }
         *d.stream(id, serial, seq, now) = ReplicaStream::caught_up(seq, now);
+    }
+
+    /// Reads routed and writes committed at database `service` since a policy last asked.
+    pub(super) fn database_period(&mut self, service: ServiceId, _now: SimTime) -> (u64, u64) {
+        let Some(db) = self.databases.of(service.0) else {
+            return (0, 0);
+        };
+        let t = &self.observer.db.total[db];
+        let now = (t.reads, t.writes);
+        let last = std::mem::replace(&mut self.databases.dbs[db].policy_reading, now);
+        (now.0 - last.0, now.1 - last.1)
     }
 
     /// Whether `id` is its database's primary (scale-in spares it).

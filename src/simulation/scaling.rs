@@ -125,10 +125,44 @@ impl Simulation<'_> {
                 k.evaluate(now.as_nanos(), current, queue, pods)
                     .map(|d| (d.replicas, d.reason))
             }
+            Policy::DatabaseReplicas(p) => {
+                let m = self.database_metrics(service, now);
+                let (replicas, reason) = p.required(&m);
+                // The primary is not a read replica.
+                (replicas + 1 != current).then(|| (replicas + 1, reason))
+            }
         };
         self.services[service.index()].policy.policy = Some(policy);
         if let Some((replicas, reason)) = decision {
             self.scale_to(service, replicas, &reason, now, s);
+        }
+    }
+
+    /// What Go Coffee's database scaler reads for the period ending now: reads and writes per
+    /// second, queries open at the database's instances, its CPU.
+    fn database_metrics(
+        &mut self,
+        service: ServiceId,
+        now: SimTime,
+    ) -> crate::autoscaler::database_replicas::DatabaseMetrics {
+        let (d, span_s) = self.period_counters(service, now);
+        let (reads, writes) = self.database_period(service, now);
+        let per_s = |n: u64| if span_s > 0.0 { n as f64 / span_s } else { 0.0 };
+        let open: u32 = self.services[service.index()]
+            .fleet
+            .ready()
+            .iter()
+            .map(|&id| self.instances[id].open_requests())
+            .sum();
+        crate::autoscaler::database_replicas::DatabaseMetrics {
+            read_qps: per_s(reads),
+            write_qps: per_s(writes),
+            active_connections: f64::from(open),
+            cpu: if d.ready_core_ns > 0 {
+                d.busy_core_ns as f64 / d.ready_core_ns as f64
+            } else {
+                0.0
+            },
         }
     }
 

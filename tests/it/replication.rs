@@ -68,6 +68,23 @@ fn read_replicas_take_the_reads_a_saturated_primary_cannot() {
         d.lag_s.max
     );
     assert!(d.stale_reads > 0 && d.stale_fraction < 0.01, "{d:?}");
+    // Go Coffee's scaler (G-19) at 10 s: reads/writes 2,700 / 301 = 8.97 > 5 asks for 2
+    // replicas, the backlog on the one saturated replica (far over 80 open queries) one more.
+    let scaled = summary_of(&results, "go-coffee-scaler");
+    let first = &scaled.scaling_actions[0];
+    assert_eq!((first.t_s, first.from, first.to), (10.0, 2, 4), "{first:?}");
+    assert!(
+        first.reason.contains("reads/writes 8.9"),
+        "{}",
+        first.reason
+    );
+    // Once the backlog is gone only the ratio's 2 replicas are left (3 instances).
+    assert_eq!(scaled.services["database"].instances, 3);
+    // A CPU rule on the whole database (M-19) averages the saturated replica with a primary
+    // that only writes: 54% never crosses 70%, and it never scales.
+    let cpu = summary_of(&results, "cpu-threshold");
+    assert!(cpu.scaling_actions.is_empty());
+    assert!(cpu.error_rate > 0.8);
     for r in &results {
         assert_conserved(&r.variant, &r.output.summary);
     }

@@ -17,6 +17,8 @@ pub enum RawAutoscaler {
     Predictive(RawPredictive),
     /// KEDA on a worker pool's queue length.
     Keda(RawKeda),
+    /// Go Coffee's read-replica scaler on a database: read/write ratio, connections, CPU.
+    DatabaseReplicas(RawDatabaseReplicas),
     /// Threshold (step) rules, as CloudWatch alarms or the Mercenary guide.
     Threshold {
         /// Fewest instances (at least 1).
@@ -215,4 +217,23 @@ enum ThresholdSchema {
     Number(f64),
     /// For `response_time`.
     Duration(Duration),
+}
+
+/// Go Coffee's `DatabaseScaler`: `{"kind": "database_replicas"}` with its thresholds by
+/// default.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabaseReplicas {
+    /// Time between evaluations (default "1m").
+    pub period: Option<Duration>,
+    /// The two read/write ratios above which 2, then 3 replicas are asked for (default [5, 10]).
+    pub ratio_steps: Option<[f64; 2]>,
+    /// Open queries above which one more replica (default 80).
+    pub connections_above: Option<f64>,
+    /// CPU utilisation (0 to 1) above which one more replica (default 0.7).
+    pub cpu_above: Option<f64>,
+    /// Fewest read replicas (default 1).
+    pub min_replicas: Option<i64>,
+    /// Most read replicas (default 5).
+    pub max_replicas: Option<i64>,
 }

@@ -175,6 +175,16 @@ pub(super) fn service(
             "a service needs at least one endpoint",
         ));
     }
+    if matches!(
+        s.autoscaler,
+        Some(crate::config::raw::RawAutoscaler::DatabaseReplicas(_))
+    ) && s.database.as_ref().is_none_or(|d| d.replication.is_none())
+    {
+        return Err(at.err(
+            &format!("{rel}.autoscaler"),
+            "a `database_replicas` scaler scales read replicas: the service needs a `database` with `replication`",
+        ));
+    }
     let mut endpoints = Vec::new();
     for (ename, e) in &s.endpoints {
         let erel = format!("{rel}.endpoints.{ename}");

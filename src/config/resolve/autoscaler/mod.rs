@@ -183,6 +183,9 @@ pub(crate) fn autoscaler(
             predictive(p, at, rel, lifecycle).map(|spec| AutoscalerSpec::Predictive(Box::new(spec)))
         }
         RawAutoscaler::Keda(k) => keda(k, at, rel).map(|spec| AutoscalerSpec::Keda(Box::new(spec))),
+        RawAutoscaler::DatabaseReplicas(d) => {
+            database_replicas(d, at, rel).map(AutoscalerSpec::DatabaseReplicas)
+        }
         RawAutoscaler::Threshold {
             min_replicas,
             max_replicas,
@@ -286,5 +289,55 @@ fn threshold_rule(
         threshold,
         datapoints: (hold.as_nanos() / period.as_nanos()) as u32,
         step,
+    })
+}
+
+fn database_replicas(
+    d: &crate::config::raw::RawDatabaseReplicas,
+    at: At,
+    rel: &str,
+) -> Result<crate::autoscaler::database_replicas::DatabaseReplicasSpec, ConfigError> {
+    let f = |field: &str| format!("{rel}.{field}");
+    let period = match d.period {
+        Some(p) => positive_duration(at, &f("period"), p, "period")?,
+        None => SimDuration::from_secs(60),
+    };
+    let steps = d.ratio_steps.unwrap_or([5.0, 10.0]);
+    if !(steps.iter().all(|v| v.is_finite() && *v >= 0.0) && steps[0] <= steps[1]) {
+        return Err(at.err(
+            &f("ratio_steps"),
+            format!(
+                "two read/write ratios, 0 or more and in order (Go Coffee: [5, 10]), got {steps:?}"
+            ),
+        ));
+    }
+    let connections_above = d.connections_above.unwrap_or(80.0);
+    if !(connections_above.is_finite() && connections_above >= 0.0) {
+        return Err(at.err(
+            &f("connections_above"),
+            format!("a number of connections, 0 or more, got {connections_above}"),
+        ));
+    }
+    let cpu_above = d.cpu_above.unwrap_or(0.7);
+    if !(cpu_above.is_finite() && (0.0..=1.0).contains(&cpu_above)) {
+        return Err(at.err(
+            &f("cpu_above"),
+            format!("a CPU utilisation from 0 to 1, got {cpu_above}"),
+        ));
+    }
+    let (min, max) = bounds(
+        at,
+        rel,
+        d.min_replicas.unwrap_or(1),
+        d.max_replicas.unwrap_or(5),
+        true,
+    )?;
+    Ok(crate::autoscaler::database_replicas::DatabaseReplicasSpec {
+        period_s: period.as_secs_f64(),
+        ratio_steps: steps,
+        connections_above,
+        cpu_above,
+        min_replicas: min,
+        max_replicas: max,
     })
 }
