@@ -85,7 +85,11 @@ impl Caches {
                     coalesce: c.coalesce,
                     seed,
                     stores: match c.scope {
-                        CacheScope::Shared => vec![Some((0, CacheStore::new(&c.store, seed)))],
+                        CacheScope::Shared => {
+                            let mut store = CacheStore::new(&c.store, seed);
+                            warm(model, c, &mut store, SimTime::ZERO);
+                            vec![Some((0, store))]
+                        }
                         CacheScope::Instance => Vec::new(),
                     },
                 }
@@ -108,6 +112,7 @@ impl Caches {
         cache: CacheId,
         instance: InstanceId,
         instances: &InstanceArena,
+        now: SimTime,
     ) -> (u32, &mut CacheStore) {
         let tier = &mut self.tiers[cache.index()];
         let slot = match tier.scope {
@@ -127,14 +132,15 @@ impl Caches {
                 // The slot's earlier instance is gone: so is its cache.
                 store.clear();
                 *owner = serial;
+                warm(model, &model.data.caches[cache.index()], store, now);
             }
             Some(_) => {}
             None => {
-                let spec = &model.data.caches[cache.index()].store;
-                *entry = Some((
-                    serial,
-                    CacheStore::new(spec, keyed_seed(tier.seed, u64::from(serial))),
-                ));
+                let spec = &model.data.caches[cache.index()];
+                let mut store =
+                    CacheStore::new(&spec.store, keyed_seed(tier.seed, u64::from(serial)));
+                warm(model, spec, &mut store, now);
+                *entry = Some((serial, store));
             }
         }
         let (_, store) = entry.as_mut().expect("made above");
@@ -228,7 +234,7 @@ impl Simulation<'_> {
         let model = &self.variant.model;
         let (store_ix, store) = self
             .caches
-            .store(model, cache, sp.instance, &self.instances);
+            .store(model, cache, sp.instance, &self.instances, now);
         let found = store.get(sp.key, now);
         let counted = sp.has(COUNTED);
         self.observer.cache_lookup(cache, found, counted);
@@ -285,7 +291,7 @@ impl Simulation<'_> {
         let model = &self.variant.model;
         let (_, store) = self
             .caches
-            .store(model, cache, sp.instance, &self.instances);
+            .store(model, cache, sp.instance, &self.instances, now);
         let before = store.stats().evictions;
         store.insert(sp.key, now);
         let evicted = store.stats().evictions - before;
@@ -298,7 +304,7 @@ impl Simulation<'_> {
         let model = &self.variant.model;
         let (_, store) = self
             .caches
-            .store(model, cache, sp.instance, &self.instances);
+            .store(model, cache, sp.instance, &self.instances, now);
         let _ = now;
         store.remove(sp.key);
         self.observer.cache_invalidated(cache, sp.has(COUNTED));
@@ -320,5 +326,17 @@ impl Simulation<'_> {
             }
         }
         self.woken = woken;
+    }
+}
+
+/// Loads a new store with its cache's warm keys, least popular first, so that the most
+/// popular are the most recently used (LRU) and the last to go.
+fn warm(model: &Model, spec: &CacheTierSpec, store: &mut CacheStore, now: SimTime) {
+    let Some((space, top)) = spec.warm else {
+        return;
+    };
+    let keys = &model.data.keyspaces[space.index()];
+    for rank in (0..top).rev() {
+        store.insert(keys.ranked(space, rank), now);
     }
 }

@@ -25,4 +25,7 @@ pub struct CacheTierSpec {
     pub store: CacheSpec,
     /// Whether concurrent misses for one key wait for the first one's fill (single-flight).
     pub coalesce: bool,
+    /// Keys loaded into each store when it is made: a key space and how many of its most
+    /// popular keys.
+    pub warm: Option<(crate::ids::KeySpaceId, u64)>,
 }

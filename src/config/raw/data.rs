@@ -62,6 +62,20 @@ pub struct RawCache {
     /// Whether concurrent misses for one key wait for the first to fill it (single-flight)
     /// instead of each doing the work (default false: a hot key's expiry is a stampede).
     pub coalesce: Option<bool>,
+    /// Keys loaded into each store when it is made (at the start for a shared cache, when
+    /// its instance starts for an instance cache), so it does not start cold.
+    pub warm: Option<RawWarm>,
+}
+
+/// Warming: {"keyspace": "accounts", "top": 1000} loads the 1,000 most popular keys.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWarm {
+    /// The key space whose keys are loaded (a name in the model's `keyspaces`).
+    pub keyspace: String,
+    /// How many of its most popular keys (1 to the cache's capacity; for uniform and
+    /// sequential spaces, the first keys).
+    pub top: i64,
 }
 
 /// Where a cache's store lives.

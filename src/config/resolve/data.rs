@@ -104,7 +104,11 @@ fn keyspace(name: &str, raw: &RawKeySpace, at: At, rel: &str) -> Result<KeySpace
 }
 
 /// The model's caches, in file order.
-pub(crate) fn caches(raw: &UniqueMap<RawCache>, at: At) -> Result<Vec<CacheTierSpec>, ConfigError> {
+pub(crate) fn caches(
+    raw: &UniqueMap<RawCache>,
+    keyspaces: &[KeySpaceSpec],
+    at: At,
+) -> Result<Vec<CacheTierSpec>, ConfigError> {
     if raw.len() > MAX_CACHES {
         return Err(at.err("caches", format!("a model has at most {MAX_CACHES} caches")));
     }
@@ -112,12 +116,18 @@ pub(crate) fn caches(raw: &UniqueMap<RawCache>, at: At) -> Result<Vec<CacheTierS
         .map(|(name, c)| {
             let rel = format!("caches.{name}");
             check_name(at, &rel, name, "cache")?;
-            cache(name, c, at, &rel)
+            cache(name, c, keyspaces, at, &rel)
         })
         .collect()
 }
 
-fn cache(name: &str, raw: &RawCache, at: At, rel: &str) -> Result<CacheTierSpec, ConfigError> {
+fn cache(
+    name: &str,
+    raw: &RawCache,
+    keyspaces: &[KeySpaceSpec],
+    at: At,
+    rel: &str,
+) -> Result<CacheTierSpec, ConfigError> {
     if raw.capacity < 1 || raw.capacity > MAX_CACHE_ENTRIES {
         return Err(at.err(
             &format!("{rel}.capacity"),
@@ -157,6 +167,32 @@ fn cache(name: &str, raw: &RawCache, at: At, rel: &str) -> Result<CacheTierSpec,
             ttl,
         },
         coalesce: raw.coalesce.unwrap_or(false),
+        warm: match &raw.warm {
+            None => None,
+            Some(w) => {
+                let wrel = format!("{rel}.warm");
+                let names: Vec<String> = keyspaces.iter().map(|k| k.name.clone()).collect();
+                let k = super::steps::lookup_name(
+                    &names,
+                    &w.keyspace,
+                    "key space",
+                    "keyspaces",
+                    at,
+                    &format!("{wrel}.keyspace"),
+                )?;
+                let most = (raw.capacity as u64).min(keyspaces[k as usize].n);
+                if w.top < 1 || w.top as u64 > most {
+                    return Err(at.err(
+                        &format!("{wrel}.top"),
+                        format!(
+                            "warming loads 1 to {most} keys (the cache's capacity, or the key space's size), got {}",
+                            w.top
+                        ),
+                    ));
+                }
+                Some((crate::ids::KeySpaceId(k), w.top as u64))
+            }
+        },
     })
 }
 

@@ -136,7 +136,7 @@ pub(crate) fn model(raw: &RawModel, at: At, default_name: &str) -> Result<Model,
             spec.sharding = Some(shard::sharding(s, sh, &keyspaces, at, &rel)?);
         }
     }
-    let caches = data::caches(&raw.caches, at)?;
+    let caches = data::caches(&raw.caches, &keyspaces, at)?;
     let pools = data::pools(&raw.pools, at)?;
     let names = steps::DataNames {
         keyspaces: keyspaces.iter().map(|k| k.name.clone()).collect(),

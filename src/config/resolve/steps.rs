@@ -399,6 +399,17 @@ impl Binder<'_> {
 }
 
 /// The position of `name` among `known`, or an error listing what there is.
+pub(crate) fn lookup_name(
+    known: &[String],
+    name: &str,
+    what: &str,
+    section: &str,
+    at: At,
+    rel: &str,
+) -> Result<u32, ConfigError> {
+    lookup(known, name, what, section, at, rel)
+}
+
 fn lookup(
     known: &[String],
     name: &str,
