@@ -3,10 +3,12 @@
 //! The kernel does no I/O and knows nothing of the model, serde or clap. A model plugs in by
 //! implementing [`Handler`] for its own event enum, so dispatch is a `match`, not a boxed closure.
 
+mod hash;
 mod queue;
 mod rng;
 mod time;
 
+pub use hash::{FixedHash, MixHasher};
 pub use queue::EventQueue;
 pub use rng::{RequestRng, Stream, keyed_seed, stream, stream_seed};
 pub use time::{SimDuration, SimTime};

@@ -133,3 +133,9 @@ mod tests {
         assert_eq!(r.next_u64(), 3203168211198807973);
     }
 }
+
+/// SplitMix64's finaliser, for the fixed hasher.
+#[inline]
+pub(super) fn mix(z: u64) -> u64 {
+    splitmix64_mix(z)
+}

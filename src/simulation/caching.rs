@@ -18,14 +18,13 @@ use crate::ids::{CacheId, EndpointRef, FlightId, InstanceId, SpanId, SpanRef};
 use crate::kernel::{RequestRng, SimTime, keyed_seed, stream_seed};
 use crate::model::Model;
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 /// Draw key of a span's key (with its seed).
 const KEY_DRAW: u64 = 0x006b_6579_6472_6177; // "keydraw"
 
 /// A fixed hasher: the flight table is only ever looked up, never iterated, so its order
 /// cannot reach a report; a fixed hasher keeps even its memory layout reproducible.
-type Fixed = BuildHasherDefault<std::hash::DefaultHasher>;
+type Fixed = crate::kernel::FixedHash;
 
 /// The run's caches.
 #[derive(Debug)]

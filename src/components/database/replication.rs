@@ -14,10 +14,9 @@
 
 use crate::kernel::{SimDuration, SimTime};
 use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasherDefault;
 
 /// Only ever looked up, never iterated: a fixed hasher keeps even the layout reproducible.
-type Fixed = BuildHasherDefault<std::hash::DefaultHasher>;
+type Fixed = crate::kernel::FixedHash;
 
 /// One write on its way into a replica.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
