@@ -42,16 +42,12 @@ pub type FixedHash = BuildHasherDefault<MixHasher>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::hash::{BuildHasher, Hash};
+    use std::hash::BuildHasher;
 
     #[test]
     fn equal_keys_hash_equal_and_neighbours_spread() {
         let b = FixedHash::default();
-        let h = |k: &(u32, u64)| {
-            let mut s = b.build_hasher();
-            k.hash(&mut s);
-            s.finish()
-        };
+        let h = |k: &(u32, u64)| b.hash_one(k);
         assert_eq!(h(&(1, 7)), h(&(1, 7)));
         assert_ne!(h(&(1, 7)), h(&(1, 8)));
         // Consecutive keys land in different buckets of a small table.

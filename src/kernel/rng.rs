@@ -90,6 +90,12 @@ impl TryRng for RequestRng {
     }
 }
 
+/// SplitMix64's finaliser, for the fixed hasher.
+#[inline]
+pub(super) fn mix(z: u64) -> u64 {
+    splitmix64_mix(z)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,10 +138,4 @@ mod tests {
         assert_eq!(r.next_u64(), 6457827717110365317);
         assert_eq!(r.next_u64(), 3203168211198807973);
     }
-}
-
-/// SplitMix64's finaliser, for the fixed hasher.
-#[inline]
-pub(super) fn mix(z: u64) -> u64 {
-    splitmix64_mix(z)
 }
