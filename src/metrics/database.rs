@@ -37,8 +37,6 @@ pub struct DatabaseCounts {
     pub checked_reads: u64,
     /// Of those, reads of a key whose newest write that replica had not applied.
     pub stale_reads: u64,
-    /// Writes lost at a failover: committed, never received by the promoted replica.
-    pub lost_writes: u64,
     /// Writes applied by a replica (each write once per replica that follows it).
     pub applied: u64,
     /// Their lags summed (nanoseconds) and the longest.
@@ -135,11 +133,6 @@ impl DatabaseMeter {
             c.checked_reads += 1;
             c.stale_reads += u64::from(stale);
         });
-    }
-
-    /// Writes lost at a failover.
-    pub fn lost(&mut self, db: usize, writes: u64, counted: bool) {
-        self.count(db, counted, |c| c.lost_writes += writes);
     }
 
     /// The current bucket's counters, and a fresh bucket.

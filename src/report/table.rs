@@ -315,22 +315,9 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
         }
         rows.push(row(&section, "entries (end)", &format!("{key}.entries")));
         // A variant that never looked in this cache has no hit ratio: a dash, not 0%.
-        let looked: Vec<bool> = report
-            .variants
-            .values()
-            .map(|v| {
-                v.metrics
-                    .get(&format!("{key}.lookups_rps"))
-                    .is_some_and(|e| e.mean != 0.0)
-            })
-            .collect();
-        for r in rows.iter_mut().filter(|r| r.section == section) {
-            for (cell, looked) in r.cells.iter_mut().zip(&looked) {
-                if !looked {
-                    *cell = Cell::Missing;
-                }
-            }
-        }
+        dash_without(report, &mut rows, &format!("{key}.lookups_rps"), |r| {
+            r.section == section
+        });
     }
     // Each database.
     let databases = super::union_keys(report.runs.iter().map(|r| &r.summary.databases));
@@ -362,24 +349,12 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             rows.push(row(&section, "lost writes", &lost));
         }
         // A variant whose reads never reached a replica has no staleness or lag: a dash.
-        let replicated: Vec<bool> = report
-            .variants
-            .values()
-            .map(|v| {
-                v.metrics
-                    .get(&format!("{key}.replica_reads_rps"))
-                    .is_some_and(|e| e.mean != 0.0)
-            })
-            .collect();
-        for r in rows.iter_mut().filter(|r| {
-            r.section == section && (r.label.starts_with("lag") || r.label == "stale reads")
-        }) {
-            for (cell, replicated) in r.cells.iter_mut().zip(&replicated) {
-                if !replicated {
-                    *cell = Cell::Missing;
-                }
-            }
-        }
+        dash_without(
+            report,
+            &mut rows,
+            &format!("{key}.replica_reads_rps"),
+            |r| r.section == section && (r.label.starts_with("lag") || r.label == "stale reads"),
+        );
     }
     // Each sharded service.
     let sharded = super::union_keys(report.runs.iter().map(|r| &r.summary.shards));
@@ -559,6 +534,24 @@ pub fn render(report: &Report) -> String {
         );
     }
     out
+}
+
+/// Shows a dash, not a figure, in the `rows` that `which` picks, for every variant in which
+/// `metric` never happened (a cache never looked in, a database whose reads never reached a
+/// replica): its zero would read as a measurement.
+fn dash_without(report: &Report, rows: &mut [Row<'_>], metric: &str, which: impl Fn(&Row) -> bool) {
+    let happened: Vec<bool> = report
+        .variants
+        .values()
+        .map(|v| v.metrics.get(metric).is_some_and(|e| e.mean != 0.0))
+        .collect();
+    for r in rows.iter_mut().filter(|r| which(r)) {
+        for (cell, happened) in r.cells.iter_mut().zip(&happened) {
+            if !happened {
+                *cell = Cell::Missing;
+            }
+        }
+    }
 }
 
 /// Formats by what the metric is: seconds as ms or s, fractions as %, counts as integers.

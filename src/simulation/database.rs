@@ -39,8 +39,8 @@ struct Db {
     primary: Option<(InstanceId, u32)>,
     /// A promoted primary takes writes once it has applied what it received.
     writable_from: SimTime,
-    /// When the primary died, while its failover is under way.
-    failed_at: Option<SimTime>,
+    /// The primary has died and its failover is under way.
+    failing_over: bool,
     /// A promotion found no ready replica: the next instance to become ready is promoted.
     awaiting: bool,
     log: WriteLog,
@@ -78,7 +78,7 @@ impl Databases {
                 service,
                 primary: None,
                 writable_from: SimTime::ZERO,
-                failed_at: None,
+                failing_over: false,
                 awaiting: false,
                 log: WriteLog::default(),
                 streams: Vec::new(),
@@ -145,7 +145,7 @@ impl<'a> Simulation<'a> {
         {
             d.primary = None; // gone for good (its slot holds another instance)
         }
-        if d.primary.is_none() && d.failed_at.is_none() && !d.awaiting {
+        if d.primary.is_none() && !d.failing_over && !d.awaiting {
             let first = self.services[d.service.index()].fleet.ready().first()?;
             d.primary = Some((*first, self.instances[*first].serial));
         }
@@ -310,7 +310,7 @@ impl<'a> Simulation<'a> {
                 };
                 let d = &mut self.databases.dbs[db];
                 d.primary = None;
-                d.failed_at = Some(now);
+                d.failing_over = true;
                 d.failovers.push(FailoverSummary {
                     failed_at_s: now.as_secs_f64(),
                     promoted_at_s: None,
@@ -352,9 +352,8 @@ impl<'a> Simulation<'a> {
 
     fn promote(&mut self, db: usize, id: InstanceId, now: SimTime) {
         let serial = self.instances[id].serial;
-        let counted = now >= self.warmup_end;
         let d = &mut self.databases.dbs[db];
-        d.failed_at = None;
+        d.failing_over = false;
         let seq = d.log.last_seq();
         let stream = d.stream(id, serial, seq, now);
         let received = stream.received();
@@ -370,7 +369,6 @@ impl<'a> Simulation<'a> {
             f.promoted_at_s = Some(writable.as_secs_f64());
             f.lost_writes = lost;
         }
-        self.observer.db.lost(db, lost, counted);
     }
 
     /// Instance `id` of a database became ready: as a replica it starts caught up, or it is
@@ -394,7 +392,7 @@ impl<'a> Simulation<'a> {
     }
 
     /// Reads routed and writes committed at database `service` since a policy last asked.
-    pub(super) fn database_period(&mut self, service: ServiceId, _now: SimTime) -> (u64, u64) {
+    pub(super) fn database_period(&mut self, service: ServiceId) -> (u64, u64) {
         let Some(db) = self.databases.of(service.0) else {
             return (0, 0);
         };

@@ -146,7 +146,7 @@ impl Simulation<'_> {
         now: SimTime,
     ) -> crate::autoscaler::database_replicas::DatabaseMetrics {
         let (d, span_s) = self.period_counters(service, now);
-        let (reads, writes) = self.database_period(service, now);
+        let (reads, writes) = self.database_period(service);
         let per_s = |n: u64| if span_s > 0.0 { n as f64 / span_s } else { 0.0 };
         let open: u32 = self.services[service.index()]
             .fleet

@@ -172,7 +172,7 @@ fn cache(
             Some(w) => {
                 let wrel = format!("{rel}.warm");
                 let names: Vec<String> = keyspaces.iter().map(|k| k.name.clone()).collect();
-                let k = super::steps::lookup_name(
+                let k = super::steps::lookup(
                     &names,
                     &w.keyspace,
                     "key space",

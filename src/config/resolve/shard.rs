@@ -25,21 +25,15 @@ pub(super) fn sharding(
     rel: &str,
 ) -> Result<ShardingSpec, ConfigError> {
     let srel = format!("{rel}.shards");
-    let Some(k) = keyspaces.iter().position(|k| k.name == raw.key) else {
-        let known: Vec<&str> = keyspaces.iter().map(|k| k.name.as_str()).collect();
-        return Err(at.err(
-            &format!("{srel}.key"),
-            if known.is_empty() {
-                format!("no key space `{}`: the model has no `keyspaces`", raw.key)
-            } else {
-                format!(
-                    "no key space `{}` in the model's `keyspaces`; it has: {}",
-                    raw.key,
-                    known.join(", ")
-                )
-            },
-        ));
-    };
+    let names: Vec<String> = keyspaces.iter().map(|k| k.name.clone()).collect();
+    let k = super::steps::lookup(
+        &names,
+        &raw.key,
+        "key space",
+        "keyspaces",
+        at,
+        &format!("{srel}.key"),
+    )? as usize;
     let keys = keyspaces[k].n;
     if s.autoscaler.is_some() && raw.reshard.is_some() {
         return Err(at.err(
@@ -56,7 +50,7 @@ pub(super) fn sharding(
             "a sharded service is called with a key; it cannot be a worker pool",
         ));
     }
-    let map = map(raw.count, raw.placement.as_ref(), keys, at, &srel)?;
+    let map = map_at(raw.count, raw.placement.as_ref(), keys, at, &srel, true)?;
     let reshard = match &raw.reshard {
         None => None,
         Some(r) => {
@@ -74,16 +68,6 @@ pub(super) fn sharding(
         map,
         reshard,
     })
-}
-
-fn map(
-    count: i64,
-    placement: Option<&RawPlacement>,
-    keys: u64,
-    at: At,
-    rel: &str,
-) -> Result<ShardMapSpec, ConfigError> {
-    map_at(count, placement, keys, at, rel, true)
 }
 
 /// The map of `count` shards placed by `placement`; `own` says whether the placement is

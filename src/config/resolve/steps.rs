@@ -399,18 +399,7 @@ impl Binder<'_> {
 }
 
 /// The position of `name` among `known`, or an error listing what there is.
-pub(crate) fn lookup_name(
-    known: &[String],
-    name: &str,
-    what: &str,
-    section: &str,
-    at: At,
-    rel: &str,
-) -> Result<u32, ConfigError> {
-    lookup(known, name, what, section, at, rel)
-}
-
-fn lookup(
+pub(crate) fn lookup(
     known: &[String],
     name: &str,
     what: &str,
