@@ -64,8 +64,10 @@ fn variants_differing_only_in_balancer_see_identical_arrivals() {
 /// a fan-out joined by `any` that cancels its leftovers, a random branch, a message to a worker
 /// pool, queue deadlines, propagated deadlines, cancelled abandoned work and a client timeout,
 /// Zipf keys and caches (a shared one with a TTL and single-flight, one per instance with
-/// random eviction, whose generator is the store's own); with `sweep`, a grid over the load
-/// and a callee's replicas.
+/// random eviction, whose generator is the store's own), a replicated database whose replicas
+/// lag (stale reads) and whose primary fails over and a replica restarts, and a sharded
+/// database on a consistent ring that reshards 3 -> 4 (keys moving to a shard that starts);
+/// with `sweep`, a grid over the load and a callee's replicas.
 fn graph_experiment(sweep: &str) -> String {
     format!(
         r#"{{
@@ -88,8 +90,15 @@ fn graph_experiment(sweep: &str) -> String {
                       "join": "any", "leftovers": "cancel" }},
                     {{ "branch": [
                         {{ "p": 0.3, "steps": [ {{ "enqueue": {{ "service": "mail", "endpoint": "send",
-                                                              "latency": "1ms" }} }} ] }},
-                        {{ "p": 0.7, "steps": [ {{ "cpu": "500us" }} ] }} ] }} ] }} }} }},
+                                                              "latency": "1ms" }} }},
+                                                {{ "call": {{ "service": "ledger", "endpoint": "post",
+                                                              "on_error": "continue" }} }} ] }},
+                        {{ "p": 0.7, "steps": [ {{ "cpu": "500us" }} ] }} ] }},
+                    {{ "branch": [
+                        {{ "p": 0.2, "steps": [ {{ "call": {{ "service": "accounts", "endpoint": "write",
+                                                              "on_error": "continue" }} }} ] }},
+                        {{ "p": 0.8, "steps": [ {{ "call": {{ "service": "accounts", "endpoint": "read",
+                                                              "timeout": "20ms", "on_error": "continue" }} }} ] }} ] }} ] }} }} }},
             "users": {{ "replicas": 2,
                 "instance": {{ "cores": 1, "concurrency_limit": 3, "queue_limit": 10 }},
                 "queue_timeout": "10ms", "propagate_deadlines": true, "cancel_abandoned": true,
@@ -102,6 +111,23 @@ fn graph_experiment(sweep: &str) -> String {
                     {{ "cache_get": {{ "cache": "l1", "miss": [
                         {{ "cache_get": {{ "cache": "hot", "miss": [
                             {{ "call": {{ "service": "users", "endpoint": "get", "on_error": "continue" }} }} ] }} }} ] }} }} ] }} }} }},
+            "accounts": {{ "replicas": 3, "instance": {{ "cores": 2 }},
+                "database": {{ "replication": {{ "apply_rate": 60,
+                                                 "network": {{ "kind": "exponential", "mean": "5ms" }},
+                                                 "read_routing": "round_robin" }},
+                              "failures": [ {{ "at": "4s", "fails": "primary", "promote_after": "1s" }},
+                                            {{ "at": "7s", "fails": "replica" }} ] }},
+                "lifecycle": {{ "provisioning": "0s", "startup": "500ms", "readiness": "0s" }},
+                "endpoints": {{
+                    "read": {{ "query": "read", "steps": [ {{ "cpu": {{ "kind": "exponential", "mean": "2ms" }} }} ] }},
+                    "write": {{ "query": "write", "steps": [ {{ "cpu": {{ "kind": "exponential", "mean": "1ms" }} }} ] }} }} }},
+            "ledger": {{ "replicas": 1, "instance": {{ "cores": 1 }}, "database": {{}},
+                "shards": {{ "key": "k", "count": 3, "placement": {{ "kind": "consistent", "vnodes": 32 }},
+                            "reshard": {{ "at": "5s", "count": 4 }} }},
+                "lifecycle": {{ "provisioning": "0s", "startup": "1s", "readiness": "0s" }},
+                "endpoints": {{ "post": {{ "query": "write", "steps": [
+                    {{ "cache_get": {{ "cache": "l1", "miss": [ {{ "io": "2ms" }} ] }} }},
+                    {{ "cpu": {{ "kind": "exponential", "mean": "2ms" }} }} ] }} }} }},
             "mail": {{ "replicas": 1, "instance": {{ "cores": 1, "concurrency_limit": 2 }},
                 "balancer": {{ "kind": "queue", "max_length": 50 }}, "queue_timeout": "200ms",
                 "endpoints": {{ "send": {{ "steps": [
@@ -166,9 +192,30 @@ fn a_call_graph_with_fan_out_and_timeouts_is_byte_identical_on_any_thread_count_
             "work cancelled at a callee",
             &s["services"]["users"]["endpoints"]["get"]["outcomes"]["cancelled"],
         ),
+        (
+            "replica reads",
+            &s["databases"]["accounts"]["replica_reads"],
+        ),
+        ("stale reads", &s["databases"]["accounts"]["stale_reads"]),
+        (
+            "writes without a primary during the failover",
+            &calls["gw.page -> accounts.write"]["outcomes"]["no_instance"],
+        ),
+        (
+            "writes lost at the failover",
+            &s["databases"]["accounts"]["lost_writes"],
+        ),
+        (
+            "queries on a shard the resharding added",
+            &s["shards"]["ledger"]["queries"][3],
+        ),
     ] {
         assert!(n.as_u64().unwrap_or(0) > 0, "no {what}: {s}");
     }
+    let promoted = &s["databases"]["accounts"]["failovers"][0]["promoted_at_s"];
+    assert!(promoted.as_f64().is_some(), "no promotion: {s}");
+    let switched = &s["shards"]["ledger"]["reshard"]["switched_at_s"];
+    assert_eq!(switched.as_f64(), Some(6.0), "the resharding: {s}");
     // A sweep over the same graph: three shards merged give the unsharded sweep.json.
     let sweep = r#", "sweep": { "mode": "grid", "parameters": [
             { "path": "workload[0].rate.rps", "values": [150, 300] },

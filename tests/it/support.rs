@@ -120,7 +120,75 @@ pub fn conservation_errors(s: &surge::simulation::RunSummary) -> Vec<String> {
             ));
         }
     }
+    // Every read went one of four ways; only replica reads are checked for staleness; a
+    // database lost what its failovers lost; reads and writes are queries some call made.
+    for (name, d) in &s.databases {
+        let routed = d.replica_reads + d.primary_reads + d.read_your_writes + d.fallback_reads;
+        if d.reads != routed {
+            errors.push(format!(
+                "database {name}: {} reads != {} replica + {} primary + {} read-your-writes + {} fallback",
+                d.reads, d.replica_reads, d.primary_reads, d.read_your_writes, d.fallback_reads
+            ));
+        }
+        if d.stale_reads > d.checked_reads || d.checked_reads > d.replica_reads {
+            errors.push(format!(
+                "database {name}: {} stale reads of {} checked of {} on replicas",
+                d.stale_reads, d.checked_reads, d.replica_reads
+            ));
+        }
+        let lost: u64 = d.failovers.iter().map(|f| f.lost_writes).sum();
+        if d.lost_writes != lost {
+            errors.push(format!(
+                "database {name}: {} lost writes != {lost} lost at its failovers",
+                d.lost_writes
+            ));
+        }
+    }
+    // A sharded service has a query count for each of its shard services, its hottest
+    // share is the busiest's over all, and every call to it is one query.
+    for (name, sh) in &s.shards {
+        let services = s.services.keys().filter(|k| is_shard_of(k, name)).count();
+        if sh.queries.len() != services {
+            errors.push(format!(
+                "shards {name}: {} query counts for {services} shard services",
+                sh.queries.len()
+            ));
+        }
+        let total: u64 = sh.queries.iter().sum();
+        let max = sh.queries.iter().copied().max().unwrap_or(0);
+        let share = if total == 0 {
+            0.0
+        } else {
+            max as f64 / total as f64
+        };
+        if !(0.0..=1.0).contains(&sh.hottest_share) || (sh.hottest_share - share).abs() > 1e-12 {
+            errors.push(format!(
+                "shards {name}: hottest share {} != {max} / {total}",
+                sh.hottest_share
+            ));
+        }
+        let prefix = format!("-> {name}.");
+        let calls: u64 = s
+            .calls
+            .iter()
+            .filter(|(edge, _)| edge.contains(&prefix))
+            .map(|(_, c)| c.calls)
+            .sum();
+        if total != calls {
+            errors.push(format!(
+                "shards {name}: {total} queries != {calls} calls to it"
+            ));
+        }
+    }
     errors
+}
+
+/// Whether `service` is one of the shard services (`<group>-<k>`) of sharded service `group`.
+pub fn is_shard_of(service: &str, group: &str) -> bool {
+    service
+        .strip_prefix(group)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The error `load_experiment` gives for `json`, which must be refused.
