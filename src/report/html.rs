@@ -30,7 +30,7 @@ pub const FILE_NAME: &str = "report.html";
 
 /// Plots in the order the page shows them, with what each shows; any other SVG follows these,
 /// by file name.
-const KNOWN_PLOTS: [(&str, &str); 9] = [
+const KNOWN_PLOTS: [(&str, &str); 10] = [
     (
         plots::TOPOLOGY_FILE,
         "The services and their calls, one panel per variant (replication 0): each box a service with its instances at the end (and the peak, if higher) and its CPU utilisation, laid out by call depth from the clients on the left; each arrow goes from caller to callee, labelled with calls per second and, when calls failed, the error rate; dashed arrows are messages to a worker pool. A red border marks the saturated service: the busiest, if its CPU utilisation is at least 90%, else the one with the longest queue, if at least 8 requests wait per instance.",
@@ -52,6 +52,10 @@ const KNOWN_PLOTS: [(&str, &str); 9] = [
     (
         plots::CACHE_FILE,
         "Each cache's hit ratio over time, and the misses per second it passes on to what a miss calls (replication 0).",
+    ),
+    (
+        plots::DATABASE_FILE,
+        "Each database's replication lag over time (how long a write committed on the primary took to reach a replica: the mean per bucket as a solid line, the longest dashed), and the share of replica reads that returned stale data; a gap is a bucket with no write applied or no replica read (replication 0).",
     ),
     (
         plots::COST_SLO_FILE,

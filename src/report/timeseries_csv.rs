@@ -371,7 +371,7 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
                 checked_reads,
                 stale_reads,
                 applied,
-                lag_ns: (mean * 1e9 * applied as f64).round() as u128,
+                lag_ns: lag_sum_ns(mean, applied),
                 max_lag_ns: (max * 1e9).round() as u64,
                 ..Default::default()
             };
@@ -391,6 +391,44 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
         });
     }
     Ok(results)
+}
+
+/// The lag sum (ns) that gives back `mean_s`, the `lag_mean_s` written for `applied` writes:
+/// the least `x` whose [`DatabaseCounts::mean_lag_s`] is at least `mean_s`. That mean is
+/// monotone in `x`, and the file keeps the written mean exactly (shortest round-trip form), so
+/// the mean recomputed from what is read back is the one written, bit for bit, however large
+/// the sum; `surge plot` then draws what `surge run` drew. (Rounding `mean * 1e9 * applied`
+/// alone is off by a nanosecond or more once a bucket's sum nears 1e15 ns.) O(log x).
+///
+/// [`DatabaseCounts::mean_lag_s`]: crate::metrics::database::DatabaseCounts::mean_lag_s
+fn lag_sum_ns(mean_s: f64, applied: u64) -> u128 {
+    let mean_of = |lag_ns: u128| {
+        crate::metrics::database::DatabaseCounts {
+            applied,
+            lag_ns,
+            ..Default::default()
+        }
+        .mean_lag_s()
+    };
+    if applied == 0 {
+        return 0;
+    }
+    // Above the sum: `as` saturates, so no value can overflow.
+    let mut hi = ((mean_s * 1e9 * applied as f64) * (1.0 + 1e-9)) as u128;
+    hi = hi.saturating_add(2);
+    if mean_of(hi) < mean_s {
+        return hi;
+    }
+    let mut lo = 0;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if mean_of(mid) >= mean_s {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
 }
 
 #[cfg(test)]
@@ -488,5 +526,42 @@ mod tests {
         let e = read_first_replications("variant,replication\n", &report).unwrap_err();
         assert_eq!(e.line, 1);
         assert!(text.starts_with("variant,") && text.contains(",'-api.arrivals,"));
+    }
+
+    /// Whatever a bucket's lag sum, the mean read back is the mean written, bit for bit: the
+    /// plots draw that mean, and `surge plot` must redraw them byte for byte.
+    #[test]
+    fn the_mean_lag_reads_back_exactly() {
+        use crate::metrics::database::DatabaseCounts;
+        for (lag_ns, applied) in [
+            (0u128, 0u64),
+            (0, 5),
+            (1, 1),
+            (1_544_100, 1),
+            (3_000_000_007, 1_999),
+            (123_456_789_012_345, 4_001),
+            (9_876_543_210_987_654, 39_999),
+            (u128::from(u64::MAX) * 3, 7),
+        ] {
+            let written = DatabaseCounts {
+                applied,
+                lag_ns,
+                ..Default::default()
+            };
+            let mean: f64 = written.mean_lag_s().to_string().parse().unwrap();
+            let read = DatabaseCounts {
+                applied,
+                lag_ns: lag_sum_ns(mean, applied),
+                ..Default::default()
+            };
+            assert_eq!(
+                read.mean_lag_s().to_bits(),
+                written.mean_lag_s().to_bits(),
+                "{lag_ns} ns over {applied}"
+            );
+            if lag_ns < 1 << 50 {
+                assert_eq!(read.lag_ns, lag_ns, "exact below 2^50 ns");
+            }
+        }
     }
 }

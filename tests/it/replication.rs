@@ -269,3 +269,126 @@ fn bad_databases_are_refused_with_their_path() {
         assert_error_at(&e, &format!("model.{path}"), words);
     }
 }
+
+/// `database.svg` draws, per database, the replication lag (mean and longest per bucket) and
+/// the stale reads, a line per variant: in `experiments/read-replicas.json` every variant
+/// with replicas has its lines, and the primary alone, which has none, is marked in the
+/// legend instead of drawn.
+#[test]
+fn database_plot_shows_lag_and_stale_reads_per_variant() {
+    let out = crate::support::temp_dir("database-plot");
+    let o = crate::support::surge(&[
+        "run",
+        "experiments/read-replicas.json",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(out.join("database.svg")).unwrap();
+    let lines_in = |group: &str| {
+        let open = format!("<g class=\"series\" data-series=\"{group}\">");
+        assert!(svg.contains(&open), "no {group}");
+        svg.lines()
+            .skip_while(|l| *l != open)
+            .skip(1)
+            .take_while(|l| *l != "</g>")
+            .filter(|l| l.starts_with("<polyline"))
+            .count()
+    };
+    for variant in ["1-replica", "2-replicas", "5-replicas"] {
+        for panel in ["mean lag", "longest lag", "stale reads"] {
+            let group = format!("database {panel}: {variant}");
+            assert!(lines_in(&group) >= 1, "{group} draws nothing");
+        }
+    }
+    for panel in ["mean lag", "longest lag", "stale reads"] {
+        assert_eq!(lines_in(&format!("database {panel}: primary-only")), 0);
+    }
+    for text in [
+        "database: replication lag",
+        "database: stale reads (% of replica reads)",
+        "lag (ms)",
+        "\nno replica traffic\n",
+    ] {
+        assert!(svg.contains(text), "{text}");
+    }
+}
+
+/// `surge plot` redraws `database.svg` byte for byte from `timeseries.csv`, where the mean
+/// lag is a float: with writes above the apply rate, five replicas and 10 s buckets, a
+/// bucket's lags sum to about 2e15 ns, past where rounding mean x 1e9 x applied gives the
+/// sum back, yet every mean read back is the one written, bit for bit.
+#[test]
+fn surge_plot_redraws_the_database_plot_from_timeseries_csv() {
+    let json = build(
+        r#"{ "kind": "uniform", "keys": 1000 }"#,
+        &db(6, r#"{ "apply_rate": 2000, "network": "1ms" }"#, ""),
+        &clients(500.0, 2500.0),
+        "60s",
+        r#", "resolution": "10s", "variants": { "slow": {}, "fast": { "services": { "db": { "database": { "replication": { "apply_rate": 5000 } } } } } }"#,
+    );
+    let path = crate::support::write_experiment("database-replot", &json);
+    let out = path.parent().unwrap().join("out");
+    let o = crate::support::surge(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(out.join("database.svg")).unwrap();
+    assert!(svg.contains("lag (log scale)"), "ms beside seconds");
+    let again = out.join("again");
+    let o = crate::support::surge(&[
+        "plot",
+        out.join("report.json").to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(again.join("database.svg")).unwrap(),
+        svg
+    );
+
+    let exp = experiment("database-replot-lib", &json);
+    let results = run(&exp);
+    let report = surge::report::Report::new(&exp, &results);
+    let csv = surge::report::timeseries_csv::render(&results, &["api".into(), "db".into()]);
+    let read = surge::report::timeseries_csv::read_first_replications(&csv, &report).unwrap();
+    let mut largest = 0u128;
+    for (written, read) in results.iter().zip(&read) {
+        assert_eq!(written.variant, read.variant);
+        for (w, r) in written
+            .output
+            .timeseries
+            .iter()
+            .zip(&read.output.timeseries)
+        {
+            let (w, r) = (&w.databases[0], &r.databases[0]);
+            assert_eq!(w.mean_lag_s().to_bits(), r.mean_lag_s().to_bits(), "{w:?}");
+            assert_eq!(w.max_lag_ns, r.max_lag_ns);
+            assert_eq!(w.stale_fraction().to_bits(), r.stale_fraction().to_bits());
+            largest = largest.max(w.lag_ns);
+        }
+    }
+    assert!(largest > 1_000_000_000_000_000, "largest sum {largest} ns");
+}
+
+/// A model without databases has no `database.svg`.
+#[test]
+fn no_database_plot_without_databases() {
+    let plain = crate::support::temp_dir("no-database-plot");
+    let o = crate::support::surge(&[
+        "run",
+        "experiments/quickstart.json",
+        "--out",
+        plain.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success());
+    assert!(plain.join("latency.svg").exists());
+    assert!(!plain.join("database.svg").exists());
+}

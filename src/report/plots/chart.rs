@@ -3,6 +3,7 @@
 
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -374,6 +375,23 @@ pub(super) fn draw_lines(
             area.draw(&Circle::new(*only, 2, style.filled()))?;
         } else {
             area.draw(&PathElement::new(line, style))?;
+        }
+    }
+    Ok(())
+}
+
+/// [`draw_lines`], dashed: `dash` pixels drawn, `gap` pixels left out, along each line.
+pub(super) fn draw_dashed_lines(
+    area: &DrawingArea<SVGBackend<'_>, Cartesian2d<Coord, Coord>>,
+    points: &[Option<(f64, f64)>],
+    (dash, gap): (u32, u32),
+    style: ShapeStyle,
+) -> Drawn {
+    for line in downsample(points, MAX_GROUPS) {
+        if let [only] = line.as_slice() {
+            area.draw(&Circle::new(*only, 2, style.filled()))?;
+        } else {
+            area.draw(&DashedPathElement::new(line, dash, gap, style))?;
         }
     }
     Ok(())

@@ -1,8 +1,9 @@
 //! Plots, as SVG (and PNG on request): for a run, beside `report.json`, the services and their
 //! calls as a map (when services call one another), load against replicas, p99 latency,
-//! throughput, CPU, cache hit ratios and errors over time, and cost (or instance-hours) against SLO-violation
-//! minutes with the Pareto front; for a sweep, beside `sweep.json`, each metric against the
-//! swept parameter and, for a grid over two parameters, heatmaps.
+//! throughput, CPU, cache hit ratios, database replication lag and stale reads, and errors over
+//! time, and cost (or instance-hours) against SLO-violation minutes with the Pareto front; for
+//! a sweep, beside `sweep.json`, each metric against the swept parameter and, for a grid over
+//! two parameters, heatmaps.
 //!
 //! Time-series plots and the map show replication 0 of each variant; the scatter shows the means over
 //! replications from the report. Each variant keeps one colour, in variant order, across every
@@ -23,13 +24,15 @@
 //! being bridged by a straight segment; a lone point between two gaps is drawn as a dot.
 //! Values that are not finite count as missing: never drawn, never stretching an axis.
 //!
-//! Code map: `chart` (shared primitives), `cache` (hit ratios and misses), `topology` (services as boxes, calls as arrows, the
+//! Code map: `chart` (shared primitives), `cache` (hit ratios and misses), `database`
+//! (replication lag and stale reads), `topology` (services as boxes, calls as arrows, the
 //! saturated service marked), `timeseries` (the run's plots over time), `scatter` (cost
 //! against SLO minutes, the Pareto front), `sweep` (sweep curves and heatmaps), `png`
 //! (rasterising an SVG with an embedded font), `file` (what `surge plot` draws of a file).
 
 mod cache;
 mod chart;
+mod database;
 mod file;
 mod png;
 mod scatter;
@@ -38,6 +41,7 @@ mod timeseries;
 mod topology;
 
 pub use cache::cache;
+pub use database::database;
 pub use file::{PlotFileError, plot_file};
 pub use png::{PNG_SCALE, to_png};
 pub use scatter::{cost_slo, pareto_front};
@@ -50,13 +54,14 @@ use crate::simulation::SloSummary;
 use chart::fmt_num;
 
 /// Every file name [`render`] may write, so that a caller can clear stale ones.
-pub const FILE_NAMES: [&str; 9] = [
+pub const FILE_NAMES: [&str; 10] = [
     TOPOLOGY_FILE,
     REPLICAS_FILE,
     LATENCY_FILE,
     THROUGHPUT_FILE,
     CPU_FILE,
     CACHE_FILE,
+    DATABASE_FILE,
     ERRORS_FILE,
     COST_SLO_FILE,
     INSTANCE_HOURS_SLO_FILE,
@@ -76,6 +81,9 @@ pub const CPU_FILE: &str = "cpu.svg";
 /// Each cache's hit ratio and misses per second over time, one line per variant; written only
 /// when the model has caches.
 pub const CACHE_FILE: &str = "cache.svg";
+/// Each database's replication lag (mean and longest) and stale reads (% of replica reads)
+/// over time, one line per variant; written only when the model has databases.
+pub const DATABASE_FILE: &str = "database.svg";
 /// Errors per second by cause over time, one panel per variant.
 pub const ERRORS_FILE: &str = "errors.svg";
 /// Cost against SLO-violation minutes, one point per variant.
@@ -119,8 +127,8 @@ pub struct PlotError {
 }
 
 /// Renders every plot the data supports, in a fixed order: [`topology`] (the map, read
-/// first), [`replicas`], [`latency`], [`throughput`], [`cpu`], [`cache`], [`errors`],
-/// [`cost_slo`]. A plot
+/// first), [`replicas`], [`latency`], [`throughput`], [`cpu`], [`cache`], [`database`],
+/// [`errors`], [`cost_slo`]. A plot
 /// without data is left out, never written empty (so a run without a single error has no
 /// `errors.svg`, and one without calls between services no `topology.svg`).
 pub fn render(report: &Report, results: &[RunResult]) -> Result<Vec<Plot>, PlotError> {
@@ -131,6 +139,7 @@ pub fn render(report: &Report, results: &[RunResult]) -> Result<Vec<Plot>, PlotE
         throughput(report, results)?,
         cpu(report, results)?,
         cache(report, results)?,
+        database(report, results)?,
         errors(report, results)?,
         cost_slo(report)?,
     ]

@@ -729,13 +729,41 @@ fn rows_of_panels(
 /// A panel over time: caption (in the variant's colour), axes with units, warm-up shaded.
 pub(super) fn time_chart<'a, 'b>(
     cell: &'a Area<'b>,
-    (caption, colour): (&str, RGBColor),
+    caption: (&str, RGBColor),
     time: &TimeAxis,
     y: &ValueAxis,
     y_desc: &str,
     report: &Report,
 ) -> Drawn<ChartContext<'a, SVGBackend<'b>, Cartesian2d<Coord, Coord>>> {
+    let y_labels = YLabels {
+        label: &fmt_num,
+        width_px: Y_LABEL_PX,
+    };
+    time_chart_labelled(cell, caption, time, (y, y_labels), y_desc, report)
+}
+
+/// The width of a time panel's y tick labels and axis description: room for `1500`.
+pub(super) const Y_LABEL_PX: u32 = 58;
+
+/// How a time panel labels its y ticks.
+pub(super) struct YLabels<'a> {
+    /// A tick's label, of its position on the axis (its log10 on a log axis).
+    pub(super) label: &'a dyn Fn(f64) -> String,
+    /// The width of the labels and the axis description beside them.
+    pub(super) width_px: u32,
+}
+
+/// [`time_chart`] with the y ticks labelled as `y_labels` says.
+pub(super) fn time_chart_labelled<'a, 'b>(
+    cell: &'a Area<'b>,
+    (caption, colour): (&str, RGBColor),
+    time: &TimeAxis,
+    (y, y_labels): (&ValueAxis, YLabels<'_>),
+    y_desc: &str,
+    report: &Report,
+) -> Drawn<ChartContext<'a, SVGBackend<'b>, Cartesian2d<Coord, Coord>>> {
     let fmt = |v: &f64| fmt_num(*v);
+    let y_fmt = |v: &f64| (y_labels.label)(*v);
     let mut chart = ChartBuilder::on(cell)
         .caption(
             caption,
@@ -744,8 +772,11 @@ pub(super) fn time_chart<'a, 'b>(
         .margin(6)
         .margin_top(2)
         .x_label_area_size(34)
-        .y_label_area_size(58)
-        .build_cartesian_2d(time.coord(plot_width(cell, 6 + 6 + 58)), y.coord())?;
+        .y_label_area_size(y_labels.width_px)
+        .build_cartesian_2d(
+            time.coord(plot_width(cell, 6 + 6 + y_labels.width_px)),
+            y.coord(),
+        )?;
     shade_warmup(&mut chart, report, time, y)?;
     chart
         .configure_mesh()
@@ -754,7 +785,7 @@ pub(super) fn time_chart<'a, 'b>(
         .x_desc(time.desc)
         .y_desc(y_desc)
         .x_label_formatter(&fmt)
-        .y_label_formatter(&fmt)
+        .y_label_formatter(&y_fmt)
         .label_style(text_style(13, BLACK))
         .axis_desc_style(text_style(14, BLACK))
         .draw()?;
