@@ -96,11 +96,19 @@ impl Databases {
         self.of_service[service as usize].map(|d| d as usize)
     }
 
-    /// Each database's failovers, in model order.
-    pub(super) fn failovers(&mut self) -> Vec<Vec<FailoverSummary>> {
+    /// Each database's failovers, in model order; a promotion that would take writes only
+    /// after `horizon` (the replica was still applying its backlog) did not happen in the run.
+    pub(super) fn failovers(&mut self, horizon: SimTime) -> Vec<Vec<FailoverSummary>> {
+        let end = horizon.as_secs_f64();
         self.dbs
             .iter_mut()
-            .map(|d| std::mem::take(&mut d.failovers))
+            .map(|d| {
+                let mut failovers = std::mem::take(&mut d.failovers);
+                for f in &mut failovers {
+                    f.promoted_at_s = f.promoted_at_s.filter(|&t| t <= end);
+                }
+                failovers
+            })
             .collect()
     }
 }

@@ -285,7 +285,7 @@ impl<'a> Simulation<'a> {
                 )
             })
             .collect();
-        let failovers = self.databases.failovers();
+        let failovers = self.databases.failovers(self.horizon);
         let shards = self.shards.summaries(&self.variant.model);
         let mut output = self.observer.finish(
             self.horizon,

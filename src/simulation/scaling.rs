@@ -394,7 +394,7 @@ impl Simulation<'_> {
                 if let Some(&id) = fleet.starting().last() {
                     // Not serving: it just stops (its pending ready event finds it stopped).
                     self.stop(id, now);
-                } else if let Some(id) = self.scale_in_victim(service) {
+                } else if let Some(id) = self.scale_in_victim(service, target) {
                     self.drain(id, now, s);
                 }
             }
@@ -441,10 +441,15 @@ impl Simulation<'_> {
         self.database_instance_ready(id, now);
     }
 
-    /// The ready instance a scale-in drains: the newest, sparing a database's primary.
-    fn scale_in_victim(&self, service: ServiceId) -> Option<InstanceId> {
+    /// The ready instance a scale-in drains: the newest, sparing a database's primary unless
+    /// the service is going to zero (a shard a resharding retires).
+    fn scale_in_victim(&self, service: ServiceId, target: u32) -> Option<InstanceId> {
         let ready = self.services[service.index()].fleet.ready();
-        ready.iter().rev().copied().find(|&id| !self.is_primary(id))
+        let newest_replica = ready.iter().rev().copied().find(|&id| !self.is_primary(id));
+        match newest_replica {
+            None if target == 0 => ready.last().copied(),
+            victim => victim,
+        }
     }
 
     /// Stops a live instance (starting, ready or draining; the caller has taken what it held):

@@ -704,7 +704,6 @@ fn the_generated_models_exercise_every_mechanism() {
 /// write/s of 20/s) reports `promoted_at_s` when that backlog will be applied, 35 s into a
 /// 4 s run; `FailoverSummary` says it is absent when no replica took writes by the end.
 #[test]
-#[ignore = "src bug: promoted_at_s can lie past the end of the run (promote() records writable_from)"]
 fn a_promotion_after_the_end_of_the_run_is_not_reported() {
     let exp = crate::support::experiment(
         "late-promotion",
@@ -734,7 +733,6 @@ fn a_promotion_after_the_end_of_the_run_is_not_reported() {
 /// instance, billed) to the end of the run, and still fails over on schedule; a sharded
 /// service that is not a database does stop it.
 #[test]
-#[ignore = "src bug: a database shard a resharding retires keeps its primary running (scale_in_victim spares it)"]
 fn a_database_shard_a_resharding_retires_stops() {
     let exp = crate::support::experiment(
         "retired-shard",

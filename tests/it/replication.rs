@@ -356,7 +356,7 @@ fn surge_plot_redraws_the_database_plot_from_timeseries_csv() {
     let exp = experiment("database-replot-lib", &json);
     let results = run(&exp);
     let report = surge::report::Report::new(&exp, &results);
-    let csv = surge::report::timeseries_csv::render(&results, &["api".into(), "db".into()]);
+    let csv = surge::report::timeseries_csv::render(&results);
     let read = surge::report::timeseries_csv::read_first_replications(&csv, &report).unwrap();
     let mut largest = 0u128;
     for (written, read) in results.iter().zip(&read) {
