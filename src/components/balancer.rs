@@ -4,6 +4,7 @@
 //! [`BalancerSpec`], its state in [`Balancer`], and one arm in [`Balancer::pick`].
 
 use crate::components::instance::Instance;
+use crate::components::shard::{Ring, key_hash};
 use crate::ids::InstanceId;
 use crate::kernel::Stream;
 use rand::RngExt;
@@ -18,6 +19,15 @@ pub enum BalancerSpec {
     /// Fewest open requests; ties go round robin so equal instances share load evenly
     /// (nginx `least_conn`).
     LeastConnections,
+    /// The request's key on a hash ring of the ready instances, `vnodes` tokens each (ketama,
+    /// as memcached and Redis clients place keys on nodes): one key always reaches the same
+    /// instance while the fleet stands still, and an instance leaving or joining moves only
+    /// the keys of its own arcs. An instance's tokens follow its ordinal (a StatefulSet
+    /// pod's number), so a replacement takes back the arcs of the one it replaces.
+    ConsistentHash {
+        /// Tokens per instance (1 to 4096; ketama uses 160).
+        vnodes: u32,
+    },
     /// A worker pool pulling from a queue (SQS, RabbitMQ, Celery): requests wait in one FIFO
     /// of at most `max_length` messages, and a worker with a free slot takes the oldest. The
     /// simulation routes these itself; [`Balancer::pick`] is not used for them.
@@ -34,6 +44,7 @@ impl BalancerSpec {
             BalancerSpec::RoundRobin => "round_robin",
             BalancerSpec::Random => "random",
             BalancerSpec::LeastConnections => "least_connections",
+            BalancerSpec::ConsistentHash { .. } => "consistent_hash",
             BalancerSpec::Queue { .. } => "queue",
         }
     }
@@ -50,7 +61,14 @@ pub struct Balancer {
     /// Open requests of the candidates (least connections only), kept current by
     /// [`Balancer::candidates_changed`] and [`Balancer::load_changed`].
     loads: LoadTree,
+    /// The candidates' tokens (consistent hashing only); owners are candidate positions.
+    ring: Ring,
 }
+
+/// Places every consistent-hashing balancer's tokens: a ring depends only on its instances'
+/// ordinals, so every run and replication places keys alike (as node names fix a ketama
+/// ring).
+const RING_SEED: u64 = 0x6b65_7461_6d61; // "ketama"
 
 /// `i % n`, without the division when `i` is in range already (a cursor almost always is;
 /// it leaves the range only when the candidates shrink).
@@ -67,14 +85,24 @@ impl Balancer {
             cursor: 0,
             rng,
             loads: LoadTree::default(),
+            ring: Ring::default(),
         }
     }
 
     /// The candidates changed (an instance became ready or left service). O(n) for least
-    /// connections, which re-reads every candidate's load; nothing for the others.
+    /// connections, which re-reads every candidate's load; O(n v log(n v)) for consistent
+    /// hashing, which rebuilds its ring; nothing for the others.
     pub fn candidates_changed(&mut self, candidates: &[InstanceId], instances: &[Instance]) {
-        if self.spec == BalancerSpec::LeastConnections {
-            self.loads.rebuild(candidates, instances);
+        match self.spec {
+            BalancerSpec::LeastConnections => self.loads.rebuild(candidates, instances),
+            BalancerSpec::ConsistentHash { vnodes } => {
+                let nodes = candidates
+                    .iter()
+                    .enumerate()
+                    .map(|(pos, c)| (instances[c.index()].ordinal, pos as u32));
+                self.ring.rebuild(nodes, vnodes, RING_SEED);
+            }
+            _ => {}
         }
     }
 
@@ -92,15 +120,18 @@ impl Balancer {
         self.spec
     }
 
-    /// Picks one of `candidates` (slots of `instances`); `None` if there are none. The
-    /// candidates must be those last given to [`Balancer::candidates_changed`].
+    /// Picks one of `candidates` (slots of `instances`) for a request about `key` (which
+    /// only consistent hashing reads); `None` if there are none. The candidates must be those
+    /// last given to [`Balancer::candidates_changed`].
     ///
-    /// Cost: O(1) for round robin and random, O(log n) for least connections.
+    /// Cost: O(1) for round robin and random, O(log n) for least connections, O(log(n v))
+    /// for consistent hashing.
     #[inline]
     pub fn pick(
         &mut self,
         candidates: &[InstanceId],
         instances: &[Instance],
+        key: u64,
     ) -> Option<InstanceId> {
         let n = candidates.len();
         if n == 0 {
@@ -126,6 +157,10 @@ impl Balancer {
                 );
                 self.cursor = wrap(best + 1, n);
                 best
+            }
+            BalancerSpec::ConsistentHash { .. } => {
+                debug_assert!(!self.ring.is_empty(), "candidates_changed was not called");
+                self.ring.shard_of(key_hash(key)) as usize
             }
         };
         Some(candidates[i])
@@ -264,7 +299,7 @@ mod tests {
                 // Route a request to the pick.
                 0..=5 => {
                     let want = candidates[scan(b.cursor, &candidates, &instances)];
-                    let got = b.pick(&candidates, &instances).unwrap();
+                    let got = b.pick(&candidates, &instances, 0).unwrap();
                     assert_eq!(got, want, "step {step}");
                     let r = crate::ids::SpanRef {
                         id: crate::ids::SpanId::from_index(slot),
@@ -297,5 +332,81 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Ready instances with the ordinals `ordinals`, in that order.
+    fn nodes(ordinals: &[u32]) -> (Vec<Instance>, Vec<InstanceId>) {
+        let spec = InstanceSpec {
+            cores: 1,
+            runtime: crate::components::instance::Runtime::EventLoop,
+            concurrency_limit: u32::MAX,
+            queue_limit: 0,
+            cpu_quantum: None,
+            workers: 1,
+            memory: None,
+        };
+        let instances: Vec<Instance> = ordinals
+            .iter()
+            .map(|&o| {
+                let mut i = Instance::new(ServiceId(0), &spec, Phase::Ready, SimTime::ZERO);
+                i.ordinal = o;
+                i
+            })
+            .collect();
+        let ids = (0..ordinals.len()).map(InstanceId::from_index).collect();
+        (instances, ids)
+    }
+
+    /// Each key's node, by ordinal, for keys 0..n.
+    fn owners(b: &mut Balancer, candidates: &[InstanceId], instances: &[Instance]) -> Vec<u32> {
+        (0..20_000u64)
+            .map(|k| instances[b.pick(candidates, instances, k).unwrap().index()].ordinal)
+            .collect()
+    }
+
+    /// Karger et al.'s monotonicity: a node leaving moves exactly the keys it held (each to
+    /// some other node), a node joining takes keys only for itself, and a replacement with
+    /// the same ordinal takes back exactly what its predecessor held, whatever the order the
+    /// candidates are listed in.
+    #[test]
+    fn consistent_hashing_moves_only_the_keys_of_the_node_that_changed() {
+        let spec = BalancerSpec::ConsistentHash { vnodes: 160 };
+        let mut b = Balancer::new(spec, stream(1, 0, "t", "b"));
+        let (instances, all) = nodes(&[0, 1, 2, 3]);
+        b.candidates_changed(&all[..3], &instances);
+        let three = owners(&mut b, &all[..3], &instances);
+        for o in 0..3 {
+            let share = three.iter().filter(|&&x| x == o).count() as f64 / three.len() as f64;
+            // 160 tokens a node: each share within 0.1 of 1/3 (its sd is about 0.037).
+            assert!((share - 1.0 / 3.0).abs() < 0.1, "node {o} holds {share}");
+        }
+
+        let two = [all[0], all[2]];
+        b.candidates_changed(&two, &instances);
+        let after_loss = owners(&mut b, &two, &instances);
+        for (k, (&before, &after)) in three.iter().zip(&after_loss).enumerate() {
+            if before == 1 {
+                assert_ne!(after, 1, "key {k} stayed on the lost node");
+            } else {
+                assert_eq!(after, before, "key {k} moved though its node stayed");
+            }
+        }
+
+        b.candidates_changed(&all, &instances);
+        let four = owners(&mut b, &all, &instances);
+        for (k, (&before, &after)) in three.iter().zip(&four).enumerate() {
+            assert!(
+                after == before || after == 3,
+                "key {k} moved from {before} to {after}, not to the new node"
+            );
+        }
+
+        let shuffled = [all[2], all[0], all[1]];
+        b.candidates_changed(&shuffled, &instances);
+        assert_eq!(
+            owners(&mut b, &shuffled, &instances),
+            three,
+            "the order of candidates matters"
+        );
     }
 }

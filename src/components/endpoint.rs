@@ -47,6 +47,9 @@ pub enum Step {
     CacheSet(CacheRef),
     /// The request's key dropped from a cache.
     Invalidate(CacheRef),
+    /// A cache node's lookup of the request's key in its own store, answered to the caller
+    /// (the last step of a node cache's `get`, which Surge writes).
+    CacheProbe(CacheRef),
 }
 
 /// A cache named by a step.
@@ -67,6 +70,9 @@ pub struct CacheGetSpec {
     pub miss: Vec<Step>,
     /// Whether a miss whose steps succeed stores the key (cache-aside).
     pub fill: bool,
+    /// The lookup is the call just before it (a cache with nodes): its node's answer says hit
+    /// or miss, and a fill is a call in `miss`.
+    pub answered_by_call: bool,
 }
 
 /// What a failed call does to its caller.

@@ -215,6 +215,10 @@ pub struct Instance {
     /// Its place in the order instances were started in, over the whole run (the run's
     /// instance arena numbers it; a reused slot does not keep its old occupant's).
     pub serial: u32,
+    /// Its number among its service's instances, as a StatefulSet numbers its pods: the
+    /// smallest no other live instance of the service holds. It names the instance's
+    /// tokens on a consistent-hash ring.
+    pub ordinal: u32,
     /// Where it is in its life.
     pub phase: Phase,
     /// When it was asked for (billing starts here).
@@ -282,6 +286,7 @@ impl Instance {
         Instance {
             service,
             serial: 0,
+            ordinal: 0,
             phase,
             created_at: now,
             stopped_at: None,

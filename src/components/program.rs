@@ -46,6 +46,12 @@ pub enum Op {
     CacheSet { cache: CacheId },
     /// Drop the span's key.
     Invalidate { cache: CacheId },
+    /// A node cache's lookup, on the node: look the key up in this instance's store and
+    /// answer hit or miss to the caller.
+    CacheProbe { cache: CacheId },
+    /// A node cache's lookup, on the caller, after the call to the node: a hit goes to `hit`
+    /// (past the miss's steps), a miss or a failed call to the next op.
+    CacheAnswer { hit: u32 },
     /// A fan-out branch is done.
     EndBranch,
     /// The endpoint's answer is ready.
@@ -292,6 +298,14 @@ impl Compiler<'_> {
                         key,
                     })));
                 }
+                Step::CacheGet(g) if g.answered_by_call => {
+                    let answer = self.ops.len();
+                    self.ops.push(Op::Jump { to: 0 }); // replaced below
+                    self.emit(&g.miss, &format!("{at}.cache_get.miss"));
+                    self.ops[answer] = Op::CacheAnswer {
+                        hit: self.ops.len() as u32,
+                    };
+                }
                 Step::CacheGet(g) => {
                     let get = self.ops.len();
                     self.ops.push(Op::Jump { to: 0 }); // replaced below
@@ -308,6 +322,7 @@ impl Compiler<'_> {
                 }
                 Step::CacheSet(c) => self.ops.push(Op::CacheSet { cache: c.cache }),
                 Step::Invalidate(c) => self.ops.push(Op::Invalidate { cache: c.cache }),
+                Step::CacheProbe(c) => self.ops.push(Op::CacheProbe { cache: c.cache }),
                 Step::Parallel(p) => {
                     let fork = self.ops.len();
                     self.ops.push(Op::Jump { to: 0 }); // replaced below

@@ -42,8 +42,12 @@ impl CacheCounts {
 /// One cache in `report.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CacheSummary {
-    /// "instance" (one store per instance) or "shared".
+    /// "instance" (one store per instance), "shared", or "nodes" (one store per instance of
+    /// the service `nodes`, a cache cluster).
     pub scope: String,
+    /// A cache cluster's service, whose instances are its nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<String>,
     /// Entries each store holds at most.
     pub capacity: u64,
     /// Which entry a full store drops.

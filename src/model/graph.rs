@@ -265,7 +265,8 @@ fn collect(steps: &[Step], weight: f64, offsets: &[usize], calls: &mut Vec<(usiz
             | Step::Block(_)
             | Step::Io(_)
             | Step::CacheSet(_)
-            | Step::Invalidate(_) => {}
+            | Step::Invalidate(_)
+            | Step::CacheProbe(_) => {}
         }
     }
 }
@@ -286,7 +287,8 @@ pub fn mean_cpu_s(steps: &[Step]) -> Option<f64> {
                 | Step::Call(_)
                 | Step::Enqueue(_)
                 | Step::CacheSet(_)
-                | Step::Invalidate(_) => 0.0,
+                | Step::Invalidate(_)
+                | Step::CacheProbe(_) => 0.0,
                 // As if every lookup missed: an upper bound (the hit ratio emerges in the run).
                 Step::CacheGet(g) => mean_cpu_s(&g.miss)?,
                 Step::Parallel(p) => p

@@ -8,7 +8,7 @@
 //! cleared, so a cache is cold when its instance starts and gone when it stops, with no
 //! hook in the fleet.
 
-use super::span::{COUNTED, SpanState};
+use super::span::{COUNTED, HIT, SpanState};
 use super::tree::Work;
 use super::{Simulation, instances::InstanceArena};
 use crate::components::cache::{CacheScope, CacheStore, CacheTierSpec, Lookup};
@@ -146,6 +146,18 @@ impl Caches {
         (slot as u32, store)
     }
 
+    /// Instance `id`'s process restarted (a crash, a kill, a resize): what it held in
+    /// memory is gone, so its stores start again empty (and warmed) when next used.
+    pub(super) fn process_restarted(&mut self, id: InstanceId) {
+        for tier in &mut self.tiers {
+            if tier.scope == CacheScope::Instance {
+                if let Some(entry) = tier.stores.get_mut(id.index()) {
+                    *entry = None;
+                }
+            }
+        }
+    }
+
     /// Entries held now by the stores of instances still running (a stopped instance's
     /// store is gone with it).
     pub(super) fn entries(&self, cache: CacheId, instances: &InstanceArena) -> u64 {
@@ -253,6 +265,21 @@ impl Simulation<'_> {
         let flight = self.caches.open_flight(cache, store_ix, sp.key, sp.flight);
         self.spans.get_mut(id).flight = Some(flight);
         Looked::Miss
+    }
+
+    /// Span `id`, on a node of `cache`, looks its key up in the node's store and answers
+    /// whether it was there (a node does not coalesce: its clients' misses are theirs).
+    pub(super) fn cache_probe(&mut self, id: SpanId, cache: CacheId, now: SimTime) {
+        let sp = *self.spans.get(id);
+        let model = &self.variant.model;
+        let (_, store) = self
+            .caches
+            .store(model, cache, sp.instance, &self.instances, now);
+        let found = store.get(sp.key, now);
+        self.observer.cache_lookup(cache, found, sp.has(COUNTED));
+        if found == Lookup::Hit {
+            self.spans.get_mut(id).flags |= HIT;
+        }
     }
 
     /// Span `id`'s miss in `cache` is done: the key is stored (if `store`), and the lookups

@@ -96,6 +96,24 @@ impl Fleet {
             .copied()
     }
 
+    /// The ordinal a new instance takes: the smallest no live member holds (as a
+    /// StatefulSet replaces pod 2 with a new pod 2). O(n log n) per launch.
+    pub(super) fn free_ordinal(&self, instances: &InstanceArena) -> u32 {
+        let mut held: Vec<u32> = self
+            .members
+            .iter()
+            .filter(|&&id| instances[id].phase != Phase::Stopped)
+            .map(|&id| instances[id].ordinal)
+            .collect();
+        held.sort_unstable();
+        held.dedup();
+        // The first gap: position k holds ordinal k until one is missing.
+        held.iter()
+            .enumerate()
+            .find(|&(k, &o)| o != k as u32)
+            .map_or(held.len() as u32, |(k, _)| k as u32)
+    }
+
     /// Every instance not yet released, in creation order, stopped ones included.
     pub(super) fn members(&self) -> &[InstanceId] {
         &self.members
@@ -336,7 +354,7 @@ mod tests {
         assert_eq!(fleet.starting(), &[warm[1]]);
         assert_eq!(fleet.serving_cores().level(), 4);
         // The balancer's candidates are the ready list: a pick never names another.
-        assert_eq!(balancer.pick(fleet.ready(), instances.slots()), Some(a));
+        assert_eq!(balancer.pick(fleet.ready(), instances.slots(), 0), Some(a));
         fleet.stop(warm[0], &mut instances, &mut balancer, t(5));
         assert_eq!(fleet.serving_cores().level(), 2);
         assert!(fleet.draining().is_empty());

@@ -4,7 +4,7 @@
 //! `components::program`.
 
 use super::caching::Looked;
-use super::span::{CANCELLED, COUNTED, SLICED, Span, SpanKind, SpanState};
+use super::span::{CANCELLED, COUNTED, HIT, SLICED, Span, SpanKind, SpanState};
 use super::tree::Work;
 use super::{Event, Simulation};
 use crate::components::program::{CallOp, EnqueueOp, ForkOp, Op};
@@ -89,6 +89,18 @@ impl<'a> Simulation<'a> {
                 Op::Invalidate { cache } => {
                     self.cache_invalidate(id, *cache, now);
                     self.spans.get_mut(id).pc += 1;
+                }
+                Op::CacheProbe { cache } => {
+                    self.cache_probe(id, *cache, now);
+                    self.spans.get_mut(id).pc += 1;
+                }
+                Op::CacheAnswer { hit } => {
+                    if sp.has(HIT) {
+                        sp.flags &= !HIT;
+                        sp.pc = *hit;
+                    } else {
+                        sp.pc += 1;
+                    }
                 }
                 Op::EndBranch | Op::Return => {
                     self.finish(id, Outcome::Ok, None, now, s);

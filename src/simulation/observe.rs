@@ -991,11 +991,13 @@ impl Observer {
             .zip(cache_stores)
             .map(|((spec, c), (entries, bytes))| {
                 let summary = CacheSummary {
-                    scope: match spec.scope {
-                        CacheScope::Instance => "instance",
-                        CacheScope::Shared => "shared",
+                    scope: match (spec.scope, &spec.nodes) {
+                        (_, Some(_)) => "nodes",
+                        (CacheScope::Instance, None) => "instance",
+                        (CacheScope::Shared, None) => "shared",
                     }
                     .to_string(),
+                    nodes: spec.nodes.as_ref().map(|n| n.service.clone()),
                     capacity: spec.store.capacity,
                     eviction: match spec.store.eviction {
                         Eviction::Lru => "lru",

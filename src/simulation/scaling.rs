@@ -410,6 +410,7 @@ impl Simulation<'_> {
         let svc = &mut self.services[service.index()];
         let mut inst = Instance::new(service, svc.fleet.shape(), Phase::Starting, now);
         inst.shape_version = svc.fleet.shape_version();
+        inst.ordinal = svc.fleet.free_ordinal(&self.instances);
         let id = super::spot::buy_capacity(inst, &mut svc.billing, &mut self.instances, now, s);
         svc.fleet.launched(id, &self.instances);
         s.schedule_at(
@@ -542,6 +543,7 @@ impl Simulation<'_> {
         s: &mut Scheduler<Event>,
     ) {
         let victims = self.held_by(id);
+        self.caches.process_restarted(id);
         let service = self.instances[id].service;
         let lifecycle = self.variant.model.services[service.index()].lifecycle;
         let svc = &mut self.services[service.index()];

@@ -78,8 +78,9 @@ impl ServiceState {
     ) -> ServiceState {
         let mut billing = Billing::new(spec, stream(seed, replication, &spec.name, "spot"));
         let mut ready = Vec::with_capacity(spec.replicas as usize);
-        for _ in 0..spec.replicas {
-            let inst = Instance::new(service, &spec.instance, Phase::Ready, SimTime::ZERO);
+        for ordinal in 0..spec.replicas {
+            let mut inst = Instance::new(service, &spec.instance, Phase::Ready, SimTime::ZERO);
+            inst.ordinal = ordinal;
             ready.push(spot::buy_capacity(
                 inst,
                 &mut billing,

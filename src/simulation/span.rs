@@ -62,21 +62,24 @@ pub enum SpanState {
 }
 
 /// Counted in the summary (created after warm-up).
-pub const COUNTED: u8 = 1;
+pub const COUNTED: u16 = 1;
 /// A root whose client has its outcome already (timed out).
-pub const ANSWERED: u8 = 2;
+pub const ANSWERED: u16 = 2;
 /// Its edge outcome is recorded (a call or a job).
-pub const EDGE_DONE: u8 = 4;
+pub const EDGE_DONE: u16 = 4;
 /// Asked to stop at its next step (it was on a core when cancelled).
-pub const CANCELLED: u8 = 8;
+pub const CANCELLED: u16 = 8;
 /// The current CPU step may be time-sliced (`cpu`, not `block`).
-pub const SLICED: u8 = 16;
+pub const SLICED: u16 = 16;
 /// It holds a concurrency slot on `instance`.
-pub const HOLDS_SLOT: u8 = 32;
+pub const HOLDS_SLOT: u16 = 32;
 /// It is on `instance`'s list of held spans.
-pub const HELD: u8 = 64;
+pub const HELD: u16 = 64;
 /// It reached its service (and is counted among the service's arrivals).
-pub const ARRIVED: u8 = 128;
+pub const ARRIVED: u16 = 128;
+/// A cache node's lookup found its key; on a caller, the last call it heard back from was
+/// such a lookup (read, and cleared, by the cache op after the call).
+pub const HIT: u16 = 256;
 
 /// One span.
 #[derive(Debug, Clone, Copy)]
@@ -88,8 +91,8 @@ pub struct Span {
     /// Where it is.
     pub state: SpanState,
     /// [`COUNTED`], [`ANSWERED`], [`EDGE_DONE`], [`CANCELLED`], [`SLICED`], [`HOLDS_SLOT`],
-    /// [`HELD`], [`ARRIVED`].
-    pub flags: u8,
+    /// [`HELD`], [`ARRIVED`], [`HIT`].
+    pub flags: u16,
     /// Its result, once finished.
     pub outcome: Outcome,
     /// Its service, and the endpoint whose program it runs.
@@ -181,7 +184,7 @@ impl Span {
 
     /// Whether `flag` is set.
     #[inline]
-    pub fn has(&self, flag: u8) -> bool {
+    pub fn has(&self, flag: u16) -> bool {
         self.flags & flag != 0
     }
 }

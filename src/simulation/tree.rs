@@ -13,7 +13,7 @@
 //! child runs on (or is cancelled, if its service cancels abandoned work) with nobody to tell.
 
 use super::span::{
-    ANSWERED, ARRIVED, CANCELLED, COUNTED, EDGE_DONE, HELD, HOLDS_SLOT, SpanKind, SpanState,
+    ANSWERED, ARRIVED, CANCELLED, COUNTED, EDGE_DONE, HELD, HIT, HOLDS_SLOT, SpanKind, SpanState,
 };
 use super::{Event, Simulation};
 use crate::components::balancer::BalancerSpec;
@@ -88,7 +88,7 @@ impl<'a> Simulation<'a> {
             service: sp.service,
             endpoint: sp.endpoint,
         };
-        let (root, counted) = (sp.kind == SpanKind::Root, sp.has(COUNTED));
+        let (root, counted, key) = (sp.kind == SpanKind::Root, sp.has(COUNTED), sp.key);
         let svc = &mut self.services[at.service as usize];
         svc.counters.arrivals += 1;
         self.observer.served_arrival(at, root, counted);
@@ -99,7 +99,7 @@ impl<'a> Simulation<'a> {
         }
         let picked = match self.databases.of(at.service) {
             Some(db) => self.route_query(db, id, at, now),
-            None => balancer.pick(svc.fleet.ready(), self.instances.slots()),
+            None => balancer.pick(svc.fleet.ready(), self.instances.slots(), key),
         };
         let Some(instance) = picked else {
             self.finish(id, Outcome::NoInstance, None, now, s);
@@ -520,6 +520,13 @@ impl<'a> Simulation<'a> {
         let on_error = self.call_op(caller).map_or(OnError::Fail, |c| c.on_error);
         if child.outcome == Outcome::Ok || on_error == OnError::Continue {
             let p = self.spans.get_mut(caller);
+            // A cache node's answer, for the op after the call (a failed lookup is a miss).
+            let hit = if child.outcome == Outcome::Ok {
+                child.flags & HIT
+            } else {
+                0
+            };
+            p.flags = (p.flags & !HIT) | hit;
             p.pc += 1;
             p.state = SpanState::Running;
             self.resume(caller, now, s);

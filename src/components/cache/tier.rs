@@ -28,4 +28,18 @@ pub struct CacheTierSpec {
     /// Keys loaded into each store when it is made: a key space and how many of its most
     /// popular keys.
     pub warm: Option<(crate::ids::KeySpaceId, u64)>,
+    /// The service whose instances are its nodes (then `scope` is `Instance`: a node's
+    /// store is its instance's), if it is a cluster of its own.
+    pub nodes: Option<CacheNodes>,
+}
+
+/// A cache that is a cluster of its own: what its clients' calls to it are like.
+#[derive(Debug, Clone)]
+pub struct CacheNodes {
+    /// The nodes' service, by name.
+    pub service: String,
+    /// Network latency each way.
+    pub latency: Option<crate::distribution::Dist>,
+    /// How long a client waits for a node.
+    pub timeout: Option<crate::kernel::SimDuration>,
 }

@@ -39,7 +39,7 @@ pub use validate::validate;
 use crate::workload::keys::decode;
 use directory::Directory;
 use range::RangeMap;
-use ring::Ring;
+pub use ring::Ring;
 
 /// Most shards one map may have.
 pub const MAX_SHARDS: u32 = 1 << 16;
@@ -212,7 +212,7 @@ impl Place {
 /// Where a key index lands on the hash circle: SplitMix64 (the golden-ratio increment, then
 /// the finaliser), so consecutive indices spread over the whole circle. A bijection of u64.
 #[inline]
-fn key_hash(index: u64) -> u64 {
+pub fn key_hash(index: u64) -> u64 {
     mix(index.wrapping_add(0x9e37_79b9_7f4a_7c15))
 }
 

@@ -10,8 +10,8 @@
 use super::mix;
 
 /// Tokens sorted by position, and their owners: 12 bytes a token (two arrays, no padding).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Ring {
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ring {
     positions: Vec<u64>,
     owners: Vec<u32>,
 }
@@ -19,20 +19,35 @@ pub(super) struct Ring {
 impl Ring {
     /// `vnodes` tokens for each of `shards` shards, placed by `seed`. O(T log T) for T tokens.
     pub(super) fn new(shards: u32, vnodes: u32, seed: u64) -> Ring {
-        let mut tokens: Vec<(u64, u32)> = (0..shards)
-            .flat_map(|s| (0..vnodes).map(move |v| (token(seed, s, v), s)))
+        let mut ring = Ring::default();
+        ring.rebuild((0..shards).map(|s| (s, s)), vnodes, seed);
+        ring
+    }
+
+    /// Rebuilds the ring for `nodes`, each a (name, owner): a node's tokens depend on its
+    /// name, never on which others are there, so a node leaving or joining moves only the
+    /// keys of its own arcs. Names must be distinct. O(T log T), reusing the allocation.
+    pub fn rebuild(&mut self, nodes: impl Iterator<Item = (u32, u32)>, vnodes: u32, seed: u64) {
+        let mut tokens: Vec<(u64, u32)> = nodes
+            .flat_map(|(name, owner)| (0..vnodes).map(move |v| (token(seed, name, v), owner)))
             .collect();
         // Positions are distinct, so sorting by them alone is a total, deterministic order.
         tokens.sort_unstable_by_key(|&(p, _)| p);
-        Ring {
-            positions: tokens.iter().map(|&(p, _)| p).collect(),
-            owners: tokens.iter().map(|&(_, s)| s).collect(),
-        }
+        self.positions.clear();
+        self.owners.clear();
+        self.positions.extend(tokens.iter().map(|&(p, _)| p));
+        self.owners.extend(tokens.iter().map(|&(_, s)| s));
     }
 
-    /// The owner of the first token at or after `hash`, wrapping. O(log T).
+    /// Whether it has no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.positions.is_empty()
+    }
+
+    /// The owner of the first token at or after `hash`, wrapping. O(log T). The ring must
+    /// not be empty.
     #[inline]
-    pub(super) fn shard_of(&self, hash: u64) -> u32 {
+    pub fn shard_of(&self, hash: u64) -> u32 {
         let i = self.positions.partition_point(|&p| p < hash);
         let i = if i == self.positions.len() { 0 } else { i };
         self.owners[i]

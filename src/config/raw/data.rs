@@ -65,6 +65,27 @@ pub struct RawCache {
     /// Keys loaded into each store when it is made (at the start for a shared cache, when
     /// its instance starts for an instance cache), so it does not start cold.
     pub warm: Option<RawWarm>,
+    /// The cache is a cluster of its own (Redis, memcached): its stores are the instances
+    /// of this service, each holding `capacity` entries, a key on the node its consistent
+    /// hash picks; a lookup, a fill and an invalidation are calls to it that cost the node
+    /// CPU. Without it, a cache costs nothing to consult.
+    pub nodes: Option<RawCacheNodes>,
+}
+
+/// A cache's nodes: {"service": "redis", "latency": "200us", "timeout": "50ms"}.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCacheNodes {
+    /// The service whose instances are the nodes. Its endpoints `get`, `set` and `delete`
+    /// (each optional, of `cpu`, `block` and `io` steps only) are what one operation costs
+    /// a node; Surge adds the store's part. Its balancer is `consistent_hash` (set it only
+    /// to change `vnodes`).
+    pub service: String,
+    /// Network latency to a node, each way (default none).
+    pub latency: Option<super::RawDist<Duration>>,
+    /// How long a caller waits for a node before treating the lookup as a miss (default:
+    /// as long as it takes).
+    pub timeout: Option<Duration>,
 }
 
 /// Warming: {"keyspace": "accounts", "top": 1000} loads the 1,000 most popular keys.

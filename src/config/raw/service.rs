@@ -21,6 +21,7 @@ pub struct RawService {
     pub balancer: Option<RawBalancer>,
     /// Endpoints by name (letters, digits, `-` and `_`): what serving one request costs.
     #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN }))]
+    #[serde(default)]
     pub endpoints: UniqueMap<RawEndpoint>,
     /// Delays of starting and stopping instances: provisioning, start-up, readiness, drain.
     pub lifecycle: Option<RawLifecycle>,
@@ -57,6 +58,13 @@ pub enum RawBalancer {
     Random {},
     /// The instance with the fewest open requests (ties: round robin among them).
     LeastConnections {},
+    /// The request's key on a hash ring of the instances (ketama): one key keeps reaching
+    /// one instance (a cache node, a sticky session), and an instance leaving or joining
+    /// moves only the keys it owned or takes.
+    ConsistentHash {
+        /// Tokens each instance places on the ring (1 to 4096, default 160).
+        vnodes: Option<i64>,
+    },
     /// A worker pool pulling from one queue: workers with a free slot take the oldest message.
     Queue {
         /// Most messages waiting (default: unbounded).

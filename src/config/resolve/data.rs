@@ -2,9 +2,11 @@
 //! that use them.
 
 use super::{At, check_name, positive_duration};
-use crate::components::cache::{CacheScope, CacheSpec, CacheTierSpec, Eviction, Ttl};
+use crate::components::cache::{CacheNodes, CacheScope, CacheSpec, CacheTierSpec, Eviction, Ttl};
 use crate::config::ConfigError;
-use crate::config::raw::{RawCache, RawCacheScope, RawEviction, RawKeySpace, RawTtlRefresh};
+use crate::config::raw::{
+    RawCache, RawCacheNodes, RawCacheScope, RawEviction, RawKeySpace, RawTtlRefresh,
+};
 use crate::config::raw::{RawModel, UniqueMap};
 use crate::workload::keys::{KeyDist, KeySpaceSpec, MAX_KEY_SPACES, MAX_KEYS};
 
@@ -150,7 +152,12 @@ fn cache(
         }
         None => None,
     };
+    let nodes = match &raw.nodes {
+        None => None,
+        Some(n) => Some(cache_nodes(raw, n, at, rel)?),
+    };
     Ok(CacheTierSpec {
+        nodes,
         name: name.to_string(),
         scope: match raw.scope {
             None | Some(RawCacheScope::Instance) => CacheScope::Instance,
@@ -192,6 +199,53 @@ fn cache(
                 }
                 Some((crate::ids::KeySpaceId(k), w.top as u64))
             }
+        },
+    })
+}
+
+/// What a cache's clients' calls to its nodes are like; a node caches what its store holds,
+/// so a cache with nodes neither has a `scope` nor coalesces, and warming (which would load
+/// every node with every key) is refused.
+fn cache_nodes(
+    raw: &RawCache,
+    n: &RawCacheNodes,
+    at: At,
+    rel: &str,
+) -> Result<CacheNodes, ConfigError> {
+    let refuse = |key: &str, why: &str| Err(at.err(&format!("{rel}.{key}"), why));
+    if raw.scope.is_some() {
+        return refuse(
+            "scope",
+            "a cache with `nodes` lives on its nodes: one store per instance of the nodes' service, so it takes no `scope`",
+        );
+    }
+    if raw.coalesce == Some(true) {
+        return refuse(
+            "coalesce",
+            "a cache with `nodes` does not coalesce misses: its clients' misses are theirs (put an instance cache that coalesces in front)",
+        );
+    }
+    if raw.warm.is_some() {
+        return refuse(
+            "warm",
+            "a cache with `nodes` is not warmed: each node would load every top key, not the ones the ring gives it",
+        );
+    }
+    let nrel = format!("{rel}.nodes");
+    Ok(CacheNodes {
+        service: n.service.clone(),
+        latency: match &n.latency {
+            Some(d) => Some(super::dist::dist(d, at, &format!("{nrel}.latency"))?),
+            None => None,
+        },
+        timeout: match n.timeout {
+            Some(t) => Some(positive_duration(
+                at,
+                &format!("{nrel}.timeout"),
+                t,
+                "a timeout on a cache node",
+            )?),
+            None => None,
         },
     })
 }

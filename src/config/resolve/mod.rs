@@ -9,6 +9,7 @@
 //! (arrival-rate profiles), `dist.rs` (distributions) and `slo.rs`.
 
 mod autoscaler;
+mod cache_nodes;
 mod client;
 mod data;
 mod database;
@@ -143,7 +144,15 @@ pub(crate) fn model(raw: &RawModel, at: At, default_name: &str) -> Result<Model,
         caches: caches.iter().map(|c| c.name.clone()).collect(),
         pools: pools.iter().map(|p| p.name.clone()).collect(),
     };
+    let node_of = cache_nodes::give_operations(raw, &mut services, &caches, at)?;
+    if let Some(s) = services.iter().find(|s| s.endpoints.is_empty()) {
+        return Err(at.err(
+            &format!("services.{}.endpoints", s.name),
+            "a service needs at least one endpoint (a cache's nodes have theirs from the cache)",
+        ));
+    }
     steps::link(&mut services, &names, at)?;
+    cache_nodes::rewrite(&mut services, &caches, &node_of);
     let (services, shards) = shard::expand(services, &keyspaces, at)?;
     Ok(Model::new(
         raw.name.clone().unwrap_or_else(|| default_name.to_string()),

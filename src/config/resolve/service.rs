@@ -8,9 +8,13 @@ use crate::components::cost::SpotSpec;
 use crate::components::endpoint::EndpointSpec;
 use crate::components::lifecycle::LifecycleSpec;
 use crate::components::service::{Resize, ScheduledScaling, ServiceSpec};
+use crate::components::shard::MAX_VNODES;
 use crate::config::ConfigError;
 use crate::config::raw::{RawBalancer, RawCost, RawModel, RawResizeStrategy, RawService};
 use crate::kernel::SimDuration;
+
+/// Tokens per instance of a consistent-hash balancer unless the file says (ketama's 160).
+pub(crate) const DEFAULT_VNODES: u32 = 160;
 
 /// The bundled catalogue with the model's own types added (a model's type of the same name
 /// replaces the bundled one).
@@ -144,6 +148,18 @@ pub(super) fn service(
         None | Some(RawBalancer::RoundRobin {}) => BalancerSpec::RoundRobin,
         Some(RawBalancer::Random {}) => BalancerSpec::Random,
         Some(RawBalancer::LeastConnections {}) => BalancerSpec::LeastConnections,
+        Some(RawBalancer::ConsistentHash { vnodes }) => BalancerSpec::ConsistentHash {
+            vnodes: match vnodes {
+                None => DEFAULT_VNODES,
+                Some(v) if (1..=i64::from(MAX_VNODES)).contains(&v) => v as u32,
+                Some(v) => {
+                    return Err(at.err(
+                        &format!("{rel}.balancer.vnodes"),
+                        format!("an instance places 1 to {MAX_VNODES} tokens on the ring, got {v}"),
+                    ));
+                }
+            },
+        },
         Some(RawBalancer::Queue { max_length }) => BalancerSpec::Queue {
             max_length: match max_length {
                 Some(v) if v < 0 || v > i64::from(u32::MAX) => {
@@ -167,12 +183,6 @@ pub(super) fn service(
         return Err(at.err(
             &format!("{irel}.queue_limit"),
             "messages of a worker pool wait in the queue (`balancer.max_length`), not on an instance",
-        ));
-    }
-    if s.endpoints.is_empty() {
-        return Err(at.err(
-            &format!("{rel}.endpoints"),
-            "a service needs at least one endpoint",
         ));
     }
     if matches!(

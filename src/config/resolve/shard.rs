@@ -273,7 +273,8 @@ fn remap(steps: &mut [Step], first: &[u32], group_of: &[Option<u32>]) {
             | Step::Block(_)
             | Step::Io(_)
             | Step::CacheSet(_)
-            | Step::Invalidate(_) => {}
+            | Step::Invalidate(_)
+            | Step::CacheProbe(_) => {}
         }
     }
 }

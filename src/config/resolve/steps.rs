@@ -157,6 +157,7 @@ fn step(raw: &RawStep, at: At, rel: &str, depth: usize) -> Result<Step, ConfigEr
             cache: cache_ref(&c.cache),
             miss: steps(&c.miss, at, &format!("{rel}.cache_get.miss"), deeper)?,
             fill: c.fill.unwrap_or(true),
+            answered_by_call: false,
         }));
     }
     let arms = raw.branch.as_deref().unwrap_or_default();
@@ -379,6 +380,7 @@ impl Binder<'_> {
                 }
                 Step::CacheSet(c) => self.cache(c, &format!("{srel}.cache_set.cache"))?,
                 Step::Invalidate(c) => self.cache(c, &format!("{srel}.invalidate.cache"))?,
+                Step::CacheProbe(_) => {} // written after binding
                 Step::Cpu(_) | Step::Block(_) | Step::Io(_) => {}
             }
         }
