@@ -8,7 +8,7 @@
 //! cleared, so a cache is cold when its instance starts and gone when it stops, with no
 //! hook in the fleet.
 
-use super::span::{COUNTED, HIT, SpanState};
+use super::span::{COUNTED, SpanState};
 use super::tree::Work;
 use super::{Simulation, instances::InstanceArena};
 use crate::components::cache::{CacheScope, CacheStore, CacheTierSpec, Lookup};
@@ -277,9 +277,7 @@ impl Simulation<'_> {
             .store(model, cache, sp.instance, &self.instances, now);
         let found = store.get(sp.key, now);
         self.observer.cache_lookup(cache, found, sp.has(COUNTED));
-        if found == Lookup::Hit {
-            self.spans.get_mut(id).flags |= HIT;
-        }
+        self.spans.get_mut(id).succeeded = u16::from(found == Lookup::Hit);
     }
 
     /// Span `id`'s miss in `cache` is done: the key is stored (if `store`), and the lookups

@@ -4,7 +4,7 @@
 //! `components::program`.
 
 use super::caching::Looked;
-use super::span::{CANCELLED, COUNTED, HIT, SLICED, Span, SpanKind, SpanState};
+use super::span::{CANCELLED, COUNTED, SLICED, Span, SpanKind, SpanState};
 use super::tree::Work;
 use super::{Event, Simulation};
 use crate::components::program::{CallOp, EnqueueOp, ForkOp, Op};
@@ -95,8 +95,8 @@ impl<'a> Simulation<'a> {
                     self.spans.get_mut(id).pc += 1;
                 }
                 Op::CacheAnswer { hit } => {
-                    if sp.has(HIT) {
-                        sp.flags &= !HIT;
+                    if sp.succeeded == 1 {
+                        sp.succeeded = 0;
                         sp.pc = *hit;
                     } else {
                         sp.pc += 1;

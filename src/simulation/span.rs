@@ -62,24 +62,21 @@ pub enum SpanState {
 }
 
 /// Counted in the summary (created after warm-up).
-pub const COUNTED: u16 = 1;
+pub const COUNTED: u8 = 1;
 /// A root whose client has its outcome already (timed out).
-pub const ANSWERED: u16 = 2;
+pub const ANSWERED: u8 = 2;
 /// Its edge outcome is recorded (a call or a job).
-pub const EDGE_DONE: u16 = 4;
+pub const EDGE_DONE: u8 = 4;
 /// Asked to stop at its next step (it was on a core when cancelled).
-pub const CANCELLED: u16 = 8;
+pub const CANCELLED: u8 = 8;
 /// The current CPU step may be time-sliced (`cpu`, not `block`).
-pub const SLICED: u16 = 16;
+pub const SLICED: u8 = 16;
 /// It holds a concurrency slot on `instance`.
-pub const HOLDS_SLOT: u16 = 32;
+pub const HOLDS_SLOT: u8 = 32;
 /// It is on `instance`'s list of held spans.
-pub const HELD: u16 = 64;
+pub const HELD: u8 = 64;
 /// It reached its service (and is counted among the service's arrivals).
-pub const ARRIVED: u16 = 128;
-/// A cache node's lookup found its key; on a caller, the last call it heard back from was
-/// such a lookup (read, and cleared, by the cache op after the call).
-pub const HIT: u16 = 256;
+pub const ARRIVED: u8 = 128;
 
 /// One span.
 #[derive(Debug, Clone, Copy)]
@@ -91,8 +88,8 @@ pub struct Span {
     /// Where it is.
     pub state: SpanState,
     /// [`COUNTED`], [`ANSWERED`], [`EDGE_DONE`], [`CANCELLED`], [`SLICED`], [`HOLDS_SLOT`],
-    /// [`HELD`], [`ARRIVED`], [`HIT`].
-    pub flags: u16,
+    /// [`HELD`], [`ARRIVED`].
+    pub flags: u8,
     /// Its result, once finished.
     pub outcome: Outcome,
     /// Its service, and the endpoint whose program it runs.
@@ -118,7 +115,10 @@ pub struct Span {
     /// Neighbours on its instance's list of held spans.
     pub held_next: Option<SpanId>,
     /// A joining span: branch successes so far (how many it started and needs are its fork
-    /// op's).
+    /// op's). A cache node's lookup: 1 if it found its key; its caller, once the call
+    /// returns, the same (the `CacheAnswer` op after the call reads it). A span is never
+    /// joining and calling at once, so the two uses share these two bytes (the span stays
+    /// within two cache lines).
     pub succeeded: u16,
     /// Branch failures so far. (A fan-out has at most `MAX_BRANCHES`, 10,000, branches.)
     pub failed: u16,
@@ -184,7 +184,7 @@ impl Span {
 
     /// Whether `flag` is set.
     #[inline]
-    pub fn has(&self, flag: u16) -> bool {
+    pub fn has(&self, flag: u8) -> bool {
         self.flags & flag != 0
     }
 }

@@ -13,7 +13,7 @@
 //! child runs on (or is cancelled, if its service cancels abandoned work) with nobody to tell.
 
 use super::span::{
-    ANSWERED, ARRIVED, CANCELLED, COUNTED, EDGE_DONE, HELD, HIT, HOLDS_SLOT, SpanKind, SpanState,
+    ANSWERED, ARRIVED, CANCELLED, COUNTED, EDGE_DONE, HELD, HOLDS_SLOT, SpanKind, SpanState,
 };
 use super::{Event, Simulation};
 use crate::components::balancer::BalancerSpec;
@@ -521,12 +521,11 @@ impl<'a> Simulation<'a> {
         if child.outcome == Outcome::Ok || on_error == OnError::Continue {
             let p = self.spans.get_mut(caller);
             // A cache node's answer, for the op after the call (a failed lookup is a miss).
-            let hit = if child.outcome == Outcome::Ok {
-                child.flags & HIT
+            p.succeeded = if child.outcome == Outcome::Ok {
+                child.succeeded
             } else {
                 0
             };
-            p.flags = (p.flags & !HIT) | hit;
             p.pc += 1;
             p.state = SpanState::Running;
             self.resume(caller, now, s);

@@ -283,14 +283,13 @@ fn bad_cache_nodes_are_refused_with_their_path() {
 }
 
 /// `experiments/cache-cluster.json` (G-22, C-02): Go Coffee's three layers on a Zipf(0.9)
-/// catalogue. The CDN (L3) is consulted only when L2 missed, and holds what L2 holds (both
-/// are filled by the same misses, for an hour, and are about as large), so it never hits:
-/// it only adds its 5 ms round trip to every L2 miss, so the mean latency of `l1-l2-l3`
-/// exceeds `l1-l2`'s by exactly 5 ms x L3 lookups per request (every draw being common to
-/// both variants, only that step differs; up to the histogram's rounding of each mean).
-/// L2 takes its hits off the database: its reads are L2's misses. Losing a Redis node at
-/// 3 minutes sends its keys, cold, to the other two: L2 hits fewer, and the CDN catches
-/// some of the moved keys.
+/// catalogue. Each layer's misses are what the next one sees, and the database reads the
+/// last layer's misses. L3 (the CDN) is consulted only when L2 missed: every draw being
+/// common to `l1-l2-l3` and `l1-l2` (L1 and L2 see the same stream, L2's fills only come
+/// 5 ms later), the mean latencies differ by L3's 5 ms round trip on each of its lookups less
+/// the 2 ms database read each of its hits saves (the database never queues), per request,
+/// within 2% (the later fills). Losing a Redis node at 3 minutes sends its keys,
+/// cold, to the other two: L2 hits fewer, and the CDN catches more.
 #[test]
 fn go_coffee_layers_and_a_lost_redis_node() {
     let path = crate::support::repo().join("experiments/cache-cluster.json");
@@ -302,29 +301,39 @@ fn go_coffee_layers_and_a_lost_redis_node() {
         variant(&results, "l1-only"),
         variant(&results, "lose-a-node"),
     );
-    let l3 = &full.caches["l3"];
-    assert!(
-        l3.hit_ratio < 0.005,
-        "the CDN behind L2 hits {}",
-        l3.hit_ratio
+    let db = |s: &surge::simulation::RunSummary| s.calls["api.product -> database.read"].calls;
+    // A lookup is counted by when its request started, a call by when it was made: they can
+    // differ for the few requests on their way at the end of the warm-up.
+    let near = |a: u64, b: u64, what: &str| assert!(a.abs_diff(b) <= 5, "{what}: {a} against {b}");
+    near(
+        db(full),
+        full.caches["l3"].misses,
+        "the database reads L3's misses",
     );
-    let added = 0.005 * l3.lookups as f64 / full.completed as f64;
+    near(db(two), two.caches["l2"].misses, "without L3, L2's");
+    near(db(one), one.caches["l1"].misses, "without L2, L1's");
+    near(
+        full.caches["l2"].lookups,
+        full.caches["l1"].misses,
+        "L2 sees L1's misses",
+    );
+    near(
+        full.caches["l3"].lookups,
+        full.caches["l2"].misses,
+        "L3 sees L2's misses",
+    );
+    // L3 only delays L2's fills by its round trip: a handful of L2 lookups land in that gap.
+    let (h3, h2) = (full.caches["l2"].hits, two.caches["l2"].hits);
+    assert!(
+        h3.abs_diff(h2) * 1000 < h2,
+        "L2 hits {h3} with L3, {h2} without"
+    );
+    let l3 = &full.caches["l3"];
+    let added = (0.005 * l3.lookups as f64 - 0.002 * l3.hits as f64) / full.completed as f64;
     let diff = full.latency_s.mean - two.latency_s.mean;
     assert!(
         (diff - added).abs() < 0.02 * added,
-        "L3 adds {diff} s to the mean; its round trips {added} s"
-    );
-    let db = |s: &surge::simulation::RunSummary| s.calls["api.product -> database.read"].calls;
-    assert_eq!(
-        db(two),
-        two.caches["l2"].misses,
-        "the database reads L2's misses"
-    );
-    assert_eq!(db(one), one.caches["l1"].misses, "without L2, L1's");
-    assert!(
-        two.caches["l2"].hit_ratio > 0.3,
-        "L2 hits {}",
-        two.caches["l2"].hit_ratio
+        "L3 adds {diff} s to the mean; its round trips less the reads it saves {added} s"
     );
     assert!(
         lost.caches["l2"].hit_ratio < full.caches["l2"].hit_ratio - 0.02,
@@ -333,7 +342,7 @@ fn go_coffee_layers_and_a_lost_redis_node() {
         full.caches["l2"].hit_ratio
     );
     assert!(
-        lost.caches["l3"].hit_ratio > 0.02,
+        lost.caches["l3"].hit_ratio > full.caches["l3"].hit_ratio + 0.02,
         "the CDN catches moved keys"
     );
     assert_eq!(lost.services["redis"].instances, 2);
