@@ -42,8 +42,12 @@ pub enum Op {
     /// A miss's steps are done: store the key (if `store`) and wake the lookups that waited
     /// for this fill.
     CacheFill { cache: CacheId, store: bool },
-    /// Store the span's key.
-    CacheSet { cache: CacheId },
+    /// Store the span's key; a write-behind cache also marks it to be written, by a message
+    /// on edge `flush`, later.
+    CacheSet {
+        cache: CacheId,
+        flush: Option<EdgeId>,
+    },
     /// Drop the span's key.
     Invalidate { cache: CacheId },
     /// A node cache's lookup, on the node: look the key up in this instance's store and
@@ -156,7 +160,10 @@ impl Code {
 /// Compiles every endpoint of every service; edges are numbered in the order the programs
 /// first name them. (The op count fits a `u32`: each op is at least a few bytes of an input
 /// file whose size is capped far below 4 GiB.)
-pub fn compile_all(services: &[crate::components::service::ServiceSpec]) -> (Code, Vec<Edge>) {
+pub fn compile_all(
+    services: &[crate::components::service::ServiceSpec],
+    caches: &[crate::components::cache::CacheTierSpec],
+) -> (Code, Vec<Edge>) {
     let mut edges = Vec::new();
     let mut ops = Vec::new();
     let mut entries = Vec::with_capacity(services.len());
@@ -168,6 +175,7 @@ pub fn compile_all(services: &[crate::components::service::ServiceSpec]) -> (Cod
                 ops: &mut ops,
                 edges: &mut edges,
                 services,
+                caches,
                 caller: EndpointRef {
                     service: s as u32,
                     endpoint: e as u32,
@@ -203,6 +211,7 @@ struct Compiler<'a> {
     ops: &'a mut Vec<Op>,
     edges: &'a mut Vec<Edge>,
     services: &'a [crate::components::service::ServiceSpec],
+    caches: &'a [crate::components::cache::CacheTierSpec],
     caller: EndpointRef,
     /// "service.endpoint", the first part of every key.
     prefix: String,
@@ -320,7 +329,14 @@ impl Compiler<'_> {
                         hit: self.ops.len() as u32,
                     };
                 }
-                Step::CacheSet(c) => self.ops.push(Op::CacheSet { cache: c.cache }),
+                Step::CacheSet(c) => {
+                    let behind = self.caches[c.cache.index()].write_behind.as_ref();
+                    let flush = behind.map(|w| self.edge(w.target, EdgeKind::Enqueue, None));
+                    self.ops.push(Op::CacheSet {
+                        cache: c.cache,
+                        flush,
+                    });
+                }
                 Step::Invalidate(c) => self.ops.push(Op::Invalidate { cache: c.cache }),
                 Step::CacheProbe(c) => self.ops.push(Op::CacheProbe { cache: c.cache }),
                 Step::Parallel(p) => {

@@ -21,6 +21,17 @@ pub struct CacheCounts {
     pub evictions: u64,
     /// `invalidate` steps run.
     pub invalidations: u64,
+    /// Writes to a write-behind cache that will be written later (the first unwritten write
+    /// of their key in their store).
+    pub writes_deferred: u64,
+    /// Writes of a key already waiting to be written: merged into that write.
+    pub writes_merged: u64,
+    /// Deferred writes written (each a message to the database).
+    pub writes_flushed: u64,
+    /// Deferred writes whose store's process stopped or restarted first.
+    pub writes_lost: u64,
+    /// Refresh-ahead refreshes started by a hit near its entry's expiry.
+    pub refreshes: u64,
 }
 
 impl CacheCounts {
@@ -70,8 +81,30 @@ pub struct CacheSummary {
     pub evictions: u64,
     /// Invalidations after warm-up.
     pub invalidations: u64,
+    /// Refresh-ahead refreshes started after warm-up (each runs the miss's steps once).
+    #[serde(default)]
+    pub refreshes: u64,
     /// Entries held at the end, over the stores of the instances still running.
     pub entries_at_end: u64,
     /// Bytes the stores held at the end.
     pub memory_bytes: u64,
+    /// A write-behind cache's writes and what became of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_behind: Option<WriteBehindSummary>,
+}
+
+/// A write-behind cache's writes after warm-up: `writes` = `merged` + `flushed` + `lost` +
+/// `pending_at_end` (a write merged into one already waiting is not written on its own).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WriteBehindSummary {
+    /// `cache_set` steps run.
+    pub writes: u64,
+    /// Of those, merged into a write of their key already waiting.
+    pub merged: u64,
+    /// Written to the database (each a message on the cache's write-behind edge).
+    pub flushed: u64,
+    /// Lost: the store's process stopped or restarted before their flush.
+    pub lost: u64,
+    /// Still waiting at the end of the run.
+    pub pending_at_end: u64,
 }

@@ -45,7 +45,7 @@ impl Model {
         services: Vec<ServiceSpec>,
         data: DataTier,
     ) -> Model {
-        let (code, edges) = crate::components::program::compile_all(&services);
+        let (code, edges) = crate::components::program::compile_all(&services, &data.caches);
         Model {
             name,
             description,

@@ -289,7 +289,20 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         m.insert(format!("{prefix}.coalesced_rps"), per_second(c.coalesced));
         m.insert(format!("{prefix}.expired_rps"), per_second(c.expired));
         m.insert(format!("{prefix}.evictions_rps"), per_second(c.evictions));
+        m.insert(format!("{prefix}.refreshes_rps"), per_second(c.refreshes));
         m.insert(format!("{prefix}.entries"), c.entries_at_end as f64);
+        if let Some(w) = &c.write_behind {
+            m.insert(format!("{prefix}.writes_rps"), per_second(w.writes));
+            m.insert(
+                format!("{prefix}.writes_flushed_rps"),
+                per_second(w.flushed),
+            );
+            m.insert(
+                format!("{prefix}.merged_fraction"),
+                fraction(w.merged, w.writes),
+            );
+            m.insert(format!("{prefix}.lost_writes"), w.lost as f64);
+        }
     }
     for (name, d) in &s.databases {
         let prefix = format!("databases.{name}");

@@ -272,7 +272,8 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
     }
     // The call graph, grouped by caller in the file's order; an edge no variant used, and an
     // error or timeout rate that is zero everywhere, are left out.
-    let edges: Vec<&String> = first.map(|s| s.calls.keys().collect()).unwrap_or_default();
+    // Every variant's edges (one variant may call what another does not).
+    let edges = super::union_keys(report.runs.iter().map(|r| &r.summary.calls));
     for edge in edges {
         let key = format!("calls.{}", super::edge_key(edge));
         if !happened(&format!("{key}.calls")) {
@@ -293,30 +294,61 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             rows.push(row(&section, label, &format!("{key}.latency_s.{q}")));
         }
     }
-    // Each cache a variant looked in.
+    // Each cache a variant looked in or wrote behind to.
     let caches = super::union_keys(report.runs.iter().map(|r| &r.summary.caches));
     for cache in caches {
         let key = format!("caches.{cache}");
-        if !happened(&format!("{key}.lookups_rps")) {
+        let (lookups, writes) = (format!("{key}.lookups_rps"), format!("{key}.writes_rps"));
+        let (looked, wrote) = (happened(&lookups), happened(&writes));
+        if !looked && !wrote {
             continue;
         }
         let section = Section::Cache(cache.clone());
-        rows.push(row(&section, "hit ratio", &format!("{key}.hit_ratio")));
-        rows.push(row(&section, "lookups/s", &format!("{key}.lookups_rps")));
-        for (label, metric) in [
-            ("coalesced/s", "coalesced_rps"),
-            ("expired/s", "expired_rps"),
-            ("evictions/s", "evictions_rps"),
-        ] {
-            let name = format!("{key}.{metric}");
-            if happened(&name) {
-                rows.push(row(&section, label, &name));
+        let first_lookup_row = rows.len();
+        if looked {
+            rows.push(row(&section, "hit ratio", &format!("{key}.hit_ratio")));
+            rows.push(row(&section, "lookups/s", &lookups));
+            for (label, metric) in [
+                ("coalesced/s", "coalesced_rps"),
+                ("expired/s", "expired_rps"),
+                ("evictions/s", "evictions_rps"),
+                ("refreshes/s", "refreshes_rps"),
+            ] {
+                let name = format!("{key}.{metric}");
+                if happened(&name) {
+                    rows.push(row(&section, label, &name));
+                }
             }
         }
+        let lookup_rows = first_lookup_row..rows.len();
         rows.push(row(&section, "entries (end)", &format!("{key}.entries")));
-        // A variant that never looked in this cache has no hit ratio: a dash, not 0%.
-        dash_without(report, &mut rows, &format!("{key}.lookups_rps"), |r| {
-            r.section == section
+        let first_write_row = rows.len();
+        if wrote {
+            rows.push(row(&section, "writes behind/s", &writes));
+            rows.push(row(
+                &section,
+                "flushed/s",
+                &format!("{key}.writes_flushed_rps"),
+            ));
+            rows.push(row(
+                &section,
+                "writes merged",
+                &format!("{key}.merged_fraction"),
+            ));
+            rows.push(row(&section, "writes lost", &format!("{key}.lost_writes")));
+        }
+        let write_rows = first_write_row..rows.len();
+        // A variant that never looked in this cache has no hit ratio, and one that does not
+        // write behind no flushes: a dash, not 0.
+        let labels = |range: std::ops::Range<usize>, rows: &[Row]| -> Vec<String> {
+            rows[range].iter().map(|r| r.label.clone()).collect()
+        };
+        let (lookup_labels, write_labels) = (labels(lookup_rows, &rows), labels(write_rows, &rows));
+        dash_without(report, &mut rows, &lookups, |r| {
+            r.section == section && lookup_labels.contains(&r.label)
+        });
+        dash_without(report, &mut rows, &writes, |r| {
+            r.section == section && write_labels.contains(&r.label)
         });
     }
     // Each database.
@@ -567,10 +599,8 @@ pub fn fmt_value(key: &str, v: f64) -> String {
         || key.ends_with("utilisation")
         || key.ends_with("probability")
         || key.ends_with("hit_ratio")
-        || key.ends_with("stale_fraction")
+        || key.ends_with("_fraction")
         || key.ends_with("_share")
-        || key.ends_with("moved_fraction")
-        || key.ends_with("exhausted_fraction")
     {
         format!("{:.2}%", v * 100.0)
     } else if key == "arrivals"

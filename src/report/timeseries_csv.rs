@@ -22,8 +22,16 @@ const SERVICE_COLUMNS: [&str; 8] = [
     "max_event_loop_lag_s",
 ];
 
-/// The columns each cache adds, after `cache.`, its name and a dot.
-const CACHE_COLUMNS: [&str; 4] = ["lookups", "hits", "coalesced", "hit_ratio"];
+/// The columns each cache adds, after `cache.`, its name and a dot (`flushed` and `lost`:
+/// a write-behind cache's writes to its database and those lost, 0 for other caches).
+const CACHE_COLUMNS: [&str; 6] = [
+    "lookups",
+    "hits",
+    "coalesced",
+    "hit_ratio",
+    "flushed",
+    "lost",
+];
 
 /// The columns each database adds, after `db.`, its name and a dot.
 const DATABASE_COLUMNS: [&str; 6] = [
@@ -151,6 +159,8 @@ pub fn render(results: &[RunResult]) -> String {
                 field(&mut out, &c.hits);
                 field(&mut out, &c.coalesced);
                 field(&mut out, &c.hit_ratio());
+                field(&mut out, &c.writes_flushed);
+                field(&mut out, &c.writes_lost);
             }
             for at in &at_databases {
                 let Some(d) = at.and_then(|j| row.databases.get(j)) else {
@@ -341,6 +351,8 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
                 lookups,
                 hits,
                 coalesced,
+                writes_flushed: count(b + 4)?,
+                writes_lost: count(b + 5)?,
                 ..Default::default()
             };
         }

@@ -8,19 +8,22 @@
 //! cleared, so a cache is cold when its instance starts and gone when it stops, with no
 //! hook in the fleet.
 
-use super::span::{COUNTED, SpanState};
+use super::Event;
+use super::span::{COUNTED, Span, SpanKind, SpanState};
 use super::tree::Work;
 use super::{Simulation, instances::InstanceArena};
 use crate::components::cache::{CacheScope, CacheStore, CacheTierSpec, Lookup};
 use crate::components::lifecycle::Phase;
 use crate::components::program::Op;
-use crate::ids::{CacheId, EndpointRef, FlightId, InstanceId, SpanId, SpanRef};
-use crate::kernel::{RequestRng, SimTime, keyed_seed, stream_seed};
+use crate::ids::{CacheId, EdgeId, EndpointRef, FlightId, InstanceId, SpanId, SpanRef};
+use crate::kernel::{RequestRng, Scheduler, SimDuration, SimTime, keyed_seed, stream_seed};
 use crate::model::Model;
 use std::collections::HashMap;
 
 /// Draw key of a span's key (with its seed).
 const KEY_DRAW: u64 = 0x006b_6579_6472_6177; // "keydraw"
+/// Draw key of a refresh-ahead's seed (with the seed of the span whose hit started it).
+const REFRESH_DRAW: u64 = 0x0072_6566_7265_7368; // "refresh"
 
 /// A fixed hasher: the flight table is only ever looked up, never iterated, so its order
 /// cannot reach a report; a fixed hasher keeps even its memory layout reproducible.
@@ -36,6 +39,28 @@ pub(super) struct Caches {
     open: HashMap<(CacheId, u32, u64), FlightId, Fixed>,
     /// Each key space's next sequential key.
     next_key: Vec<u64>,
+    /// Write-behind: the keys written and not yet flushed, in a slab (each with its flush
+    /// event), and the one of each (cache, store, key).
+    dirty: Vec<Dirty>,
+    free_dirty: Vec<u32>,
+    dirty_of: HashMap<(CacheId, u32, u64), u32, Fixed>,
+}
+
+/// A key a write-behind store holds and has not written yet.
+#[derive(Debug, Clone, Copy)]
+struct Dirty {
+    cache: CacheId,
+    store: u32,
+    key: u64,
+    /// The process holding the store when it was written (serial, last restart): if the
+    /// store's instance is another process by then, the write is lost.
+    holder: (u32, Option<SimTime>),
+    /// The edge its flush is counted on.
+    edge: EdgeId,
+    /// The first write was after warm-up.
+    counted: bool,
+    /// Bumped when the slot is freed, so a stale flush event can tell.
+    generation: u32,
 }
 
 #[derive(Debug)]
@@ -100,6 +125,9 @@ impl Caches {
             free_flights: Vec::new(),
             open: HashMap::default(),
             next_key: vec![0; model.data.keyspaces.len()],
+            dirty: Vec::new(),
+            free_dirty: Vec::new(),
+            dirty_of: HashMap::default(),
         }
     }
 
@@ -209,6 +237,16 @@ impl Caches {
         id
     }
 
+    /// Frees dirty slot `d`, returning what it held.
+    fn free(&mut self, d: u32) -> Dirty {
+        let e = &mut self.dirty[d as usize];
+        let old = *e;
+        e.generation = e.generation.wrapping_add(1);
+        self.dirty_of.remove(&(old.cache, old.store, old.key));
+        self.free_dirty.push(d);
+        old
+    }
+
     /// Closes flight `id`: its waiters, into `woken` (which keeps its capacity), and the
     /// flight it was above.
     fn close_flight(&mut self, id: FlightId, woken: &mut Vec<SpanRef>) -> Option<FlightId> {
@@ -247,9 +285,13 @@ impl Simulation<'_> {
             .caches
             .store(model, cache, sp.instance, &self.instances, now);
         let found = store.get(sp.key, now);
+        let expires = store.expires_at(sp.key);
         let counted = sp.has(COUNTED);
         self.observer.cache_lookup(cache, found, counted);
         if found == Lookup::Hit {
+            if let Some(expires) = expires {
+                self.refresh_ahead(id, cache, store_ix, expires, now);
+            }
             return Looked::Hit;
         }
         if !self.caches.tiers[cache.index()].coalesce {
@@ -278,6 +320,53 @@ impl Simulation<'_> {
         let found = store.get(sp.key, now);
         self.observer.cache_lookup(cache, found, sp.has(COUNTED));
         self.spans.get_mut(id).succeeded = u16::from(found == Lookup::Hit);
+    }
+
+    /// Span `id` hit an entry of `cache` (store `store`) that expires at `expires`: if the
+    /// cache refreshes ahead and the entry is past its refresh point, a refresh runs the
+    /// lookup's miss steps in the background, unless one (or a miss's fill) is on its way.
+    fn refresh_ahead(
+        &mut self,
+        id: SpanId,
+        cache: CacheId,
+        store: u32,
+        expires: SimTime,
+        now: SimTime,
+    ) {
+        let spec = &self.variant.model.data.caches[cache.index()];
+        let (Some(f), Some(ttl)) = (spec.refresh_ahead, spec.store.ttl) else {
+            return;
+        };
+        let ahead = SimDuration::from_secs_f64(ttl.duration.as_secs_f64() * (1.0 - f));
+        let sp = *self.spans.get(id);
+        if now + ahead < expires || self.caches.open.contains_key(&(cache, store, sp.key)) {
+            return;
+        }
+        let mut r = Span::new(
+            SpanKind::Refresh,
+            sp.service,
+            sp.endpoint,
+            keyed_seed(sp.seed, REFRESH_DRAW),
+            now,
+        );
+        r.executor = sp.executor;
+        // The miss's steps follow the lookup.
+        r.pc = sp.pc + 1;
+        r.key = sp.key;
+        r.flags = sp.flags & COUNTED;
+        r.state = SpanState::Running;
+        let rid = self.spans.insert(r);
+        self.hold(sp.instance, rid);
+        let flight = self.caches.open_flight(cache, store, sp.key, None);
+        self.spans.get_mut(rid).flight = Some(flight);
+        self.observer.cache_refreshed(cache, sp.has(COUNTED));
+        self.work.push_back(Work::Resume(self.spans.reference(rid)));
+    }
+
+    /// Whether span `id` is a refresh whose fill is done (its flight closed): it ends there.
+    pub(super) fn refreshed(&self, id: SpanId) -> bool {
+        let sp = self.spans.get(id);
+        sp.kind == SpanKind::Refresh && sp.flight.is_none()
     }
 
     /// Span `id`'s miss in `cache` is done: the key is stored (if `store`), and the lookups
@@ -309,17 +398,133 @@ impl Simulation<'_> {
         self.woken = woken;
     }
 
-    /// Span `id` stores its key in `cache` (a fill or a write).
-    pub(super) fn cache_store(&mut self, id: SpanId, cache: CacheId, now: SimTime) {
+    /// Span `id` stores its key in `cache` (a fill or a write); returns the store's index.
+    pub(super) fn cache_store(&mut self, id: SpanId, cache: CacheId, now: SimTime) -> u32 {
         let sp = *self.spans.get(id);
         let model = &self.variant.model;
-        let (_, store) = self
+        let (slot, store) = self
             .caches
             .store(model, cache, sp.instance, &self.instances, now);
         let before = store.stats().evictions;
         store.insert(sp.key, now);
         let evicted = store.stats().evictions - before;
         self.observer.cache_stored(cache, evicted, sp.has(COUNTED));
+        slot
+    }
+
+    /// Span `id` wrote its key to write-behind `cache`'s store `slot`: the key is to be
+    /// written `delay` from now on `edge`, unless it is waiting already (the writes merge).
+    pub(super) fn write_behind(
+        &mut self,
+        id: SpanId,
+        cache: CacheId,
+        slot: u32,
+        edge: EdgeId,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        let sp = *self.spans.get(id);
+        let counted = sp.has(COUNTED);
+        let holder = self.holder(cache, slot);
+        let c = &mut self.caches;
+        if let Some(&d) = c.dirty_of.get(&(cache, slot, sp.key)) {
+            if c.dirty[d as usize].holder == holder {
+                self.observer.cache_write_merged(cache, counted);
+                return;
+            }
+            // Its store's process is gone: the write it held is lost, and this one starts anew.
+            let old = c.free(d);
+            self.observer.cache_write_lost(cache, old.counted);
+        }
+        let c = &mut self.caches;
+        let delay = self.variant.model.data.caches[cache.index()]
+            .write_behind
+            .as_ref()
+            .expect("a write-behind cache")
+            .delay;
+        let d = c.free_dirty.pop().unwrap_or_else(|| {
+            c.dirty.push(Dirty {
+                cache,
+                store: 0,
+                key: 0,
+                holder: (0, None),
+                edge,
+                counted: false,
+                generation: 0,
+            });
+            (c.dirty.len() - 1) as u32
+        });
+        let e = &mut c.dirty[d as usize];
+        let generation = e.generation;
+        *e = Dirty {
+            cache,
+            store: slot,
+            key: sp.key,
+            holder,
+            edge,
+            counted,
+            generation,
+        };
+        c.dirty_of.insert((cache, slot, sp.key), d);
+        self.observer.cache_write_deferred(cache, counted);
+        s.schedule_at(
+            now + delay,
+            Event::Flush {
+                dirty: d,
+                generation,
+            },
+        );
+    }
+
+    /// The process that holds `cache`'s store `slot` now: an instance's serial and last
+    /// restart, or (0, None) for a shared store, which no process takes with it.
+    fn holder(&self, cache: CacheId, slot: u32) -> (u32, Option<SimTime>) {
+        match self.caches.tiers[cache.index()].scope {
+            CacheScope::Shared => (0, None),
+            CacheScope::Instance => {
+                let inst = &self.instances[InstanceId::from_index(slot as usize)];
+                match inst.phase {
+                    // A stopped process holds nothing (u32::MAX is no serial a holder had).
+                    Phase::Stopped => (u32::MAX, None),
+                    _ => (inst.serial, inst.restarted_at),
+                }
+            }
+        }
+    }
+
+    /// A dirty key's flush is due: it is written by a message to its database, unless the
+    /// process that held it has stopped or restarted since (a lost write).
+    pub(super) fn flush_due(
+        &mut self,
+        dirty: u32,
+        generation: u32,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        let e = self.caches.dirty[dirty as usize];
+        if e.generation != generation {
+            return; // freed early: its holder was replaced before this
+        }
+        self.caches.free(dirty);
+        if self.holder(e.cache, e.store) != e.holder {
+            self.observer.cache_write_lost(e.cache, e.counted);
+            return;
+        }
+        self.observer.cache_flushed(e.cache, e.counted);
+        let target = self.variant.model.edges[e.edge.index()].callee;
+        let seed = keyed_seed(
+            keyed_seed(self.caches.tiers[e.cache.index()].seed, e.key),
+            now.as_nanos(),
+        );
+        let mut job = Span::new(SpanKind::Job, target.service, target.endpoint, seed, now);
+        job.key = self.key_for(target, seed, e.key);
+        job.edge_or_client = e.edge.0;
+        let counted = now >= self.warmup_end;
+        job.flags = if counted { COUNTED } else { 0 };
+        self.observer.edge_call(e.edge, counted);
+        let id = self.spans.insert(job);
+        let generation = self.spans.get(id).generation;
+        self.travel(id, generation, None, seed, now, s);
     }
 
     /// Span `id` drops its key from `cache`.

@@ -80,10 +80,17 @@ impl<'a> Simulation<'a> {
                 },
                 Op::CacheFill { cache, store } => {
                     self.cache_fill(id, *cache, *store, now);
+                    if self.refreshed(id) {
+                        self.finish(id, Outcome::Ok, None, now, s);
+                        return;
+                    }
                     self.spans.get_mut(id).pc += 1;
                 }
-                Op::CacheSet { cache } => {
-                    self.cache_store(id, *cache, now);
+                Op::CacheSet { cache, flush } => {
+                    let slot = self.cache_store(id, *cache, now);
+                    if let Some(edge) = flush {
+                        self.write_behind(id, *cache, slot, *edge, now, s);
+                    }
                     self.spans.get_mut(id).pc += 1;
                 }
                 Op::Invalidate { cache } => {
@@ -241,7 +248,7 @@ impl<'a> Simulation<'a> {
     }
 
     /// A span starts towards its service: over the network if the edge has latency.
-    fn travel(
+    pub(super) fn travel(
         &mut self,
         id: SpanId,
         generation: u32,

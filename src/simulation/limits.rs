@@ -44,7 +44,7 @@ pub(super) struct EventTally {
     counts: [u64; KINDS],
 }
 
-const KINDS: usize = 21;
+const KINDS: usize = 22;
 
 impl EventTally {
     #[inline]
@@ -87,6 +87,7 @@ fn kind(event: &Event) -> usize {
         Event::Reshard { .. } => 18,
         Event::ReshardSwitch { .. } => 19,
         Event::AcquireTimeout { .. } => 20,
+        Event::Flush { .. } => 21,
     }
 }
 
@@ -112,6 +113,7 @@ const KIND_NAMES: [&str; KINDS] = [
     "reshardings",
     "resharding switches",
     "connection waits timing out",
+    "write-behind flushes",
 ];
 
 impl Simulation<'_> {

@@ -93,6 +93,8 @@ pub enum Event {
     ReshardSwitch { group: u32 },
     /// A call has waited for a pool's connection as long as the pool allows.
     AcquireTimeout { span: SpanId, generation: u32 },
+    /// A write-behind cache's dirty entry is due to be written to its database.
+    Flush { dirty: u32, generation: u32 },
 }
 
 /// A pending deadline: the client gives up on its root span at `at`.
@@ -573,6 +575,7 @@ impl Handler for Simulation<'_> {
                     self.acquire_timeout(span, now, s);
                 }
             }
+            Event::Flush { dirty, generation } => self.flush_due(dirty, generation, now, s),
         }
         self.drain_work(now, s);
     }

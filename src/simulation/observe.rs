@@ -13,7 +13,7 @@ use crate::experiment::{Experiment, Slo};
 use crate::ids::{CacheId, EdgeId, EndpointRef};
 use crate::kernel::{SimDuration, SimTime};
 use crate::metrics::batch_means::{BatchMeansSummary, Batches};
-use crate::metrics::cache::{CacheCounts, CacheSummary};
+use crate::metrics::cache::{CacheCounts, CacheSummary, WriteBehindSummary};
 use crate::metrics::timeseries::{ServiceBucket, TimeSeriesRow};
 use crate::metrics::{LatencyHistogram, LatencySummary, Outcome, OutcomeCounts, TimeAverage};
 use crate::model::Model;
@@ -740,6 +740,33 @@ impl Observer {
         });
     }
 
+    /// A write to write-behind `cache` is to be written later.
+    #[inline]
+    pub(super) fn cache_write_deferred(&mut self, cache: CacheId, counted: bool) {
+        self.cache_counts(cache, counted, |c| c.writes_deferred += 1);
+    }
+
+    /// A write to write-behind `cache` merged into one waiting already.
+    #[inline]
+    pub(super) fn cache_write_merged(&mut self, cache: CacheId, counted: bool) {
+        self.cache_counts(cache, counted, |c| c.writes_merged += 1);
+    }
+
+    /// A deferred write of `cache` was written.
+    pub(super) fn cache_flushed(&mut self, cache: CacheId, counted: bool) {
+        self.cache_counts(cache, counted, |c| c.writes_flushed += 1);
+    }
+
+    /// A deferred write of `cache` was lost with its store's process.
+    pub(super) fn cache_write_lost(&mut self, cache: CacheId, counted: bool) {
+        self.cache_counts(cache, counted, |c| c.writes_lost += 1);
+    }
+
+    /// A hit in `cache` started a refresh-ahead.
+    pub(super) fn cache_refreshed(&mut self, cache: CacheId, counted: bool) {
+        self.cache_counts(cache, counted, |c| c.refreshes += 1);
+    }
+
     /// A key was invalidated in `cache`.
     #[inline]
     pub(super) fn cache_invalidated(&mut self, cache: CacheId, counted: bool) {
@@ -1015,8 +1042,16 @@ impl Observer {
                     stores: c.stores,
                     evictions: c.evictions,
                     invalidations: c.invalidations,
+                    refreshes: c.refreshes,
                     entries_at_end: entries,
                     memory_bytes: bytes,
+                    write_behind: spec.write_behind.as_ref().map(|_| WriteBehindSummary {
+                        writes: c.writes_deferred + c.writes_merged,
+                        merged: c.writes_merged,
+                        flushed: c.writes_flushed,
+                        lost: c.writes_lost,
+                        pending_at_end: c.writes_deferred - c.writes_flushed - c.writes_lost,
+                    }),
                 };
                 (spec.name.clone(), summary)
             })

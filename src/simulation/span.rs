@@ -19,6 +19,9 @@ pub enum SpanKind {
     Job,
     /// A branch of a fan-out, on its forking span's instance.
     Branch,
+    /// A refresh-ahead: a cache lookup's miss steps run in the background on the looking
+    /// span's instance, for nobody; it ends at the fill of the flight it leads.
+    Refresh,
 }
 
 impl SpanKind {
@@ -26,7 +29,7 @@ impl SpanKind {
     /// a branch of one.
     #[inline]
     pub fn is_served(self) -> bool {
-        self != SpanKind::Branch
+        !matches!(self, SpanKind::Branch | SpanKind::Refresh)
     }
 }
 

@@ -45,3 +45,4 @@ mod sharding;
 mod support;
 mod sweep;
 mod theory;
+mod write_behind;

@@ -39,7 +39,7 @@ mod behaviour;
 mod theory;
 
 pub use store::CacheStore;
-pub use tier::{CacheNodes, CacheScope, CacheTierSpec};
+pub use tier::{CacheNodes, CacheScope, CacheTierSpec, WriteBehind};
 
 use crate::kernel::SimDuration;
 

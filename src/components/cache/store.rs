@@ -134,6 +134,13 @@ impl CacheStore {
     }
 
     /// Whether a lookup at `now` would hit. No side effects, no statistics.
+    /// When `key`'s entry expires, if it is resident and has a TTL.
+    pub fn expires_at(&self, key: u64) -> Option<SimTime> {
+        self.ttl?;
+        let i = self.find(key)?;
+        Some(SimTime::from_nanos(self.entries[i as usize].expiry))
+    }
+
     pub fn contains(&self, key: u64, now: SimTime) -> bool {
         self.find(key)
             .is_some_and(|i| self.entries[i as usize].expiry > now.as_nanos())

@@ -31,8 +31,24 @@ pub struct CacheTierSpec {
     /// The service whose instances are its nodes (then `scope` is `Instance`: a node's
     /// store is its instance's), if it is a cluster of its own.
     pub nodes: Option<CacheNodes>,
+    /// Where and when its writes go, if it writes behind.
+    pub write_behind: Option<WriteBehind>,
+    /// Refresh-ahead: a hit on an entry older than this fraction of its TTL refreshes it.
+    pub refresh_ahead: Option<f64>,
 }
 
+/// A write-behind cache's flushes: each dirty key is written once, `delay` after its first
+/// unwritten write, by a message to `target` (a call nobody waits for).
+#[derive(Debug, Clone)]
+pub struct WriteBehind {
+    /// From a key's first unwritten write to its flush.
+    pub delay: crate::kernel::SimDuration,
+    /// The service and endpoint the flush goes to, as named in the file.
+    pub service: String,
+    pub endpoint: String,
+    /// Resolved once the services are final (after sharding has copied its shards in).
+    pub target: crate::ids::EndpointRef,
+}
 /// A cache that is a cluster of its own: what its clients' calls to it are like.
 #[derive(Debug, Clone)]
 pub struct CacheNodes {

@@ -70,6 +70,27 @@ pub struct RawCache {
     /// hash picks; a lookup, a fill and an invalidation are calls to it that cost the node
     /// CPU. Without it, a cache costs nothing to consult.
     pub nodes: Option<RawCacheNodes>,
+    /// Write-behind: a `cache_set` stores the key and returns, and the store writes it to
+    /// the database `delay` later (writes of a key already waiting merge into that one). A
+    /// store whose process stops or restarts first loses what it had not written, counted.
+    pub write_behind: Option<RawWriteBehind>,
+    /// Refresh-ahead, with `ttl` (set on store): a hit on an entry older than this fraction of
+    /// its TTL (above 0, below 1; 0.8 refreshes in the last fifth) runs the lookup's `miss`
+    /// steps in the background, once per key at a time, while the hit goes on: a hot key is
+    /// refreshed before it expires instead of missing.
+    pub refresh_ahead: Option<f64>,
+}
+
+/// {"delay": "1s", "service": "db", "endpoint": "write"}.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWriteBehind {
+    /// How long after a key's first unwritten write it is written.
+    pub delay: Duration,
+    /// The service the writes go to (not a sharded one).
+    pub service: String,
+    /// Its endpoint that takes a write.
+    pub endpoint: String,
 }
 
 /// A cache's nodes: {"service": "redis", "latency": "200us", "timeout": "50ms"}.

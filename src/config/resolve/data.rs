@@ -2,7 +2,9 @@
 //! that use them.
 
 use super::{At, check_name, positive_duration};
-use crate::components::cache::{CacheNodes, CacheScope, CacheSpec, CacheTierSpec, Eviction, Ttl};
+use crate::components::cache::{
+    CacheNodes, CacheScope, CacheSpec, CacheTierSpec, Eviction, Ttl, WriteBehind,
+};
 use crate::config::ConfigError;
 use crate::config::raw::{
     RawCache, RawCacheNodes, RawCacheScope, RawEviction, RawKeySpace, RawTtlRefresh,
@@ -156,8 +158,48 @@ fn cache(
         None => None,
         Some(n) => Some(cache_nodes(raw, n, at, rel)?),
     };
+    let write_behind = match &raw.write_behind {
+        None => None,
+        Some(w) => Some(WriteBehind {
+            delay: positive_duration(
+                at,
+                &format!("{rel}.write_behind.delay"),
+                w.delay,
+                "a write-behind delay",
+            )?,
+            service: w.service.clone(),
+            endpoint: w.endpoint.clone(),
+            target: crate::ids::EndpointRef {
+                service: 0,
+                endpoint: 0,
+            },
+        }),
+    };
+    let refresh_ahead = match raw.refresh_ahead {
+        None => None,
+        Some(f) => {
+            let frel = format!("{rel}.refresh_ahead");
+            if !(f > 0.0 && f < 1.0) {
+                return Err(at.err(
+                    &frel,
+                    format!("refresh_ahead is the fraction of the TTL after which a hit refreshes: above 0, below 1, got {f}"),
+                ));
+            }
+            match &ttl {
+                None => return Err(at.err(&frel, "refresh-ahead refreshes an entry before its `ttl` ends, and this cache has no `ttl`")),
+                Some(t) if t.reset_on_hit => return Err(at.err(&frel, "with `ttl_refresh: on_hit` a hit restarts the TTL, so there is nothing to refresh ahead of")),
+                Some(_) => {}
+            }
+            if raw.nodes.is_some() {
+                return Err(at.err(&frel, "refresh-ahead runs in the caller's process; a cache with `nodes` answers over the network (refresh an instance cache in front)"));
+            }
+            Some(f)
+        }
+    };
     Ok(CacheTierSpec {
         nodes,
+        write_behind,
+        refresh_ahead,
         name: name.to_string(),
         scope: match raw.scope {
             None | Some(RawCacheScope::Instance) => CacheScope::Instance,
@@ -248,6 +290,64 @@ fn cache_nodes(
             None => None,
         },
     })
+}
+
+/// Points each write-behind cache at its database's endpoint, among the final services (a
+/// sharded service's name is its shards' group, not one service: refused).
+pub(crate) fn write_behind_targets(
+    raw: &RawModel,
+    caches: &mut [CacheTierSpec],
+    services: &[crate::components::service::ServiceSpec],
+    at: At,
+) -> Result<(), ConfigError> {
+    for c in caches {
+        let rel = format!("caches.{}.write_behind", c.name);
+        let Some(w) = &mut c.write_behind else {
+            continue;
+        };
+        let sharded = raw
+            .services
+            .iter()
+            .any(|(name, s)| *name == w.service && s.shards.is_some());
+        if sharded {
+            return Err(at.err(
+                &format!("{rel}.service"),
+                format!(
+                    "`{}` is sharded: a write-behind store writes to one service (give each shard its own cache)",
+                    w.service
+                ),
+            ));
+        }
+        let Some(s) = services.iter().position(|s| s.name == w.service) else {
+            let known: Vec<&str> = raw.services.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(at.err(
+                &format!("{rel}.service"),
+                format!(
+                    "no service `{}` in the model; it has: {}",
+                    w.service,
+                    known.join(", ")
+                ),
+            ));
+        };
+        let endpoints = &services[s].endpoints;
+        let Some(e) = endpoints.iter().position(|e| e.name == w.endpoint) else {
+            let known: Vec<&str> = endpoints.iter().map(|e| e.name.as_str()).collect();
+            return Err(at.err(
+                &format!("{rel}.endpoint"),
+                format!(
+                    "service `{}` has no endpoint `{}`; it has: {}",
+                    w.service,
+                    w.endpoint,
+                    known.join(", ")
+                ),
+            ));
+        };
+        w.target = crate::ids::EndpointRef {
+            service: s as u32,
+            endpoint: e as u32,
+        };
+    }
+    Ok(())
 }
 
 /// Most connection pools a model names.

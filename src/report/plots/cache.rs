@@ -1,6 +1,7 @@
 //! `cache.svg`: each cache's hit ratio over time and the misses it passes on (those that run
 //! the miss's steps, not those waiting for another's fill: the load its miss path, typically
-//! a database, sees), one line per variant, from replication 0.
+//! a database, sees), and a write-behind cache's writes to its database (solid) and those it
+//! lost (dashed), one line per variant, from replication 0.
 
 use super::chart::*;
 use super::timeseries::{Shown, TimeAxis, shown, time_chart};
@@ -10,16 +11,43 @@ use crate::metrics::timeseries::TimeSeriesRow;
 use crate::report::Report;
 use plotters::prelude::*;
 
-/// The caches of the run, in model order.
-fn caches(report: &Report) -> Vec<&str> {
+/// The panels of a cache: its lookups (two panels) if any variant looked in it, its writes
+/// behind (one) if any variant's writes behind.
+struct Panels<'a> {
+    name: &'a str,
+    /// Its position among the caches (and in each time-series row's).
+    index: usize,
+    looked: bool,
+    behind: bool,
+}
+
+/// The caches of the run with something to draw, in model order.
+fn caches(report: &Report) -> Vec<Panels<'_>> {
     crate::report::union_keys(report.runs.iter().map(|r| &r.summary.caches))
         .into_iter()
-        .map(String::as_str)
+        .enumerate()
+        .map(|(index, name)| {
+            let of = |f: &dyn Fn(&crate::metrics::cache::CacheSummary) -> bool| {
+                report
+                    .runs
+                    .iter()
+                    .filter_map(|r| r.summary.caches.get(name))
+                    .any(f)
+            };
+            Panels {
+                name: name.as_str(),
+                index,
+                looked: of(&|c| c.lookups > 0),
+                behind: of(&|c| c.write_behind.is_some()),
+            }
+        })
+        .filter(|p| p.looked || p.behind)
         .collect()
 }
 
-/// Hit ratio (%) and misses passed on per second over time: two panels per cache, one line per
-/// variant; a bucket without lookups leaves a gap in the hit ratio. `None` without caches or
+/// Hit ratio (%) and misses passed on per second over time, two panels per cache looked in,
+/// and writes behind per second, a panel per write-behind cache; one line per variant; a
+/// bucket without lookups leaves a gap in the hit ratio. `None` without such caches or
 /// time-series rows.
 pub fn cache(report: &Report, results: &[RunResult]) -> Result<Option<Plot>, PlotError> {
     let shown = shown(report, results);
@@ -41,21 +69,90 @@ pub fn cache(report: &Report, results: &[RunResult]) -> Result<Option<Plot>, Plo
         let passed = c.misses() - c.coalesced.min(c.misses());
         (r.width_s > 0.0).then(|| passed as f64 / r.width_s)
     };
-    let height = HEADER_HEIGHT + 2 * PANEL_HEIGHT * caches.len() as u32;
+    let per_second = |r: &TimeSeriesRow, n: u64| (r.width_s > 0.0).then(|| n as f64 / r.width_s);
+    let panels: usize = caches
+        .iter()
+        .map(|p| 2 * usize::from(p.looked) + usize::from(p.behind))
+        .sum();
+    let height = HEADER_HEIGHT + PANEL_HEIGHT * panels as u32;
     let svg = render_svg((WIDTH, height), |root| {
         let (header, body) = root.split_vertically(HEADER_HEIGHT);
         draw_title(
             &header,
             &format!(
-                "{}: cache hit ratio and misses passed on (replication 0)",
-                report.experiment
+                "{}: {} (replication 0)",
+                report.experiment,
+                if caches.iter().any(|p| p.looked) {
+                    "cache hit ratio and misses passed on"
+                } else {
+                    "cache writes behind"
+                }
             ),
         )?;
         let (charts, legend_area) = body.split_horizontally(WIDTH - LEGEND_WIDTH);
-        let cells = charts.split_evenly((2 * caches.len(), 1));
-        for (k, name) in caches.iter().enumerate() {
+        let cells = charts.split_evenly((panels, 1));
+        let mut cell = cells.iter();
+        for p in &caches {
+            let (name, k) = (p.name, p.index);
+            if p.behind {
+                let flushed = |r: &TimeSeriesRow| per_second(r, r.caches.get(k)?.writes_flushed);
+                let lost = |r: &TimeSeriesRow| per_second(r, r.caches.get(k)?.writes_lost);
+                let max = shown
+                    .iter()
+                    .flat_map(|s| s.rows().iter().flat_map(|r| [flushed(r), lost(r)]))
+                    .flatten()
+                    .filter(|v| v.is_finite())
+                    .fold(0.0, f64::max);
+                let chart = time_chart(
+                    cell.next().expect("a cell per panel"),
+                    (
+                        &format!("{name}: writes behind, written (solid) and lost (dashed)"),
+                        BLACK,
+                    ),
+                    &time,
+                    &ValueAxis::linear(max, 5, 0.0),
+                    "writes/s",
+                    report,
+                )?;
+                let marks = chart.plotting_area().strip_coord_spec();
+                let writes_behind = |s: &&Shown<'_>| {
+                    s.run.is_some_and(|r| {
+                        r.output
+                            .summary
+                            .caches
+                            .get(name)
+                            .is_some_and(|c| c.write_behind.is_some())
+                    })
+                };
+                for s in shown.iter().filter(writes_behind) {
+                    let written: Vec<Option<(f64, f64)>> = s
+                        .rows()
+                        .iter()
+                        .map(|r| finite_point(at(r), flushed(r)?))
+                        .collect();
+                    let lost: Vec<Option<(f64, f64)>> = s
+                        .rows()
+                        .iter()
+                        .map(|r| finite_point(at(r), lost(r)?))
+                        .collect();
+                    in_series(&marks, &format!("{name} written: {}", s.name), || {
+                        draw_lines(chart.plotting_area(), &written, s.colour.stroke_width(2))
+                    })?;
+                    in_series(&marks, &format!("{name} lost: {}", s.name), || {
+                        draw_dashed_lines(
+                            chart.plotting_area(),
+                            &lost,
+                            (6, 4),
+                            s.colour.stroke_width(2),
+                        )
+                    })?;
+                }
+            }
+            if !p.looked {
+                continue;
+            }
             let ratio = time_chart(
-                &cells[2 * k],
+                cell.next().expect("a cell per panel"),
                 (&format!("{name}: hit ratio"), BLACK),
                 &time,
                 &ratio_axis,
@@ -85,7 +182,7 @@ pub fn cache(report: &Report, results: &[RunResult]) -> Result<Option<Plot>, Plo
                 .filter(|v| v.is_finite())
                 .fold(0.0, f64::max);
             let misses = time_chart(
-                &cells[2 * k + 1],
+                cell.next().expect("a cell per panel"),
                 (
                     &format!("{name}: misses passed on (the load on what a miss calls)"),
                     BLACK,
