@@ -285,7 +285,12 @@ impl Simulation<'_> {
             .caches
             .store(model, cache, sp.instance, &self.instances, now);
         let found = store.get(sp.key, now);
-        let expires = store.expires_at(sp.key);
+        let refreshes = model.data.caches[cache.index()].refresh_ahead.is_some();
+        let expires = if refreshes && found == Lookup::Hit {
+            store.expires_at(sp.key)
+        } else {
+            None
+        };
         let counted = sp.has(COUNTED);
         self.observer.cache_lookup(cache, found, counted);
         if found == Lookup::Hit {
