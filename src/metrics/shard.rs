@@ -35,4 +35,23 @@ pub struct ReshardSummary {
     pub placement: String,
     /// The share of the key space whose shard changed.
     pub moved_fraction: f64,
+    /// The copy of the moving keys before the switch, if the resharding copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<MigrationSummary>,
+}
+
+/// A resharding's copy (over the whole run, warm-up included): every moving key is sent, in
+/// key order, as an export to its old shard and an import to its new one.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MigrationSummary {
+    /// The rate keys were sent at.
+    pub keys_per_second: f64,
+    /// Imports that ended well.
+    pub copied: u64,
+    /// Imports that failed (the key is still switched with the rest).
+    pub failed: u64,
+    /// Imports still on their way at the end.
+    pub in_flight_at_end: u64,
+    /// When the copy began (the new shards ready), seconds; absent: not by the end.
+    pub started_at_s: Option<f64>,
 }

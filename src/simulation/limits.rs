@@ -44,7 +44,7 @@ pub(super) struct EventTally {
     counts: [u64; KINDS],
 }
 
-const KINDS: usize = 22;
+const KINDS: usize = 23;
 
 impl EventTally {
     #[inline]
@@ -88,6 +88,7 @@ fn kind(event: &Event) -> usize {
         Event::ReshardSwitch { .. } => 19,
         Event::AcquireTimeout { .. } => 20,
         Event::Flush { .. } => 21,
+        Event::Migrate { .. } => 22,
     }
 }
 
@@ -114,6 +115,7 @@ const KIND_NAMES: [&str; KINDS] = [
     "resharding switches",
     "connection waits timing out",
     "write-behind flushes",
+    "resharding copies",
 ];
 
 impl Simulation<'_> {

@@ -95,6 +95,8 @@ pub enum Event {
     AcquireTimeout { span: SpanId, generation: u32 },
     /// A write-behind cache's dirty entry is due to be written to its database.
     Flush { dirty: u32, generation: u32 },
+    /// A resharding's migration copies its next moving key.
+    Migrate { group: u32 },
 }
 
 /// A pending deadline: the client gives up on its root span at `at`.
@@ -576,6 +578,7 @@ impl Handler for Simulation<'_> {
                 }
             }
             Event::Flush { dirty, generation } => self.flush_due(dirty, generation, now, s),
+            Event::Migrate { group } => self.migrate(group, now, s),
         }
         self.drain_work(now, s);
     }

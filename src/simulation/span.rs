@@ -22,6 +22,9 @@ pub enum SpanKind {
     /// A refresh-ahead: a cache lookup's miss steps run in the background on the looking
     /// span's instance, for nobody; it ends at the fill of the flight it leads.
     Refresh,
+    /// A resharding's copy of one moving key: an export on the shard it leaves or an import
+    /// on the one it goes to, served like any request, for nobody.
+    Migration,
 }
 
 impl SpanKind {

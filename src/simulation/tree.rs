@@ -306,7 +306,7 @@ impl<'a> Simulation<'a> {
             let awaited = match sp.kind {
                 SpanKind::Root => !sp.has(ANSWERED),
                 SpanKind::Call => sp.parent.is_some(),
-                SpanKind::Job | SpanKind::Branch | SpanKind::Refresh => true,
+                SpanKind::Job | SpanKind::Branch | SpanKind::Refresh | SpanKind::Migration => true,
             };
             // A root its client still waits for has the client's outcome and latency, which
             // the client records: the service's counts are merged from it at the end.
@@ -475,6 +475,10 @@ impl<'a> Simulation<'a> {
                     let outcome = sp.outcome;
                     self.record_edge(id, outcome, now);
                 }
+                SpanKind::Migration => {
+                    let sp = *sp;
+                    self.migration_ended(&sp, now, s);
+                }
                 SpanKind::Call | SpanKind::Branch | SpanKind::Refresh => {}
             }
             self.spans.remove(id);
@@ -496,12 +500,13 @@ impl<'a> Simulation<'a> {
                         self.branch_returned(parent, &sp, now, s);
                         return;
                     }
-                    SpanKind::Root | SpanKind::Job | SpanKind::Refresh => {}
+                    SpanKind::Root | SpanKind::Job | SpanKind::Refresh | SpanKind::Migration => {}
                 }
             }
             None => match sp.kind {
                 SpanKind::Root => self.answer_client(id, sp.outcome, now, s),
                 SpanKind::Job => self.record_edge(id, sp.outcome, now),
+                SpanKind::Migration => self.migration_ended(&sp, now, s),
                 SpanKind::Call | SpanKind::Branch | SpanKind::Refresh => {}
             },
         }

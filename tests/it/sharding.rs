@@ -78,6 +78,40 @@ fn finpay_shards_scale_writes_and_resharding_moves_what_the_placement_says() {
         "hit ratios {h} {c} {none}"
     );
     assert_eq!(summary_of(&results, "reshard-hash-4-to-5").error_rate, 0.0);
+
+    // Copying before switching: every moving key (the ring's moved fraction of 20,000,
+    // counted exactly) is exported once from the shard it leaves and imported once into the
+    // new shard (a ring that grows moves keys only to the new shard), 500 a second from when
+    // the new shard is ready (at once here), and the map switches after the last import:
+    // 30 s + keys / 500 + the 8 ms import.
+    let copying = summary_of(&results, "reshard-consistent-copy");
+    let r = copying.shards["ledger"].reshard.clone().expect("resharded");
+    let m = r.migration.clone().expect("a migration");
+    let keys = (r.moved_fraction * 20_000.0).round() as u64;
+    assert_eq!((m.copied, m.failed, m.in_flight_at_end), (keys, 0, 0));
+    let switched = r.switched_at_s.expect("switched");
+    let expected = 30.0 + keys as f64 / 500.0;
+    assert!(
+        (switched - expected).abs() < 0.05,
+        "switched at {switched}, copy done {expected}"
+    );
+    let served = |shard: &str, e: &str| {
+        copying.services[shard]
+            .endpoints
+            .get(e)
+            .map_or(0, |x| x.arrivals)
+    };
+    let exports: u64 = (0..4)
+        .map(|k| served(&format!("ledger-{k}"), "export"))
+        .sum();
+    assert_eq!(exports, keys, "each moving key exported once");
+    assert_eq!(
+        served("ledger-4", "import"),
+        keys,
+        "and imported into the new shard"
+    );
+    assert_eq!(served("ledger-4", "export"), 0);
+    assert_eq!(copying.error_rate, 0.0);
 }
 
 const BASE: &str = r#"{ "model": { "keyspaces": { "users": { "kind": "uniform", "keys": 100 } },
@@ -110,6 +144,20 @@ fn bad_shards_are_refused_with_their_path() {
             "",
             "services.db.shards.placement",
             "shards are 0..2",
+        ),
+        (
+            "migration-rate",
+            r#""shards": { "key": "users", "count": 2, "reshard": { "at": "1s", "count": 3, "migration": { "keys_per_second": 0, "export": "q", "import": "q" } } },"#,
+            "",
+            "services.db.shards.reshard.migration.keys_per_second",
+            "above 0",
+        ),
+        (
+            "migration-endpoint",
+            r#""shards": { "key": "users", "count": 2, "reshard": { "at": "1s", "count": 3, "migration": { "keys_per_second": 10, "export": "dump", "import": "q" } } },"#,
+            "",
+            "services.db.shards.reshard.migration.export",
+            "no endpoint `dump`",
         ),
         (
             "zero-shards",

@@ -25,6 +25,19 @@ pub struct ReshardSpec {
     pub at: SimDuration,
     /// The map from then on.
     pub map: ShardMapSpec,
+    /// The copy of the moving keys before the switch, if any.
+    pub migration: Option<Migration>,
+}
+
+/// A resharding's copy of the keys that move: each costs a request to `export` on the shard
+/// it leaves and one to `import` on the shard it goes to, `keys_per_second` of them, in key
+/// order; the map switches when the last import has ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Migration {
+    pub keys_per_second: f64,
+    /// Endpoint indices in the service (and so in every shard's copy of it).
+    pub export: u32,
+    pub import: u32,
 }
 
 /// A sharded service in the model: its shards are services `first .. first + slots`,
@@ -45,6 +58,10 @@ pub struct ShardGroup {
     pub map: ShardMap,
     /// The resharding, if any: when, the new map, and the keys it moves.
     pub reshard: Option<(SimDuration, ShardMap, Moved)>,
+    /// How the resharding copies the moving keys, if it does.
+    pub migration: Option<Migration>,
+    /// The key space, resolved.
+    pub space: KeySpaceId,
     /// How the maps place keys, for the report ("hash", "range", ...).
     pub placement: (String, Option<String>),
 }

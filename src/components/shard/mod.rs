@@ -32,7 +32,7 @@ mod tests;
 #[cfg(test)]
 mod theory;
 
-pub use group::{ReshardSpec, ShardGroup, ShardingSpec, placement_name};
+pub use group::{Migration, ReshardSpec, ShardGroup, ShardingSpec, placement_name};
 pub use reshard::{Basis, Moved};
 pub use validate::validate;
 

@@ -30,6 +30,22 @@ pub struct RawReshard {
     pub count: i64,
     /// The placement from then on (default: the one before).
     pub placement: Option<RawPlacement>,
+    /// Copy the keys that move before switching (default: switch once the new shards are
+    /// ready, copying nothing).
+    pub migration: Option<RawMigration>,
+}
+
+/// A resharding's copy: {"keys_per_second": 5000, "export": "export", "import": "import"}.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMigration {
+    /// Keys copied per second (above 0, at most 10,000,000), in key order, once the new
+    /// shards are ready; the map switches when the last one is copied.
+    pub keys_per_second: f64,
+    /// The endpoint (of this service) that reads a moving key on the shard it leaves.
+    pub export: String,
+    /// The endpoint that writes it on the shard it goes to.
+    pub import: String,
 }
 
 /// How keys are placed on shards.

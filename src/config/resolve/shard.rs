@@ -59,6 +59,10 @@ pub(super) fn sharding(
             Some(ReshardSpec {
                 at: r.at.0,
                 map: map_at(r.count, placement, keys, at, &rrel, r.placement.is_some())?,
+                migration: match &r.migration {
+                    None => None,
+                    Some(m) => Some(migration(s, m, at, &format!("{rrel}.migration"))?),
+                },
             })
         }
     };
@@ -67,6 +71,43 @@ pub(super) fn sharding(
         key: KeySpaceId(k as u32),
         map,
         reshard,
+    })
+}
+
+/// Most keys a migration copies per second.
+const MAX_MIGRATION_RATE: f64 = 1e7;
+
+/// A resharding's copy, its endpoints found among the service's.
+fn migration(
+    s: &RawService,
+    m: &crate::config::raw::RawMigration,
+    at: At,
+    rel: &str,
+) -> Result<crate::components::shard::Migration, ConfigError> {
+    if !(m.keys_per_second > 0.0 && m.keys_per_second <= MAX_MIGRATION_RATE) {
+        return Err(at.err(
+            &format!("{rel}.keys_per_second"),
+            format!(
+                "a migration copies above 0 and at most {MAX_MIGRATION_RATE} keys per second, got {}",
+                m.keys_per_second
+            ),
+        ));
+    }
+    let endpoint = |name: &str, key: &str| -> Result<u32, ConfigError> {
+        let names: Vec<String> = s.endpoints.iter().map(|(n, _)| n.clone()).collect();
+        super::steps::lookup(
+            &names,
+            name,
+            "endpoint",
+            "endpoints",
+            at,
+            &format!("{rel}.{key}"),
+        )
+    };
+    Ok(crate::components::shard::Migration {
+        keys_per_second: m.keys_per_second,
+        export: endpoint(&m.export, "export")?,
+        import: endpoint(&m.import, "import")?,
     })
 }
 
@@ -214,6 +255,8 @@ pub(super) fn expand(
             ),
             map,
             reshard,
+            migration: sh.reshard.as_ref().and_then(|r| r.migration),
+            space: sh.key,
         });
         for k in 0..slots(&sh) {
             let mut copy = s.clone();
