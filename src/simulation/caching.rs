@@ -131,6 +131,11 @@ impl Caches {
         }
     }
 
+    /// Key space `space`'s next sequential key (a sequential space's cursor).
+    pub(super) fn next_key_mut(&mut self, space: crate::ids::KeySpaceId) -> &mut u64 {
+        &mut self.next_key[space.index()]
+    }
+
     /// The store of `cache` that a span on `instance` uses, and its index; an instance's
     /// store is made (or found cleared) the first time the instance uses it.
     fn store(

@@ -46,6 +46,9 @@ use span::{ANSWERED, COUNTED, Span, SpanArena, SpanKind, SpanState};
 use std::collections::VecDeque;
 use tree::Work;
 
+/// Draw key of an open client's user (with its request's seed).
+const USER_DRAW: u64 = 0x0075_7365_7264_7261; // "userdra"
+
 /// Everything that happens in a run.
 #[derive(Debug, Clone, Copy)]
 pub enum Event {
@@ -342,7 +345,21 @@ impl<'a> Simulation<'a> {
         };
         let variant: &Variant = self.variant;
         let spec = &variant.workload[c as usize];
-        root.key = self.key_for(target, seed, 0);
+        let user = match (spec.key, connection) {
+            (None, _) => 0,
+            // A connection is one user for the whole run.
+            (Some(space), Some(k)) => crate::workload::keys::encode(space, u64::from(k)),
+            (Some(space), None) => {
+                let mut rng =
+                    crate::kernel::RequestRng::new(crate::kernel::keyed_seed(seed, USER_DRAW));
+                variant.model.data.keyspaces[space.index()].draw(
+                    space,
+                    &mut rng,
+                    self.caches.next_key_mut(space),
+                )
+            }
+        };
+        root.key = self.key_for(target, seed, user);
         root.edge_or_client = c;
         root.connection = connection;
         root.flags = if counted { COUNTED } else { 0 };

@@ -18,6 +18,9 @@ pub struct ClientSpec {
     pub mix: Mix,
     /// The client gives up on a request after this long.
     pub timeout: Option<SimDuration>,
+    /// The key space of its users: a closed client's connection k is key k, an open client's
+    /// requests draw theirs.
+    pub key: Option<crate::ids::KeySpaceId>,
 }
 
 /// Open or closed loop.

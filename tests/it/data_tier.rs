@@ -376,3 +376,45 @@ fn bad_refresh_ahead_is_refused_with_its_path() {
         assert_error_at(&err, "model.caches.l1.refresh_ahead", words);
     }
 }
+
+/// A client's users: each of 50 closed-loop connections is one user (key k) for the whole
+/// run, so a session cache in front of the session store misses exactly once per user, and
+/// holds 50 sessions; the key reaches the store through the call. An open client's requests
+/// draw their user from the space instead, so its sessions are spread over the space.
+#[test]
+fn a_closed_clients_connections_are_its_users() {
+    let json = |client: &str| {
+        format!(
+            r#"{{ "name": "sessions", "seed": 4, "duration": "5s",
+          "model": {{ "keyspaces": {{ "users": {{ "kind": "uniform", "keys": 1000 }} }},
+            "services": {{
+              "api": {{ "replicas": 1, "instance": {{ "cores": 2 }}, "endpoints": {{
+                "e": {{ "steps": [ {{ "cache_get": {{ "cache": "sessions", "miss": [
+                  {{ "call": {{ "service": "store", "endpoint": "load" }} }} ] }} }} ] }} }} }},
+              "store": {{ "replicas": 1, "instance": {{ "cores": 1 }}, "endpoints": {{
+                "load": {{ "steps": [ {{ "cache_get": {{ "cache": "seen" }} }}, {{ "cpu": "1ms" }} ] }} }} }} }},
+            "caches": {{ "sessions": {{ "capacity": 1000 }}, "seen": {{ "scope": "shared", "capacity": 1000 }} }} }},
+          "workload": [ {client} ] }}"#
+        )
+    };
+    let closed = r#"{ "kind": "closed", "connections": 50, "think": "10ms", "key": "users",
+                      "mix": [ { "service": "api", "endpoint": "e" } ] }"#;
+    let results = run(&crate::support::experiment("users-closed", &json(closed)));
+    let s = &crate::support::only(&results).output.summary;
+    assert_eq!(s.caches["sessions"].misses, 50, "one miss per user");
+    assert_eq!(s.caches["sessions"].entries_at_end, 50);
+    // The store saw the same 50 keys: its own cache missed each once.
+    assert_eq!(s.caches["seen"].misses, 50);
+    let open = r#"{ "kind": "open", "rate": { "kind": "constant", "rps": 2000 }, "key": "users",
+                    "mix": [ { "service": "api", "endpoint": "e" } ] }"#;
+    let results = run(&crate::support::experiment("users-open", &json(open)));
+    let s = &crate::support::only(&results).output.summary;
+    // 10,000 draws over 1,000 users touch nearly all of them (1 - e^-10 each).
+    let held = s.caches["sessions"].entries_at_end;
+    assert!(held > 990 && held <= 1000, "{held} sessions");
+    let err = load_error(
+        "users-too-few",
+        &json(closed).replace(r#""keys": 1000"#, r#""keys": 20"#),
+    );
+    assert_error_at(&err, "workload[0].key", "20 keys for 50 connections");
+}

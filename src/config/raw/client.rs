@@ -41,6 +41,12 @@ pub struct RawClient {
     pub mix: Vec<RawMixEntry>,
     /// The client gives up on a request after this long (default: never).
     pub timeout: Option<Duration>,
+    /// A key space of the model whose keys are the client's users (a session, a client IP):
+    /// a closed client's connection k is user k for the whole run (the space needs at least
+    /// as many keys as connections); an open client's requests each draw their user. The
+    /// request carries it to every endpoint without a key space of its own, and on to the
+    /// calls it makes.
+    pub key: Option<String>,
 }
 
 /// Open clients need exactly one of `rate` and `interarrival` and take none of the

@@ -207,11 +207,37 @@ pub(crate) fn client(
             }
         }
     }
+    let key = match &c.key {
+        None => None,
+        Some(name) => {
+            let names: Vec<String> = model
+                .data
+                .keyspaces
+                .iter()
+                .map(|k| k.name.clone())
+                .collect();
+            let space =
+                super::steps::lookup(&names, name, "key space", "keyspaces", at, &f("key"))?;
+            let keys = model.data.keyspaces[space as usize].n;
+            if let ClientKind::Closed { connections, .. } = &kind {
+                if u64::from(*connections) > keys {
+                    return Err(workload_at.err(
+                        &f("key"),
+                        format!(
+                            "each connection is one user with a key of its own: `{name}` has {keys} keys for {connections} connections"
+                        ),
+                    ));
+                }
+            }
+            Some(crate::ids::KeySpaceId(space))
+        }
+    };
     Ok(ClientSpec {
         name,
         kind,
         mix: Mix::new(weighted),
         timeout,
+        key,
     })
 }
 
