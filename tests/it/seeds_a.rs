@@ -864,3 +864,32 @@ fn c23_forecasting_scales_ahead_of_the_hpa_and_both_cost_half_the_static_buffer(
         assert!(cost(v) < 0.6 * cost("static-peak-plus-30pct"), "{v}");
     }
 }
+
+/// C-03 and N-05 (`c03-n05-sessions`): 3,000 users, each a closed-loop connection; the API
+/// scales 4 -> 6 at 4 min and 6 -> 3 at 7 min. Sessions in Redis: each user logs in exactly
+/// once, whatever the scaling. In each instance behind round robin: each user logs in on
+/// every instance it reaches, 4 times at first and twice more when 2 instances are added
+/// (exactly: with every user's ~100 requests in each phase, each reaches every instance).
+/// Sticky (a hash ring on the user): once, and again only for the users the ring moves.
+#[test]
+fn c03_n05_sessions_in_redis_survive_scaling_in_memory_they_do_not() {
+    let exp = load("c03-n05-sessions", |_| {});
+    let results = run_conserved(&exp);
+    let logins = |v: &str| summary(&results, v).caches["sessions"].misses;
+    assert_eq!(logins("redis"), 3000, "one login per user");
+    assert_eq!(
+        logins("in-memory"),
+        18_000,
+        "a login per user per instance it reached"
+    );
+    let sticky = logins("sticky");
+    // The ring moves about 1/3 of the users at 4 -> 6 and about half at 6 -> 3, some of
+    // them back to an instance that still holds their session.
+    assert!(
+        sticky > 3000 + 500 && sticky < 3000 + 3000,
+        "{sticky} logins"
+    );
+    for v in ["redis", "in-memory", "sticky"] {
+        assert_eq!(summary(&results, v).error_rate, 0.0, "{v}");
+    }
+}
