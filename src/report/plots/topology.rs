@@ -671,7 +671,7 @@ pub fn topology(report: &Report) -> Result<Option<Plot>, PlotError> {
         )?;
         let notes = [
             "Boxes: services, with their instances at the end (and the peak, if higher) and CPU utilisation; clients on the left, then services by call depth.".to_string(),
-            "Arrows: from caller to callee, with calls per second and the error rate (calls that ended other than ok); dashed: messages to a worker pool; grey: no calls.".to_string(),
+            "Arrows: from caller to callee, with calls per second and the error rate (calls that ended other than ok); dashed: messages nobody waits for (to a worker pool, or a cache's writes behind); grey: no calls.".to_string(),
             format!(
                 "Red border: the saturated service, the busiest if its CPU utilisation is at least {}%, else the longest queue if at least {} per instance.",
                 fmt_num(100.0 * CPU_SATURATED),
