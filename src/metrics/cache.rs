@@ -11,6 +11,8 @@ pub struct CacheCounts {
     pub lookups: u64,
     /// Lookups that found their key.
     pub hits: u64,
+    /// Of those, entries whose key a database had written since they were stored.
+    pub stale_hits: u64,
     /// Misses because the key's entry had outlived its TTL (part of the misses).
     pub expired: u64,
     /// Misses that waited for another request's fill instead of doing the work.
@@ -91,6 +93,32 @@ pub struct CacheSummary {
     /// A write-behind cache's writes and what became of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_behind: Option<WriteBehindSummary>,
+    /// A cache that counts stale hits (`count_stale`): how many of its hits served a value
+    /// its database had since overwritten.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale: Option<StaleSummary>,
+}
+
+/// Stale hits after warm-up: hits on an entry whose key a database wrote after it was stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StaleSummary {
+    /// Stale hits (part of `hits`).
+    pub hits: u64,
+    /// `hits` over the cache's hits (0 without hits).
+    pub fraction: f64,
+}
+
+impl StaleSummary {
+    pub fn new(counts: &CacheCounts) -> StaleSummary {
+        StaleSummary {
+            hits: counts.stale_hits,
+            fraction: if counts.hits == 0 {
+                0.0
+            } else {
+                counts.stale_hits as f64 / counts.hits as f64
+            },
+        }
+    }
 }
 
 /// A write-behind cache's writes after warm-up: `writes` = `merged` + `flushed` + `lost` +

@@ -291,6 +291,10 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         m.insert(format!("{prefix}.evictions_rps"), per_second(c.evictions));
         m.insert(format!("{prefix}.refreshes_rps"), per_second(c.refreshes));
         m.insert(format!("{prefix}.entries"), c.entries_at_end as f64);
+        if let Some(stale) = &c.stale {
+            m.insert(format!("{prefix}.stale_hits_rps"), per_second(stale.hits));
+            m.insert(format!("{prefix}.stale_hit_fraction"), stale.fraction);
+        }
         if let Some(w) = &c.write_behind {
             m.insert(format!("{prefix}.writes_rps"), per_second(w.writes));
             m.insert(

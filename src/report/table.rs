@@ -308,6 +308,15 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
         if looked {
             rows.push(row(&section, "hit ratio", &format!("{key}.hit_ratio")));
             rows.push(row(&section, "lookups/s", &lookups));
+            // Counted (count_stale) in some variant: 0% stale is a finding too.
+            let stale = format!("{key}.stale_hit_fraction");
+            if report
+                .variants
+                .values()
+                .any(|v| v.metrics.contains_key(&stale))
+            {
+                rows.push(row(&section, "hits stale", &stale));
+            }
             for (label, metric) in [
                 ("coalesced/s", "coalesced_rps"),
                 ("expired/s", "expired_rps"),

@@ -12,7 +12,7 @@ use super::Event;
 use super::span::{COUNTED, Span, SpanKind, SpanState};
 use super::tree::Work;
 use super::{Simulation, instances::InstanceArena};
-use crate::components::cache::{CacheScope, CacheStore, CacheTierSpec, Lookup};
+use crate::components::cache::{CacheScope, CacheStore, CacheTierSpec};
 use crate::components::lifecycle::Phase;
 use crate::components::program::Op;
 use crate::ids::{CacheId, EdgeId, EndpointRef, FlightId, InstanceId, SpanId, SpanRef};
@@ -44,6 +44,8 @@ pub(super) struct Caches {
     dirty: Vec<Dirty>,
     free_dirty: Vec<u32>,
     dirty_of: HashMap<(CacheId, u32, u64), u32, Fixed>,
+    /// Some cache counts stale hits: database writes mark entries.
+    counts_stale: bool,
 }
 
 /// A key a write-behind store holds and has not written yet.
@@ -67,6 +69,8 @@ struct Dirty {
 struct Tier {
     scope: CacheScope,
     coalesce: bool,
+    /// A database's write of a key marks the key's entries in every store.
+    count_stale: bool,
     /// Seeds each store's own generator (random eviction).
     seed: u64,
     /// Shared: one store. Instance scope: by instance slot, with the serial of the instance
@@ -107,6 +111,7 @@ impl Caches {
                 Tier {
                     scope: c.scope,
                     coalesce: c.coalesce,
+                    count_stale: c.count_stale,
                     seed,
                     stores: match c.scope {
                         CacheScope::Shared => {
@@ -128,6 +133,21 @@ impl Caches {
             dirty: Vec::new(),
             free_dirty: Vec::new(),
             dirty_of: HashMap::default(),
+            counts_stale: model.data.caches.iter().any(|c| c.count_stale),
+        }
+    }
+
+    /// A database committed a write of `key`: the caches that count stale hits mark the
+    /// key's entry in each of their stores (a stopped instance's too: it is never read again).
+    /// O(stores of those caches).
+    pub(super) fn written(&mut self, key: u64) {
+        if !self.counts_stale {
+            return;
+        }
+        for tier in self.tiers.iter_mut().filter(|t| t.count_stale) {
+            for (_, store) in tier.stores.iter_mut().flatten() {
+                store.mark_stale(key);
+            }
         }
     }
 
@@ -291,14 +311,14 @@ impl Simulation<'_> {
             .store(model, cache, sp.instance, &self.instances, now);
         let found = store.get(sp.key, now);
         let refreshes = model.data.caches[cache.index()].refresh_ahead.is_some();
-        let expires = if refreshes && found == Lookup::Hit {
+        let expires = if refreshes && found.is_hit() {
             store.expires_at(sp.key)
         } else {
             None
         };
         let counted = sp.has(COUNTED);
         self.observer.cache_lookup(cache, found, counted);
-        if found == Lookup::Hit {
+        if found.is_hit() {
             if let Some(expires) = expires {
                 self.refresh_ahead(id, cache, store_ix, expires, now);
             }
@@ -329,7 +349,7 @@ impl Simulation<'_> {
             .store(model, cache, sp.instance, &self.instances, now);
         let found = store.get(sp.key, now);
         self.observer.cache_lookup(cache, found, sp.has(COUNTED));
-        self.spans.get_mut(id).succeeded = u16::from(found == Lookup::Hit);
+        self.spans.get_mut(id).succeeded = u16::from(found.is_hit());
     }
 
     /// Span `id` hit an entry of `cache` (store `store`) that expires at `expires`: if the

@@ -257,6 +257,7 @@ impl<'a> Simulation<'a> {
 
     fn commit(&mut self, db: usize, sp: &Span, now: SimTime, counted: bool) {
         self.observer.db.write(db, counted);
+        self.caches.written(sp.key);
         let Some(spec) = self.replication(db) else {
             return;
         };

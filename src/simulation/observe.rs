@@ -719,6 +719,10 @@ impl Observer {
             c.lookups += 1;
             match found {
                 Lookup::Hit => c.hits += 1,
+                Lookup::Stale => {
+                    c.hits += 1;
+                    c.stale_hits += 1;
+                }
                 Lookup::Expired => c.expired += 1,
                 Lookup::Miss => {}
             }
@@ -1052,6 +1056,9 @@ impl Observer {
                         lost: c.writes_lost,
                         pending_at_end: c.writes_deferred - c.writes_flushed - c.writes_lost,
                     }),
+                    stale: spec
+                        .count_stale
+                        .then(|| crate::metrics::cache::StaleSummary::new(c)),
                 };
                 (spec.name.clone(), summary)
             })

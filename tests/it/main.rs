@@ -42,6 +42,7 @@ mod schema;
 mod seeds_a;
 mod seeds_b;
 mod sharding;
+mod staleness;
 mod support;
 mod sweep;
 mod theory;

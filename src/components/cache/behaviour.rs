@@ -181,6 +181,37 @@ fn remove_invalidates() {
     }
 }
 
+/// A marked entry is served stale (still a hit, and still expiring on time, its reset-on-hit
+/// TTL included) until it is stored again; marking an absent key does nothing.
+#[test]
+fn a_marked_entry_is_stale_until_stored_again() {
+    let ttl = Ttl {
+        duration: SimDuration::from_nanos(100),
+        reset_on_hit: true,
+    };
+    let mut c = store(4, Eviction::Lru, Some(ttl));
+    c.insert(1, at(0));
+    c.insert(2, at(0));
+    assert!(c.mark_stale(1));
+    assert!(!c.mark_stale(3), "absent");
+    assert_eq!(c.get(1, at(50)), Lookup::Stale);
+    assert_eq!(c.get(2, at(50)), Lookup::Hit);
+    // The hit at 50 reset the TTL to 150, and kept the mark.
+    assert_eq!(c.expires_at(1), Some(at(150)));
+    assert_eq!(c.get(1, at(140)), Lookup::Stale);
+    c.insert(1, at(140));
+    assert_eq!(c.get(1, at(141)), Lookup::Hit, "stored again: fresh");
+    c.mark_stale(2);
+    assert_eq!(
+        c.get(2, at(300)),
+        Lookup::Expired,
+        "a stale entry still expires"
+    );
+    let s = c.stats();
+    assert_eq!((s.hits, s.stale_hits), (4, 2));
+    c.check_invariants();
+}
+
 #[test]
 fn clear_drops_everything_but_the_stats() {
     let mut c = store(1000, Eviction::Lfu, None);

@@ -157,12 +157,15 @@ impl Frequencies {
         (self.lowest != NIL).then(|| self.buckets[self.lowest as usize].members.head)
     }
 
-    /// Files the new slab entry `i` (the last one) under `freq`.
+    /// Files slab entry `i` (a new last entry, or a reused free slot) under `freq`.
     pub(super) fn add(&mut self, entries: &mut [Entry], i: u32, freq: u64) {
-        debug_assert_eq!(i as usize, self.bucket_of.len());
         let b = self.bucket(freq);
         slab::push_back(entries, &mut self.buckets[b as usize].members, i);
-        self.bucket_of.push(b);
+        if i as usize == self.bucket_of.len() {
+            self.bucket_of.push(b);
+        } else {
+            self.bucket_of[i as usize] = b;
+        }
     }
 
     /// Entry `i` was referenced once more: to the next bucket. O(1).
@@ -187,18 +190,6 @@ impl Frequencies {
         if members.is_empty() {
             self.delete(b);
         }
-    }
-
-    /// The slab moved its last entry `from` into the hole at `to` (after `detach(to)`).
-    pub(super) fn moved(&mut self, entries: &mut [Entry], from: u32, to: u32) {
-        let b = self.bucket_of[from as usize];
-        slab::moved(entries, &mut self.buckets[b as usize].members, from, to);
-        self.bucket_of[to as usize] = b;
-    }
-
-    /// The slab dropped its last entry.
-    pub(super) fn pop(&mut self) {
-        self.bucket_of.pop();
     }
 
     pub(super) fn memory_bytes(&self) -> usize {

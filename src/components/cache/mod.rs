@@ -85,10 +85,20 @@ pub struct CacheSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
     Hit,
+    /// Resident and served, but its key has been written to the database since it was stored
+    /// (see [`CacheStore::mark_stale`]): a hit for the hit ratio, with an old value.
+    Stale,
     /// Not resident.
     Miss,
     /// Resident but past its TTL: now removed. A miss for the hit ratio.
     Expired,
+}
+
+impl Lookup {
+    /// Whether the lookup was answered from the cache (a stale answer too).
+    pub fn is_hit(self) -> bool {
+        matches!(self, Lookup::Hit | Lookup::Stale)
+    }
 }
 
 /// What a store has done since it was created (a `clear` keeps them).
@@ -96,7 +106,10 @@ pub enum Lookup {
 /// Until the first clear, `len() == inserts - evictions - expired - removals`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CacheStats {
+    /// Lookups that found a live entry, stale ones included.
     pub hits: u64,
+    /// Of those, entries marked stale.
+    pub stale_hits: u64,
     /// Lookups that did not hit, expired ones included.
     pub misses: u64,
     /// Lookups that found an entry past its TTL.

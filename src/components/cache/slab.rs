@@ -1,17 +1,30 @@
 //! The entry slab and the doubly linked lists threaded through it (recency for LRU, arrival
 //! for FIFO, one list per frequency for LFU). Links are `u32` slab indices, `NIL` for none.
 //!
-//! The slab stays dense: a removed entry's place is taken by the last entry (swap-remove), so
-//! Random eviction can pick a uniform index and there is no free list. [`moved`] repairs the
-//! links that pointed at the moved entry.
+//! A removed entry's slot joins a free list (linked through `next`) and the next insert takes
+//! it: entries never move, so a removal touches only the entry and its two neighbours (moving
+//! the last entry into the hole would touch three more, and its index slot). The slab never
+//! holds more slots than the capacity, so a full cache has no free slot and Random eviction
+//! can pick a uniform slot.
 
 use super::table::NIL;
+
+/// The `prev` of a slot on the free list (no entry in a list has it).
+pub(super) const FREE: u32 = NIL - 1;
+
+/// The bit of `Entry::expiry` that marks a stale entry (its key written since it was stored);
+/// below it, the expiry itself (nanoseconds fit in 63 bits for 292 years).
+pub(super) const STALE: u64 = 1 << 63;
+
+/// The expiry of an entry that never expires.
+pub(super) const NEVER: u64 = STALE - 1;
 
 /// One cached key. 24 bytes.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Entry {
     pub(super) key: u64,
-    /// Nanoseconds at which the entry stops being served; `u64::MAX` for never.
+    /// Nanoseconds at which the entry stops being served (`NEVER` for never), and the
+    /// `STALE` bit: one word, so marking costs the entry no room.
     pub(super) expiry: u64,
     /// Towards the list's head.
     pub(super) prev: u32,
@@ -20,7 +33,14 @@ pub(super) struct Entry {
 }
 
 impl Entry {
+    /// When the entry stops being served.
+    #[inline]
+    pub(super) fn expires(&self) -> u64 {
+        self.expiry & !STALE
+    }
+
     pub(super) fn new(key: u64, expiry: u64) -> Entry {
+        debug_assert!(expiry <= NEVER);
         Entry {
             key,
             expiry,
@@ -84,23 +104,5 @@ pub(super) fn unlink(entries: &mut [Entry], ends: &mut Ends, i: u32) {
         ends.tail = prev;
     } else {
         entries[next as usize].prev = prev;
-    }
-}
-
-/// The entry at `from` has been copied to `to`: points its neighbours (and `ends`, if it was
-/// an end of its list) at the new place.
-pub(super) fn moved(entries: &mut [Entry], ends: &mut Ends, from: u32, to: u32) {
-    let Entry { prev, next, .. } = entries[to as usize];
-    if prev == NIL {
-        debug_assert_eq!(ends.head, from);
-        ends.head = to;
-    } else {
-        entries[prev as usize].next = to;
-    }
-    if next == NIL {
-        debug_assert_eq!(ends.tail, from);
-        ends.tail = to;
-    } else {
-        entries[next as usize].prev = to;
     }
 }

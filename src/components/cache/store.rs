@@ -1,9 +1,9 @@
-//! [`CacheStore`]: a key index over a dense entry slab, plus what the eviction policy keeps
-//! (a recency or arrival list, or LFU's counts and buckets).
+//! [`CacheStore`]: a key index over an entry slab, plus what the eviction policy keeps (a
+//! recency or arrival list, or LFU's counts and buckets).
 
 use super::lfu::{Counts, Frequencies};
-use super::slab::{self, Ends, Entry};
-use super::table::{Table, mix};
+use super::slab::{self, Ends, Entry, FREE, NEVER, STALE};
+use super::table::{NIL, Table, mix};
 use super::{CacheSpec, CacheStats, Eviction, Lookup, MAX_CAPACITY, Ttl};
 use crate::kernel::{RequestRng, SimTime};
 use rand::Rng;
@@ -23,7 +23,12 @@ pub struct CacheStore {
     capacity: u64,
     eviction: Eviction,
     ttl: Option<Ttl>,
+    /// Resident entries and free slots.
     entries: Vec<Entry>,
+    /// The free slots, linked through `next`.
+    free: u32,
+    /// Resident entries (the slab's slots less the free ones).
+    live: usize,
     index: Table,
     /// LRU: most recent first. FIFO: newest first. Unused by LFU and Random.
     order: Ends,
@@ -52,6 +57,8 @@ impl CacheStore {
             eviction: spec.eviction,
             ttl: spec.ttl,
             entries: Vec::new(),
+            free: NIL,
+            live: 0,
             index: Table::default(),
             order: Ends::EMPTY,
             counts: Counts::default(),
@@ -72,7 +79,8 @@ impl CacheStore {
             self.stats.misses += 1;
             return Lookup::Miss;
         };
-        if self.entries[i as usize].expiry <= now.as_nanos() {
+        let expiry = self.entries[i as usize].expiry;
+        if expiry & !STALE <= now.as_nanos() {
             self.take_out(i);
             self.stats.misses += 1;
             self.stats.expired += 1;
@@ -88,9 +96,25 @@ impl CacheStore {
             Eviction::Fifo | Eviction::Random => {}
         }
         if let Some(ttl) = self.ttl.filter(|t| t.reset_on_hit) {
-            self.entries[i as usize].expiry = (now + ttl.duration).as_nanos();
+            let stale = self.entries[i as usize].expiry & STALE;
+            self.entries[i as usize].expiry = (now + ttl.duration).as_nanos().min(NEVER) | stale;
+        }
+        if expiry & STALE != 0 {
+            self.stats.stale_hits += 1;
+            return Lookup::Stale;
         }
         Lookup::Hit
+    }
+
+    /// `key` was written elsewhere (its database committed a newer value): if resident, its
+    /// entry now serves an old value until it is stored again, invalidated or dropped.
+    /// Returns whether it was resident. O(1).
+    pub fn mark_stale(&mut self, key: u64) -> bool {
+        let Some(i) = self.find(key) else {
+            return false;
+        };
+        self.entries[i as usize].expiry |= STALE;
+        true
     }
 
     /// Stores `key` at `now` (after a miss, or on a write). A resident key gets a fresh expiry
@@ -98,7 +122,10 @@ impl CacheStore {
     /// absent key is added, first evicting one entry if the cache is full; LFU admits it only
     /// if its count beats the lowest resident count, else counts it `rejected`. O(1).
     pub fn insert(&mut self, key: u64, now: SimTime) {
-        let expiry = self.ttl.map_or(u64::MAX, |t| (now + t.duration).as_nanos());
+        // A store is of the newest value: it clears the stale mark.
+        let expiry = self
+            .ttl
+            .map_or(NEVER, |t| (now + t.duration).as_nanos().min(NEVER));
         if let Some(i) = self.find(key) {
             self.entries[i as usize].expiry = expiry;
             if self.eviction == Eviction::Lru {
@@ -111,7 +138,7 @@ impl CacheStore {
             Eviction::Lfu => self.counts.get(key),
             _ => 0,
         };
-        if self.entries.len() as u64 >= self.capacity {
+        if self.live as u64 >= self.capacity {
             let Some(victim) = self.victim(count) else {
                 self.stats.rejected += 1;
                 return;
@@ -138,18 +165,20 @@ impl CacheStore {
     pub fn expires_at(&self, key: u64) -> Option<SimTime> {
         self.ttl?;
         let i = self.find(key)?;
-        Some(SimTime::from_nanos(self.entries[i as usize].expiry))
+        Some(SimTime::from_nanos(self.entries[i as usize].expires()))
     }
 
     pub fn contains(&self, key: u64, now: SimTime) -> bool {
         self.find(key)
-            .is_some_and(|i| self.entries[i as usize].expiry > now.as_nanos())
+            .is_some_and(|i| self.entries[i as usize].expires() > now.as_nanos())
     }
 
     /// Drops every entry and releases the memory (the instance holding the cache is gone);
     /// LFU forgets its counts too. Statistics are kept.
     pub fn clear(&mut self) {
         self.entries = Vec::new();
+        self.free = NIL;
+        self.live = 0;
         self.index.clear();
         self.order = Ends::EMPTY;
         self.counts = Counts::default();
@@ -158,11 +187,11 @@ impl CacheStore {
 
     /// Resident entries, expired ones included until a lookup finds them.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.live == 0
     }
 
     /// The most entries the cache holds.
@@ -214,7 +243,10 @@ impl CacheStore {
                 }
             }
             Eviction::Random => {
-                // Lemire's multiply-shift: uniform over the slab within 2^-32 (len < 2^31).
+                // A full cache has no free slot (the slab never outgrows the capacity), so a
+                // uniform slot is a uniform entry. Lemire's multiply-shift: uniform within
+                // 2^-32 (len < 2^31).
+                debug_assert_eq!(self.free, NIL);
                 let r = self.rng.next_u64();
                 Some(((u128::from(r) * self.entries.len() as u128) >> 64) as u32)
             }
@@ -222,11 +254,19 @@ impl CacheStore {
     }
 
     fn add(&mut self, key: u64, expiry: u64, count: u64) {
-        if self.entries.len() == self.entries.capacity() {
-            self.grow();
-        }
-        let i = self.entries.len() as u32;
-        self.entries.push(Entry::new(key, expiry));
+        let i = if self.free != NIL {
+            let i = self.free;
+            self.free = self.entries[i as usize].next;
+            self.entries[i as usize] = Entry::new(key, expiry);
+            i
+        } else {
+            if self.entries.len() == self.entries.capacity() {
+                self.grow();
+            }
+            self.entries.push(Entry::new(key, expiry));
+            (self.entries.len() - 1) as u32
+        };
+        self.live += 1;
         self.index.insert(mix(key), i);
         match self.eviction {
             Eviction::Lru | Eviction::Fifo => {
@@ -247,38 +287,43 @@ impl CacheStore {
         }
     }
 
-    /// Removes entry `i` from every structure; the last entry takes its place.
+    /// Removes entry `i` from every structure; its slot joins the free list.
     fn take_out(&mut self, i: u32) {
         match self.eviction {
             Eviction::Lru | Eviction::Fifo => slab::unlink(&mut self.entries, &mut self.order, i),
             Eviction::Lfu => self.frequencies.detach(&mut self.entries, i),
             Eviction::Random => {}
         }
-        self.index.remove(mix(self.entries[i as usize].key), i);
-        let last = (self.entries.len() - 1) as u32;
-        if i != last {
-            self.entries[i as usize] = self.entries[last as usize];
-            self.index
-                .repoint(mix(self.entries[i as usize].key), last, i);
-            match self.eviction {
-                Eviction::Lru | Eviction::Fifo => {
-                    slab::moved(&mut self.entries, &mut self.order, last, i);
-                }
-                Eviction::Lfu => self.frequencies.moved(&mut self.entries, last, i),
-                Eviction::Random => {}
-            }
-        }
-        self.entries.pop();
-        if self.eviction == Eviction::Lfu {
-            self.frequencies.pop();
-        }
+        let entry = &mut self.entries[i as usize];
+        self.index.remove(mix(entry.key), i);
+        entry.prev = FREE;
+        entry.next = self.free;
+        self.free = i;
+        self.live -= 1;
     }
 
     /// Checks every structure against the others; for tests.
     #[cfg(test)]
     pub(super) fn check_invariants(&self) {
-        use super::table::NIL;
-        for (i, e) in self.entries.iter().enumerate() {
+        let mut free = 0;
+        let mut at = self.free;
+        while at != NIL {
+            assert_eq!(self.entries[at as usize].prev, FREE);
+            (free, at) = (free + 1, self.entries[at as usize].next);
+        }
+        assert_eq!(
+            free + self.live,
+            self.entries.len(),
+            "free slots and entries"
+        );
+        assert!(self.entries.len() as u64 <= self.capacity);
+        let resident = || {
+            self.entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.prev != FREE)
+        };
+        for (i, e) in resident() {
             assert_eq!(
                 self.find(e.key),
                 Some(i as u32),
@@ -295,13 +340,13 @@ impl CacheStore {
                     n += 1;
                 }
                 assert_eq!(prev, self.order.tail);
-                assert_eq!(n, self.entries.len());
+                assert_eq!(n, self.live);
             }
             Eviction::Lfu => {
-                for (i, e) in self.entries.iter().enumerate() {
+                for (i, e) in resident() {
                     assert_eq!(self.frequencies.freq_of(i as u32), self.counts.get(e.key));
                 }
-                assert!(self.frequencies.bucket_count() <= self.entries.len());
+                assert!(self.frequencies.bucket_count() <= self.live);
             }
             Eviction::Random => {}
         }
@@ -315,7 +360,7 @@ impl fmt::Debug for CacheStore {
             .field("capacity", &self.capacity)
             .field("eviction", &self.eviction)
             .field("ttl", &self.ttl)
-            .field("len", &self.entries.len())
+            .field("len", &self.live)
             .field("stats", &self.stats)
             .finish_non_exhaustive()
     }

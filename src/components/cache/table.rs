@@ -101,12 +101,6 @@ impl Table {
         self.len -= 1;
     }
 
-    /// The slot that held `from` now holds `to`: the slab moved that entry.
-    pub(super) fn repoint(&mut self, hash: u64, from: u32, to: u32) {
-        let at = self.position(hash, from);
-        self.slots[at].index = to;
-    }
-
     /// Forgets everything and releases the memory.
     pub(super) fn clear(&mut self) {
         *self = Table::default();

@@ -35,6 +35,8 @@ pub struct CacheTierSpec {
     pub write_behind: Option<WriteBehind>,
     /// Refresh-ahead: a hit on an entry older than this fraction of its TTL refreshes it.
     pub refresh_ahead: Option<f64>,
+    /// Whether a database's writes mark the key's entries stale, and stale hits are counted.
+    pub count_stale: bool,
 }
 
 /// A write-behind cache's flushes: each dirty key is written once, `delay` after its first

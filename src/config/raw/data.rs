@@ -79,6 +79,12 @@ pub struct RawCache {
     /// steps in the background, once per key at a time, while the hit goes on: a hot key is
     /// refreshed before it expires instead of missing.
     pub refresh_ahead: Option<f64>,
+    /// Whether to count stale hits (default false): a write a database commits marks its
+    /// key's entry in every store of this cache, and a hit on a marked entry (an old value)
+    /// is counted until the entry is stored again, invalidated, expired or evicted. Costs a
+    /// lookup in each store per write. A fill whose read began before a write and ended
+    /// after it is not marked.
+    pub count_stale: Option<bool>,
 }
 
 /// {"delay": "1s", "service": "db", "endpoint": "write"}.

@@ -200,6 +200,7 @@ fn cache(
         nodes,
         write_behind,
         refresh_ahead,
+        count_stale: raw.count_stale.unwrap_or(false),
         name: name.to_string(),
         scope: match raw.scope {
             None | Some(RawCacheScope::Instance) => CacheScope::Instance,
@@ -290,6 +291,28 @@ fn cache_nodes(
             None => None,
         },
     })
+}
+
+/// A cache that counts stale hits needs writes to count them from: some database endpoint
+/// with `"query": "write"`.
+pub(crate) fn stale_needs_writes(
+    caches: &[CacheTierSpec],
+    services: &[crate::components::service::ServiceSpec],
+    at: At,
+) -> Result<(), ConfigError> {
+    let writes = services.iter().any(|s| {
+        s.database.is_some()
+            && s.endpoints
+                .iter()
+                .any(|e| e.query == Some(crate::components::database::Query::Write))
+    });
+    match caches.iter().find(|c| c.count_stale) {
+        Some(c) if !writes => Err(at.err(
+            &format!("caches.{}.count_stale", c.name),
+            "a stale hit is a hit on a key a database wrote after it was stored, and no database of this model takes writes (an endpoint with \"query\": \"write\" on a service with `database`)",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Points each write-behind cache at its database's endpoint, among the final services (a
