@@ -893,3 +893,39 @@ fn c03_n05_sessions_in_redis_survive_scaling_in_memory_they_do_not() {
         assert_eq!(summary(&results, v).error_rate, 0.0, "{v}");
     }
 }
+
+/// F-20, F-21, F-23, F-24 (and M-15's 1 h TTL): invalidating or writing through on update
+/// leaves no stale hit, a TTL alone bounds staleness by the writes within an entry's life, a
+/// TTL longer than the entries live is no TTL, a 1 h cache of rates rewritten every minute
+/// is stale on nearly every hit, and a cold cache starts below its steady hit ratio.
+#[test]
+fn f20_f24_invalidation_keeps_a_cache_fresh_a_ttl_only_bounds_its_staleness() {
+    let exp = load("f20-f24-cache-freshness", horizon("20m", "5m"));
+    let results = run_conserved(&exp);
+    let profiles = |v: &str| summary(&results, v).caches["profiles"].clone();
+    let stale = |v: &str| profiles(v).stale.expect("counted").fraction;
+    for v in ["cache-aside", "write-through"] {
+        assert_eq!(profiles(v).stale.unwrap().hits, 0, "{v}");
+    }
+    let (ttl, never) = (stale("ttl-5m"), stale("no-ttl"));
+    assert!(ttl > 0.2 && ttl < never, "5 min TTL {ttl}, none {never}");
+    // Within the run no entry lives an hour: the 1 h TTL never fires.
+    assert_eq!(profiles("ttl-1h").stale, profiles("no-ttl").stale);
+    assert_eq!(profiles("ttl-1h").expired, 0);
+    for r in &results {
+        let rates = &r.output.summary.caches["rates"];
+        let f = rates.stale.as_ref().unwrap().fraction;
+        assert!(f > 0.95, "{}: rates stale {f}", r.variant);
+    }
+    // Cold at the start: the first minute's hit ratio is well below the rest's.
+    let rows = &first(&results, "cache-aside").output.timeseries;
+    let cold = rows[0].caches[0].hit_ratio();
+    let warm = profiles("cache-aside").hit_ratio;
+    assert!(
+        cold < warm - 0.05,
+        "first minute {cold}, after warm-up {warm}"
+    );
+    for r in &results {
+        assert_eq!(r.output.summary.error_rate, 0.0, "{}", r.variant);
+    }
+}

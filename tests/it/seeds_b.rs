@@ -734,3 +734,33 @@ fn m25_twelve_instances_handle_5x_with_zero_downtime_and_four_do_not() {
     let four = summary_of(&results, "static-4");
     assert!(four.error_rate > 0.05 && four.latency_s.p99 > 0.8);
 }
+
+/// G-23: a write-through Set updates the writer's L1 and the shared L2, so the L2 is never
+/// stale, but the other pods' L1s serve the old price until their entry leaves: one pod has
+/// no stale hit, six pods a large share, fewer with a shorter L1 TTL, more when the Set skips
+/// the L1 altogether.
+#[test]
+fn g23_write_through_reaches_the_writers_l1_only() {
+    let exp = seed("g23-write-through-levels", |doc| {
+        set(doc, "/duration", json!("20m"));
+        set(doc, "/warmup", json!("5m"));
+    });
+    let results = run_conserved(&exp);
+    let stale = |v: &str, cache: &str| {
+        let c = &summary_of(&results, v).caches[cache];
+        c.stale.as_ref().expect("counted").fraction
+    };
+    for r in &results {
+        assert_eq!(stale(&r.variant, "l2"), 0.0, "{}: L2", r.variant);
+        assert_eq!(r.output.summary.error_rate, 0.0, "{}", r.variant);
+    }
+    assert_eq!(stale("one-pod", "l1"), 0.0);
+    let (five, thirty, skip) = (
+        stale("six-pods-l1-5m", "l1"),
+        stale("six-pods-l1-30s", "l1"),
+        stale("six-pods-l2-only", "l1"),
+    );
+    assert!(five > 0.3, "six pods, 5 min: {five}");
+    assert!(thirty < five - 0.05, "30 s {thirty} against 5 min {five}");
+    assert!(skip > five, "L2 only {skip} against write-through {five}");
+}
