@@ -34,6 +34,11 @@ pub struct CacheCounts {
     pub writes_lost: u64,
     /// Refresh-ahead refreshes started by a hit near its entry's expiry.
     pub refreshes: u64,
+    /// Scheduled warming: keys fetched, and of those stored (the rest failed, or found
+    /// their store gone).
+    pub reload_fetches: u64,
+    pub reload_stored: u64,
+    pub reload_dropped: u64,
 }
 
 impl CacheCounts {
@@ -93,10 +98,27 @@ pub struct CacheSummary {
     /// A write-behind cache's writes and what became of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_behind: Option<WriteBehindSummary>,
+    /// A cache warmed on a schedule: its fetches and what became of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reloads: Option<ReloadSummary>,
     /// A cache that counts stale hits (`count_stale`): how many of its hits served a value
     /// its database had since overwritten.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stale: Option<StaleSummary>,
+}
+
+/// Scheduled warming's fetches sent after warm-up: `fetches` = `stored` + `dropped` +
+/// `in_flight_at_end`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReloadSummary {
+    /// Requests sent to fetch a key for a store.
+    pub fetches: u64,
+    /// Of those, stored.
+    pub stored: u64,
+    /// Failed, or their store was gone (its process stopped or restarted).
+    pub dropped: u64,
+    /// Not ended at the end of the run.
+    pub in_flight_at_end: u64,
 }
 
 /// Stale hits after warm-up: hits on an entry whose key a database wrote after it was stored.

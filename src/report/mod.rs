@@ -291,6 +291,13 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         m.insert(format!("{prefix}.evictions_rps"), per_second(c.evictions));
         m.insert(format!("{prefix}.refreshes_rps"), per_second(c.refreshes));
         m.insert(format!("{prefix}.entries"), c.entries_at_end as f64);
+        if let Some(r) = &c.reloads {
+            m.insert(
+                format!("{prefix}.reload_fetches_rps"),
+                per_second(r.fetches),
+            );
+            m.insert(format!("{prefix}.reload_dropped"), r.dropped as f64);
+        }
         if let Some(stale) = &c.stale {
             m.insert(format!("{prefix}.stale_hits_rps"), per_second(stale.hits));
             m.insert(format!("{prefix}.stale_hit_fraction"), stale.fraction);

@@ -322,6 +322,8 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
                 ("expired/s", "expired_rps"),
                 ("evictions/s", "evictions_rps"),
                 ("refreshes/s", "refreshes_rps"),
+                ("reload fetches/s", "reload_fetches_rps"),
+                ("reloads dropped", "reload_dropped"),
             ] {
                 let name = format!("{key}.{metric}");
                 if happened(&name) {
@@ -620,6 +622,7 @@ pub fn fmt_value(key: &str, v: f64) -> String {
         || key.ends_with("peak_queue_length")
         || key.ends_with(".entries")
         || key.ends_with("lost_writes")
+        || key.ends_with("reload_dropped")
         || key.ends_with("peak_in_use")
     {
         format!("{v:.0}")

@@ -211,6 +211,53 @@ impl Caches {
         }
     }
 
+    /// The stores of `cache` in use now, as (slot, owner serial): the shared one, or those
+    /// of instances still running (a warming job runs in each).
+    pub(super) fn live_stores(
+        &self,
+        cache: CacheId,
+        instances: &InstanceArena,
+        out: &mut Vec<(u32, u32)>,
+    ) {
+        out.clear();
+        let tier = &self.tiers[cache.index()];
+        for (slot, s) in tier.stores.iter().enumerate() {
+            let Some((owner, _)) = s else { continue };
+            let live = tier.scope == CacheScope::Shared || {
+                let inst = &instances[InstanceId::from_index(slot)];
+                inst.serial == *owner && inst.phase != Phase::Stopped
+            };
+            if live {
+                out.push((slot as u32, *owner));
+            }
+        }
+    }
+
+    /// A reload fetched `key` for store `slot` of `cache`, made by the process `serial`:
+    /// stored fresh if that store is still the one (not cleared by a restart or reused by
+    /// another instance since). Returns whether it was.
+    pub(super) fn reload_store(
+        &mut self,
+        cache: CacheId,
+        slot: u32,
+        serial: u32,
+        key: u64,
+        now: SimTime,
+    ) -> bool {
+        match self.tiers[cache.index()].stores.get_mut(slot as usize) {
+            Some(Some((owner, store))) if *owner == serial => {
+                store.insert(key, now);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The seed of `cache`'s own draws in this run.
+    pub(super) fn seed_of(&self, cache: CacheId) -> u64 {
+        self.tiers[cache.index()].seed
+    }
+
     /// Entries held now by the stores of instances still running (a stopped instance's
     /// store is gone with it).
     pub(super) fn entries(&self, cache: CacheId, instances: &InstanceArena) -> u64 {

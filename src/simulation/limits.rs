@@ -44,7 +44,7 @@ pub(super) struct EventTally {
     counts: [u64; KINDS],
 }
 
-const KINDS: usize = 23;
+const KINDS: usize = 24;
 
 impl EventTally {
     #[inline]
@@ -89,6 +89,7 @@ fn kind(event: &Event) -> usize {
         Event::AcquireTimeout { .. } => 20,
         Event::Flush { .. } => 21,
         Event::Migrate { .. } => 22,
+        Event::Reload { .. } => 23,
     }
 }
 
@@ -116,6 +117,7 @@ const KIND_NAMES: [&str; KINDS] = [
     "connection waits timing out",
     "write-behind flushes",
     "resharding copies",
+    "cache reloads",
 ];
 
 impl Simulation<'_> {

@@ -25,6 +25,7 @@ mod sharding;
 pub mod span;
 mod spot;
 mod tree;
+mod warming;
 mod worker_pool;
 
 pub use limits::{DEFAULT_MAX_EVENTS, DEFAULT_MAX_IN_FLIGHT, RunAborted, RunLimits};
@@ -100,6 +101,8 @@ pub enum Event {
     Flush { dirty: u32, generation: u32 },
     /// A resharding's migration copies its next moving key.
     Migrate { group: u32 },
+    /// A cache's scheduled warming starts a reload (`start`) or fetches its next key.
+    Reload { cache: u32, start: bool },
 }
 
 /// A pending deadline: the client gives up on its root span at `at`.
@@ -153,6 +156,8 @@ pub struct Simulation<'a> {
     databases: database::Databases,
     /// Sharded services' maps in use and queries per shard.
     shards: sharding::Shards,
+    /// Scheduled cache warming.
+    reloads: warming::Reloads,
     /// Connection pools: connections in use and the calls waiting for one.
     pools: pools::Pools,
 }
@@ -240,6 +245,7 @@ impl<'a> Simulation<'a> {
         let observer = Observer::new(experiment, model);
         let databases = database::Databases::new(model, scheduler);
         let shards = sharding::Shards::new(model, scheduler);
+        let reloads = warming::Reloads::new(model, scheduler);
         let pools = pools::Pools::new(model);
         Simulation {
             variant,
@@ -257,6 +263,7 @@ impl<'a> Simulation<'a> {
             woken: Vec::new(),
             databases,
             shards,
+            reloads,
             pools,
         }
     }
@@ -596,6 +603,7 @@ impl Handler for Simulation<'_> {
             }
             Event::Flush { dirty, generation } => self.flush_due(dirty, generation, now, s),
             Event::Migrate { group } => self.migrate(group, now, s),
+            Event::Reload { cache, start } => self.reload_due(cache, start, now, s),
         }
         self.drain_work(now, s);
     }

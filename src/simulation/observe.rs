@@ -729,6 +729,24 @@ impl Observer {
         });
     }
 
+    /// A scheduled reload sent a fetch for a store of `cache`.
+    #[inline]
+    pub(super) fn cache_reload_sent(&mut self, cache: CacheId, counted: bool) {
+        self.cache_counts(cache, counted, |c| c.reload_fetches += 1);
+    }
+
+    /// A reload's fetch ended, its key `stored` or not.
+    #[inline]
+    pub(super) fn cache_reload_ended(&mut self, cache: CacheId, stored: bool, counted: bool) {
+        self.cache_counts(cache, counted, |c| {
+            if stored {
+                c.reload_stored += 1;
+            } else {
+                c.reload_dropped += 1;
+            }
+        });
+    }
+
     /// A miss in `cache` waits for another request's fill.
     #[inline]
     pub(super) fn cache_coalesced(&mut self, cache: CacheId, counted: bool) {
@@ -1056,6 +1074,15 @@ impl Observer {
                         lost: c.writes_lost,
                         pending_at_end: c.writes_deferred - c.writes_flushed - c.writes_lost,
                     }),
+                    reloads: spec
+                        .reload
+                        .as_ref()
+                        .map(|_| crate::metrics::cache::ReloadSummary {
+                            fetches: c.reload_fetches,
+                            stored: c.reload_stored,
+                            dropped: c.reload_dropped,
+                            in_flight_at_end: c.reload_fetches - c.reload_stored - c.reload_dropped,
+                        }),
                     stale: spec
                         .count_stale
                         .then(|| crate::metrics::cache::StaleSummary::new(c)),

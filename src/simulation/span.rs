@@ -25,6 +25,9 @@ pub enum SpanKind {
     /// A resharding's copy of one moving key: an export on the shard it leaves or an import
     /// on the one it goes to, served like any request, for nobody.
     Migration,
+    /// A scheduled cache warming's fetch of one key for one store, served like any request;
+    /// its success stores the key.
+    Reload,
 }
 
 impl SpanKind {

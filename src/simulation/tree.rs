@@ -306,7 +306,11 @@ impl<'a> Simulation<'a> {
             let awaited = match sp.kind {
                 SpanKind::Root => !sp.has(ANSWERED),
                 SpanKind::Call => sp.parent.is_some(),
-                SpanKind::Job | SpanKind::Branch | SpanKind::Refresh | SpanKind::Migration => true,
+                SpanKind::Job
+                | SpanKind::Branch
+                | SpanKind::Refresh
+                | SpanKind::Migration
+                | SpanKind::Reload => true,
             };
             // A root its client still waits for has the client's outcome and latency, which
             // the client records: the service's counts are merged from it at the end.
@@ -479,6 +483,10 @@ impl<'a> Simulation<'a> {
                     let sp = *sp;
                     self.migration_ended(&sp, now, s);
                 }
+                SpanKind::Reload => {
+                    let sp = *sp;
+                    self.reload_ended(&sp, now);
+                }
                 SpanKind::Call | SpanKind::Branch | SpanKind::Refresh => {}
             }
             self.spans.remove(id);
@@ -500,13 +508,18 @@ impl<'a> Simulation<'a> {
                         self.branch_returned(parent, &sp, now, s);
                         return;
                     }
-                    SpanKind::Root | SpanKind::Job | SpanKind::Refresh | SpanKind::Migration => {}
+                    SpanKind::Root
+                    | SpanKind::Job
+                    | SpanKind::Refresh
+                    | SpanKind::Migration
+                    | SpanKind::Reload => {}
                 }
             }
             None => match sp.kind {
                 SpanKind::Root => self.answer_client(id, sp.outcome, now, s),
                 SpanKind::Job => self.record_edge(id, sp.outcome, now),
                 SpanKind::Migration => self.migration_ended(&sp, now, s),
+                SpanKind::Reload => self.reload_ended(&sp, now),
                 SpanKind::Call | SpanKind::Branch | SpanKind::Refresh => {}
             },
         }

@@ -46,4 +46,5 @@ mod staleness;
 mod support;
 mod sweep;
 mod theory;
+mod warming;
 mod write_behind;

@@ -764,3 +764,100 @@ fn g23_write_through_reaches_the_writers_l1_only() {
     assert!(thirty < five - 0.05, "30 s {thirty} against 5 min {five}");
     assert!(skip > five, "L2 only {skip} against write-through {five}");
 }
+
+/// G-24 (and F-23's scheduled refresh, C-13's warming): a reload of the 2,000 most popular
+/// items every 30 min all at once is a burst of 2,000 reads queued at the database; at 100 keys
+/// a second it queues nothing. Warming lifts the cold first minute, but on an LRU that keeps
+/// the popular items anyway it moves the hit ratio by hundredths of a point.
+#[test]
+fn g24_scheduled_warming_is_a_burst_of_loads_that_helps_the_cold_start() {
+    let exp = seed("g24-scheduled-warming", |doc| {
+        set(doc, "/duration", json!("40m"));
+        keep(doc, &["no-warming", "every-30m-burst", "every-15m-paced"]);
+    });
+    let results = run_conserved(&exp);
+    let reloads = |v: &str| {
+        let r = summary_of(&results, v).caches["menu"].reloads.clone();
+        let r = r.expect("reload figures");
+        (r.fetches, r.stored, r.dropped)
+    };
+    assert_eq!(
+        reloads("every-30m-burst"),
+        (2000, 2000, 0),
+        "one reload, at 30 min"
+    );
+    assert_eq!(
+        reloads("every-15m-paced"),
+        (4000, 4000, 0),
+        "at 15 and 30 min"
+    );
+    let queue = |v: &str| summary_of(&results, v).services["database"].peak_queue_length;
+    assert!(
+        queue("every-30m-burst") > 1000,
+        "burst queue {}",
+        queue("every-30m-burst")
+    );
+    assert!(
+        queue("every-15m-paced") < 50,
+        "paced queue {}",
+        queue("every-15m-paced")
+    );
+    let first_minute = |v: &str| rows(&results, v)[0].caches[0].hit_ratio();
+    assert!(
+        first_minute("every-30m-burst") > first_minute("no-warming") + 0.01,
+        "first minute warmed {} cold {}",
+        first_minute("every-30m-burst"),
+        first_minute("no-warming")
+    );
+    let hit = |v: &str| summary_of(&results, v).caches["menu"].hit_ratio;
+    assert!((hit("every-15m-paced") - hit("no-warming")).abs() < 0.005);
+    for r in &results {
+        assert_eq!(r.output.summary.error_rate, 0.0, "{}", r.variant);
+    }
+}
+
+/// M-16, C-22, C-13: edge caches take a share of the requests off the origin and the
+/// round trip to it off the users; an origin shield turns the edges' misses into almost no
+/// origin requests; caching API responses for 10 s splits badly over many locations (each
+/// sees too few requests a key to hit within 10 s).
+#[test]
+fn m16_edges_offload_the_origin_and_a_shield_absorbs_their_misses() {
+    let exp = seed("m16-cdn-edges", |doc| {
+        set(doc, "/duration", json!("4m"));
+        set(doc, "/warmup", json!("1m"));
+    });
+    let results = run_conserved(&exp);
+    let s = |v: &str| summary_of(&results, v);
+    let calls = |v: &str, edge: &str| s(v).calls.get(edge).map_or(0, |c| c.calls);
+    let to_origin = "edge.asset -> origin.asset";
+    let proxied = calls("200-edges-proxy-only", to_origin);
+    let arrivals = s("200-edges-proxy-only").arrivals;
+    assert!(
+        proxied.abs_diff(arrivals) * 100 < arrivals,
+        "every request proxied: {proxied} of {arrivals}"
+    );
+    let hit = |v: &str| s(v).caches["edge"].hit_ratio;
+    assert!(
+        hit("200-edges") > 0.35,
+        "edge hit ratio {}",
+        hit("200-edges")
+    );
+    assert!(calls("200-edges", to_origin) < proxied * 7 / 10);
+    let shielded = calls("200-edges-shield", "shield.asset -> origin.asset");
+    let edge_misses = calls("200-edges-shield", "edge.asset -> shield.asset");
+    assert!(
+        shielded * 50 < edge_misses,
+        "{shielded} origin requests for {edge_misses} edge misses"
+    );
+    assert!(
+        hit("20-edges-api-10s") > hit("200-edges-api-10s") + 0.1,
+        "10 s TTL: 20 edges {}, 200 edges {}",
+        hit("20-edges-api-10s"),
+        hit("200-edges-api-10s")
+    );
+    let mean = |v: &str| s(v).latency_s.mean;
+    assert!(mean("200-edges") < mean("200-edges-proxy-only") - 0.02);
+    for r in &results {
+        assert_eq!(r.output.summary.error_rate, 0.0, "{}", r.variant);
+    }
+}

@@ -39,7 +39,7 @@ mod behaviour;
 mod theory;
 
 pub use store::CacheStore;
-pub use tier::{CacheNodes, CacheScope, CacheTierSpec, WriteBehind};
+pub use tier::{CacheNodes, CacheScope, CacheTierSpec, Reload, WriteBehind};
 
 use crate::kernel::SimDuration;
 

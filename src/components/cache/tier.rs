@@ -28,6 +28,8 @@ pub struct CacheTierSpec {
     /// Keys loaded into each store when it is made: a key space and how many of its most
     /// popular keys.
     pub warm: Option<(crate::ids::KeySpaceId, u64)>,
+    /// Scheduled reloads of the warm keys, if any.
+    pub reload: Option<Reload>,
     /// The service whose instances are its nodes (then `scope` is `Instance`: a node's
     /// store is its instance's), if it is a cluster of its own.
     pub nodes: Option<CacheNodes>,
@@ -51,6 +53,20 @@ pub struct WriteBehind {
     /// Resolved once the services are final (after sharding has copied its shards in).
     pub target: crate::ids::EndpointRef,
 }
+/// A warming job: every `every`, each store of the cache fetches its warm keys (least popular
+/// first, at `keys_per_second` or all at once) by a request to `target`, and stores each one
+/// whose request succeeds.
+#[derive(Debug, Clone)]
+pub struct Reload {
+    pub every: crate::kernel::SimDuration,
+    pub keys_per_second: Option<f64>,
+    /// The service and endpoint the fetches go to, as named in the file.
+    pub service: String,
+    pub endpoint: String,
+    /// Resolved once the services are final.
+    pub target: crate::ids::EndpointRef,
+}
+
 /// A cache that is a cluster of its own: what its clients' calls to it are like.
 #[derive(Debug, Clone)]
 pub struct CacheNodes {

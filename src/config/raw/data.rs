@@ -124,6 +124,23 @@ pub struct RawWarm {
     /// How many of its most popular keys (1 to the cache's capacity; for uniform and
     /// sequential spaces, the first keys).
     pub top: i64,
+    /// Reload the same keys on a schedule too ("30m": at 30 min, 1 h, ...), each key fetched
+    /// by a request to `load` and stored (fresh, its TTL restarted) when that succeeds: a
+    /// warming job's bursts. Needs `load`.
+    pub every: Option<Duration>,
+    /// The endpoint each reloaded key is fetched from (a database read), with `every`.
+    pub load: Option<RawEndpointRef>,
+    /// With `every`: keys fetched per second, per store (default: all at once, a burst). A
+    /// reload must end before the next one starts.
+    pub keys_per_second: Option<f64>,
+}
+
+/// {"service": "database", "endpoint": "read"}.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEndpointRef {
+    pub service: String,
+    pub endpoint: String,
 }
 
 /// Where a cache's store lives.

@@ -3,11 +3,11 @@
 
 use super::{At, check_name, positive_duration};
 use crate::components::cache::{
-    CacheNodes, CacheScope, CacheSpec, CacheTierSpec, Eviction, Ttl, WriteBehind,
+    CacheNodes, CacheScope, CacheSpec, CacheTierSpec, Eviction, Reload, Ttl, WriteBehind,
 };
 use crate::config::ConfigError;
 use crate::config::raw::{
-    RawCache, RawCacheNodes, RawCacheScope, RawEviction, RawKeySpace, RawTtlRefresh,
+    RawCache, RawCacheNodes, RawCacheScope, RawEviction, RawKeySpace, RawTtlRefresh, RawWarm,
 };
 use crate::config::raw::{RawModel, UniqueMap};
 use crate::workload::keys::{KeyDist, KeySpaceSpec, MAX_KEY_SPACES, MAX_KEYS};
@@ -217,6 +217,10 @@ fn cache(
             ttl,
         },
         coalesce: raw.coalesce.unwrap_or(false),
+        reload: match &raw.warm {
+            None => None,
+            Some(w) => reload(w, at, &format!("{rel}.warm"))?,
+        },
         warm: match &raw.warm {
             None => None,
             Some(w) => {
@@ -244,6 +248,68 @@ fn cache(
             }
         },
     })
+}
+
+/// A warming's schedule: `every` with its `load` (neither alone), and a pace that ends a
+/// reload before the next.
+fn reload(w: &RawWarm, at: At, rel: &str) -> Result<Option<Reload>, ConfigError> {
+    let (every, load) = match (w.every, &w.load) {
+        (None, None) => {
+            if w.keys_per_second.is_some() {
+                return Err(at.err(
+                    &format!("{rel}.keys_per_second"),
+                    "keys_per_second paces a scheduled reload: give `every` and `load` too",
+                ));
+            }
+            return Ok(None);
+        }
+        (Some(_), None) => {
+            return Err(at.err(
+                &format!("{rel}.load"),
+                "a scheduled reload fetches each key from somewhere: give `load` ({\"service\": \"database\", \"endpoint\": \"read\"})",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(at.err(
+                &format!("{rel}.every"),
+                "`load` is what each scheduled reload fetches from: give `every` (\"30m\")",
+            ));
+        }
+        (Some(every), Some(load)) => (
+            positive_duration(at, &format!("{rel}.every"), every, "a reload interval")?,
+            load,
+        ),
+    };
+    if let Some(r) = w.keys_per_second {
+        let krel = format!("{rel}.keys_per_second");
+        if !(r.is_finite() && r > 0.0) {
+            return Err(at.err(
+                &krel,
+                format!("keys fetched per second: a positive number, got {r}"),
+            ));
+        }
+        let takes = w.top.max(1) as f64 / r;
+        if takes >= every.as_secs_f64() {
+            return Err(at.err(
+                &krel,
+                format!(
+                    "at {r} keys a second a reload of {} keys takes {takes:.1} s, not less than its interval ({} s): it would never end before the next",
+                    w.top,
+                    every.as_secs_f64()
+                ),
+            ));
+        }
+    }
+    Ok(Some(Reload {
+        every,
+        keys_per_second: w.keys_per_second,
+        service: load.service.clone(),
+        endpoint: load.endpoint.clone(),
+        target: crate::ids::EndpointRef {
+            service: 0,
+            endpoint: 0,
+        },
+    }))
 }
 
 /// What a cache's clients' calls to its nodes are like; a node caches what its store holds,
@@ -315,62 +381,73 @@ pub(crate) fn stale_needs_writes(
     }
 }
 
-/// Points each write-behind cache at its database's endpoint, among the final services (a
-/// sharded service's name is its shards' group, not one service: refused).
-pub(crate) fn write_behind_targets(
+/// Points each write-behind cache and each scheduled reload at its endpoint, among the final
+/// services (a sharded service's name is its shards' group, not one service: refused).
+pub(crate) fn cache_targets(
     raw: &RawModel,
     caches: &mut [CacheTierSpec],
     services: &[crate::components::service::ServiceSpec],
     at: At,
 ) -> Result<(), ConfigError> {
     for c in caches {
-        let rel = format!("caches.{}.write_behind", c.name);
-        let Some(w) = &mut c.write_behind else {
-            continue;
-        };
-        let sharded = raw
-            .services
-            .iter()
-            .any(|(name, s)| *name == w.service && s.shards.is_some());
-        if sharded {
-            return Err(at.err(
-                &format!("{rel}.service"),
-                format!(
-                    "`{}` is sharded: a write-behind store writes to one service (give each shard its own cache)",
-                    w.service
-                ),
-            ));
+        if let Some(w) = &mut c.write_behind {
+            let rel = format!("caches.{}.write_behind", c.name);
+            w.target = endpoint_target(raw, services, &w.service, &w.endpoint, &rel, at)?;
         }
-        let Some(s) = services.iter().position(|s| s.name == w.service) else {
-            let known: Vec<&str> = raw.services.iter().map(|(n, _)| n.as_str()).collect();
-            return Err(at.err(
-                &format!("{rel}.service"),
-                format!(
-                    "no service `{}` in the model; it has: {}",
-                    w.service,
-                    known.join(", ")
-                ),
-            ));
-        };
-        let endpoints = &services[s].endpoints;
-        let Some(e) = endpoints.iter().position(|e| e.name == w.endpoint) else {
-            let known: Vec<&str> = endpoints.iter().map(|e| e.name.as_str()).collect();
-            return Err(at.err(
-                &format!("{rel}.endpoint"),
-                format!(
-                    "service `{}` has no endpoint `{}`; it has: {}",
-                    w.service,
-                    w.endpoint,
-                    known.join(", ")
-                ),
-            ));
-        };
-        w.target = crate::ids::EndpointRef {
-            service: s as u32,
-            endpoint: e as u32,
-        };
+        if let Some(r) = &mut c.reload {
+            let rel = format!("caches.{}.warm.load", c.name);
+            r.target = endpoint_target(raw, services, &r.service, &r.endpoint, &rel, at)?;
+        }
     }
     Ok(())
+}
+
+/// `service`'s endpoint `endpoint`, named at `rel`: one service, not a sharded group.
+fn endpoint_target(
+    raw: &RawModel,
+    services: &[crate::components::service::ServiceSpec],
+    service: &str,
+    endpoint: &str,
+    rel: &str,
+    at: At,
+) -> Result<crate::ids::EndpointRef, ConfigError> {
+    let sharded = raw
+        .services
+        .iter()
+        .any(|(name, s)| name == service && s.shards.is_some());
+    if sharded {
+        return Err(at.err(
+            &format!("{rel}.service"),
+            format!(
+                "`{service}` is sharded: a cache's writes and reloads go to one service (give each shard its own cache)"
+            ),
+        ));
+    }
+    let Some(s) = services.iter().position(|s| s.name == service) else {
+        let known: Vec<&str> = raw.services.iter().map(|(n, _)| n.as_str()).collect();
+        return Err(at.err(
+            &format!("{rel}.service"),
+            format!(
+                "no service `{service}` in the model; it has: {}",
+                known.join(", ")
+            ),
+        ));
+    };
+    let endpoints = &services[s].endpoints;
+    let Some(e) = endpoints.iter().position(|e| e.name == endpoint) else {
+        let known: Vec<&str> = endpoints.iter().map(|e| e.name.as_str()).collect();
+        return Err(at.err(
+            &format!("{rel}.endpoint"),
+            format!(
+                "service `{service}` has no endpoint `{endpoint}`; it has: {}",
+                known.join(", ")
+            ),
+        ));
+    };
+    Ok(crate::ids::EndpointRef {
+        service: s as u32,
+        endpoint: e as u32,
+    })
 }
 
 /// Most connection pools a model names.

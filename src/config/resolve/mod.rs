@@ -155,7 +155,7 @@ pub(crate) fn model(raw: &RawModel, at: At, default_name: &str) -> Result<Model,
     cache_nodes::rewrite(&mut services, &caches, &node_of);
     let (services, shards) = shard::expand(services, &keyspaces, at)?;
     let mut caches = caches;
-    data::write_behind_targets(raw, &mut caches, &services, at)?;
+    data::cache_targets(raw, &mut caches, &services, at)?;
     data::stale_needs_writes(&caches, &services, at)?;
     Ok(Model::new(
         raw.name.clone().unwrap_or_else(|| default_name.to_string()),
