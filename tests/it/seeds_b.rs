@@ -861,3 +861,32 @@ fn m16_edges_offload_the_origin_and_a_shield_absorbs_their_misses() {
         assert_eq!(r.output.summary.error_rate, 0.0, "{}", r.variant);
     }
 }
+
+/// G-26: at 100,000 reads/s over 100,000 items (Zipf(0.9)), 99% of reads answered by a cache
+/// takes an L2 holding nearly the whole catalogue: 90% of it still sends about 2% to the
+/// database, half of it about 13%.
+#[test]
+fn g26_ninety_nine_percent_hits_needs_nearly_the_whole_catalogue_cached() {
+    let exp = seed("g26-hit-rate-at-100k", |doc| {
+        set(doc, "/duration", json!("40s"));
+        set(doc, "/warmup", json!("15s"));
+        keep(doc, &["l2-50k", "l2-90k", "l2-whole-catalogue"]);
+    });
+    let results = run_conserved(&exp);
+    let cached = |v: &str| {
+        let s = summary_of(&results, v);
+        assert_eq!(s.error_rate, 0.0, "{v}");
+        1.0 - s.calls["menu.item -> database.read"].calls as f64 / s.arrivals as f64
+    };
+    assert!(
+        cached("l2-50k") < 0.9,
+        "half the catalogue: {}",
+        cached("l2-50k")
+    );
+    let ninety = cached("l2-90k");
+    assert!(
+        ninety > 0.96 && ninety < 0.99,
+        "90% of the catalogue: {ninety}"
+    );
+    assert!(cached("l2-whole-catalogue") > 0.99);
+}
