@@ -199,6 +199,10 @@ pub fn database(report: &Report, results: &[RunResult]) -> Result<Option<Plot>, 
             })
         })
         .collect();
+    if silent.iter().all(|&s| s) {
+        // No replica in any variant applied a write or served a read: nothing to draw.
+        return Ok(None);
+    }
     let number = |p: f64| fmt_num(p);
     let height = HEADER_HEIGHT + 2 * PANEL_HEIGHT * databases.len() as u32;
     let svg = render_svg((WIDTH, height), |root| {
