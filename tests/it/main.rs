@@ -19,6 +19,7 @@
 //!
 //! Slow, more exhaustive variants run when `SURGE_SLOW_TESTS=1`.
 
+mod balancers;
 mod cache_nodes;
 mod capacity;
 mod cli;

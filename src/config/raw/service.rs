@@ -65,6 +65,15 @@ pub enum RawBalancer {
         /// Tokens each instance places on the ring (1 to 4096, default 160).
         vnodes: Option<i64>,
     },
+    /// The power of d choices: the least loaded (fewest open requests) of `d` instances drawn
+    /// at random; O(d) a pick, nearly as even as least connections.
+    PowerOfD {
+        /// Instances drawn per pick (1 to 64, default 2; at most the fleet's size unless
+        /// `replacement`).
+        d: Option<i64>,
+        /// Whether one instance may be drawn twice (default false).
+        replacement: Option<bool>,
+    },
     /// A worker pool pulling from one queue: workers with a free slot take the oldest message.
     Queue {
         /// Most messages waiting (default: unbounded).

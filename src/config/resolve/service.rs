@@ -160,6 +160,28 @@ pub(super) fn service(
                 }
             },
         },
+        Some(RawBalancer::PowerOfD { d, replacement }) => {
+            let drel = format!("{rel}.balancer.d");
+            let d = d.unwrap_or(2);
+            let max = i64::from(crate::components::balancer::MAX_D);
+            if !(1..=max).contains(&d) {
+                return Err(at.err(&drel, format!("a pick draws 1 to {max} instances, got {d}")));
+            }
+            let replacement = replacement.unwrap_or(false);
+            if !replacement && s.replicas > 0 && d > s.replicas {
+                return Err(at.err(
+                    &drel,
+                    format!(
+                        "d = {d} is larger than the fleet ({} replicas): every pick would compare every instance (use least_connections, or `replacement`)",
+                        s.replicas
+                    ),
+                ));
+            }
+            BalancerSpec::PowerOfD {
+                d: d as u32,
+                replacement,
+            }
+        }
         Some(RawBalancer::Queue { max_length }) => BalancerSpec::Queue {
             max_length: match max_length {
                 Some(v) if v < 0 || v > i64::from(u32::MAX) => {
