@@ -50,6 +50,8 @@ pub enum Step {
     /// A cache node's lookup of the request's key in its own store, answered to the caller
     /// (the last step of a node cache's `get`, which Surge writes).
     CacheProbe(CacheRef),
+    /// Fail the request with this probability, whatever the load.
+    Fail(f64),
 }
 
 /// A cache named by a step.
@@ -106,6 +108,107 @@ pub struct CallSpec {
     /// The callee is sharded: its shard group (the target is the first shard, and the
     /// request's key picks the shard).
     pub shards: Option<u32>,
+    /// Tries again when the call fails.
+    pub retry: Option<Retry>,
+}
+
+/// A call's retries: up to `retries` more tries after a failure, each after a wait.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retry {
+    pub retries: u16,
+    pub backoff: Backoff,
+    pub jitter: Jitter,
+}
+
+/// The wait before a retry, before jitter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Backoff {
+    Constant(SimDuration),
+    /// base, 2 base, 4 base, ... at most `cap`.
+    Exponential {
+        base: SimDuration,
+        cap: SimDuration,
+    },
+}
+
+/// How a retry's wait is randomised (the kinds of the AWS Architecture Blog's "Exponential
+/// Backoff And Jitter").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jitter {
+    None,
+    /// Uniform in 0..d.
+    Full,
+    /// d/2 plus uniform in 0..d/2.
+    Equal,
+    /// Uniform in base..3 x the previous wait, at most the cap.
+    Decorrelated,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exponential backoff doubles from its base up to its cap; full jitter scales the wait
+    /// by the draw, equal jitter keeps half of it, decorrelated draws between the base and
+    /// three times the previous wait.
+    #[test]
+    fn waits_follow_their_backoff_and_jitter() {
+        let ms = SimDuration::from_millis;
+        let exp = |jitter| Retry {
+            retries: 5,
+            backoff: Backoff::Exponential {
+                base: ms(100),
+                cap: ms(1000),
+            },
+            jitter,
+        };
+        let plain: Vec<u64> = (0..6)
+            .map(|k| exp(Jitter::None).wait(k, ms(0), 0.7).as_nanos() / 1_000_000)
+            .collect();
+        assert_eq!(plain, [100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(exp(Jitter::Full).wait(2, ms(0), 0.25), ms(100));
+        assert_eq!(exp(Jitter::Equal).wait(2, ms(0), 0.0), ms(200));
+        assert_eq!(exp(Jitter::Equal).wait(2, ms(0), 1.0), ms(400));
+        assert_eq!(exp(Jitter::Decorrelated).wait(0, ms(0), 0.5), ms(100));
+        assert_eq!(exp(Jitter::Decorrelated).wait(3, ms(200), 0.5), ms(350));
+        assert_eq!(exp(Jitter::Decorrelated).wait(3, ms(900), 1.0), ms(1000));
+        let constant = Retry {
+            retries: 1,
+            backoff: Backoff::Constant(ms(50)),
+            jitter: Jitter::None,
+        };
+        assert_eq!(constant.wait(7, ms(0), 0.9), ms(50));
+    }
+}
+
+impl Retry {
+    /// The wait before retry `k` (0 for the first), given the previous wait (for decorrelated
+    /// jitter) and a uniform draw `u` in 0..1.
+    pub fn wait(&self, k: u16, previous: SimDuration, u: f64) -> SimDuration {
+        let (base, cap, d) = match self.backoff {
+            Backoff::Constant(d) => (d, d, d),
+            Backoff::Exponential { base, cap } => {
+                let doubled = base.as_nanos().saturating_mul(1u64 << u32::from(k).min(40));
+                (
+                    base,
+                    cap,
+                    SimDuration::from_nanos(doubled.min(cap.as_nanos())),
+                )
+            }
+        };
+        let ns = d.as_nanos() as f64;
+        let waited = match self.jitter {
+            Jitter::None => ns,
+            Jitter::Full => u * ns,
+            Jitter::Equal => ns / 2.0 + u * ns / 2.0,
+            Jitter::Decorrelated => {
+                let lo = base.as_nanos() as f64;
+                let hi = (previous.as_nanos() as f64 * 3.0).max(lo);
+                (lo + u * (hi - lo)).min(cap.as_nanos() as f64)
+            }
+        };
+        SimDuration::from_nanos(waited as u64)
+    }
 }
 
 /// An asynchronous message to a worker pool.

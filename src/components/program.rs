@@ -56,6 +56,8 @@ pub enum Op {
     /// A node cache's lookup, on the caller, after the call to the node: a hit goes to `hit`
     /// (past the miss's steps), a miss or a failed call to the next op.
     CacheAnswer { hit: u32 },
+    /// Fail the span with probability `p` (drawn with its seed and `key`), else go on.
+    Fail { p: f64, key: u64 },
     /// A fan-out branch is done.
     EndBranch,
     /// The endpoint's answer is ready.
@@ -79,6 +81,8 @@ pub struct CallOp {
     pub shards: Option<u32>,
     /// The pool the call holds a connection of while it runs.
     pub pool: Option<crate::ids::PoolId>,
+    /// Tries again after a failure.
+    pub retry: Option<crate::components::endpoint::Retry>,
     /// Draw key: the callee's seed and the latency draws.
     pub key: u64,
 }
@@ -294,6 +298,7 @@ impl Compiler<'_> {
                         on_error: c.on_error,
                         shards: c.shards,
                         pool: c.pool,
+                        retry: c.retry,
                         key,
                     })));
                 }
@@ -339,6 +344,10 @@ impl Compiler<'_> {
                 }
                 Step::Invalidate(c) => self.ops.push(Op::Invalidate { cache: c.cache }),
                 Step::CacheProbe(c) => self.ops.push(Op::CacheProbe { cache: c.cache }),
+                Step::Fail(p) => {
+                    let key = self.key(&at);
+                    self.ops.push(Op::Fail { p: *p, key });
+                }
                 Step::Parallel(p) => {
                     let fork = self.ops.len();
                     self.ops.push(Op::Jump { to: 0 }); // replaced below

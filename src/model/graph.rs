@@ -266,7 +266,8 @@ fn collect(steps: &[Step], weight: f64, offsets: &[usize], calls: &mut Vec<(usiz
             | Step::Io(_)
             | Step::CacheSet(_)
             | Step::Invalidate(_)
-            | Step::CacheProbe(_) => {}
+            | Step::CacheProbe(_)
+            | Step::Fail(_) => {}
         }
     }
 }
@@ -288,7 +289,8 @@ pub fn mean_cpu_s(steps: &[Step]) -> Option<f64> {
                 | Step::Enqueue(_)
                 | Step::CacheSet(_)
                 | Step::Invalidate(_)
-                | Step::CacheProbe(_) => 0.0,
+                | Step::CacheProbe(_)
+                | Step::Fail(_) => 0.0,
                 // As if every lookup missed: an upper bound (the hit ratio emerges in the run).
                 Step::CacheGet(g) => mean_cpu_s(&g.miss)?,
                 Step::Parallel(p) => p

@@ -271,6 +271,7 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         let prefix = format!("calls.{}", edge_key(edge));
         m.insert(format!("{prefix}.calls"), c.calls as f64);
         m.insert(format!("{prefix}.rate_rps"), per_second(c.calls));
+        m.insert(format!("{prefix}.retries_rps"), per_second(c.retries));
         m.insert(format!("{prefix}.error_rate"), fraction(ended - ok, ended));
         let timed_out = c.outcomes.get("timed_out").copied().unwrap_or(0);
         m.insert(

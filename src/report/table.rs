@@ -282,6 +282,7 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
         let section = Section::Call(edge.clone());
         rows.push(row(&section, "calls/s", &format!("{key}.rate_rps")));
         for (label, metric) in [
+            ("retries/s", "retries_rps"),
             ("error rate", "error_rate"),
             ("timed out", "timed_out_rate"),
         ] {

@@ -56,8 +56,19 @@ impl<'a> Simulation<'a> {
                     return;
                 }
                 Op::Call(call) => {
+                    // A fresh call: no tries failed yet (a span at a call is not joining,
+                    // so the branch-failure count is free to count them).
+                    sp.failed = 0;
                     self.call(id, call, now, s);
                     return;
+                }
+                Op::Fail { p, key } => {
+                    let u: f64 = RequestRng::new(keyed_seed(sp.seed, *key)).random();
+                    if u < *p {
+                        self.finish(id, Outcome::Failed, None, now, s);
+                        return;
+                    }
+                    sp.pc += 1;
                 }
                 Op::Enqueue(q) => {
                     self.enqueue_job(id, q, now, s);
@@ -203,7 +214,13 @@ impl<'a> Simulation<'a> {
     }
 
     /// Span `caller` calls another endpoint and waits for the answer.
-    fn call(&mut self, caller: SpanId, call: &CallOp, now: SimTime, s: &mut Scheduler<Event>) {
+    pub(super) fn call(
+        &mut self,
+        caller: SpanId,
+        call: &CallOp,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
         let mut connection = None;
         if let Some(pool) = call.pool {
             match self.acquire(pool, caller, now, s) {
@@ -216,8 +233,15 @@ impl<'a> Simulation<'a> {
             }
         }
         let p = *self.spans.get(caller);
-        let mut child =
-            self.spawn_request(&p, SpanKind::Call, call.target, call.edge, call.key, now);
+        // A retry is a new request: its own seed, so its draws (and failures) are its own.
+        let key = match p.failed {
+            0 => call.key,
+            tries => keyed_seed(call.key, u64::from(tries)),
+        };
+        let mut child = self.spawn_request(&p, SpanKind::Call, call.target, call.edge, key, now);
+        if p.failed > 0 {
+            self.observer.edge_retry(call.edge, now >= self.warmup_end);
+        }
         child.connection = connection;
         if let Some(group) = call.shards {
             child.service = self.shard_for(group, &child);

@@ -44,7 +44,7 @@ pub(super) struct EventTally {
     counts: [u64; KINDS],
 }
 
-const KINDS: usize = 24;
+const KINDS: usize = 25;
 
 impl EventTally {
     #[inline]
@@ -90,6 +90,7 @@ fn kind(event: &Event) -> usize {
         Event::Flush { .. } => 21,
         Event::Migrate { .. } => 22,
         Event::Reload { .. } => 23,
+        Event::Retry { .. } => 24,
     }
 }
 
@@ -118,6 +119,7 @@ const KIND_NAMES: [&str; KINDS] = [
     "write-behind flushes",
     "resharding copies",
     "cache reloads",
+    "call retries",
 ];
 
 impl Simulation<'_> {

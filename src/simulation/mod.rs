@@ -103,6 +103,8 @@ pub enum Event {
     Migrate { group: u32 },
     /// A cache's scheduled warming starts a reload (`start`) or fetches its next key.
     Reload { cache: u32, start: bool },
+    /// A caller's wait before trying its failed call again is over.
+    Retry { span: SpanId, generation: u32 },
 }
 
 /// A pending deadline: the client gives up on its root span at `at`.
@@ -604,6 +606,11 @@ impl Handler for Simulation<'_> {
             Event::Flush { dirty, generation } => self.flush_due(dirty, generation, now, s),
             Event::Migrate { group } => self.migrate(group, now, s),
             Event::Reload { cache, start } => self.reload_due(cache, start, now, s),
+            Event::Retry { span, generation } => {
+                if self.is_live(span, generation, SpanState::Backoff) {
+                    self.retry_due(span, now, s);
+                }
+            }
         }
         self.drain_work(now, s);
     }

@@ -96,8 +96,11 @@ pub struct RunSummary {
 /// `calls` = the sum of `outcomes` + `in_flight_at_end`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CallSummary {
-    /// Calls made (messages sent) after warm-up.
+    /// Calls made (messages sent) after warm-up, retries included.
     pub calls: u64,
+    /// Of those, retries of a failed call.
+    #[serde(default)]
+    pub retries: u64,
     /// How they ended, as the caller saw it (`timed_out`: the caller stopped waiting;
     /// `cancelled`: the caller's own request ended first).
     pub outcomes: IndexMap<String, u64>,
@@ -280,6 +283,8 @@ struct ServedStats {
 #[derive(Debug, Clone)]
 struct EdgeStats {
     calls: u64,
+    /// Calls that were a retry of a failed one.
+    retries: u64,
     outcomes: OutcomeCounts,
     latency: LatencyHistogram,
     /// Logical requests whose failure began at this edge.
@@ -493,6 +498,7 @@ impl Observer {
             .iter()
             .map(|_| EdgeStats {
                 calls: 0,
+                retries: 0,
                 outcomes: OutcomeCounts::default(),
                 latency: LatencyHistogram::coarse(),
                 caused: 0,
@@ -845,6 +851,14 @@ impl Observer {
         }
     }
 
+    /// A failed call on `edge` will be tried again.
+    #[inline]
+    pub(super) fn edge_retry(&mut self, edge: EdgeId, counted: bool) {
+        if counted {
+            self.edges[edge.index()].retries += 1;
+        }
+    }
+
     /// A call was made (or a message sent) on `edge`.
     #[inline]
     pub(super) fn edge_call(&mut self, edge: EdgeId, counted: bool) {
@@ -1023,6 +1037,7 @@ impl Observer {
                 edge.name.clone(),
                 CallSummary {
                     calls: st.calls,
+                    retries: st.retries,
                     outcomes: st.outcomes.to_map(),
                     in_flight_at_end: in_flight.edges[k],
                     latency_s: st.latency.summary(),

@@ -64,6 +64,8 @@ pub enum SpanState {
     Coalesced,
     /// Waiting for a connection pool to give it a connection for its call.
     AwaitingConnection,
+    /// Waiting to try its failed call again.
+    Backoff,
     /// Done: its outcome is set, its parent has not read it yet.
     Finished,
     /// The slot is free.

@@ -22,11 +22,14 @@ use crate::components::instance::Admission;
 use crate::components::lifecycle::Phase;
 use crate::components::program::{CallOp, ForkOp, Op};
 use crate::ids::{EdgeId, EndpointRef, InstanceId, SpanId, SpanRef};
-use crate::kernel::{RequestRng, Scheduler, SimTime, keyed_seed};
+use crate::kernel::{RequestRng, Scheduler, SimDuration, SimTime, keyed_seed};
 use crate::metrics::Outcome;
+use rand::RngExt;
 
 /// Draw key of a call's answer leg over the network (the request leg is the call op's key).
 const REPLY_KEY: u64 = 0x0072_6570_6c79; // "reply"
+/// Draw key of a retry's jitter (with the caller's seed and the tries so far).
+const RETRY_DRAW: u64 = 0x0072_6574_7279_6a74; // "retryjt"
 
 /// Something to do before the next event.
 #[derive(Debug, Clone, Copy)]
@@ -536,6 +539,9 @@ impl<'a> Simulation<'a> {
     ) {
         let edge = EdgeId(child.edge_or_client);
         let on_error = self.call_op(caller).map_or(OnError::Fail, |c| c.on_error);
+        if child.outcome != Outcome::Ok && self.retry_later(caller, now, s) {
+            return;
+        }
         if child.outcome == Outcome::Ok || on_error == OnError::Continue {
             let p = self.spans.get_mut(caller);
             // A cache node's answer, for the op after the call (a failed lookup is a miss).
@@ -555,6 +561,48 @@ impl<'a> Simulation<'a> {
             };
             self.finish(caller, Outcome::Failed, cause, now, s);
         }
+    }
+
+    /// Span `caller`'s call failed: if the call retries and has tries left that
+    /// can start before the caller's deadline, the caller waits its backoff (a `Retry`
+    /// event) and the failure is not passed on. Returns whether it will retry.
+    fn retry_later(&mut self, caller: SpanId, now: SimTime, s: &mut Scheduler<Event>) -> bool {
+        let Some(retry) = self.call_op(caller).and_then(|c| c.retry) else {
+            return false;
+        };
+        let p = self.spans.get_mut(caller);
+        let tries = p.failed;
+        if tries >= retry.retries {
+            return false;
+        }
+        // A decorrelated wait grows from the previous one, kept in the calling span's
+        // otherwise unused CPU remainder (it has no CPU step under way).
+        let previous = SimDuration::from_nanos(p.remaining_cpu);
+        let u: f64 = RequestRng::new(keyed_seed(p.seed, RETRY_DRAW ^ u64::from(tries))).random();
+        let wait = retry.wait(tries, previous, u);
+        if now + wait >= p.deadline {
+            return false;
+        }
+        p.failed = tries + 1;
+        p.remaining_cpu = wait.as_nanos();
+        p.state = SpanState::Backoff;
+        let generation = p.generation;
+        s.schedule_at(
+            now + wait,
+            Event::Retry {
+                span: caller,
+                generation,
+            },
+        );
+        true
+    }
+
+    /// A caller's backoff is over: it makes its call again.
+    pub(super) fn retry_due(&mut self, caller: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
+        let Some(call) = self.call_op(caller) else {
+            return;
+        };
+        self.call(caller, call, now, s);
     }
 
     /// A forking span hears from one branch: it goes on once the join is satisfied, and
@@ -622,6 +670,9 @@ impl<'a> Simulation<'a> {
         }
         self.record_edge(child, Outcome::TimedOut, now);
         self.let_go_of_call(child);
+        if self.retry_later(caller, now, s) {
+            return;
+        }
         let on_error = self.call_op(caller).map_or(OnError::Fail, |op| op.on_error);
         match on_error {
             OnError::Continue => {

@@ -38,6 +38,7 @@ mod pools;
 mod regression;
 mod reliability;
 mod replication;
+mod retries;
 mod scenarios;
 mod schema;
 mod seeds_a;

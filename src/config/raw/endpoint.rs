@@ -69,6 +69,9 @@ pub struct RawStep {
     pub cache_set: Option<RawCacheRef>,
     /// Drop the request's key from a cache (after a write: invalidation).
     pub invalidate: Option<RawCacheRef>,
+    /// Fail the request with this probability (0 to 1), whatever the load: a bug, a bad
+    /// input, a flaky dependency not modelled.
+    pub fail: Option<f64>,
 }
 
 /// A call: `{"service": "users", "endpoint": "get", "timeout": "1s"}`.
@@ -90,6 +93,46 @@ pub struct RawCall {
     /// A connection pool (a name in the model's `pools`) the call takes a connection from
     /// for as long as it runs: it waits for one while all are in use.
     pub pool: Option<String>,
+    /// Try again when the call fails (any outcome but ok): {"retries": 2, "backoff":
+    /// {"kind": "exponential", "base": "100ms", "cap": "10s"}, "jitter": "full"}.
+    pub retry: Option<RawRetry>,
+}
+
+/// A call's retries.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    /// Tries after the first (1 to 10).
+    pub retries: i64,
+    /// The wait before each retry (default: exponential from 100 ms, capped at 10 s).
+    pub backoff: Option<RawBackoff>,
+    /// Randomisation of each wait d: "none" (default), "full" (uniform in 0..d), "equal"
+    /// (d/2 plus uniform in 0..d/2) or "decorrelated" (uniform between the base and three
+    /// times the previous wait, capped).
+    pub jitter: Option<RawJitter>,
+}
+
+/// The wait before a retry.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawBackoff {
+    /// The same wait before every retry.
+    Constant { delay: Duration },
+    /// base, 2 base, 4 base, ... before retries 1, 2, 3, ..., at most `cap` (default 10 s).
+    Exponential {
+        base: Duration,
+        cap: Option<Duration>,
+    },
+}
+
+/// How a retry's wait is randomised.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawJitter {
+    None,
+    Full,
+    Equal,
+    Decorrelated,
 }
 
 /// A message to a worker pool: `{"service": "jobs", "endpoint": "process"}`.

@@ -179,6 +179,7 @@ pub(super) fn rewrite(
                     pool_name: None,
                     pool: None,
                     shards: None,
+                    retry: None,
                 }
             };
             Some(NodeCalls {

@@ -252,7 +252,11 @@ fn can_take_no_time(steps: &[Step]) -> bool {
         Step::Parallel(p) => p.branches.iter().any(|b| can_take_no_time(b)),
         Step::Branch(arms) => arms.iter().any(|a| can_take_no_time(&a.steps)),
         // A hit skips the miss's steps.
-        Step::CacheGet(_) | Step::CacheSet(_) | Step::Invalidate(_) | Step::CacheProbe(_) => true,
+        Step::CacheGet(_)
+        | Step::CacheSet(_)
+        | Step::Invalidate(_)
+        | Step::CacheProbe(_)
+        | Step::Fail(_) => true,
     })
 }
 

@@ -317,7 +317,8 @@ fn remap(steps: &mut [Step], first: &[u32], group_of: &[Option<u32>]) {
             | Step::Io(_)
             | Step::CacheSet(_)
             | Step::Invalidate(_)
-            | Step::CacheProbe(_) => {}
+            | Step::CacheProbe(_)
+            | Step::Fail(_) => {}
         }
     }
 }

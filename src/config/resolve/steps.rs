@@ -5,14 +5,18 @@
 use super::{At, dist, positive_duration};
 use crate::components::balancer::BalancerSpec;
 use crate::components::endpoint::{
-    Arm, CacheGetSpec, CacheRef, CallSpec, EnqueueSpec, Join, Leftovers, OnError, ParallelSpec,
-    Step,
+    Arm, Backoff, CacheGetSpec, CacheRef, CallSpec, EnqueueSpec, Jitter, Join, Leftovers, OnError,
+    ParallelSpec, Retry, Step,
 };
 use crate::components::program::{MAX_NESTING, MAX_OPS, op_count};
 use crate::components::service::ServiceSpec;
 use crate::config::ConfigError;
-use crate::config::raw::{RawArm, RawJoin, RawJoinKind, RawLeftovers, RawOnError, RawStep};
+use crate::config::raw::{
+    RawArm, RawBackoff, RawJitter, RawJoin, RawJoinKind, RawLeftovers, RawOnError, RawRetry,
+    RawStep,
+};
 use crate::ids::{CacheId, EndpointRef, KeySpaceId, PoolId};
+use crate::kernel::SimDuration;
 
 /// Most branches of one fan-out, or arms of one random branch.
 pub(crate) const MAX_BRANCHES: usize = 10_000;
@@ -42,6 +46,7 @@ fn step(raw: &RawStep, at: At, rel: &str, depth: usize) -> Result<Step, ConfigEr
         ("cache_get", raw.cache_get.is_some()),
         ("cache_set", raw.cache_set.is_some()),
         ("invalidate", raw.invalidate.is_some()),
+        ("fail", raw.fail.is_some()),
     ]
     .into_iter()
     .filter(|(_, set)| *set)
@@ -52,14 +57,14 @@ fn step(raw: &RawStep, at: At, rel: &str, depth: usize) -> Result<Step, ConfigEr
         [] => {
             return Err(at.err(
                 rel,
-                "a step needs one of `cpu`, `block`, `io`, `call`, `enqueue`, `parallel`, `branch`, `cache_get`, `cache_set` or `invalidate`",
+                "a step needs one of `cpu`, `block`, `io`, `call`, `enqueue`, `parallel`, `branch`, `cache_get`, `cache_set`, `invalidate` or `fail`",
             ));
         }
         many => {
             return Err(at.err(
                 rel,
                 format!(
-                    "a step is exactly one of `cpu`, `block`, `io`, `call`, `enqueue`, `parallel`, `branch`, `cache_get`, `cache_set` or `invalidate`; this one has {}",
+                    "a step is exactly one of `cpu`, `block`, `io`, `call`, `enqueue`, `parallel`, `branch`, `cache_get`, `cache_set`, `invalidate` or `fail`; this one has {}",
                     many.join(" and ")
                 ),
             ));
@@ -116,7 +121,20 @@ fn step(raw: &RawStep, at: At, rel: &str, depth: usize) -> Result<Step, ConfigEr
                 None | Some(RawOnError::Fail) => OnError::Fail,
                 Some(RawOnError::Continue) => OnError::Continue,
             },
+            retry: match &c.retry {
+                Some(r) => Some(retry(r, at, &format!("{crel}.retry"))?),
+                None => None,
+            },
         }));
+    }
+    if let Some(p) = raw.fail {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(at.err(
+                &format!("{rel}.fail"),
+                format!("the probability that the step fails the request: 0 to 1, got {p}"),
+            ));
+        }
+        return Ok(Step::Fail(p));
     }
     if let Some(q) = &raw.enqueue {
         return Ok(Step::Enqueue(EnqueueSpec {
@@ -162,6 +180,59 @@ fn step(raw: &RawStep, at: At, rel: &str, depth: usize) -> Result<Step, ConfigEr
     }
     let arms = raw.branch.as_deref().unwrap_or_default();
     branch(arms, at, rel, deeper)
+}
+
+/// Most retries a call makes after its first try.
+const MAX_RETRIES: i64 = 10;
+
+fn retry(raw: &RawRetry, at: At, rel: &str) -> Result<Retry, ConfigError> {
+    if !(1..=MAX_RETRIES).contains(&raw.retries) {
+        return Err(at.err(
+            &format!("{rel}.retries"),
+            format!(
+                "tries after the first: 1 to {MAX_RETRIES}, got {}",
+                raw.retries
+            ),
+        ));
+    }
+    let brel = format!("{rel}.backoff");
+    let backoff = match &raw.backoff {
+        None => Backoff::Exponential {
+            base: SimDuration::from_millis(100),
+            cap: SimDuration::from_secs(10),
+        },
+        Some(RawBackoff::Constant { delay }) => {
+            // Zero is allowed: an immediate retry.
+            Backoff::Constant(delay.0)
+        }
+        Some(RawBackoff::Exponential { base, cap }) => {
+            let base = positive_duration(at, &format!("{brel}.base"), *base, "a backoff's base")?;
+            let cap = match cap {
+                None => SimDuration::from_secs(10).max(base),
+                Some(c) => {
+                    let c = positive_duration(at, &format!("{brel}.cap"), *c, "a backoff's cap")?;
+                    if c < base {
+                        return Err(at.err(
+                            &format!("{brel}.cap"),
+                            "a backoff's cap is at least its base",
+                        ));
+                    }
+                    c
+                }
+            };
+            Backoff::Exponential { base, cap }
+        }
+    };
+    Ok(Retry {
+        retries: raw.retries as u16,
+        backoff,
+        jitter: match raw.jitter {
+            None | Some(RawJitter::None) => Jitter::None,
+            Some(RawJitter::Full) => Jitter::Full,
+            Some(RawJitter::Equal) => Jitter::Equal,
+            Some(RawJitter::Decorrelated) => Jitter::Decorrelated,
+        },
+    })
 }
 
 fn parallel(
@@ -381,7 +452,7 @@ impl Binder<'_> {
                 Step::CacheSet(c) => self.cache(c, &format!("{srel}.cache_set.cache"))?,
                 Step::Invalidate(c) => self.cache(c, &format!("{srel}.invalidate.cache"))?,
                 Step::CacheProbe(_) => {} // written after binding
-                Step::Cpu(_) | Step::Block(_) | Step::Io(_) => {}
+                Step::Cpu(_) | Step::Block(_) | Step::Io(_) | Step::Fail(_) => {}
             }
         }
         Ok(())
