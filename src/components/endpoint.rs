@@ -118,6 +118,18 @@ pub struct Retry {
     pub retries: u16,
     pub backoff: Backoff,
     pub jitter: Jitter,
+    /// Retries stop while the edge's recent tries fail too often (gRPC's retry throttling).
+    pub throttle: Option<Throttle>,
+}
+
+/// gRPC's retry throttling (gRFC A6), per call edge: a bucket of `max_tokens` tokens, full at
+/// the start; a failed try takes one, a successful one gives back `token_ratio`; a retry is
+/// made only while more than half the tokens are left. Retries stop once more than about
+/// `token_ratio / (1 + token_ratio)` of the tries fail.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Throttle {
+    pub max_tokens: f64,
+    pub token_ratio: f64,
 }
 
 /// The wait before a retry, before jitter.
@@ -161,6 +173,7 @@ mod tests {
                 cap: ms(1000),
             },
             jitter,
+            throttle: None,
         };
         let plain: Vec<u64> = (0..6)
             .map(|k| exp(Jitter::None).wait(k, ms(0), 0.7).as_nanos() / 1_000_000)
@@ -176,6 +189,7 @@ mod tests {
             retries: 1,
             backoff: Backoff::Constant(ms(50)),
             jitter: Jitter::None,
+            throttle: None,
         };
         assert_eq!(constant.wait(7, ms(0), 0.9), ms(50));
     }

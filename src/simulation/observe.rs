@@ -101,6 +101,9 @@ pub struct CallSummary {
     /// Of those, retries of a failed call.
     #[serde(default)]
     pub retries: u64,
+    /// Retries not made: the edge's retry throttle had half its tokens or fewer.
+    #[serde(default)]
+    pub retries_throttled: u64,
     /// How they ended, as the caller saw it (`timed_out`: the caller stopped waiting;
     /// `cancelled`: the caller's own request ended first).
     pub outcomes: IndexMap<String, u64>,
@@ -285,6 +288,8 @@ struct EdgeStats {
     calls: u64,
     /// Calls that were a retry of a failed one.
     retries: u64,
+    /// Retries not made because the edge's throttle was below half.
+    throttled: u64,
     outcomes: OutcomeCounts,
     latency: LatencyHistogram,
     /// Logical requests whose failure began at this edge.
@@ -499,6 +504,7 @@ impl Observer {
             .map(|_| EdgeStats {
                 calls: 0,
                 retries: 0,
+                throttled: 0,
                 outcomes: OutcomeCounts::default(),
                 latency: LatencyHistogram::coarse(),
                 caused: 0,
@@ -859,6 +865,14 @@ impl Observer {
         }
     }
 
+    /// A retry on `edge` was not made: its throttle was at half or below.
+    #[inline]
+    pub(super) fn edge_retry_throttled(&mut self, edge: EdgeId, counted: bool) {
+        if counted {
+            self.edges[edge.index()].throttled += 1;
+        }
+    }
+
     /// A call was made (or a message sent) on `edge`.
     #[inline]
     pub(super) fn edge_call(&mut self, edge: EdgeId, counted: bool) {
@@ -1038,6 +1052,7 @@ impl Observer {
                 CallSummary {
                     calls: st.calls,
                     retries: st.retries,
+                    retries_throttled: st.throttled,
                     outcomes: st.outcomes.to_map(),
                     in_flight_at_end: in_flight.edges[k],
                     latency_s: st.latency.summary(),

@@ -539,6 +539,7 @@ impl<'a> Simulation<'a> {
     ) {
         let edge = EdgeId(child.edge_or_client);
         let on_error = self.call_op(caller).map_or(OnError::Fail, |c| c.on_error);
+        self.throttle_tried(caller, edge, child.outcome == Outcome::Ok);
         if child.outcome != Outcome::Ok && self.retry_later(caller, now, s) {
             return;
         }
@@ -575,6 +576,17 @@ impl<'a> Simulation<'a> {
         if tries >= retry.retries {
             return false;
         }
+        if let Some(t) = retry.throttle {
+            let edge = self.call_op(caller).map(|c| c.edge);
+            if let Some(edge) = edge {
+                if self.retry_tokens[edge.index()] <= t.max_tokens / 2.0 {
+                    self.observer
+                        .edge_retry_throttled(edge, now >= self.warmup_end);
+                    return false;
+                }
+            }
+        }
+        let p = self.spans.get_mut(caller);
         // A decorrelated wait grows from the previous one, kept in the calling span's
         // otherwise unused CPU remainder (it has no CPU step under way).
         let previous = SimDuration::from_nanos(p.remaining_cpu);
@@ -595,6 +607,24 @@ impl<'a> Simulation<'a> {
             },
         );
         true
+    }
+
+    /// A try of `caller`'s call on `edge` ended: a throttled edge's bucket loses a token for a
+    /// failure and gains `token_ratio` for a success.
+    fn throttle_tried(&mut self, caller: SpanId, edge: EdgeId, ok: bool) {
+        let Some(t) = self
+            .call_op(caller)
+            .and_then(|c| c.retry)
+            .and_then(|r| r.throttle)
+        else {
+            return;
+        };
+        let tokens = &mut self.retry_tokens[edge.index()];
+        *tokens = if ok {
+            (*tokens + t.token_ratio).min(t.max_tokens)
+        } else {
+            (*tokens - 1.0).max(0.0)
+        };
     }
 
     /// A caller's backoff is over: it makes its call again.
@@ -670,6 +700,7 @@ impl<'a> Simulation<'a> {
         }
         self.record_edge(child, Outcome::TimedOut, now);
         self.let_go_of_call(child);
+        self.throttle_tried(caller, EdgeId(c.edge_or_client), false);
         if self.retry_later(caller, now, s) {
             return;
         }

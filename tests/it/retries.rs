@@ -148,6 +148,22 @@ fn bad_retries_are_refused_with_their_path() {
         let e = load_error(tag, &model(5, 0.1, retry, ""));
         assert_error_at(&e, &path, words);
     }
+    for (tag, throttle, field) in [
+        (
+            "throttle-size",
+            r#"{ "max_tokens": 0, "token_ratio": 0.1 }"#,
+            "max_tokens",
+        ),
+        (
+            "throttle-ratio",
+            r#"{ "max_tokens": 10, "token_ratio": 2 }"#,
+            "token_ratio",
+        ),
+    ] {
+        let retry = format!(r#", "retry": {{ "retries": 2, "throttle": {throttle} }}"#);
+        let e = load_error(tag, &model(5, 0.1, &retry, ""));
+        assert_error_at(&e, &format!("{at}.throttle.{field}"), "above 0");
+    }
     let e = load_error(
         "retry-jitter",
         &model(
@@ -164,4 +180,33 @@ fn bad_retries_are_refused_with_their_path() {
         "model.services.leaf.endpoints.e.steps[1].fail",
         "0 to 1",
     );
+}
+
+/// gRPC's retry throttling: a failed try takes a token of 10, a success gives back 0.1, and
+/// retries stop at half the bucket. At p = 0.5 the first tries alone drain it (each request
+/// -0.45 on average), so after the first few retries none are made: tries per request fall
+/// from (1 - p^3)/(1 - p) = 1.75 to 1. At p = 0.05 (below 0.1/1.1 = 9% failing) the bucket
+/// stays near full and nearly every retry is made: 1.0525 tries.
+#[test]
+fn a_retry_throttle_stops_retries_once_tries_fail_too_often() {
+    let throttled = r#", "retry": { "retries": 2, "backoff": { "kind": "constant", "delay": "1ms" },
+                       "throttle": { "max_tokens": 10, "token_ratio": 0.1 } }"#;
+    let per_request = |p: f64, leaf: &str, tag: &str| {
+        let results = run_conserved(&experiment(tag, &model(51, p, leaf, "")));
+        let s = &only(&results).output.summary;
+        let edge = &s.calls["mid.e -> leaf.e"];
+        (
+            edge.calls as f64 / s.calls["api.e -> mid.e"].calls as f64,
+            edge.retries_throttled,
+        )
+    };
+    let (free, _) = per_request(0.5, TWO_RETRIES, "throttle-none");
+    assert!((free - tries(0.5, 2)).abs() < 0.015, "{free}");
+    let (capped, refused) = per_request(0.5, throttled, "throttle-high");
+    assert!(capped < 1.001, "{capped} tries a request with the throttle");
+    assert!(refused > 20_000, "{refused} retries refused");
+    let (low, refused) = per_request(0.05, throttled, "throttle-low");
+    assert!((low - tries(0.05, 2)).abs() < 0.005, "{low}");
+    // A burst of failures now and then dips it to half (a random walk with drift +0.045).
+    assert!(refused < 100, "{refused} retries refused");
 }

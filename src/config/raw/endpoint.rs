@@ -110,6 +110,19 @@ pub struct RawRetry {
     /// (d/2 plus uniform in 0..d/2) or "decorrelated" (uniform between the base and three
     /// times the previous wait, capped).
     pub jitter: Option<RawJitter>,
+    /// gRPC's retry throttling on this edge: {"max_tokens": 10, "token_ratio": 0.1}.
+    pub throttle: Option<RawThrottle>,
+}
+
+/// A retry throttle: a failed try takes a token, a successful one gives back `token_ratio`;
+/// retries are made only while more than half of `max_tokens` are left.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawThrottle {
+    /// The bucket's size (above 0, at most 1000), full at the start.
+    pub max_tokens: f64,
+    /// Tokens a successful try gives back (above 0, at most 1).
+    pub token_ratio: f64,
 }
 
 /// The wait before a retry.

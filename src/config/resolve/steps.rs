@@ -6,7 +6,7 @@ use super::{At, dist, positive_duration};
 use crate::components::balancer::BalancerSpec;
 use crate::components::endpoint::{
     Arm, Backoff, CacheGetSpec, CacheRef, CallSpec, EnqueueSpec, Jitter, Join, Leftovers, OnError,
-    ParallelSpec, Retry, Step,
+    ParallelSpec, Retry, Step, Throttle,
 };
 use crate::components::program::{MAX_NESTING, MAX_OPS, op_count};
 use crate::components::service::ServiceSpec;
@@ -223,7 +223,36 @@ fn retry(raw: &RawRetry, at: At, rel: &str) -> Result<Retry, ConfigError> {
             Backoff::Exponential { base, cap }
         }
     };
+    let throttle = match &raw.throttle {
+        None => None,
+        Some(t) => {
+            let trel = format!("{rel}.throttle");
+            if !(t.max_tokens > 0.0 && t.max_tokens <= 1000.0) {
+                return Err(at.err(
+                    &format!("{trel}.max_tokens"),
+                    format!(
+                        "the bucket holds above 0 and at most 1000 tokens, got {}",
+                        t.max_tokens
+                    ),
+                ));
+            }
+            if !(t.token_ratio > 0.0 && t.token_ratio <= 1.0) {
+                return Err(at.err(
+                    &format!("{trel}.token_ratio"),
+                    format!(
+                        "a success gives back above 0 and at most 1 token, got {}",
+                        t.token_ratio
+                    ),
+                ));
+            }
+            Some(Throttle {
+                max_tokens: t.max_tokens,
+                token_ratio: t.token_ratio,
+            })
+        }
+    };
     Ok(Retry {
+        throttle,
         retries: raw.retries as u16,
         backoff,
         jitter: match raw.jitter {
