@@ -334,6 +334,7 @@ mod tests {
             cpu_quantum: None,
             workers: 1,
             memory: None,
+            contention: None,
         };
         let mut instances: Vec<Instance> = (0..37)
             .map(|_| Instance::new(ServiceId(0), &spec, Phase::Ready, SimTime::ZERO))
@@ -393,6 +394,7 @@ mod tests {
             cpu_quantum: None,
             workers: 1,
             memory: None,
+            contention: None,
         };
         let instances: Vec<Instance> = ordinals
             .iter()

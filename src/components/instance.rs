@@ -44,6 +44,24 @@ pub struct InstanceSpec {
     pub workers: u32,
     /// Memory use and limit; `None`: memory is not modelled.
     pub memory: Option<MemorySpec>,
+    /// Work that grows with the open requests, if any.
+    pub contention: Option<Contention>,
+}
+
+/// Work that grows with concurrency: a CPU step started with `n` requests in progress on its
+/// instance takes `1 + per_request x (n - above)` times its work when `n > above`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Contention {
+    pub per_request: f64,
+    pub above: u32,
+}
+
+impl Contention {
+    /// The factor on a step's work with `open` requests open.
+    #[inline]
+    pub fn factor(&self, open: u32) -> f64 {
+        1.0 + self.per_request * f64::from(open.saturating_sub(self.above))
+    }
 }
 
 impl InstanceSpec {

@@ -311,6 +311,7 @@ mod tests {
             cpu_quantum: None,
             workers: 1,
             memory: None,
+            contention: None,
         }
     }
 

@@ -31,13 +31,21 @@ impl<'a> Simulation<'a> {
             sp.state = SpanState::Running;
             match code.op(sp.pc) {
                 Op::Cpu { work, key } => {
-                    sp.remaining_cpu = draw(work, sp.seed, *key).as_nanos();
+                    let work = draw(work, sp.seed, *key).as_nanos();
+                    let (service, instance) = (sp.service, sp.instance);
+                    let work = self.contended(service, instance, work);
+                    let sp = self.spans.get_mut(id);
+                    sp.remaining_cpu = work;
                     sp.flags |= SLICED;
                     self.offer_cpu(id, now, s);
                     return;
                 }
                 Op::Block { work, key } => {
-                    sp.remaining_cpu = draw(work, sp.seed, *key).as_nanos();
+                    let work = draw(work, sp.seed, *key).as_nanos();
+                    let (service, instance) = (sp.service, sp.instance);
+                    let work = self.contended(service, instance, work);
+                    let sp = self.spans.get_mut(id);
+                    sp.remaining_cpu = work;
                     sp.flags &= !SLICED;
                     self.offer_cpu(id, now, s);
                     return;
@@ -124,6 +132,20 @@ impl<'a> Simulation<'a> {
                     self.finish(id, Outcome::Ok, None, now, s);
                     return;
                 }
+            }
+        }
+    }
+
+    /// `work` nanoseconds of a CPU step starting on `instance` of `service`, grown by the
+    /// service's contention with the requests in progress there (admitted, holding a slot;
+    /// not those in the accept queue), unchanged without one.
+    #[inline]
+    fn contended(&self, service: u32, instance: crate::ids::InstanceId, work: u64) -> u64 {
+        match self.services[service as usize].fleet.shape().contention {
+            None => work,
+            Some(c) => {
+                let in_progress = self.instances[instance].in_progress;
+                (work as f64 * c.factor(in_progress)) as u64
             }
         }
     }

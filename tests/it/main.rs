@@ -38,6 +38,7 @@ mod pools;
 mod regression;
 mod reliability;
 mod replication;
+mod resilience;
 mod retries;
 mod scenarios;
 mod schema;

@@ -25,6 +25,24 @@ pub struct RawInstance {
     pub workers: Option<i64>,
     /// Memory use and limit (absent: memory is not modelled).
     pub memory: Option<RawMemory>,
+    /// Work that grows with concurrency (lock contention, cache thrashing, GC pressure):
+    /// {"per_request": 0.02, "above": 10} makes each `cpu` or `block` step take
+    /// 1 + 0.02 x (n - 10) times its drawn work when n > 10 requests are in progress on the
+    /// instance as it starts (admitted: the accept queue does not contend), so overload can
+    /// sustain itself.
+    pub contention: Option<RawContention>,
+}
+
+/// Contention: `{"per_request": 0.02, "above": 10}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawContention {
+    /// Extra work per open request beyond `above`, as a fraction of the step's (above 0, at
+    /// most 10).
+    pub per_request: f64,
+    /// Requests in progress the instance serves without slowing down (default 1: only the request
+    /// itself).
+    pub above: Option<i64>,
 }
 
 /// Memory: `{"base": "200MiB", "per_request": "2MiB", "limit": "512Mi", "request": "256Mi"}`.

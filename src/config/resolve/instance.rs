@@ -82,6 +82,33 @@ pub(super) fn instance_shape(
         Some(m) => Some(memory(m, at, &format!("{irel}.memory"))?),
         None => None,
     };
+    let contention = match &i.contention {
+        None => None,
+        Some(c) => {
+            let crel = format!("{irel}.contention");
+            if !(c.per_request > 0.0 && c.per_request <= 10.0) {
+                return Err(at.err(
+                    &format!("{crel}.per_request"),
+                    format!("extra work per open request: above 0 and at most 10 (a fraction of the step's), got {}", c.per_request),
+                ));
+            }
+            let above = match c.above {
+                None => 1,
+                Some(a) => int_in(
+                    at,
+                    &format!("{crel}.above"),
+                    a,
+                    0,
+                    i64::from(u32::MAX),
+                    "open requests",
+                )?,
+            };
+            Some(crate::components::instance::Contention {
+                per_request: c.per_request,
+                above,
+            })
+        }
+    };
     Ok(InstanceSpec {
         cores,
         runtime,
@@ -90,6 +117,7 @@ pub(super) fn instance_shape(
         cpu_quantum,
         workers,
         memory,
+        contention,
     })
 }
 

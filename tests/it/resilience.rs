@@ -1,0 +1,83 @@
+//! Servers that degrade under concurrency, and the metastable failure they make with retries
+//! (`experiments/retry-storm.json`).
+
+use crate::support::{
+    assert_error_at, experiment, load_error, only, repo, run_conserved, summary_of,
+};
+use surge::metrics::Outcome;
+
+/// Ten closed-loop connections with no think time keep ten requests in progress on a
+/// 16-core instance, so each 10 ms step starts with n = 10 and, at 10% more work per request
+/// beyond the first, takes 10 x (1 + 0.1 x 9) = 19 ms; a lone connection's takes 10 ms.
+#[test]
+fn contention_grows_each_step_with_the_requests_in_progress() {
+    let json = |connections: u32| {
+        format!(
+            r#"{{ "duration": "20s", "warmup": "2s", "seed": 1,
+              "model": {{ "services": {{ "q": {{ "replicas": 1,
+                "instance": {{ "cores": 16, "contention": {{ "per_request": 0.1 }} }},
+                "endpoints": {{ "e": {{ "steps": [ {{ "cpu": "10ms" }} ] }} }} }} }} }},
+              "workload": [ {{ "kind": "closed", "connections": {connections},
+                               "mix": [ {{ "service": "q", "endpoint": "e" }} ] }} ] }}"#
+        )
+    };
+    for (connections, expected) in [(10, 0.019), (1, 0.010)] {
+        let results = run_conserved(&experiment("contention", &json(connections)));
+        let s = &only(&results).output.summary;
+        assert!(
+            (s.latency_s.p50 - expected).abs() < 0.0005,
+            "{connections} connections: p50 {} s, expected {expected}",
+            s.latency_s.p50
+        );
+    }
+    let e = load_error(
+        "contention-bad",
+        &json(1).replace(r#""per_request": 0.1"#, r#""per_request": 0"#),
+    );
+    assert_error_at(
+        &e,
+        "model.services.q.instance.contention.per_request",
+        "above 0",
+    );
+}
+
+/// The retry storm: a 10 s spike pushes a backend whose work grows with concurrency past its
+/// callers' 1 s timeout. Without retries it drains its backlog and recovers; with 3 tries per
+/// call the timed-out tries come back, the backend gets three times the load, and it stays
+/// collapsed to the end; with gRPC's retry throttling the retries stop and it recovers.
+#[test]
+fn a_short_spike_collapses_a_retrying_system_for_good_unless_retries_are_throttled() {
+    let path = repo().join("experiments/retry-storm.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text.replace(r#""duration": "5m""#, r#""duration": "3m""#);
+    let results = run_conserved(&experiment("retry-storm", &text));
+    // Goodput and the backend's load over the last minute, long after the spike (60-72 s).
+    let late = |v: &str| {
+        let r = results.iter().find(|r| r.variant == v).unwrap();
+        let rows: Vec<_> = r
+            .output
+            .timeseries
+            .iter()
+            .filter(|row| row.t_s >= 120.0)
+            .collect();
+        let secs: f64 = rows.iter().map(|row| row.width_s).sum();
+        let ok: u64 = rows.iter().map(|row| row.outcomes.get(Outcome::Ok)).sum();
+        let tries: u64 = rows.iter().map(|row| row.services[1].arrivals).sum();
+        (ok as f64 / secs, tries as f64 / secs)
+    };
+    let (calm, calm_tries) = late("no-retries");
+    let (storm, storm_tries) = late("retries");
+    let (throttled, _) = late("retries-throttled");
+    assert!(calm > 950.0, "no retries: {calm} answers/s after the spike");
+    assert!(
+        throttled > 950.0,
+        "throttled: {throttled} answers/s after the spike"
+    );
+    assert!(storm < 50.0, "retries: {storm} answers/s after the spike");
+    assert!(
+        storm_tries > 2.5 * calm_tries,
+        "the backend serves {storm_tries} tries/s in the storm against {calm_tries}"
+    );
+    let retries = summary_of(&results, "retries").calls["api.order -> backend.work"].retries;
+    assert!(retries > 100_000, "{retries} retries");
+}
