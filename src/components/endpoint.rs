@@ -110,6 +110,17 @@ pub struct CallSpec {
     pub shards: Option<u32>,
     /// Tries again when the call fails.
     pub retry: Option<Retry>,
+    /// Fails calls at once while too many in a row have failed.
+    pub breaker: Option<Breaker>,
+}
+
+/// A circuit breaker: `failures` failed tries in a row open it; `open_for` later it lets
+/// `probes` calls through, closing if they succeed and opening again if one fails.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Breaker {
+    pub failures: u32,
+    pub open_for: SimDuration,
+    pub probes: u32,
 }
 
 /// A call's retries: up to `retries` more tries after a failure, each after a wait.

@@ -83,6 +83,8 @@ pub struct CallOp {
     pub pool: Option<crate::ids::PoolId>,
     /// Tries again after a failure.
     pub retry: Option<crate::components::endpoint::Retry>,
+    /// Fails at once while open.
+    pub breaker: Option<crate::components::endpoint::Breaker>,
     /// Draw key: the callee's seed and the latency draws.
     pub key: u64,
 }
@@ -299,6 +301,7 @@ impl Compiler<'_> {
                         shards: c.shards,
                         pool: c.pool,
                         retry: c.retry,
+                        breaker: c.breaker,
                         key,
                     })));
                 }

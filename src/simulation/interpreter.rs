@@ -243,6 +243,15 @@ impl<'a> Simulation<'a> {
         now: SimTime,
         s: &mut Scheduler<Event>,
     ) {
+        if let Some(b) = &call.breaker {
+            if !self.breakers.admits(call.edge, b, now) {
+                // Open: the call fails at once, never sent.
+                self.observer
+                    .edge_short_circuit(call.edge, now >= self.warmup_end);
+                self.no_connection(caller, call, now, s);
+                return;
+            }
+        }
         let mut connection = None;
         if let Some(pool) = call.pool {
             match self.acquire(pool, caller, now, s) {

@@ -10,6 +10,7 @@
 //! working size.
 
 mod billing;
+mod breakers;
 mod caching;
 mod database;
 mod fleet;
@@ -179,6 +180,8 @@ pub struct Simulation<'a> {
     reloads: warming::Reloads,
     /// Each call edge's retry-throttle tokens (full at the start; unused without a throttle).
     retry_tokens: Vec<f64>,
+    /// Each call edge's circuit breaker.
+    breakers: breakers::Breakers,
     /// Connection pools: connections in use and the calls waiting for one.
     pools: pools::Pools,
 }
@@ -286,6 +289,7 @@ impl<'a> Simulation<'a> {
             shards,
             reloads,
             retry_tokens: retry_buckets(model),
+            breakers: breakers::Breakers::new(model),
             pools,
         }
     }

@@ -104,6 +104,12 @@ pub struct CallSummary {
     /// Retries not made: the edge's retry throttle had half its tokens or fewer.
     #[serde(default)]
     pub retries_throttled: u64,
+    /// Calls its open circuit breaker failed at once (never sent: not in `calls`).
+    #[serde(default)]
+    pub short_circuited: u64,
+    /// Times its breaker opened.
+    #[serde(default)]
+    pub breaker_opens: u64,
     /// How they ended, as the caller saw it (`timed_out`: the caller stopped waiting;
     /// `cancelled`: the caller's own request ended first).
     pub outcomes: IndexMap<String, u64>,
@@ -290,6 +296,9 @@ struct EdgeStats {
     retries: u64,
     /// Retries not made because the edge's throttle was below half.
     throttled: u64,
+    /// Calls failed at once by the edge's open breaker, and the times it opened.
+    short_circuited: u64,
+    breaker_opens: u64,
     outcomes: OutcomeCounts,
     latency: LatencyHistogram,
     /// Logical requests whose failure began at this edge.
@@ -505,6 +514,8 @@ impl Observer {
                 calls: 0,
                 retries: 0,
                 throttled: 0,
+                short_circuited: 0,
+                breaker_opens: 0,
                 outcomes: OutcomeCounts::default(),
                 latency: LatencyHistogram::coarse(),
                 caused: 0,
@@ -865,6 +876,22 @@ impl Observer {
         }
     }
 
+    /// A call on `edge` failed at once: its breaker is open.
+    #[inline]
+    pub(super) fn edge_short_circuit(&mut self, edge: EdgeId, counted: bool) {
+        if counted {
+            self.edges[edge.index()].short_circuited += 1;
+        }
+    }
+
+    /// The breaker on `edge` opened.
+    #[inline]
+    pub(super) fn edge_breaker_opened(&mut self, edge: EdgeId, counted: bool) {
+        if counted {
+            self.edges[edge.index()].breaker_opens += 1;
+        }
+    }
+
     /// A retry on `edge` was not made: its throttle was at half or below.
     #[inline]
     pub(super) fn edge_retry_throttled(&mut self, edge: EdgeId, counted: bool) {
@@ -1053,6 +1080,8 @@ impl Observer {
                     calls: st.calls,
                     retries: st.retries,
                     retries_throttled: st.throttled,
+                    short_circuited: st.short_circuited,
+                    breaker_opens: st.breaker_opens,
                     outcomes: st.outcomes.to_map(),
                     in_flight_at_end: in_flight.edges[k],
                     latency_s: st.latency.summary(),

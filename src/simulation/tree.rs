@@ -539,7 +539,7 @@ impl<'a> Simulation<'a> {
     ) {
         let edge = EdgeId(child.edge_or_client);
         let on_error = self.call_op(caller).map_or(OnError::Fail, |c| c.on_error);
-        self.throttle_tried(caller, edge, child.outcome == Outcome::Ok);
+        self.try_ended(caller, edge, child.outcome == Outcome::Ok, now);
         if child.outcome != Outcome::Ok && self.retry_later(caller, now, s) {
             return;
         }
@@ -609,14 +609,19 @@ impl<'a> Simulation<'a> {
         true
     }
 
-    /// A try of `caller`'s call on `edge` ended: a throttled edge's bucket loses a token for a
-    /// failure and gains `token_ratio` for a success.
-    fn throttle_tried(&mut self, caller: SpanId, edge: EdgeId, ok: bool) {
-        let Some(t) = self
-            .call_op(caller)
-            .and_then(|c| c.retry)
-            .and_then(|r| r.throttle)
-        else {
+    /// A try of `caller`'s call on `edge` ended: the edge's breaker counts it, and a throttled
+    /// edge's bucket loses a token for a failure and gains `token_ratio` for a success.
+    fn try_ended(&mut self, caller: SpanId, edge: EdgeId, ok: bool, now: SimTime) {
+        let Some(call) = self.call_op(caller) else {
+            return;
+        };
+        if let Some(b) = &call.breaker {
+            if self.breakers.ended(edge, b, ok, now) {
+                self.observer
+                    .edge_breaker_opened(edge, now >= self.warmup_end);
+            }
+        }
+        let Some(t) = call.retry.and_then(|r| r.throttle) else {
             return;
         };
         let tokens = &mut self.retry_tokens[edge.index()];
@@ -700,7 +705,7 @@ impl<'a> Simulation<'a> {
         }
         self.record_edge(child, Outcome::TimedOut, now);
         self.let_go_of_call(child);
-        self.throttle_tried(caller, EdgeId(c.edge_or_client), false);
+        self.try_ended(caller, EdgeId(c.edge_or_client), false, now);
         if self.retry_later(caller, now, s) {
             return;
         }

@@ -81,3 +81,67 @@ fn a_short_spike_collapses_a_retrying_system_for_good_unless_retries_are_throttl
     let retries = summary_of(&results, "retries").calls["api.order -> backend.work"].retries;
     assert!(retries > 100_000, "{retries} retries");
 }
+
+/// The Node gateway's demo 6: the breaker opens at the third failure after the payment
+/// service stops (60 s), fails calls at once for 10 s, probes every 10 s while the service is
+/// down (70 ... 120 s: six failed probes, six more openings), and closes at the probe of
+/// 130 s, the first after the service is back (ready at 125 s). So exactly 3 + 6 calls reach
+/// the stopped service, against every call without the breaker.
+#[test]
+fn the_breaker_opens_after_three_failures_and_closes_at_the_first_good_probe() {
+    let path = repo().join("experiments/circuit-breaker.json");
+    let results = run_conserved(&surge::config::load_experiment(&path).unwrap());
+    let edge = "gateway.pay -> payment.charge";
+    let with = &summary_of(&results, "breaker").calls[edge];
+    assert_eq!(with.breaker_opens, 7);
+    assert_eq!(with.outcomes["no_instance"], 9);
+    assert!(
+        with.short_circuited > 1000,
+        "{} failed at once",
+        with.short_circuited
+    );
+    let without = &summary_of(&results, "no-breaker").calls[edge];
+    assert_eq!((without.breaker_opens, without.short_circuited), (0, 0));
+    assert!(without.outcomes["no_instance"] > 1200);
+    // The first answers after the outage: the 130 s bucket with the breaker, 125 s without.
+    let first_ok_after = |v: &str| {
+        let r = results.iter().find(|r| r.variant == v).unwrap();
+        r.output
+            .timeseries
+            .iter()
+            .find(|row| row.t_s > 60.0 && row.outcomes.get(Outcome::Ok) > 0)
+            .map(|row| row.t_s)
+    };
+    assert_eq!(first_ok_after("breaker"), Some(130.0));
+    assert_eq!(first_ok_after("no-breaker"), Some(125.0));
+}
+
+#[test]
+fn bad_breakers_are_refused_with_their_path() {
+    let path = repo().join("experiments/circuit-breaker.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let at = "model.services.gateway.endpoints.pay.steps[1].call.breaker";
+    for (from, to, field, words) in [
+        (
+            r#""failures": 3"#,
+            r#""failures": 0"#,
+            "failures",
+            "1 to 1000",
+        ),
+        (
+            r#""open_for": "10s""#,
+            r#""open_for": "0s""#,
+            "open_for",
+            "longer than zero",
+        ),
+        (
+            r#""open_for": "10s""#,
+            r#""open_for": "10s", "probes": 0"#,
+            "probes",
+            "1 to 100",
+        ),
+    ] {
+        let e = load_error("breaker-bad", &text.replace(from, to));
+        assert_error_at(&e, &format!("{at}.{field}"), words);
+    }
+}

@@ -96,6 +96,22 @@ pub struct RawCall {
     /// Try again when the call fails (any outcome but ok): {"retries": 2, "backoff":
     /// {"kind": "exponential", "base": "100ms", "cap": "10s"}, "jitter": "full"}.
     pub retry: Option<RawRetry>,
+    /// A circuit breaker on this edge (one for all the caller's instances): after `failures`
+    /// tries in a row fail it opens, and calls fail at once without being sent; `open_for`
+    /// later it lets `probes` calls through (half-open), and closes if they succeed.
+    pub breaker: Option<RawBreaker>,
+}
+
+/// {"failures": 3, "open_for": "10s", "probes": 1}.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBreaker {
+    /// Failed tries in a row that open it (1 to 1000).
+    pub failures: i64,
+    /// How long it stays open before letting probes through.
+    pub open_for: Duration,
+    /// Calls let through while half-open (1 to 100, default 1).
+    pub probes: Option<i64>,
 }
 
 /// A call's retries.

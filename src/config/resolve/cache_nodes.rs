@@ -180,6 +180,7 @@ pub(super) fn rewrite(
                     pool: None,
                     shards: None,
                     retry: None,
+                    breaker: None,
                 }
             };
             Some(NodeCalls {

@@ -5,15 +5,15 @@
 use super::{At, dist, positive_duration};
 use crate::components::balancer::BalancerSpec;
 use crate::components::endpoint::{
-    Arm, Backoff, CacheGetSpec, CacheRef, CallSpec, EnqueueSpec, Jitter, Join, Leftovers, OnError,
-    ParallelSpec, Retry, Step, Throttle,
+    Arm, Backoff, Breaker, CacheGetSpec, CacheRef, CallSpec, EnqueueSpec, Jitter, Join, Leftovers,
+    OnError, ParallelSpec, Retry, Step, Throttle,
 };
 use crate::components::program::{MAX_NESTING, MAX_OPS, op_count};
 use crate::components::service::ServiceSpec;
 use crate::config::ConfigError;
 use crate::config::raw::{
-    RawArm, RawBackoff, RawJitter, RawJoin, RawJoinKind, RawLeftovers, RawOnError, RawRetry,
-    RawStep,
+    RawArm, RawBackoff, RawBreaker, RawJitter, RawJoin, RawJoinKind, RawLeftovers, RawOnError,
+    RawRetry, RawStep,
 };
 use crate::ids::{CacheId, EndpointRef, KeySpaceId, PoolId};
 use crate::kernel::SimDuration;
@@ -125,6 +125,10 @@ fn step(raw: &RawStep, at: At, rel: &str, depth: usize) -> Result<Step, ConfigEr
                 Some(r) => Some(retry(r, at, &format!("{crel}.retry"))?),
                 None => None,
             },
+            breaker: match &c.breaker {
+                Some(b) => Some(breaker(b, at, &format!("{crel}.breaker"))?),
+                None => None,
+            },
         }));
     }
     if let Some(p) = raw.fail {
@@ -184,6 +188,35 @@ fn step(raw: &RawStep, at: At, rel: &str, depth: usize) -> Result<Step, ConfigEr
 
 /// Most retries a call makes after its first try.
 const MAX_RETRIES: i64 = 10;
+
+fn breaker(raw: &RawBreaker, at: At, rel: &str) -> Result<Breaker, ConfigError> {
+    if !(1..=1000).contains(&raw.failures) {
+        return Err(at.err(
+            &format!("{rel}.failures"),
+            format!(
+                "failed tries in a row that open the breaker: 1 to 1000, got {}",
+                raw.failures
+            ),
+        ));
+    }
+    let probes = raw.probes.unwrap_or(1);
+    if !(1..=100).contains(&probes) {
+        return Err(at.err(
+            &format!("{rel}.probes"),
+            format!("calls let through while half-open: 1 to 100, got {probes}"),
+        ));
+    }
+    Ok(Breaker {
+        failures: raw.failures as u32,
+        open_for: positive_duration(
+            at,
+            &format!("{rel}.open_for"),
+            raw.open_for,
+            "how long a breaker stays open",
+        )?,
+        probes: probes as u32,
+    })
+}
 
 fn retry(raw: &RawRetry, at: At, rel: &str) -> Result<Retry, ConfigError> {
     if !(1..=MAX_RETRIES).contains(&raw.retries) {
