@@ -99,6 +99,20 @@ fn steps(
                     if g.chance(3) {
                         call["on_error"] = json!("continue");
                     }
+                    if g.chance(4) {
+                        let jitter = ["none", "full", "decorrelated"][g.pick(3)];
+                        let mut retry = json!({"retries": 1 + g.pick(2),
+                            "backoff": {"kind": "constant", "delay": g.ms(0, 5)},
+                            "jitter": jitter});
+                        if g.chance(3) {
+                            retry["throttle"] = json!({"max_tokens": 4, "token_ratio": 0.2});
+                        }
+                        call["retry"] = retry;
+                    }
+                    if g.chance(5) {
+                        call["breaker"] =
+                            json!({"failures": 1 + g.pick(3), "open_for": g.ms(5, 50)});
+                    }
                     out.push(json!({ "call": call }));
                 }
             }
@@ -164,6 +178,9 @@ fn at_ms(g: &mut Genes, lo: usize, hi: usize) -> usize {
 /// that resharding leaves cold).
 fn leaf_steps(g: &mut Genes) -> Vec<Value> {
     let mut out = vec![work(g)];
+    if g.chance(4) {
+        out.push(json!({"fail": 0.2}));
+    }
     if g.chance(3) {
         out.push(json!({"cache_get": {"cache": "c0", "miss": [work(g)]}}));
     }
@@ -565,7 +582,7 @@ proptest! {
 
 /// The generator reaches what the property is about: across a fixed set of gene lists, runs
 /// see calls, fan-outs left running and cancelled, jobs, timeouts, expiries, kills and
-/// dependency failures, and in the data tier every way a read is routed, stale reads, a
+/// dependency failures, retries (throttled too) and breakers that open, and in the data tier every way a read is routed, stale reads, a
 /// promoted failover, a sharded database and a resharding that switched (a property over
 /// models that never exercise them would prove little).
 #[test]
@@ -616,6 +633,18 @@ fn the_generated_models_exercise_every_mechanism() {
             }
             if s.calls.keys().any(|k| k.contains("=>")) {
                 seen.insert("jobs".into());
+            }
+            for c in s.calls.values() {
+                for (what, n) in [
+                    ("retries", c.retries),
+                    ("retries throttled", c.retries_throttled),
+                    ("breaker opened", c.breaker_opens),
+                    ("calls short-circuited", c.short_circuited),
+                ] {
+                    if n > 0 {
+                        seen.insert(what.into());
+                    }
+                }
             }
             for d in s.databases.values() {
                 for (what, n) in [
@@ -679,6 +708,10 @@ fn the_generated_models_exercise_every_mechanism() {
         "branches cancelled",
         "branches left running",
         "jobs",
+        "retries",
+        "retries throttled",
+        "breaker opened",
+        "calls short-circuited",
         "cache hits",
         "cache misses",
         "cache coalesced",
