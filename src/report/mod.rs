@@ -272,6 +272,15 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         m.insert(format!("{prefix}.calls"), c.calls as f64);
         m.insert(format!("{prefix}.rate_rps"), per_second(c.calls));
         m.insert(format!("{prefix}.retries_rps"), per_second(c.retries));
+        m.insert(
+            format!("{prefix}.retries_throttled_rps"),
+            per_second(c.retries_throttled),
+        );
+        m.insert(
+            format!("{prefix}.short_circuited_rps"),
+            per_second(c.short_circuited),
+        );
+        m.insert(format!("{prefix}.breaker_opens"), c.breaker_opens as f64);
         m.insert(format!("{prefix}.error_rate"), fraction(ended - ok, ended));
         let timed_out = c.outcomes.get("timed_out").copied().unwrap_or(0);
         m.insert(

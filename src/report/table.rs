@@ -283,6 +283,9 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
         rows.push(row(&section, "calls/s", &format!("{key}.rate_rps")));
         for (label, metric) in [
             ("retries/s", "retries_rps"),
+            ("retries throttled/s", "retries_throttled_rps"),
+            ("short-circuited/s", "short_circuited_rps"),
+            ("breaker opens", "breaker_opens"),
             ("error rate", "error_rate"),
             ("timed out", "timed_out_rate"),
         ] {
@@ -624,6 +627,7 @@ pub fn fmt_value(key: &str, v: f64) -> String {
         || key.ends_with(".entries")
         || key.ends_with("lost_writes")
         || key.ends_with("reload_dropped")
+        || key.ends_with("breaker_opens")
         || key.ends_with("peak_in_use")
     {
         format!("{v:.0}")
