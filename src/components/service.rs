@@ -22,6 +22,8 @@ pub struct ServiceSpec {
     pub lifecycle: LifecycleSpec,
     /// Changes of replica count decided in advance (scheduled scaling), in time order.
     pub schedule: Vec<ScheduledScaling>,
+    /// Faults at set times.
+    pub faults: Vec<Fault>,
     /// A policy that changes the replica count from what it observes.
     pub autoscaler: Option<crate::autoscaler::AutoscalerSpec>,
     /// How its instances are billed, if priced.
@@ -80,6 +82,29 @@ pub struct Resize {
     /// All at once (`false`: the whole service is down for the restart), or one instance at a
     /// time, each waiting for the previous to be ready again.
     pub rolling: bool,
+}
+
+/// A slow-down of some of a service's instances from `start` for `lasts`: each step that
+/// starts meanwhile takes `factor` times its time (a gray failure).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fault {
+    pub start: crate::kernel::SimDuration,
+    pub lasts: crate::kernel::SimDuration,
+    pub factor: f64,
+    /// It hits the instances whose ordinal is below this (`None`: all).
+    pub instances: Option<u32>,
+}
+
+impl Fault {
+    /// Whether it slows the instance of `ordinal` at `now`.
+    #[inline]
+    pub fn hits(&self, ordinal: u32, now: crate::kernel::SimTime) -> bool {
+        let since = now.as_nanos();
+        let start = self.start.as_nanos();
+        since >= start
+            && since < start.saturating_add(self.lasts.as_nanos())
+            && self.instances.is_none_or(|n| ordinal < n)
+    }
 }
 
 impl ServiceSpec {

@@ -33,7 +33,7 @@ impl<'a> Simulation<'a> {
                 Op::Cpu { work, key } => {
                     let work = draw(work, sp.seed, *key).as_nanos();
                     let (service, instance) = (sp.service, sp.instance);
-                    let work = self.contended(service, instance, work);
+                    let work = self.contended(service, instance, work, now);
                     let sp = self.spans.get_mut(id);
                     sp.remaining_cpu = work;
                     sp.flags |= SLICED;
@@ -43,7 +43,7 @@ impl<'a> Simulation<'a> {
                 Op::Block { work, key } => {
                     let work = draw(work, sp.seed, *key).as_nanos();
                     let (service, instance) = (sp.service, sp.instance);
-                    let work = self.contended(service, instance, work);
+                    let work = self.contended(service, instance, work, now);
                     let sp = self.spans.get_mut(id);
                     sp.remaining_cpu = work;
                     sp.flags &= !SLICED;
@@ -52,6 +52,14 @@ impl<'a> Simulation<'a> {
                 }
                 Op::Io { wait, key } => {
                     let wait = draw(wait, sp.seed, *key);
+                    let (service, instance) = (sp.service, sp.instance);
+                    let wait = SimDuration::from_nanos(self.slowed(
+                        service,
+                        instance,
+                        wait.as_nanos(),
+                        now,
+                    ));
+                    let sp = self.spans.get_mut(id);
                     sp.state = SpanState::Io;
                     let generation = sp.generation;
                     s.schedule_in(
@@ -140,14 +148,38 @@ impl<'a> Simulation<'a> {
     /// service's contention with the requests in progress there (admitted, holding a slot;
     /// not those in the accept queue), unchanged without one.
     #[inline]
-    fn contended(&self, service: u32, instance: crate::ids::InstanceId, work: u64) -> u64 {
-        match self.services[service as usize].fleet.shape().contention {
+    fn contended(
+        &self,
+        service: u32,
+        instance: crate::ids::InstanceId,
+        work: u64,
+        now: SimTime,
+    ) -> u64 {
+        let work = match self.services[service as usize].fleet.shape().contention {
             None => work,
             Some(c) => {
                 let in_progress = self.instances[instance].in_progress;
                 (work as f64 * c.factor(in_progress)) as u64
             }
+        };
+        self.slowed(service, instance, work, now)
+    }
+
+    /// `ns` of a step starting on `instance` of `service` at `now`, times the factor of every
+    /// slow fault hitting it then.
+    #[inline]
+    fn slowed(&self, service: u32, instance: crate::ids::InstanceId, ns: u64, now: SimTime) -> u64 {
+        let faults = &self.variant.model.services[service as usize].faults;
+        if faults.is_empty() {
+            return ns;
         }
+        let ordinal = self.instances[instance].ordinal;
+        let factor: f64 = faults
+            .iter()
+            .filter(|f| f.hits(ordinal, now))
+            .map(|f| f.factor)
+            .product();
+        (ns as f64 * factor).min(u64::MAX as f64 / 4.0) as u64
     }
 
     /// The span's CPU step asks its executor for a core.

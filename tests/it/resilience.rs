@@ -145,3 +145,51 @@ fn bad_breakers_are_refused_with_their_path() {
         assert_error_at(&e, &format!("{at}.{field}"), words);
     }
 }
+
+/// A slow fault: one connection's 10 ms steps take 30 ms while a 3x fault lasts (10-20 s)
+/// and 10 ms before and after; with `instances: 1` only the instance of ordinal 0 slows.
+#[test]
+fn a_slow_fault_multiplies_the_steps_it_overlaps() {
+    let json = |replicas: u32, instances: &str| {
+        format!(
+            r#"{{ "duration": "30s", "warmup": "0s", "seed": 1, "resolution": "5s",
+              "model": {{ "services": {{ "q": {{ "replicas": {replicas}, "instance": {{ "cores": 1 }},
+                "faults": [ {{ "at": "10s", "for": "10s", "kind": "slow", "factor": 3 {instances} }} ],
+                "endpoints": {{ "e": {{ "steps": [ {{ "cpu": "10ms" }} ] }} }} }} }} }},
+              "workload": [ {{ "kind": "closed", "connections": 1,
+                               "mix": [ {{ "service": "q", "endpoint": "e" }} ] }} ] }}"#
+        )
+    };
+    let results = run_conserved(&experiment("slow-fault", &json(1, "")));
+    let rows = &only(&results).output.timeseries;
+    for row in rows {
+        let expected = if (10.0..20.0).contains(&row.t_s) {
+            0.030
+        } else {
+            0.010
+        };
+        assert!(
+            (row.p50_s - expected).abs() < 0.0005,
+            "at {} s: p50 {}",
+            row.t_s,
+            row.p50_s
+        );
+    }
+    // Two instances in turn, only one slowed: half the requests take 30 ms, half 10 ms.
+    let results = run_conserved(&experiment(
+        "slow-fault-one",
+        &json(2, r#", "instances": 1"#),
+    ));
+    let during = &only(&results).output.timeseries[2];
+    assert!(
+        during.p99_s > 0.029 && during.p50_s < 0.0305,
+        "{} {}",
+        during.p50_s,
+        during.p99_s
+    );
+    let e = load_error(
+        "slow-fault-bad",
+        &json(1, "").replace(r#""factor": 3"#, r#""factor": 1"#),
+    );
+    assert_error_at(&e, "model.services.q.faults[0].factor", "above 1");
+}

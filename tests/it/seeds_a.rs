@@ -929,3 +929,37 @@ fn f20_f24_invalidation_keeps_a_cache_fresh_a_ttl_only_bounds_its_staleness() {
         assert_eq!(r.output.summary.error_rate, 0.0, "{}", r.variant);
     }
 }
+
+/// N-12: a slow dependency (1,000 times slower for a minute) holds the gateway's 200 slots
+/// with payments waiting out their 2 s timeout, so /browse, which never calls it, is refused
+/// too; a breaker fails the payments at once and /browse barely notices. Both recover when
+/// the fault ends.
+#[test]
+fn n12_a_breaker_keeps_a_slow_dependency_from_taking_the_gateway_down() {
+    let exp = load("n12-cascade", |_| {});
+    let results = run_conserved(&exp);
+    let refused = |v: &str| {
+        let e = &summary(&results, v).endpoints["gateway.browse"];
+        let bad: u64 = e
+            .outcomes
+            .iter()
+            .filter(|(k, _)| k.as_str() != "ok")
+            .map(|(_, n)| n)
+            .sum();
+        bad as f64 / e.arrivals as f64
+    };
+    assert!(refused("no-breaker") > 0.05, "{}", refused("no-breaker"));
+    assert!(refused("breaker") < 0.02, "{}", refused("breaker"));
+    let edge = &summary(&results, "breaker").calls["gateway.pay -> payment.charge"];
+    assert!(edge.breaker_opens >= 2 && edge.short_circuited > 1000);
+    for r in &results {
+        let late: u64 = r
+            .output
+            .timeseries
+            .iter()
+            .filter(|row| row.t_s >= 125.0)
+            .map(|row| row.outcomes.get(Outcome::Rejected))
+            .sum();
+        assert_eq!(late, 0, "{}: refused after the fault", r.variant);
+    }
+}

@@ -27,6 +27,9 @@ pub struct RawService {
     pub lifecycle: Option<RawLifecycle>,
     /// Replica changes and resizes at set times (scheduled scaling), in time order.
     pub schedule: Option<Vec<RawScheduled>>,
+    /// Faults at set times: {"at": "60s", "for": "1m", "kind": "slow", "factor": 20,
+    /// "instances": 1}.
+    pub faults: Option<Vec<RawFault>>,
     /// A policy that changes the replica count from what it observes.
     pub autoscaler: Option<RawAutoscaler>,
     /// How its instances are billed (absent: the service costs nothing in reports).
@@ -46,6 +49,31 @@ pub struct RawService {
     pub database: Option<super::RawDatabase>,
     /// The service's keys split over shards, each a copy of the service.
     pub shards: Option<super::RawShards>,
+}
+
+/// A fault of a service's instances for a while.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    /// When it starts.
+    pub at: Duration,
+    /// How long it lasts.
+    #[serde(rename = "for")]
+    pub lasts: Duration,
+    /// "slow": every `cpu`, `block` and `io` step that starts meanwhile takes `factor` times
+    /// its drawn time (a gray failure: the instance is up and answers, late).
+    pub kind: RawFaultKind,
+    /// With "slow": how many times slower (above 1, at most 10,000).
+    pub factor: Option<f64>,
+    /// How many instances it hits, those of the lowest ordinals (default: all).
+    pub instances: Option<i64>,
+}
+
+/// What a fault does.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawFaultKind {
+    Slow,
 }
 
 /// A load-balancing algorithm.
