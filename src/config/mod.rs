@@ -348,6 +348,24 @@ pub fn load_experiment_text(path: &Path, text: &str) -> Result<Experiment, Confi
             ));
         }
         for svc in &model.services {
+            for (k, f) in svc.faults.iter().enumerate() {
+                if f.start >= duration {
+                    let rel = match &prefix {
+                        Some(p) => format!("{p}.services.{}.faults[{k}].at", svc.name),
+                        None => format!("services.{}.faults[{k}].at", svc.name),
+                    };
+                    return Err(ConfigError::invalid(
+                        path,
+                        rel,
+                        format!(
+                            "the fault starts at {}, when the run ({duration}) has ended: it would never happen",
+                            f.start
+                        ),
+                    ));
+                }
+            }
+        }
+        for svc in &model.services {
             let Some(a) = &svc.autoscaler else { continue };
             let rel = match &prefix {
                 Some(p) => format!("{p}.services.{}.autoscaler", svc.name),

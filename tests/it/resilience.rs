@@ -192,4 +192,7 @@ fn a_slow_fault_multiplies_the_steps_it_overlaps() {
         &json(1, "").replace(r#""factor": 3"#, r#""factor": 1"#),
     );
     assert_error_at(&e, "model.services.q.faults[0].factor", "above 1");
+    let late = json(1, "").replace(r#""at": "10s""#, r#""at": "30s""#);
+    let e = load_error("slow-fault-late", &late);
+    assert!(e.contains("faults[0].at") && e.contains("has ended"), "{e}");
 }
