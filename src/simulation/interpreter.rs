@@ -73,8 +73,10 @@ impl<'a> Simulation<'a> {
                 }
                 Op::Call(call) => {
                     // A fresh call: no tries failed yet (a span at a call is not joining,
-                    // so the branch-failure count is free to count them).
+                    // so the branch-failure count is free to count them) and no wait yet
+                    // (decorrelated jitter reads the previous one from the CPU remainder).
                     sp.failed = 0;
+                    sp.remaining_cpu = 0;
                     self.call(id, call, now, s);
                     return;
                 }
