@@ -167,45 +167,6 @@ pub enum Jitter {
     Decorrelated,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Exponential backoff doubles from its base up to its cap; full jitter scales the wait
-    /// by the draw, equal jitter keeps half of it, decorrelated draws between the base and
-    /// three times the previous wait.
-    #[test]
-    fn waits_follow_their_backoff_and_jitter() {
-        let ms = SimDuration::from_millis;
-        let exp = |jitter| Retry {
-            retries: 5,
-            backoff: Backoff::Exponential {
-                base: ms(100),
-                cap: ms(1000),
-            },
-            jitter,
-            throttle: None,
-        };
-        let plain: Vec<u64> = (0..6)
-            .map(|k| exp(Jitter::None).wait(k, ms(0), 0.7).as_nanos() / 1_000_000)
-            .collect();
-        assert_eq!(plain, [100, 200, 400, 800, 1000, 1000]);
-        assert_eq!(exp(Jitter::Full).wait(2, ms(0), 0.25), ms(100));
-        assert_eq!(exp(Jitter::Equal).wait(2, ms(0), 0.0), ms(200));
-        assert_eq!(exp(Jitter::Equal).wait(2, ms(0), 1.0), ms(400));
-        assert_eq!(exp(Jitter::Decorrelated).wait(0, ms(0), 0.5), ms(100));
-        assert_eq!(exp(Jitter::Decorrelated).wait(3, ms(200), 0.5), ms(350));
-        assert_eq!(exp(Jitter::Decorrelated).wait(3, ms(900), 1.0), ms(1000));
-        let constant = Retry {
-            retries: 1,
-            backoff: Backoff::Constant(ms(50)),
-            jitter: Jitter::None,
-            throttle: None,
-        };
-        assert_eq!(constant.wait(7, ms(0), 0.9), ms(50));
-    }
-}
-
 impl Retry {
     /// The wait before retry `k` (0 for the first), given the previous wait (for decorrelated
     /// jitter) and a uniform draw `u` in 0..1.
@@ -298,4 +259,43 @@ pub struct Arm {
     pub p: f64,
     /// Its steps (may be empty: "do nothing more").
     pub steps: Vec<Step>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exponential backoff doubles from its base up to its cap; full jitter scales the wait
+    /// by the draw, equal jitter keeps half of it, decorrelated draws between the base and
+    /// three times the previous wait.
+    #[test]
+    fn waits_follow_their_backoff_and_jitter() {
+        let ms = SimDuration::from_millis;
+        let exp = |jitter| Retry {
+            retries: 5,
+            backoff: Backoff::Exponential {
+                base: ms(100),
+                cap: ms(1000),
+            },
+            jitter,
+            throttle: None,
+        };
+        let plain: Vec<u64> = (0..6)
+            .map(|k| exp(Jitter::None).wait(k, ms(0), 0.7).as_nanos() / 1_000_000)
+            .collect();
+        assert_eq!(plain, [100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(exp(Jitter::Full).wait(2, ms(0), 0.25), ms(100));
+        assert_eq!(exp(Jitter::Equal).wait(2, ms(0), 0.0), ms(200));
+        assert_eq!(exp(Jitter::Equal).wait(2, ms(0), 1.0), ms(400));
+        assert_eq!(exp(Jitter::Decorrelated).wait(0, ms(0), 0.5), ms(100));
+        assert_eq!(exp(Jitter::Decorrelated).wait(3, ms(200), 0.5), ms(350));
+        assert_eq!(exp(Jitter::Decorrelated).wait(3, ms(900), 1.0), ms(1000));
+        let constant = Retry {
+            retries: 1,
+            backoff: Backoff::Constant(ms(50)),
+            jitter: Jitter::None,
+            throttle: None,
+        };
+        assert_eq!(constant.wait(7, ms(0), 0.9), ms(50));
+    }
 }

@@ -4,6 +4,7 @@
 //! `components::program`.
 
 use super::caching::Looked;
+use super::observe::EdgeEvent;
 use super::span::{CANCELLED, COUNTED, SLICED, Span, SpanKind, SpanState};
 use super::tree::Work;
 use super::{Event, Simulation};
@@ -278,10 +279,11 @@ impl<'a> Simulation<'a> {
         s: &mut Scheduler<Event>,
     ) {
         if let Some(b) = &call.breaker {
-            if !self.breakers.admits(call.edge, b, now) {
+            if !self.edge_guards.admits(call.edge, b, now) {
                 // Open: the call fails at once, never sent.
+                let counted = now >= self.warmup_end;
                 self.observer
-                    .edge_short_circuit(call.edge, now >= self.warmup_end);
+                    .edge_event(call.edge, EdgeEvent::ShortCircuited, counted);
                 self.no_connection(caller, call, now, s);
                 return;
             }
@@ -305,7 +307,9 @@ impl<'a> Simulation<'a> {
         };
         let mut child = self.spawn_request(&p, SpanKind::Call, call.target, call.edge, key, now);
         if p.failed > 0 {
-            self.observer.edge_retry(call.edge, now >= self.warmup_end);
+            let counted = now >= self.warmup_end;
+            self.observer
+                .edge_event(call.edge, EdgeEvent::Retry, counted);
         }
         child.connection = connection;
         if let Some(group) = call.shards {
@@ -334,6 +338,16 @@ impl<'a> Simulation<'a> {
             );
         }
         self.travel(id, generation, call.latency.as_ref(), seed, now, s);
+    }
+
+    /// Sends `sp`, a request nobody waits for (a migration's copy, a reload's fetch), to its
+    /// service now: counted if sent after warm-up, no network latency.
+    pub(super) fn send_unawaited(&mut self, mut sp: Span, now: SimTime, s: &mut Scheduler<Event>) {
+        sp.flags = if now >= self.warmup_end { COUNTED } else { 0 };
+        let seed = sp.seed;
+        let id = self.spans.insert(sp);
+        let generation = self.spans.get(id).generation;
+        self.travel(id, generation, None, seed, now, s);
     }
 
     /// A span starts towards its service: over the network if the edge has latency.

@@ -10,9 +10,9 @@
 //! working size.
 
 mod billing;
-mod breakers;
 mod caching;
 mod database;
+mod edge_guards;
 mod fleet;
 mod instances;
 mod interpreter;
@@ -108,23 +108,6 @@ pub enum Event {
     Retry { span: SpanId, generation: u32 },
 }
 
-/// Each edge's retry-throttle bucket, full: its call's `max_tokens` (the first call op on the
-/// edge that throttles), 0 where none does.
-fn retry_buckets(model: &crate::model::Model) -> Vec<f64> {
-    let mut tokens = vec![0.0; model.edges.len()];
-    for op in &model.code.ops {
-        if let crate::components::program::Op::Call(c) = op {
-            if let Some(t) = c.retry.and_then(|r| r.throttle) {
-                let slot = &mut tokens[c.edge.index()];
-                if *slot == 0.0 {
-                    *slot = t.max_tokens;
-                }
-            }
-        }
-    }
-    tokens
-}
-
 /// A pending deadline: the client gives up on its root span at `at`.
 #[derive(Debug, Clone, Copy)]
 struct Deadline {
@@ -178,10 +161,8 @@ pub struct Simulation<'a> {
     shards: sharding::Shards,
     /// Scheduled cache warming.
     reloads: warming::Reloads,
-    /// Each call edge's retry-throttle tokens (full at the start; unused without a throttle).
-    retry_tokens: Vec<f64>,
-    /// Each call edge's circuit breaker.
-    breakers: breakers::Breakers,
+    /// Each call edge's circuit breaker and retry throttle.
+    edge_guards: edge_guards::EdgeGuards,
     /// Connection pools: connections in use and the calls waiting for one.
     pools: pools::Pools,
 }
@@ -288,8 +269,7 @@ impl<'a> Simulation<'a> {
             databases,
             shards,
             reloads,
-            retry_tokens: retry_buckets(model),
-            breakers: breakers::Breakers::new(model),
+            edge_guards: edge_guards::EdgeGuards::new(model),
             pools,
         }
     }

@@ -305,6 +305,19 @@ struct EdgeStats {
     caused: u64,
 }
 
+/// What a call edge's retries or breaker did, for [`Observer::edge_event`].
+#[derive(Debug, Clone, Copy)]
+pub(super) enum EdgeEvent {
+    /// A failed call is tried again.
+    Retry,
+    /// A retry is not made: the edge's throttle is at half or below.
+    RetryThrottled,
+    /// A call fails at once: the edge's breaker is open.
+    ShortCircuited,
+    /// The edge's breaker opened.
+    BreakerOpened,
+}
+
 /// What is still in flight when the run stops, counted from the spans themselves (not
 /// from the counters), so conservation checks compare two independent tallies.
 #[derive(Debug, Clone)]
@@ -868,35 +881,18 @@ impl Observer {
         }
     }
 
-    /// A failed call on `edge` will be tried again.
+    /// Something a call edge's retries or breaker did.
     #[inline]
-    pub(super) fn edge_retry(&mut self, edge: EdgeId, counted: bool) {
-        if counted {
-            self.edges[edge.index()].retries += 1;
+    pub(super) fn edge_event(&mut self, edge: EdgeId, event: EdgeEvent, counted: bool) {
+        if !counted {
+            return;
         }
-    }
-
-    /// A call on `edge` failed at once: its breaker is open.
-    #[inline]
-    pub(super) fn edge_short_circuit(&mut self, edge: EdgeId, counted: bool) {
-        if counted {
-            self.edges[edge.index()].short_circuited += 1;
-        }
-    }
-
-    /// The breaker on `edge` opened.
-    #[inline]
-    pub(super) fn edge_breaker_opened(&mut self, edge: EdgeId, counted: bool) {
-        if counted {
-            self.edges[edge.index()].breaker_opens += 1;
-        }
-    }
-
-    /// A retry on `edge` was not made: its throttle was at half or below.
-    #[inline]
-    pub(super) fn edge_retry_throttled(&mut self, edge: EdgeId, counted: bool) {
-        if counted {
-            self.edges[edge.index()].throttled += 1;
+        let e = &mut self.edges[edge.index()];
+        match event {
+            EdgeEvent::Retry => e.retries += 1,
+            EdgeEvent::RetryThrottled => e.throttled += 1,
+            EdgeEvent::ShortCircuited => e.short_circuited += 1,
+            EdgeEvent::BreakerOpened => e.breaker_opens += 1,
         }
     }
 

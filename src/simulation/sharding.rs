@@ -5,7 +5,7 @@
 //! a key that moves between running shards finds none of its entries there: nothing is
 //! copied, so the effect on hit ratios and load emerges.
 
-use super::span::{COUNTED, Span, SpanKind};
+use super::span::{Span, SpanKind};
 
 /// Seeds a migration request's draws (with its group and key).
 const MIGRATION_DRAW: u64 = 0x6d69_6772_6174_6531; // "migrate1"
@@ -208,10 +208,7 @@ impl Simulation<'_> {
     ) {
         let mut sp = Span::new(SpanKind::Migration, service, endpoint, seed, now);
         sp.key = key;
-        sp.flags = if now >= self.warmup_end { COUNTED } else { 0 };
-        let id = self.spans.insert(sp);
-        let generation = self.spans.get(id).generation;
-        self.travel(id, generation, None, seed, now, s);
+        self.send_unawaited(sp, now, s);
     }
 
     /// A migration request ended: an import counts as copied (or failed), and the last one

@@ -12,6 +12,7 @@
 //! own failure) detaches its child first: the child's edge outcome is recorded then, and the
 //! child runs on (or is cancelled, if its service cancels abandoned work) with nobody to tell.
 
+use super::observe::EdgeEvent;
 use super::span::{
     ANSWERED, ARRIVED, CANCELLED, COUNTED, EDGE_DONE, HELD, HOLDS_SLOT, SpanKind, SpanState,
 };
@@ -539,7 +540,7 @@ impl<'a> Simulation<'a> {
     ) {
         let edge = EdgeId(child.edge_or_client);
         let on_error = self.call_op(caller).map_or(OnError::Fail, |c| c.on_error);
-        self.try_ended(caller, edge, child.outcome == Outcome::Ok, now);
+        self.try_ended(caller, child.outcome == Outcome::Ok, now);
         if child.outcome != Outcome::Ok && self.retry_later(caller, now, s) {
             return;
         }
@@ -564,27 +565,22 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    /// Span `caller`'s call failed: if the call retries and has tries left that
-    /// can start before the caller's deadline, the caller waits its backoff (a `Retry`
-    /// event) and the failure is not passed on. Returns whether it will retry.
+    /// Span `caller`'s call failed: if the call retries and has tries left that its throttle
+    /// allows and that can start before the caller's deadline, the caller waits its backoff
+    /// (a `Retry` event) and the failure is not passed on. Returns whether it will retry.
     fn retry_later(&mut self, caller: SpanId, now: SimTime, s: &mut Scheduler<Event>) -> bool {
-        let Some(retry) = self.call_op(caller).and_then(|c| c.retry) else {
+        let Some((edge, retry)) = self.call_op(caller).and_then(|c| Some((c.edge, c.retry?)))
+        else {
             return false;
         };
-        let p = self.spans.get_mut(caller);
-        let tries = p.failed;
+        let tries = self.spans.get(caller).failed;
         if tries >= retry.retries {
             return false;
         }
-        if let Some(t) = retry.throttle {
-            let edge = self.call_op(caller).map(|c| c.edge);
-            if let Some(edge) = edge {
-                if self.retry_tokens[edge.index()] <= t.max_tokens / 2.0 {
-                    self.observer
-                        .edge_retry_throttled(edge, now >= self.warmup_end);
-                    return false;
-                }
-            }
+        if !self.edge_guards.retry_allowed(edge, &retry) {
+            self.observer
+                .edge_event(edge, EdgeEvent::RetryThrottled, now >= self.warmup_end);
+            return false;
         }
         let p = self.spans.get_mut(caller);
         // A decorrelated wait grows from the previous one, kept in the calling span's
@@ -609,27 +605,15 @@ impl<'a> Simulation<'a> {
         true
     }
 
-    /// A try of `caller`'s call on `edge` ended: the edge's breaker counts it, and a throttled
-    /// edge's bucket loses a token for a failure and gains `token_ratio` for a success.
-    fn try_ended(&mut self, caller: SpanId, edge: EdgeId, ok: bool, now: SimTime) {
+    /// A try of `caller`'s call ended: its edge's breaker and throttle count it.
+    fn try_ended(&mut self, caller: SpanId, ok: bool, now: SimTime) {
         let Some(call) = self.call_op(caller) else {
             return;
         };
-        if let Some(b) = &call.breaker {
-            if self.breakers.ended(edge, b, ok, now) {
-                self.observer
-                    .edge_breaker_opened(edge, now >= self.warmup_end);
-            }
+        if self.edge_guards.tried(call, ok, now) {
+            self.observer
+                .edge_event(call.edge, EdgeEvent::BreakerOpened, now >= self.warmup_end);
         }
-        let Some(t) = call.retry.and_then(|r| r.throttle) else {
-            return;
-        };
-        let tokens = &mut self.retry_tokens[edge.index()];
-        *tokens = if ok {
-            (*tokens + t.token_ratio).min(t.max_tokens)
-        } else {
-            (*tokens - 1.0).max(0.0)
-        };
     }
 
     /// A caller's backoff is over: it makes its call again.
@@ -705,7 +689,7 @@ impl<'a> Simulation<'a> {
         }
         self.record_edge(child, Outcome::TimedOut, now);
         self.let_go_of_call(child);
-        self.try_ended(caller, EdgeId(c.edge_or_client), false, now);
+        self.try_ended(caller, false, now);
         if self.retry_later(caller, now, s) {
             return;
         }

@@ -132,11 +132,8 @@ impl Simulation<'_> {
             let mut sp = Span::new(SpanKind::Reload, target.service, target.endpoint, seed, now);
             sp.key = key;
             sp.edge_or_client = index;
-            sp.flags = if counted { COUNTED } else { 0 };
-            let id = self.spans.insert(sp);
-            let generation = self.spans.get(id).generation;
             self.observer.cache_reload_sent(cache, counted);
-            self.travel(id, generation, None, seed, now, s);
+            self.send_unawaited(sp, now, s);
         }
         self.reloads.stores = stores;
     }

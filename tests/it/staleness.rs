@@ -89,14 +89,13 @@ fn counting_stale_hits_without_database_writes_is_refused() {
 fn no_database_plot_for_a_primary_alone() {
     let path = crate::support::write_experiment("stale-plot", &model("30s", ""));
     let out = crate::support::temp_dir("stale-plot-out");
-    let o = crate::support::surge(&[
+    crate::support::ok(&crate::support::surge(&[
         "run",
         path.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
         "-q",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ]));
     assert!(out.join("cache.svg").exists());
     assert!(!out.join("database.svg").exists());
 }
