@@ -223,6 +223,8 @@ pub struct InstanceStats {
     pub max_lag_ns: u64,
     /// Longest wait within the current time-series bucket.
     pub bucket_max_lag_ns: u64,
+    /// Requests routed to it (admitted, queued or refused).
+    pub routed: u64,
 }
 
 /// One running instance.
@@ -239,6 +241,13 @@ pub struct Instance {
     pub ordinal: u32,
     /// Where it is in its life.
     pub phase: Phase,
+    /// Its service's instance group, if it is in one (its shape is the group's, and a resize
+    /// leaves it alone).
+    pub group: Option<u16>,
+    /// Its balancing weight (a weighted balancer sends it that share of the requests).
+    pub weight: u32,
+    /// Work that grows with its open requests, if any (its shape's).
+    pub contention: Option<Contention>,
     /// When it was asked for (billing starts here).
     pub created_at: SimTime,
     /// When it stopped, if it has.
@@ -306,6 +315,9 @@ impl Instance {
             serial: 0,
             ordinal: 0,
             phase,
+            group: None,
+            weight: 1,
+            contention: spec.contention,
             created_at: now,
             stopped_at: None,
             ready_at: (phase == Phase::Ready).then_some(now),
@@ -399,6 +411,7 @@ impl Instance {
         self.cores = spec.cores;
         self.cpu_quantum = spec.cpu_quantum;
         self.memory = spec.memory;
+        self.contention = spec.contention;
         self.max_open = spec.memory.map_or(u32::MAX, |m| m.max_open());
         self.shape_version = version;
     }
@@ -443,6 +456,7 @@ impl Instance {
     /// Decides what happens to a request that reaches this instance.
     #[inline]
     pub fn admit(&mut self, request: SpanRef, now: SimTime) -> Admission {
+        self.stats.routed += 1;
         if self.in_progress < self.concurrency_limit {
             self.in_progress += 1;
             Admission::Admitted
@@ -580,6 +594,7 @@ impl Instance {
         s.segments_waited = 0;
         s.wait_ns = 0;
         s.max_lag_ns = 0;
+        s.routed = 0;
         // The time-series bucket ending here still reports its lag: it is closed after this.
     }
 }

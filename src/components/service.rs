@@ -12,8 +12,13 @@ pub struct ServiceSpec {
     pub name: String,
     /// Instances at the start.
     pub replicas: u32,
-    /// Every instance's shape.
+    /// The shape of every instance outside `groups`.
     pub instance: InstanceSpec,
+    /// Instances of other shapes, in order: each takes the lowest ordinals after the groups
+    /// before it.
+    pub groups: Vec<InstanceGroup>,
+    /// The balancing weight of instances outside `groups`.
+    pub weight: u32,
     /// How requests are spread.
     pub balancer: BalancerSpec,
     /// Endpoints, in file order.
@@ -35,6 +40,19 @@ pub struct ServiceSpec {
     /// Keys split over shards (until the model copies the service per shard; the copies
     /// keep it for the record).
     pub sharding: Option<crate::components::shard::ShardingSpec>,
+}
+
+/// Instances of one shape within a service (a canary, the bigger machines of a mixed fleet).
+#[derive(Debug, Clone)]
+pub struct InstanceGroup {
+    /// Its name in reports.
+    pub name: String,
+    /// Most instances it holds.
+    pub instances: u32,
+    /// Their shape.
+    pub shape: InstanceSpec,
+    /// Their balancing weight.
+    pub weight: u32,
 }
 
 /// How a service treats time limits. Real servers differ: nginx, Node's http server, Go's
@@ -108,6 +126,45 @@ impl Fault {
 }
 
 impl ServiceSpec {
+    /// The group the instance of `ordinal` belongs to, if any: groups fill the lowest
+    /// ordinals in order. O(groups).
+    pub fn group_of(&self, ordinal: u32) -> Option<u16> {
+        let mut upto = 0u32;
+        for (g, group) in self.groups.iter().enumerate() {
+            upto = upto.saturating_add(group.instances);
+            if ordinal < upto {
+                return Some(g as u16);
+            }
+        }
+        None
+    }
+
+    /// A new instance of the service numbered `ordinal`, in `phase` at `now`: in its group's
+    /// shape and weight, or else in `shape` (the service's current one, which a resize may
+    /// have changed) and the service's weight.
+    pub fn new_instance(
+        &self,
+        id: crate::ids::ServiceId,
+        ordinal: u32,
+        shape: &InstanceSpec,
+        phase: crate::components::lifecycle::Phase,
+        now: crate::kernel::SimTime,
+    ) -> crate::components::instance::Instance {
+        let group = self.group_of(ordinal);
+        let (shape, weight) = match group {
+            Some(g) => (
+                &self.groups[g as usize].shape,
+                self.groups[g as usize].weight,
+            ),
+            None => (shape, self.weight),
+        };
+        let mut inst = crate::components::instance::Instance::new(id, shape, phase, now);
+        inst.ordinal = ordinal;
+        inst.group = group;
+        inst.weight = weight;
+        inst
+    }
+
     /// Offered CPU seconds per visit of `endpoint` (its own steps, not its callees'), where
     /// every step's mean is finite.
     pub fn mean_cpu_s(&self, endpoint: usize) -> Option<f64> {

@@ -253,6 +253,11 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         );
     }
     for (name, svc) in &s.services {
+        for (group, g) in &svc.groups {
+            let prefix = format!("services.{name}.groups.{group}");
+            m.insert(format!("{prefix}.routed_fraction"), g.routed_fraction);
+            m.insert(format!("{prefix}.cpu_utilisation"), g.cpu_utilisation);
+        }
         for (endpoint, e) in &svc.endpoints {
             let ok = e.outcomes.get("ok").copied().unwrap_or(0);
             let ended: u64 = e.outcomes.values().sum();

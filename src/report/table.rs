@@ -239,6 +239,27 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             }
             rows.push(lag);
         }
+        // A mixed fleet: what each group carried, and how busy it was.
+        let groups = super::union_keys(
+            report
+                .runs
+                .iter()
+                .filter_map(|r| r.summary.services.get(s.as_str()))
+                .map(|svc| &svc.groups),
+        );
+        for g in groups {
+            let key = format!("services.{s}.groups.{g}");
+            rows.push(row(
+                &section,
+                &format!("{g}: requests"),
+                &format!("{key}.routed_fraction"),
+            ));
+            rows.push(row(
+                &section,
+                &format!("{g}: CPU utilisation"),
+                &format!("{key}.cpu_utilisation"),
+            ));
+        }
         // With a call graph, each endpoint's server-side latency: where the time of a slow
         // dependency is spent.
         let served: Vec<&String> = first

@@ -188,7 +188,7 @@ impl Fleet {
     ) {
         let inst = &mut instances[id];
         debug_assert_eq!(inst.phase, Phase::Starting);
-        if inst.shape_version != self.shape_version {
+        if inst.group.is_none() && inst.shape_version != self.shape_version {
             inst.reshape(&self.shape, self.shape_version);
         }
         inst.become_ready(now);

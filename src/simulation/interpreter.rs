@@ -158,12 +158,10 @@ impl<'a> Simulation<'a> {
         work: u64,
         now: SimTime,
     ) -> u64 {
-        let work = match self.services[service as usize].fleet.shape().contention {
+        let inst = &self.instances[instance];
+        let work = match inst.contention {
             None => work,
-            Some(c) => {
-                let in_progress = self.instances[instance].in_progress;
-                (work as f64 * c.factor(in_progress)) as u64
-            }
+            Some(c) => (work as f64 * c.factor(inst.in_progress)) as u64,
         };
         self.slowed(service, instance, work, now)
     }

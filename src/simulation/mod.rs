@@ -14,6 +14,7 @@ mod caching;
 mod database;
 mod edge_guards;
 mod fleet;
+mod groups;
 mod instances;
 mod interpreter;
 mod limits;
@@ -29,6 +30,7 @@ mod tree;
 mod warming;
 mod worker_pool;
 
+pub use groups::{GroupSummary, REST as REST_GROUP};
 pub use limits::{DEFAULT_MAX_EVENTS, DEFAULT_MAX_IN_FLIGHT, RunAborted, RunLimits};
 pub use observe::{InstanceSummary, RunSummary, ScalingAction, ServiceSummary, SloSummary};
 

@@ -219,6 +219,9 @@ pub struct ServiceSummary {
     /// Each endpoint as the service saw it.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub endpoints: IndexMap<String, ServedSummary>,
+    /// Per instance group (and `rest`, the instances in none), when the service has groups.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub groups: IndexMap<String, super::groups::GroupSummary>,
     /// Per instance, in creation order.
     pub per_instance: Vec<InstanceSummary>,
 }
@@ -251,6 +254,12 @@ pub struct InstanceSummary {
     pub peak_queue_length: u64,
     /// Longest wait for a core, seconds.
     pub peak_event_loop_lag_s: f64,
+    /// Requests routed to it within the measured window (admitted, queued or refused).
+    #[serde(default)]
+    pub routed: u64,
+    /// Its instance group, if it is in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// The SLO verdict.
@@ -427,7 +436,8 @@ pub(super) struct Observer {
 /// over instances, and each instance's own figures with its serial.
 #[derive(Debug, Clone, Default)]
 struct InstanceFigures {
-    per_instance: Vec<(u32, InstanceSummary)>,
+    /// (serial, group, figures).
+    per_instance: Vec<(u32, Option<u16>, InstanceSummary)>,
     busy_core_ns: u128,
     queue_ns: u128,
     peak_queue: u64,
@@ -451,6 +461,8 @@ impl InstanceFigures {
             mean_queue_length: 0.0,
             peak_queue_length: 0,
             peak_event_loop_lag_s: 0.0,
+            routed: 0,
+            group: None,
         };
         let end = inst.stopped_at.unwrap_or(horizon);
         if end >= from {
@@ -470,7 +482,10 @@ impl InstanceFigures {
             self.wait_ns += st.wait_ns;
             summary.peak_event_loop_lag_s = st.max_lag_ns as f64 / 1e9;
         }
-        self.per_instance.push((inst.serial, summary));
+        if end >= from {
+            summary.routed = inst.stats.routed;
+        }
+        self.per_instance.push((inst.serial, inst.group, summary));
     }
 
     /// Adds what `other` holds.
@@ -1039,7 +1054,7 @@ impl Observer {
                 std::mem::take(&mut self.retired[s]),
                 (self.warmup_end, horizon),
                 actions.iter().filter(|a| a.service == spec.name).count() as u64,
-                spec.cost.as_ref(),
+                spec,
             );
             for (e, ep) in spec.endpoints.iter().enumerate() {
                 // The roots answered to waiting clients were recorded by the clients only:
@@ -1262,11 +1277,11 @@ fn summarise_service(
     retired: InstanceFigures,
     window: (SimTime, SimTime),
     actions: u64,
-    cost: Option<&crate::components::cost::CostSpec>,
+    spec: &crate::components::service::ServiceSpec,
 ) -> ServiceSummary {
     let (from, horizon) = window;
     let span_ns = horizon.since(from).as_nanos().max(1);
-    let cost = cost.map(|c| svc.billing.cost(c, window));
+    let cost = spec.cost.as_ref().map(|c| svc.billing.cost(c, window));
     // The instances still running, then those that stopped (summarised then), in creation
     // order.
     let mut figures = InstanceFigures::default();
@@ -1278,7 +1293,15 @@ fn summarise_service(
     figures.merge(retired);
     figures
         .per_instance
-        .sort_unstable_by_key(|&(serial, _)| serial);
+        .sort_unstable_by_key(|&(serial, _, _)| serial);
+    let per_instance: Vec<InstanceSummary> = figures
+        .per_instance
+        .into_iter()
+        .map(|(_, group, mut p)| {
+            p.group = group.map(|g| spec.groups[g as usize].name.clone());
+            p
+        })
+        .collect();
     let ready_core_ns = svc.fleet.serving_cores().area(horizon);
     let ratio = |a: f64, b: f64| if b == 0.0 { 0.0 } else { a / b };
     let shape = svc.fleet.shape();
@@ -1288,7 +1311,7 @@ fn summarise_service(
         peak_instances: svc.fleet.peak_ready(),
         oom_kills: svc.counters.oom_kills,
         spot_interruptions: svc.counters.spot_interruptions,
-        instances_started: figures.per_instance.len() as u32,
+        instances_started: per_instance.len() as u32,
         scaling_actions: actions,
         instance_hours: figures.instance_ns as f64 / 3600e9,
         cost,
@@ -1309,6 +1332,7 @@ fn summarise_service(
         mean_cpu_wait_s: ratio(figures.wait_ns as f64, figures.segments as f64) / 1e9,
         peak_event_loop_lag_s: figures.peak_lag_ns as f64 / 1e9,
         endpoints: IndexMap::new(),
-        per_instance: figures.per_instance.into_iter().map(|(_, p)| p).collect(),
+        groups: super::groups::summarise(spec, &per_instance),
+        per_instance,
     }
 }

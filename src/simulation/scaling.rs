@@ -15,7 +15,6 @@ use crate::autoscaler::target_tracking::{
     Observation as TrackingObservation, TargetTrackingSpec, TrackedMetric,
 };
 use crate::autoscaler::threshold::Datapoint;
-use crate::components::instance::Instance;
 use crate::components::lifecycle::Phase;
 use crate::ids::{InstanceId, ServiceId};
 use crate::kernel::{Scheduler, SimDuration, SimTime};
@@ -408,9 +407,15 @@ impl Simulation<'_> {
             .lifecycle
             .time_to_ready();
         let svc = &mut self.services[service.index()];
-        let mut inst = Instance::new(service, svc.fleet.shape(), Phase::Starting, now);
+        let ordinal = svc.fleet.free_ordinal(&self.instances);
+        let mut inst = self.variant.model.services[service.index()].new_instance(
+            service,
+            ordinal,
+            svc.fleet.shape(),
+            Phase::Starting,
+            now,
+        );
         inst.shape_version = svc.fleet.shape_version();
-        inst.ordinal = svc.fleet.free_ordinal(&self.instances);
         let id = super::spot::buy_capacity(inst, &mut svc.billing, &mut self.instances, now, s);
         svc.fleet.launched(id, &self.instances);
         s.schedule_at(

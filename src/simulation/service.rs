@@ -7,7 +7,6 @@ use super::fleet::Fleet;
 use super::instances::InstanceArena;
 use super::{Event, scaling, spot};
 use crate::components::balancer::{Balancer, BalancerSpec};
-use crate::components::instance::Instance;
 use crate::components::lifecycle::Phase;
 use crate::components::service::ServiceSpec;
 use crate::ids::{ServiceId, SpanRef};
@@ -79,8 +78,13 @@ impl ServiceState {
         let mut billing = Billing::new(spec, stream(seed, replication, &spec.name, "spot"));
         let mut ready = Vec::with_capacity(spec.replicas as usize);
         for ordinal in 0..spec.replicas {
-            let mut inst = Instance::new(service, &spec.instance, Phase::Ready, SimTime::ZERO);
-            inst.ordinal = ordinal;
+            let inst = spec.new_instance(
+                service,
+                ordinal,
+                &spec.instance,
+                Phase::Ready,
+                SimTime::ZERO,
+            );
             ready.push(spot::buy_capacity(
                 inst,
                 &mut billing,

@@ -114,3 +114,118 @@ fn bad_power_of_d_settings_are_refused_with_their_path() {
         panic!("d above the fleet with replacement is fine: {e}");
     }
 }
+
+/// Two big instances (4 cores) and two small ones (1 core) behind `balancer`, each group
+/// weighted by its cores, offered 60% of the fleet's 10 cores.
+fn mixed_fleet(balancer: &str) -> String {
+    r#"{ "model": { "services": { "q": { "replicas": 4,
+        "instance": { "cores": 1, "runtime": "thread_pool" }, "weight": 1,
+        "groups": [ { "name": "big", "instances": 2,
+                      "instance": { "cores": 4, "runtime": "thread_pool" }, "weight": 4 } ],
+        "balancer": { BALANCER },
+        "endpoints": { "e": { "steps": [ { "cpu": { "kind": "exponential", "mean": "10ms" } } ] } } } } },
+      "workload": [ { "kind": "open", "rate": { "kind": "constant", "rps": 600 },
+                       "mix": [ { "service": "q", "endpoint": "e" } ] } ],
+      "duration": "60s", "warmup": "5s", "seed": 7 }"#
+        .replace("BALANCER", balancer)
+}
+
+/// nginx's smooth weighted round robin sends each instance its weight's share: weights 4:4:1:1
+/// give the two big instances 80% of the requests, within one request of it (the picks are
+/// deterministic), and so load every core alike, where plain round robin gives each instance a
+/// quarter and runs the small ones at 1.5 times their capacity (rho = 150 x 10 ms / 1 core).
+#[test]
+fn weighted_round_robin_splits_by_weight_and_evens_a_mixed_fleet() {
+    let wrr = run(&experiment(
+        "wrr-mixed",
+        &mixed_fleet(r#""kind": "weighted_round_robin""#),
+    ));
+    let svc = &wrr[0].output.summary.services["q"];
+    let (big, rest) = (&svc.groups["big"], &svc.groups["rest"]);
+    let total = (big.routed + rest.routed) as f64;
+    assert!(
+        (big.routed as f64 - 0.8 * total).abs() <= 2.0,
+        "big routed {} of {total}",
+        big.routed
+    );
+    for p in &svc.per_instance {
+        let share = p.routed as f64 / total;
+        let want = if p.group.is_some() { 0.4 } else { 0.1 };
+        assert!((share - want).abs() < 1e-3, "{p:?}");
+    }
+    // Every core at the offered 60% (sd of a 55 s utilisation estimate at 10 ms service
+    // times is under 1%).
+    for g in [big, rest] {
+        assert!((g.cpu_utilisation - 0.6).abs() < 0.04, "{g:?}");
+    }
+    assert_eq!(wrr[0].output.summary.error_rate, 0.0);
+
+    let rr = run(&experiment(
+        "rr-mixed",
+        &mixed_fleet(r#""kind": "round_robin""#),
+    ));
+    let svc = &rr[0].output.summary.services["q"];
+    assert!((svc.groups["big"].routed_fraction - 0.5).abs() < 1e-3);
+    // The small instances saturate: their queues grow all run, the big ones idle at 37.5%.
+    assert!(svc.groups["rest"].cpu_utilisation > 0.99, "{svc:?}");
+    assert!((svc.groups["big"].cpu_utilisation - 0.375).abs() < 0.03);
+    assert!(
+        rr[0].output.summary.latency_s.p99 > 10.0 * wrr[0].output.summary.latency_s.p99,
+        "round robin p99 {} vs weighted {}",
+        rr[0].output.summary.latency_s.p99,
+        wrr[0].output.summary.latency_s.p99
+    );
+}
+
+#[test]
+fn bad_weights_and_groups_are_refused_with_their_path() {
+    let base = mixed_fleet(r#""kind": "weighted_round_robin""#);
+    for (tag, from, to, path, words) in [
+        (
+            "w-zero",
+            r#""weight": 4 }"#,
+            r#""weight": 0 }"#,
+            "model.services.q.groups[0].weight",
+            "from 1 to 1000",
+        ),
+        (
+            "w-negative",
+            r#""weight": 1,"#,
+            r#""weight": -2,"#,
+            "model.services.q.weight",
+            "from 1 to 1000",
+        ),
+        (
+            "g-rest",
+            r#""name": "big""#,
+            r#""name": "rest""#,
+            "model.services.q.groups[0].name",
+            "names the instances in no group",
+        ),
+        (
+            "g-empty",
+            r#""instances": 2,"#,
+            r#""instances": 0,"#,
+            "model.services.q.groups[0].instances",
+            "from 1 to",
+        ),
+        (
+            "g-runtime",
+            r#""cores": 4, "runtime": "thread_pool""#,
+            r#""cores": 4, "runtime": "event_loop""#,
+            "model.services.q.groups[0].instance.runtime",
+            "the service's runtime",
+        ),
+        (
+            "g-resize",
+            r#""weight": 1,"#,
+            r#""weight": 1, "schedule": [ { "at": "10s", "resize": { "instance": { "cores": 2, "runtime": "thread_pool" } } } ],"#,
+            "model.services.q.schedule[0].resize",
+            "instance groups",
+        ),
+    ] {
+        assert!(base.contains(from), "{tag}");
+        let e = load_error(tag, &base.replacen(from, to, 1));
+        assert_error_at(&e, path, words);
+    }
+}

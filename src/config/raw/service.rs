@@ -15,8 +15,16 @@ pub struct RawService {
     /// Instances at the start of the run (ready at time zero); schedules and autoscalers
     /// change the count from there.
     pub replicas: i64,
-    /// The shape of every instance: cores, runtime, admission limits, memory.
+    /// The shape of every instance outside `groups`: cores, runtime, admission limits,
+    /// memory.
     pub instance: RawInstance,
+    /// Instances of other shapes in the same fleet (a canary, the bigger machines of a mixed
+    /// fleet): each group takes the lowest ordinals after the groups before it, so its
+    /// instances are the first started and the last a scale-in removes.
+    pub groups: Option<Vec<RawGroup>>,
+    /// The balancing weight of instances outside `groups` (1 to 1,000, default 1); only a
+    /// `weighted_round_robin` balancer reads weights.
+    pub weight: Option<i64>,
     /// How requests are spread over instances (default {"kind": "round_robin"}).
     pub balancer: Option<RawBalancer>,
     /// Endpoints by name (letters, digits, `-` and `_`): what serving one request costs.
@@ -51,6 +59,22 @@ pub struct RawService {
     pub shards: Option<super::RawShards>,
 }
 
+/// Instances of one shape within a service.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    /// Its name in reports (letters, digits, `-` and `_`).
+    #[schemars(extend("pattern" = NAME_PATTERN))]
+    pub name: String,
+    /// How many of the service's instances it holds, at most (the service's `replicas`
+    /// fill the groups in order first).
+    pub instances: i64,
+    /// Their shape (default: the service's `instance`).
+    pub instance: Option<RawInstance>,
+    /// Their balancing weight (1 to 1,000, default 1).
+    pub weight: Option<i64>,
+}
+
 /// A fault of a service's instances for a while.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -82,6 +106,9 @@ pub enum RawFaultKind {
 pub enum RawBalancer {
     /// Each instance in turn.
     RoundRobin {},
+    /// Each instance in proportion to its weight (the service's `weight`, or its group's),
+    /// interleaved as nginx's smooth weighted round robin: weights 3:2 give 60/40, A B A B A.
+    WeightedRoundRobin {},
     /// Uniformly at random.
     Random {},
     /// The instance with the fewest open requests (ties: round robin among them).

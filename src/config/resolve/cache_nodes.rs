@@ -5,7 +5,7 @@
 //! nodes' consistent-hash balancer sends a key to the node that holds it.
 
 use super::At;
-use super::service::DEFAULT_VNODES;
+use super::balancer::DEFAULT_VNODES;
 use crate::components::balancer::BalancerSpec;
 use crate::components::cache::CacheTierSpec;
 use crate::components::endpoint::{CacheGetSpec, CacheRef, CallSpec, EndpointSpec, OnError, Step};

@@ -9,11 +9,13 @@
 //! (arrival-rate profiles), `dist.rs` (distributions) and `slo.rs`.
 
 mod autoscaler;
+mod balancer;
 mod cache_nodes;
 mod client;
 mod data;
 mod database;
 mod dist;
+mod groups;
 mod instance;
 mod rate;
 mod service;

@@ -8,13 +8,9 @@ use crate::components::cost::SpotSpec;
 use crate::components::endpoint::EndpointSpec;
 use crate::components::lifecycle::LifecycleSpec;
 use crate::components::service::{Resize, ScheduledScaling, ServiceSpec};
-use crate::components::shard::MAX_VNODES;
 use crate::config::ConfigError;
-use crate::config::raw::{RawBalancer, RawCost, RawModel, RawResizeStrategy, RawService};
+use crate::config::raw::{RawCost, RawModel, RawResizeStrategy, RawService};
 use crate::kernel::SimDuration;
-
-/// Tokens per instance of a consistent-hash balancer unless the file says (ketama's 160).
-pub(crate) const DEFAULT_VNODES: u32 = 160;
 
 /// The bundled catalogue with the model's own types added (a model's type of the same name
 /// replaces the bundled one).
@@ -144,60 +140,20 @@ pub(super) fn service(
     let i = &s.instance;
     let irel = format!("{rel}.instance");
     let instance = instance_shape(i, at, &irel)?;
-    let balancer = match s.balancer {
-        None | Some(RawBalancer::RoundRobin {}) => BalancerSpec::RoundRobin,
-        Some(RawBalancer::Random {}) => BalancerSpec::Random,
-        Some(RawBalancer::LeastConnections {}) => BalancerSpec::LeastConnections,
-        Some(RawBalancer::ConsistentHash { vnodes }) => BalancerSpec::ConsistentHash {
-            vnodes: match vnodes {
-                None => DEFAULT_VNODES,
-                Some(v) if (1..=i64::from(MAX_VNODES)).contains(&v) => v as u32,
-                Some(v) => {
-                    return Err(at.err(
-                        &format!("{rel}.balancer.vnodes"),
-                        format!("an instance places 1 to {MAX_VNODES} tokens on the ring, got {v}"),
-                    ));
-                }
-            },
-        },
-        Some(RawBalancer::PowerOfD { d, replacement }) => {
-            let drel = format!("{rel}.balancer.d");
-            let d = d.unwrap_or(2);
-            let max = i64::from(crate::components::balancer::MAX_D);
-            if !(1..=max).contains(&d) {
-                return Err(at.err(&drel, format!("a pick draws 1 to {max} instances, got {d}")));
-            }
-            let replacement = replacement.unwrap_or(false);
-            if !replacement && s.replicas > 0 && d > s.replicas {
-                return Err(at.err(
-                    &drel,
-                    format!(
-                        "d = {d} is larger than the fleet ({} replicas): every pick would compare every instance (use least_connections, or `replacement`)",
-                        s.replicas
-                    ),
-                ));
-            }
-            BalancerSpec::PowerOfD {
-                d: d as u32,
-                replacement,
-            }
-        }
-        Some(RawBalancer::Queue { max_length }) => BalancerSpec::Queue {
-            max_length: match max_length {
-                Some(v) if v < 0 || v > i64::from(u32::MAX) => {
-                    return Err(at.err(
-                        &format!("{rel}.balancer.max_length"),
-                        format!("max_length must be between 0 and {}, got {v}", u32::MAX),
-                    ));
-                }
-                Some(v) => v as u32,
-                None => u32::MAX,
-            },
-        },
-    };
-    if matches!(balancer, BalancerSpec::Queue { .. }) && i.concurrency_limit.is_none() {
+    let balancer = super::balancer::balancer(s, at, rel)?;
+    let groups = super::groups::groups(s, &instance, at, rel)?;
+    let unlimited = std::iter::once((irel.clone(), &instance)).chain(
+        groups
+            .iter()
+            .enumerate()
+            .map(|(k, g)| (format!("{rel}.groups[{k}].instance"), &g.shape)),
+    );
+    if let Some((unlimited, _)) = unlimited
+        .filter(|(_, shape)| shape.concurrency_limit == u32::MAX)
+        .find(|_| matches!(balancer, BalancerSpec::Queue { .. }))
+    {
         return Err(at.err(
-            &format!("{irel}.concurrency_limit"),
+            &format!("{unlimited}.concurrency_limit"),
             "a worker pool (`queue` balancer) takes messages while a worker is free: set the instance's concurrency_limit (workers per instance)",
         ));
     }
@@ -394,6 +350,8 @@ pub(super) fn service(
             None => None,
         },
         instance,
+        groups,
+        weight: super::groups::weight(at, &format!("{rel}.weight"), s.weight)?,
         deadlines: crate::components::service::DeadlineSpec {
             queue_timeout: match s.queue_timeout {
                 Some(d) => Some(positive_duration(

@@ -9,11 +9,20 @@ use crate::ids::InstanceId;
 use crate::kernel::Stream;
 use rand::RngExt;
 
+mod load_tree;
+mod weighted;
+
+use load_tree::LoadTree;
+use weighted::Strides;
+
 /// A balancing algorithm as configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BalancerSpec {
     /// Each instance in turn (nginx's default).
     RoundRobin,
+    /// Each instance in proportion to its weight, interleaved (nginx's smooth weighted
+    /// round robin: weights 3:2 give A B A B A).
+    WeightedRoundRobin,
     /// Uniformly at random.
     Random,
     /// Fewest open requests; ties go round robin so equal instances share load evenly
@@ -52,6 +61,7 @@ impl BalancerSpec {
     pub fn name(self) -> &'static str {
         match self {
             BalancerSpec::RoundRobin => "round_robin",
+            BalancerSpec::WeightedRoundRobin => "weighted_round_robin",
             BalancerSpec::Random => "random",
             BalancerSpec::LeastConnections => "least_connections",
             BalancerSpec::ConsistentHash { .. } => "consistent_hash",
@@ -74,6 +84,8 @@ pub struct Balancer {
     loads: LoadTree,
     /// The candidates' tokens (consistent hashing only); owners are candidate positions.
     ring: Ring,
+    /// The candidates' passes (weighted round robin only).
+    strides: Strides,
 }
 
 /// The most candidates a power-of-d pick draws.
@@ -100,6 +112,7 @@ impl Balancer {
             rng,
             loads: LoadTree::default(),
             ring: Ring::default(),
+            strides: Strides::default(),
         }
     }
 
@@ -109,6 +122,7 @@ impl Balancer {
     pub fn candidates_changed(&mut self, candidates: &[InstanceId], instances: &[Instance]) {
         match self.spec {
             BalancerSpec::LeastConnections => self.loads.rebuild(candidates, instances),
+            BalancerSpec::WeightedRoundRobin => self.strides.rebuild(candidates, instances),
             BalancerSpec::ConsistentHash { vnodes } => {
                 let nodes = candidates
                     .iter()
@@ -138,7 +152,8 @@ impl Balancer {
     /// only consistent hashing reads); `None` if there are none. The candidates must be those
     /// last given to [`Balancer::candidates_changed`].
     ///
-    /// Cost: O(1) for round robin and random, O(log n) for least connections, O(log(n v))
+    /// Cost: O(1) for round robin and random, O(log n) for least connections and weighted
+    /// round robin, O(log(n v))
     /// for consistent hashing, O(d) for the power of d choices.
     #[inline]
     pub fn pick(
@@ -157,6 +172,10 @@ impl Balancer {
                 let i = wrap(self.cursor, n);
                 self.cursor = wrap(i + 1, n);
                 i
+            }
+            BalancerSpec::WeightedRoundRobin => {
+                debug_assert_eq!(self.strides.len(), n, "candidates_changed was not called");
+                self.strides.pick(candidates, instances)
             }
             BalancerSpec::Random => self.rng.random_range(0..n),
             BalancerSpec::LeastConnections => {
@@ -213,91 +232,6 @@ impl Balancer {
             }
         }
         best
-    }
-}
-
-/// The open requests of the candidates, by their position in the candidate list, in a
-/// segment tree of minima: the least loaded candidate at or after a position is found in
-/// O(log n), and one candidate's load changes in O(log n).
-#[derive(Debug, Default)]
-struct LoadTree {
-    /// Candidates.
-    len: usize,
-    /// Leaves: a power of two at least `len`.
-    width: usize,
-    /// Node k covers its children 2k and 2k+1; leaves are `width..width + len`, unused
-    /// leaves hold `u32::MAX`.
-    min: Vec<u32>,
-    /// Each instance slot's position among the candidates, `None` if it is not one.
-    position: Vec<Option<u32>>,
-}
-
-impl LoadTree {
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn rebuild(&mut self, candidates: &[InstanceId], instances: &[Instance]) {
-        self.len = candidates.len();
-        self.width = candidates.len().next_power_of_two().max(1);
-        self.min.clear();
-        self.min.resize(2 * self.width, u32::MAX);
-        self.position.clear();
-        self.position.resize(instances.len(), None);
-        for (i, &c) in candidates.iter().enumerate() {
-            self.min[self.width + i] = instances[c.index()].open_requests();
-            self.position[c.index()] = Some(i as u32);
-        }
-        for k in (1..self.width).rev() {
-            self.min[k] = self.min[2 * k].min(self.min[2 * k + 1]);
-        }
-    }
-
-    #[inline]
-    fn set(&mut self, instance: InstanceId, open: u32) {
-        let Some(&Some(pos)) = self.position.get(instance.index()) else {
-            return;
-        };
-        let mut k = self.width + pos as usize;
-        self.min[k] = open;
-        while k > 1 {
-            k /= 2;
-            let m = self.min[2 * k].min(self.min[2 * k + 1]);
-            if self.min[k] == m {
-                break;
-            }
-            self.min[k] = m;
-        }
-    }
-
-    /// The first position, scanning from `start` and wrapping round, whose load is the least.
-    fn first_least_from(&self, start: usize) -> usize {
-        let least = self.min[1];
-        self.first_at_most(1, 0, self.width, start, least)
-            .or_else(|| self.first_at_most(1, 0, self.width, 0, least))
-            .expect("the least load is somewhere")
-    }
-
-    /// The first position at or after `start` within node `k` (covering `lo..hi`) whose
-    /// load is at most `bound`. Visits O(log n) nodes: a subtree wholly past `start` is
-    /// entered only if it holds an answer.
-    fn first_at_most(
-        &self,
-        k: usize,
-        lo: usize,
-        hi: usize,
-        start: usize,
-        bound: u32,
-    ) -> Option<usize> {
-        if hi <= start || self.min[k] > bound {
-            return None;
-        }
-        if hi - lo == 1 {
-            return Some(lo);
-        }
-        let mid = (lo + hi) / 2;
-        self.first_at_most(2 * k, lo, mid, start, bound)
-            .or_else(|| self.first_at_most(2 * k + 1, mid, hi, start, bound))
     }
 }
 
@@ -459,5 +393,35 @@ mod tests {
             three,
             "the order of candidates matters"
         );
+    }
+
+    /// Smooth weighted round robin: weights 3:2 give nginx's A B A B A, every run of five
+    /// picks holds three of A and two of B, and an instance that joins late takes its share
+    /// from then on (no burst to catch up on picks it missed).
+    #[test]
+    fn weighted_round_robin_interleaves_in_proportion() {
+        let (mut instances, all) = nodes(&[0, 1, 2]);
+        instances[0].weight = 3;
+        instances[1].weight = 2;
+        instances[2].weight = 5;
+        let mut b = Balancer::new(BalancerSpec::WeightedRoundRobin, stream(1, 0, "t", "b"));
+        let two = &all[..2];
+        b.candidates_changed(two, &instances);
+        let picks: Vec<usize> = (0..1000)
+            .map(|_| b.pick(two, &instances, 0).unwrap().index())
+            .collect();
+        assert_eq!(&picks[..5], &[0, 1, 0, 1, 0]);
+        for w in picks.chunks(5) {
+            assert_eq!(w.iter().filter(|&&i| i == 0).count(), 3, "{w:?}");
+        }
+        b.candidates_changed(&all, &instances);
+        let picks: Vec<usize> = (0..1000)
+            .map(|_| b.pick(&all, &instances, 0).unwrap().index())
+            .collect();
+        // Weights 3:2:5 over ten picks, from the first ten after the join on.
+        for w in picks.chunks(10) {
+            let count = |k| w.iter().filter(|&&i| i == k).count();
+            assert_eq!((count(0), count(1), count(2)), (3, 2, 5), "{w:?}");
+        }
     }
 }

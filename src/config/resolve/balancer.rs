@@ -1,0 +1,66 @@
+//! A service's balancer from its file form.
+
+use super::At;
+use crate::components::balancer::BalancerSpec;
+use crate::components::shard::MAX_VNODES;
+use crate::config::ConfigError;
+use crate::config::raw::{RawBalancer, RawService};
+
+/// Tokens per instance of a consistent-hash balancer unless the file says (ketama's 160).
+pub(crate) const DEFAULT_VNODES: u32 = 160;
+
+/// The balancer of service `s` at `rel` (round robin unless it names one).
+pub(super) fn balancer(s: &RawService, at: At, rel: &str) -> Result<BalancerSpec, ConfigError> {
+    Ok(match s.balancer {
+        None | Some(RawBalancer::RoundRobin {}) => BalancerSpec::RoundRobin,
+        Some(RawBalancer::WeightedRoundRobin {}) => BalancerSpec::WeightedRoundRobin,
+        Some(RawBalancer::Random {}) => BalancerSpec::Random,
+        Some(RawBalancer::LeastConnections {}) => BalancerSpec::LeastConnections,
+        Some(RawBalancer::ConsistentHash { vnodes }) => BalancerSpec::ConsistentHash {
+            vnodes: match vnodes {
+                None => DEFAULT_VNODES,
+                Some(v) if (1..=i64::from(MAX_VNODES)).contains(&v) => v as u32,
+                Some(v) => {
+                    return Err(at.err(
+                        &format!("{rel}.balancer.vnodes"),
+                        format!("an instance places 1 to {MAX_VNODES} tokens on the ring, got {v}"),
+                    ));
+                }
+            },
+        },
+        Some(RawBalancer::PowerOfD { d, replacement }) => {
+            let drel = format!("{rel}.balancer.d");
+            let d = d.unwrap_or(2);
+            let max = i64::from(crate::components::balancer::MAX_D);
+            if !(1..=max).contains(&d) {
+                return Err(at.err(&drel, format!("a pick draws 1 to {max} instances, got {d}")));
+            }
+            let replacement = replacement.unwrap_or(false);
+            if !replacement && s.replicas > 0 && d > s.replicas {
+                return Err(at.err(
+                    &drel,
+                    format!(
+                        "d = {d} is larger than the fleet ({} replicas): every pick would compare every instance (use least_connections, or `replacement`)",
+                        s.replicas
+                    ),
+                ));
+            }
+            BalancerSpec::PowerOfD {
+                d: d as u32,
+                replacement,
+            }
+        }
+        Some(RawBalancer::Queue { max_length }) => BalancerSpec::Queue {
+            max_length: match max_length {
+                Some(v) if v < 0 || v > i64::from(u32::MAX) => {
+                    return Err(at.err(
+                        &format!("{rel}.balancer.max_length"),
+                        format!("max_length must be between 0 and {}, got {v}", u32::MAX),
+                    ));
+                }
+                Some(v) => v as u32,
+                None => u32::MAX,
+            },
+        },
+    })
+}
