@@ -112,10 +112,11 @@ impl<'a> Simulation<'a> {
         let r = self.spans.reference(id);
         let inst = &mut self.instances[instance];
         let admission = inst.admit(r, now);
+        let open = inst.open_requests();
         self.services[at.service as usize]
             .routing
             .balancer
-            .load_changed(instance, inst.open_requests());
+            .load_changed(instance, open, self.instances.slots());
         match admission {
             Admission::Rejected => {
                 self.finish(id, Outcome::Rejected, None, now, s);
@@ -256,11 +257,11 @@ impl<'a> Simulation<'a> {
             match sp.state {
                 SpanState::Queued if !sp.has(HOLDS_SLOT) => {
                     inst.remove_queued(r, now);
-                    let open = inst.open_requests();
-                    self.services[inst.service.index()]
+                    let (open, service) = (inst.open_requests(), inst.service);
+                    self.services[service.index()]
                         .routing
                         .balancer
-                        .load_changed(instance, open);
+                        .load_changed(instance, open, self.instances.slots());
                 }
                 SpanState::CpuQueued => {
                     inst.remove_segment(sp.executor, r, now);
@@ -296,10 +297,12 @@ impl<'a> Simulation<'a> {
             // After the queue has moved: expired and stale entries left it too.
             let inst = &self.instances[instance];
             let open = inst.open_requests();
-            self.services[inst.service.index()]
-                .routing
-                .balancer
-                .load_changed(instance, open);
+            let balancer = &mut self.services[inst.service.index()].routing.balancer;
+            if sp.has(ARRIVED) {
+                // What the balancer sees of the instance's speed: the request's whole stay.
+                balancer.responded(instance, now.since(sp.arrived), now);
+            }
+            balancer.load_changed(instance, open, self.instances.slots());
         }
         // Only a request that reached its service is the service's to count (one cancelled
         // on its way there was never seen by it).

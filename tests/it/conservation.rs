@@ -420,8 +420,21 @@ fn generated(genes: &[u8], data: &[u8]) -> String {
         if pools[i] {
             svc["balancer"] = json!({"kind": "queue", "max_length": 5 + g.pick(50)});
         } else if g.chance(3) {
-            let kind = ["random", "least_connections"][g.pick(2)];
-            svc["balancer"] = json!({ "kind": kind });
+            svc["balancer"] = match g.pick(5) {
+                0 => json!({"kind": "random"}),
+                1 => json!({"kind": "least_connections"}),
+                2 => json!({"kind": "weighted_round_robin"}),
+                3 => json!({"kind": "least_response_time", "decay": g.ms(1, 500)}),
+                _ => json!({"kind": "peak_ewma", "d": 1, "decay": g.ms(1, 500)}),
+            };
+        }
+        if !pools[i] && g.chance(4) {
+            // A group of other instances with another weight (the lowest ordinals).
+            let mut other = svc["instance"].clone();
+            other["cores"] = json!(1 + g.pick(3));
+            svc["groups"] =
+                json!([{"name": "g", "instances": 1, "instance": other, "weight": 1 + g.pick(4)}]);
+            svc["weight"] = json!(1 + g.pick(4));
         }
         if g.chance(3) {
             svc["queue_timeout"] = json!(g.ms(1, 30));

@@ -1,9 +1,9 @@
-//! Least connections in O(log n): the candidates' open requests in a segment tree.
+//! Least connections (and least response time) in O(log n): the candidates' loads in a
+//! segment tree.
 
-use crate::components::instance::Instance;
 use crate::ids::InstanceId;
 
-/// The open requests of the candidates, by their position in the candidate list, in a
+/// The loads (open requests, or a cost) of the candidates, by their position in the candidate list, in a
 /// segment tree of minima: the least loaded candidate at or after a position is found in
 /// O(log n), and one candidate's load changes in O(log n).
 #[derive(Debug, Default)]
@@ -13,8 +13,8 @@ pub(super) struct LoadTree {
     /// Leaves: a power of two at least `len`.
     pub(super) width: usize,
     /// Node k covers its children 2k and 2k+1; leaves are `width..width + len`, unused
-    /// leaves hold `u32::MAX`.
-    pub(super) min: Vec<u32>,
+    /// leaves hold `u64::MAX`.
+    pub(super) min: Vec<u64>,
     /// Each instance slot's position among the candidates, `None` if it is not one.
     position: Vec<Option<u32>>,
 }
@@ -24,15 +24,21 @@ impl LoadTree {
         self.len
     }
 
-    pub(super) fn rebuild(&mut self, candidates: &[InstanceId], instances: &[Instance]) {
+    /// The candidates changed; `load` gives each one's load.
+    pub(super) fn rebuild(
+        &mut self,
+        candidates: &[InstanceId],
+        slots: usize,
+        load: impl Fn(InstanceId) -> u64,
+    ) {
         self.len = candidates.len();
         self.width = candidates.len().next_power_of_two().max(1);
         self.min.clear();
-        self.min.resize(2 * self.width, u32::MAX);
+        self.min.resize(2 * self.width, u64::MAX);
         self.position.clear();
-        self.position.resize(instances.len(), None);
+        self.position.resize(slots, None);
         for (i, &c) in candidates.iter().enumerate() {
-            self.min[self.width + i] = instances[c.index()].open_requests();
+            self.min[self.width + i] = load(c);
             self.position[c.index()] = Some(i as u32);
         }
         for k in (1..self.width).rev() {
@@ -41,12 +47,12 @@ impl LoadTree {
     }
 
     #[inline]
-    pub(super) fn set(&mut self, instance: InstanceId, open: u32) {
+    pub(super) fn set(&mut self, instance: InstanceId, load: u64) {
         let Some(&Some(pos)) = self.position.get(instance.index()) else {
             return;
         };
         let mut k = self.width + pos as usize;
-        self.min[k] = open;
+        self.min[k] = load;
         while k > 1 {
             k /= 2;
             let m = self.min[2 * k].min(self.min[2 * k + 1]);
@@ -74,7 +80,7 @@ impl LoadTree {
         lo: usize,
         hi: usize,
         start: usize,
-        bound: u32,
+        bound: u64,
     ) -> Option<usize> {
         if hi <= start || self.min[k] > bound {
             return None;

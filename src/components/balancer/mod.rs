@@ -6,12 +6,14 @@
 use crate::components::instance::Instance;
 use crate::components::shard::{Ring, key_hash};
 use crate::ids::InstanceId;
-use crate::kernel::Stream;
+use crate::kernel::{SimDuration, SimTime, Stream};
 use rand::RngExt;
 
+mod latency;
 mod load_tree;
 mod weighted;
 
+use latency::Latencies;
 use load_tree::LoadTree;
 use weighted::Strides;
 
@@ -47,6 +49,21 @@ pub enum BalancerSpec {
         /// Whether one candidate may be drawn twice.
         replacement: bool,
     },
+    /// The least cost, exactly: each candidate's peak-EWMA response time times its open
+    /// requests plus one (nginx Plus's `least_time`, with Finagle's estimate). O(log n) a
+    /// pick and an update.
+    LeastResponseTime {
+        /// The estimate's time constant.
+        decay: SimDuration,
+    },
+    /// The power of d choices by the same cost (Finagle's and linkerd's default balancer,
+    /// `p2c` over peak EWMA): O(d) a pick.
+    PeakEwma {
+        /// Candidates drawn per pick (1 to [`MAX_D`]).
+        d: u32,
+        /// The estimate's time constant.
+        decay: SimDuration,
+    },
     /// A worker pool pulling from a queue (SQS, RabbitMQ, Celery): requests wait in one FIFO
     /// of at most `max_length` messages, and a worker with a free slot takes the oldest. The
     /// simulation routes these itself; [`Balancer::pick`] is not used for them.
@@ -66,6 +83,8 @@ impl BalancerSpec {
             BalancerSpec::LeastConnections => "least_connections",
             BalancerSpec::ConsistentHash { .. } => "consistent_hash",
             BalancerSpec::PowerOfD { .. } => "power_of_d",
+            BalancerSpec::LeastResponseTime { .. } => "least_response_time",
+            BalancerSpec::PeakEwma { .. } => "peak_ewma",
             BalancerSpec::Queue { .. } => "queue",
         }
     }
@@ -86,6 +105,8 @@ pub struct Balancer {
     ring: Ring,
     /// The candidates' passes (weighted round robin only).
     strides: Strides,
+    /// The candidates' response-time estimates (least response time and peak EWMA only).
+    latencies: Latencies,
 }
 
 /// The most candidates a power-of-d pick draws.
@@ -113,6 +134,11 @@ impl Balancer {
             loads: LoadTree::default(),
             ring: Ring::default(),
             strides: Strides::default(),
+            latencies: Latencies::new(match spec {
+                BalancerSpec::LeastResponseTime { decay }
+                | BalancerSpec::PeakEwma { decay, .. } => decay,
+                _ => SimDuration::from_secs(1),
+            }),
         }
     }
 
@@ -121,7 +147,19 @@ impl Balancer {
     /// hashing, which rebuilds its ring; nothing for the others.
     pub fn candidates_changed(&mut self, candidates: &[InstanceId], instances: &[Instance]) {
         match self.spec {
-            BalancerSpec::LeastConnections => self.loads.rebuild(candidates, instances),
+            BalancerSpec::LeastConnections => {
+                self.loads.rebuild(candidates, instances.len(), |c| {
+                    u64::from(instances[c.index()].open_requests())
+                })
+            }
+            BalancerSpec::LeastResponseTime { .. } => {
+                self.latencies.rebuild(candidates, instances.len());
+                let latencies = &self.latencies;
+                self.loads.rebuild(candidates, instances.len(), |c| {
+                    latencies.cost(c, instances)
+                });
+            }
+            BalancerSpec::PeakEwma { .. } => self.latencies.rebuild(candidates, instances.len()),
             BalancerSpec::WeightedRoundRobin => self.strides.rebuild(candidates, instances),
             BalancerSpec::ConsistentHash { vnodes } => {
                 let nodes = candidates
@@ -134,12 +172,29 @@ impl Balancer {
         }
     }
 
-    /// `instance`'s open requests are now `open`. O(log n) for least connections, nothing
-    /// for the others. Instances that are not candidates are ignored.
+    /// `instance`'s open requests are now `open`. O(log n) for least connections and least
+    /// response time, nothing for the others. Instances that are not candidates are ignored.
     #[inline]
-    pub fn load_changed(&mut self, instance: InstanceId, open: u32) {
-        if self.spec == BalancerSpec::LeastConnections {
-            self.loads.set(instance, open);
+    pub fn load_changed(&mut self, instance: InstanceId, open: u32, instances: &[Instance]) {
+        match self.spec {
+            BalancerSpec::LeastConnections => self.loads.set(instance, u64::from(open)),
+            BalancerSpec::LeastResponseTime { .. } => {
+                let cost = self.latencies.cost(instance, instances);
+                self.loads.set(instance, cost);
+            }
+            _ => {}
+        }
+    }
+
+    /// `instance` answered a request `latency` after it arrived (before [`Balancer::load_changed`]
+    /// tells its new load). O(1); only the latency-aware balancers keep anything.
+    #[inline]
+    pub fn responded(&mut self, instance: InstanceId, latency: SimDuration, now: SimTime) {
+        if matches!(
+            self.spec,
+            BalancerSpec::LeastResponseTime { .. } | BalancerSpec::PeakEwma { .. }
+        ) {
+            self.latencies.responded(instance, latency, now);
         }
     }
 
@@ -178,6 +233,17 @@ impl Balancer {
                 self.strides.pick(candidates, instances)
             }
             BalancerSpec::Random => self.rng.random_range(0..n),
+            BalancerSpec::LeastResponseTime { .. } => {
+                debug_assert_eq!(self.loads.len(), n, "candidates_changed was not called");
+                let best = self.loads.first_least_from(wrap(self.cursor, n));
+                self.cursor = wrap(best + 1, n);
+                best
+            }
+            BalancerSpec::PeakEwma { d, .. } => {
+                let latencies = &self.latencies;
+                let cost = |c: InstanceId| latencies.cost(c, instances);
+                power_of_d(&mut self.rng, candidates, d as usize, false, cost)
+            }
             BalancerSpec::LeastConnections => {
                 // The first candidate with the fewest open requests, scanning round from
                 // the cursor: ties go round robin.
@@ -185,7 +251,7 @@ impl Balancer {
                 let best = self.loads.first_least_from(wrap(self.cursor, n));
                 debug_assert_eq!(
                     self.loads.min[self.loads.width + best],
-                    instances[candidates[best].index()].open_requests(),
+                    u64::from(instances[candidates[best].index()].open_requests()),
                     "load_changed was not called"
                 );
                 self.cursor = wrap(best + 1, n);
@@ -196,43 +262,43 @@ impl Balancer {
                 self.ring.shard_of(key_hash(key)) as usize
             }
             BalancerSpec::PowerOfD { d, replacement } => {
-                self.power_of_d(candidates, instances, d as usize, replacement)
+                let open = |c: InstanceId| u64::from(instances[c.index()].open_requests());
+                power_of_d(&mut self.rng, candidates, d as usize, replacement, open)
             }
         };
         Some(candidates[i])
     }
 }
 
-impl Balancer {
-    /// The least loaded of `d` random candidates (positions in `candidates`); distinct ones
-    /// unless `replacement`, at most all of them. O(d) draws, O(d^2) duplicate checks for
-    /// d <= 64 (cheaper than a set at that size).
-    fn power_of_d(
-        &mut self,
-        candidates: &[InstanceId],
-        instances: &[Instance],
-        d: usize,
-        replacement: bool,
-    ) -> usize {
-        let n = candidates.len();
-        let draws = if replacement { d } else { d.min(n) };
-        let mut drawn = [0usize; MAX_D as usize];
-        let (mut best, mut best_load) = (0, u32::MAX);
-        let mut k = 0;
-        while k < draws {
-            let i = self.rng.random_range(0..n);
-            if !replacement && drawn[..k].contains(&i) {
-                continue;
-            }
-            drawn[k] = i;
-            k += 1;
-            let load = instances[candidates[i].index()].open_requests();
-            if load < best_load {
-                (best, best_load) = (i, load);
-            }
+/// The least costly of `d` random candidates (positions in `candidates`; ties: the first
+/// drawn); distinct ones unless `replacement`, at most all of them. O(d) draws, O(d^2)
+/// duplicate checks for d <= 64 (cheaper than a set at that size).
+#[inline]
+fn power_of_d(
+    rng: &mut Stream,
+    candidates: &[InstanceId],
+    d: usize,
+    replacement: bool,
+    cost: impl Fn(InstanceId) -> u64,
+) -> usize {
+    let n = candidates.len();
+    let draws = if replacement { d } else { d.min(n) };
+    let mut drawn = [0usize; MAX_D as usize];
+    let (mut best, mut best_cost) = (0, u64::MAX);
+    let mut k = 0;
+    while k < draws {
+        let i = rng.random_range(0..n);
+        if !replacement && drawn[..k].contains(&i) {
+            continue;
         }
-        best
+        drawn[k] = i;
+        k += 1;
+        let c = cost(candidates[i]);
+        if c < best_cost {
+            (best, best_cost) = (i, c);
+        }
     }
+    best
 }
 
 #[cfg(test)]
@@ -291,14 +357,16 @@ mod tests {
                     };
                     instances[got.index()].admit(r, SimTime::ZERO);
                     slot += 1;
-                    b.load_changed(got, instances[got.index()].open_requests());
+                    let open = instances[got.index()].open_requests();
+                    b.load_changed(got, open, &instances);
                 }
                 // Finish one somewhere.
                 6..=8 => {
                     let i = candidates[rng.random_range(0..candidates.len())];
                     if instances[i.index()].open_requests() > 0 {
                         instances[i.index()].release();
-                        b.load_changed(i, instances[i.index()].open_requests());
+                        let open = instances[i.index()].open_requests();
+                        b.load_changed(i, open, &instances);
                     }
                 }
                 // An instance leaves or comes back.

@@ -129,6 +129,20 @@ pub enum RawBalancer {
         /// Whether one instance may be drawn twice (default false).
         replacement: Option<bool>,
     },
+    /// The instance with the least cost: its peak-EWMA response time times its open
+    /// requests plus one (nginx Plus `least_time`); O(log n) a pick.
+    LeastResponseTime {
+        /// The estimate's time constant (default "10s", Finagle's and linkerd's).
+        decay: Option<Duration>,
+    },
+    /// The cheaper of `d` random instances by that cost (Finagle's and linkerd's `p2c` with
+    /// peak EWMA); O(d) a pick.
+    PeakEwma {
+        /// Instances drawn per pick (1 to 64, default 2; at most the fleet's size).
+        d: Option<i64>,
+        /// The estimate's time constant (default "10s").
+        decay: Option<Duration>,
+    },
     /// A worker pool pulling from one queue: workers with a free slot take the oldest message.
     Queue {
         /// Most messages waiting (default: unbounded).

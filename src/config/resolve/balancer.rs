@@ -1,10 +1,11 @@
 //! A service's balancer from its file form.
 
-use super::At;
+use super::{At, positive_duration};
 use crate::components::balancer::BalancerSpec;
 use crate::components::shard::MAX_VNODES;
 use crate::config::ConfigError;
 use crate::config::raw::{RawBalancer, RawService};
+use crate::kernel::SimDuration;
 
 /// Tokens per instance of a consistent-hash balancer unless the file says (ketama's 160).
 pub(crate) const DEFAULT_VNODES: u32 = 160;
@@ -29,27 +30,19 @@ pub(super) fn balancer(s: &RawService, at: At, rel: &str) -> Result<BalancerSpec
             },
         },
         Some(RawBalancer::PowerOfD { d, replacement }) => {
-            let drel = format!("{rel}.balancer.d");
-            let d = d.unwrap_or(2);
-            let max = i64::from(crate::components::balancer::MAX_D);
-            if !(1..=max).contains(&d) {
-                return Err(at.err(&drel, format!("a pick draws 1 to {max} instances, got {d}")));
-            }
             let replacement = replacement.unwrap_or(false);
-            if !replacement && s.replicas > 0 && d > s.replicas {
-                return Err(at.err(
-                    &drel,
-                    format!(
-                        "d = {d} is larger than the fleet ({} replicas): every pick would compare every instance (use least_connections, or `replacement`)",
-                        s.replicas
-                    ),
-                ));
-            }
             BalancerSpec::PowerOfD {
-                d: d as u32,
+                d: choices(s, at, rel, d, replacement)?,
                 replacement,
             }
         }
+        Some(RawBalancer::LeastResponseTime { decay }) => BalancerSpec::LeastResponseTime {
+            decay: decay_of(at, rel, decay)?,
+        },
+        Some(RawBalancer::PeakEwma { d, decay }) => BalancerSpec::PeakEwma {
+            d: choices(s, at, rel, d, false)?,
+            decay: decay_of(at, rel, decay)?,
+        },
         Some(RawBalancer::Queue { max_length }) => BalancerSpec::Queue {
             max_length: match max_length {
                 Some(v) if v < 0 || v > i64::from(u32::MAX) => {
@@ -63,4 +56,42 @@ pub(super) fn balancer(s: &RawService, at: At, rel: &str) -> Result<BalancerSpec
             },
         },
     })
+}
+
+/// A power-of-d balancer's `d` (default 2).
+fn choices(
+    s: &RawService,
+    at: At,
+    rel: &str,
+    d: Option<i64>,
+    replacement: bool,
+) -> Result<u32, ConfigError> {
+    let drel = format!("{rel}.balancer.d");
+    let d = d.unwrap_or(2);
+    let max = i64::from(crate::components::balancer::MAX_D);
+    if !(1..=max).contains(&d) {
+        return Err(at.err(&drel, format!("a pick draws 1 to {max} instances, got {d}")));
+    }
+    if !replacement && s.replicas > 0 && d > s.replicas {
+        return Err(at.err(
+            &drel,
+            format!(
+                "d = {d} is larger than the fleet ({} replicas): every pick would compare every instance (use least_connections, or `replacement`)",
+                s.replicas
+            ),
+        ));
+    }
+    Ok(d as u32)
+}
+
+/// A latency estimate's time constant (default 10 s, Finagle's and linkerd's).
+fn decay_of(
+    at: At,
+    rel: &str,
+    decay: Option<crate::config::quantity::Duration>,
+) -> Result<SimDuration, ConfigError> {
+    match decay {
+        None => Ok(SimDuration::from_secs(10)),
+        Some(d) => positive_duration(at, &format!("{rel}.balancer.decay"), d, "decay"),
+    }
 }
