@@ -21,6 +21,8 @@ pub struct ServiceSpec {
     pub weight: u32,
     /// How requests are spread.
     pub balancer: BalancerSpec,
+    /// The loads the balancer sees.
+    pub load_view: crate::components::balancer::LoadView,
     /// Endpoints, in file order.
     pub endpoints: Vec<EndpointSpec>,
     /// Delays of starting and stopping instances.

@@ -297,7 +297,7 @@ fn remove(list: &mut Vec<InstanceId>, id: InstanceId) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::components::balancer::BalancerSpec;
+    use crate::components::balancer::{BalancerSpec, LoadView};
     use crate::components::instance::{Instance, Runtime};
     use crate::ids::ServiceId;
     use crate::kernel::stream;
@@ -325,7 +325,11 @@ mod tests {
     #[test]
     fn phase_changes_keep_lists_phases_and_serving_cores_together() {
         let mut instances = InstanceArena::default();
-        let mut balancer = Balancer::new(BalancerSpec::LeastConnections, stream(1, 0, "t", "b"));
+        let mut balancer = Balancer::new(
+            BalancerSpec::LeastConnections,
+            LoadView::Exact,
+            stream(1, 0, "t", "b"),
+        );
         let warm: Vec<InstanceId> = (0..2)
             .map(|_| {
                 instances.insert(Instance::new(
@@ -355,7 +359,10 @@ mod tests {
         assert_eq!(fleet.starting(), &[warm[1]]);
         assert_eq!(fleet.serving_cores().level(), 4);
         // The balancer's candidates are the ready list: a pick never names another.
-        assert_eq!(balancer.pick(fleet.ready(), instances.slots(), 0), Some(a));
+        assert_eq!(
+            balancer.pick(fleet.ready(), instances.slots(), 0, 0),
+            Some(a)
+        );
         fleet.stop(warm[0], &mut instances, &mut balancer, t(5));
         assert_eq!(fleet.serving_cores().level(), 2);
         assert!(fleet.draining().is_empty());
@@ -381,7 +388,11 @@ mod tests {
     #[test]
     fn a_notified_spot_instance_keeps_its_slot_until_its_interruption() {
         let mut instances = InstanceArena::default();
-        let mut balancer = Balancer::new(BalancerSpec::RoundRobin, stream(1, 0, "t", "b"));
+        let mut balancer = Balancer::new(
+            BalancerSpec::RoundRobin,
+            LoadView::Exact,
+            stream(1, 0, "t", "b"),
+        );
         let mut fleet = Fleet::warm(shape(), Vec::new(), &instances, &mut balancer);
         let id = launch(&mut fleet, &mut instances, SimTime::ZERO);
         instances[id].spot_notified = true;

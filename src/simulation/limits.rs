@@ -44,7 +44,7 @@ pub(super) struct EventTally {
     counts: [u64; KINDS],
 }
 
-const KINDS: usize = 25;
+const KINDS: usize = 26;
 
 impl EventTally {
     #[inline]
@@ -91,6 +91,7 @@ fn kind(event: &Event) -> usize {
         Event::Migrate { .. } => 22,
         Event::Reload { .. } => 23,
         Event::Retry { .. } => 24,
+        Event::RefreshLoads { .. } => 25,
     }
 }
 
@@ -120,6 +121,7 @@ const KIND_NAMES: [&str; KINDS] = [
     "resharding copies",
     "cache reloads",
     "call retries",
+    "balancer load refreshes",
 ];
 
 impl Simulation<'_> {

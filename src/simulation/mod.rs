@@ -84,6 +84,8 @@ pub enum Event {
     Evaluate { service: ServiceId },
     /// A metrics scraper reads a service's ready instances.
     Scrape { service: ServiceId },
+    /// A service's balancer gets a fresh copy of its instances' loads.
+    RefreshLoads { service: ServiceId },
     /// The cloud warns that a spot instance will be taken back.
     SpotNotice { instance: InstanceRef },
     /// The cloud takes a spot instance back.
@@ -582,6 +584,7 @@ impl Handler for Simulation<'_> {
             Event::Deadline { client } => self.deadline(client, now, s),
             Event::Evaluate { service } => self.evaluate_policy(service, now, s),
             Event::Scrape { service } => self.scrape(service, now, s),
+            Event::RefreshLoads { service } => self.refresh_loads(service, now, s),
             Event::Scheduled { service, action } => self.scheduled(service, action, now, s),
             Event::InstanceReady { instance } => {
                 self.about_instance(instance, now, s, Self::instance_ready)

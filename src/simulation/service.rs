@@ -112,7 +112,10 @@ impl ServiceState {
             }
         }
         let rng = stream(seed, replication, &spec.name, "balancer");
-        let mut balancer = Balancer::new(spec.balancer, rng);
+        let mut balancer = Balancer::new(spec.balancer, spec.load_view, rng);
+        if let Some(every) = balancer.refresh_interval() {
+            scheduler.schedule_at(SimTime::ZERO + every, Event::RefreshLoads { service });
+        }
         let fleet = Fleet::warm(spec.instance.clone(), ready, instances, &mut balancer);
         let mut backlog_len = TimeAverage::default();
         backlog_len.start(SimTime::ZERO);
@@ -171,5 +174,23 @@ impl Routing {
     /// The queue length's area over the bucket ending at `end` (see `TimeAverage`).
     pub(super) fn take_backlog_bucket(&mut self, end: SimTime) -> u128 {
         self.backlog_len.take_bucket(end).0
+    }
+}
+
+impl super::Simulation<'_> {
+    /// A published load view's refresh: the balancer copies its candidates' loads as they
+    /// are now, and the next refresh is scheduled.
+    pub(super) fn refresh_loads(
+        &mut self,
+        service: ServiceId,
+        _now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        let svc = &mut self.services[service.index()];
+        let balancer = &mut svc.routing.balancer;
+        balancer.refresh(svc.fleet.ready(), self.instances.slots());
+        if let Some(every) = balancer.refresh_interval() {
+            s.schedule_in(every, Event::RefreshLoads { service });
+        }
     }
 }

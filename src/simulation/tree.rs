@@ -92,7 +92,8 @@ impl<'a> Simulation<'a> {
             service: sp.service,
             endpoint: sp.endpoint,
         };
-        let (root, counted, key) = (sp.kind == SpanKind::Root, sp.has(COUNTED), sp.key);
+        let (root, counted, key, seed) =
+            (sp.kind == SpanKind::Root, sp.has(COUNTED), sp.key, sp.seed);
         let svc = &mut self.services[at.service as usize];
         svc.counters.arrivals += 1;
         self.observer.served_arrival(at, root, counted);
@@ -103,7 +104,7 @@ impl<'a> Simulation<'a> {
         }
         let picked = match self.databases.of(at.service) {
             Some(db) => self.route_query(db, id, at, now),
-            None => balancer.pick(svc.fleet.ready(), self.instances.slots(), key),
+            None => balancer.pick(svc.fleet.ready(), self.instances.slots(), key, seed),
         };
         let Some(instance) = picked else {
             self.finish(id, Outcome::NoInstance, None, now, s);
@@ -117,6 +118,13 @@ impl<'a> Simulation<'a> {
             .routing
             .balancer
             .load_changed(instance, open, self.instances.slots());
+        if admission != Admission::Rejected && self.databases.of(at.service).is_none() {
+            // A balancer instance counting its own connections counts this one.
+            self.services[at.service as usize]
+                .routing
+                .balancer
+                .sent(seed, instance);
+        }
         match admission {
             Admission::Rejected => {
                 self.finish(id, Outcome::Rejected, None, now, s);
@@ -269,6 +277,13 @@ impl<'a> Simulation<'a> {
                 _ => {}
             }
             self.unhold(id, &sp);
+            if sp.kind.is_served() && self.databases.of(sp.service).is_none() {
+                // It ends where its balancer sent it (branches are held, never sent).
+                self.services[sp.service as usize]
+                    .routing
+                    .balancer
+                    .ended(sp.seed, instance);
+            }
         } else if sp.state == SpanState::Backlogged {
             // Ended while it waited in a worker pool's queue.
             let r = self.spans.reference(id);

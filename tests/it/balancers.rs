@@ -306,3 +306,79 @@ fn least_response_time_on_equal_instances_queues_as_least_connections_does() {
     eprintln!("least connections {lc:.3} ms, least response time {lrt:.3} ms");
     assert!((lrt - lc).abs() < 0.1 * lc, "{lrt} vs {lc}");
 }
+
+/// Mitzenmacher, "How useful is old information?" (2000): when every balancer sees loads
+/// as of the last refresh, "pick the least loaded" sends everything between two refreshes to
+/// the instances that looked idle, and herds; the power of two choices spreads its picks over
+/// two random candidates and stays robust. 20 M/M/1 servers (1 ms) at load 0.9, loads
+/// refreshed every 5 ms (five service times): least connections does worse than random's
+/// 10 ms (M/M/1), power of two still better than half of it. Several balancer instances that
+/// each count only their own connections (nginx workers, a fleet of proxies) see less than
+/// one exact view but do not herd: far better than random.
+#[test]
+fn stale_loads_make_least_connections_herd_while_power_of_two_stays_robust() {
+    let mean =
+        |balancer: &str, tag: &str| mean_latencies_ms(&fleet(20, 0.9, balancer, 10, 1), tag)[0];
+    let random = mean(r#""kind": "random""#, "stale-random");
+    let exact = mean(r#""kind": "least_connections""#, "stale-exact");
+    let herding = mean(
+        r#""kind": "least_connections", "view": { "refresh": "5ms" }"#,
+        "stale-lc",
+    );
+    let two = mean(
+        r#""kind": "power_of_d", "view": { "refresh": "5ms" }"#,
+        "stale-p2",
+    );
+    let own = mean(
+        r#""kind": "least_connections", "view": { "balancers": 4 }"#,
+        "stale-own",
+    );
+    eprintln!(
+        "random {random:.2} ms, exact {exact:.2}, stale least connections {herding:.2}, stale power of two {two:.2}, four own views {own:.2}"
+    );
+    // M/M/1 at 0.9: 10 ms, within the run's sampling error.
+    assert!((random - 10.0).abs() < 1.0, "{random}");
+    assert!(
+        herding > random,
+        "stale least connections {herding} vs random {random}"
+    );
+    assert!(two < 0.5 * random, "stale power of two {two}");
+    assert!(
+        exact < own && own < 0.3 * random,
+        "exact {exact}, own views {own}"
+    );
+}
+
+#[test]
+fn bad_load_views_are_refused_with_their_path() {
+    for (tag, view, path, words) in [
+        (
+            "view-both",
+            r#"{ "refresh": "1s", "balancers": 2 }"#,
+            "model.services.q.balancer.view",
+            "either",
+        ),
+        (
+            "view-none",
+            r#"{}"#,
+            "model.services.q.balancer.view",
+            "either",
+        ),
+        (
+            "view-one",
+            r#"{ "balancers": 1 }"#,
+            "model.services.q.balancer.view.balancers",
+            "from 2 to 256",
+        ),
+        (
+            "view-zero",
+            r#"{ "refresh": "0s" }"#,
+            "model.services.q.balancer.view.refresh",
+            "refresh",
+        ),
+    ] {
+        let balancer = format!(r#""kind": "least_connections", "view": {view}"#);
+        let e = load_error(tag, &fleet(4, 0.5, &balancer, 2, 1));
+        assert_error_at(&e, path, words);
+    }
+}

@@ -422,7 +422,11 @@ fn generated(genes: &[u8], data: &[u8]) -> String {
         } else if g.chance(3) {
             svc["balancer"] = match g.pick(5) {
                 0 => json!({"kind": "random"}),
-                1 => json!({"kind": "least_connections"}),
+                1 => match g.pick(3) {
+                    0 => json!({"kind": "least_connections"}),
+                    1 => json!({"kind": "least_connections", "view": {"balancers": 2 + g.pick(3)}}),
+                    _ => json!({"kind": "power_of_d", "d": 1, "view": {"refresh": g.ms(1, 50)}}),
+                },
                 2 => json!({"kind": "weighted_round_robin"}),
                 3 => json!({"kind": "least_response_time", "decay": g.ms(1, 500)}),
                 _ => json!({"kind": "peak_ewma", "d": 1, "decay": g.ms(1, 500)}),

@@ -11,7 +11,11 @@ use rand::RngExt;
 
 mod latency;
 mod load_tree;
+mod view;
 mod weighted;
+
+use view::Views;
+pub use view::{LoadView, MAX_BALANCERS};
 
 use latency::Latencies;
 use load_tree::LoadTree;
@@ -94,13 +98,18 @@ impl BalancerSpec {
 #[derive(Debug)]
 pub struct Balancer {
     spec: BalancerSpec,
-    /// Rotating start position (round robin, and tie-breaks for least connections).
-    cursor: usize,
+    /// Rotating start positions (round robin, and tie-breaks for least connections and
+    /// least response time), one per view.
+    cursors: Vec<usize>,
     /// Draws for random choice; a stream of its own, so other streams are untouched.
     rng: Stream,
-    /// Open requests of the candidates (least connections only), kept current by
-    /// [`Balancer::candidates_changed`] and [`Balancer::load_changed`].
-    loads: LoadTree,
+    /// The loads it sees (exact, published or each balancer instance's own).
+    views: Views,
+    /// The candidates' loads as each view sees them (least connections; least response
+    /// time's costs in the one tree), kept current by [`Balancer::candidates_changed`],
+    /// [`Balancer::load_changed`], [`Balancer::sent`], [`Balancer::ended`] and
+    /// [`Balancer::refresh`].
+    loads: Vec<LoadTree>,
     /// The candidates' tokens (consistent hashing only); owners are candidate positions.
     ring: Ring,
     /// The candidates' passes (weighted round robin only).
@@ -125,13 +134,16 @@ fn wrap(i: usize, n: usize) -> usize {
 }
 
 impl Balancer {
-    /// A balancer with its own random stream.
-    pub fn new(spec: BalancerSpec, rng: Stream) -> Self {
+    /// A balancer with its own random stream, seeing loads through `view`.
+    pub fn new(spec: BalancerSpec, view: LoadView, rng: Stream) -> Self {
+        let views = Views::new(view);
+        let count = views.count();
         Balancer {
             spec,
-            cursor: 0,
+            cursors: vec![0; count],
             rng,
-            loads: LoadTree::default(),
+            views,
+            loads: (0..count).map(|_| LoadTree::default()).collect(),
             ring: Ring::default(),
             strides: Strides::default(),
             latencies: Latencies::new(match spec {
@@ -146,16 +158,13 @@ impl Balancer {
     /// connections, which re-reads every candidate's load; O(n v log(n v)) for consistent
     /// hashing, which rebuilds its ring; nothing for the others.
     pub fn candidates_changed(&mut self, candidates: &[InstanceId], instances: &[Instance]) {
+        self.views.candidates_changed(candidates, instances);
         match self.spec {
-            BalancerSpec::LeastConnections => {
-                self.loads.rebuild(candidates, instances.len(), |c| {
-                    u64::from(instances[c.index()].open_requests())
-                })
-            }
+            BalancerSpec::LeastConnections => self.rebuild_loads(candidates, instances),
             BalancerSpec::LeastResponseTime { .. } => {
                 self.latencies.rebuild(candidates, instances.len());
                 let latencies = &self.latencies;
-                self.loads.rebuild(candidates, instances.len(), |c| {
+                self.loads[0].rebuild(candidates, instances.len(), |c| {
                     latencies.cost(c, instances)
                 });
             }
@@ -177,12 +186,64 @@ impl Balancer {
     #[inline]
     pub fn load_changed(&mut self, instance: InstanceId, open: u32, instances: &[Instance]) {
         match self.spec {
-            BalancerSpec::LeastConnections => self.loads.set(instance, u64::from(open)),
+            BalancerSpec::LeastConnections if self.views.view == LoadView::Exact => {
+                self.loads[0].set(instance, u64::from(open))
+            }
             BalancerSpec::LeastResponseTime { .. } => {
                 let cost = self.latencies.cost(instance, instances);
-                self.loads.set(instance, cost);
+                self.loads[0].set(instance, cost);
             }
             _ => {}
+        }
+    }
+
+    /// Every least-connections tree from the loads its view sees. O(n) a view.
+    fn rebuild_loads(&mut self, candidates: &[InstanceId], instances: &[Instance]) {
+        for (b, tree) in self.loads.iter_mut().enumerate() {
+            let views = &self.views;
+            tree.rebuild(candidates, instances.len(), |c| {
+                u64::from(views.load(b, c, instances))
+            });
+        }
+    }
+
+    /// A published view's refresh: the candidates' loads are copied as they are now. O(n).
+    pub fn refresh(&mut self, candidates: &[InstanceId], instances: &[Instance]) {
+        self.views.publish(candidates, instances);
+        if self.spec == BalancerSpec::LeastConnections {
+            self.rebuild_loads(candidates, instances);
+        }
+    }
+
+    /// The view's refresh interval, if it is a published one.
+    pub fn refresh_interval(&self) -> Option<SimDuration> {
+        match self.views.view {
+            LoadView::Published { refresh } => Some(refresh),
+            _ => None,
+        }
+    }
+
+    /// The request of `seed` was sent to `instance` (after [`Balancer::pick`], when the
+    /// instance took it). O(log n) with own views, nothing otherwise.
+    #[inline]
+    pub fn sent(&mut self, seed: u64, instance: InstanceId) {
+        let b = self.views.balancer_of(seed);
+        if let Some(count) = self.views.sent(b, instance) {
+            if self.spec == BalancerSpec::LeastConnections {
+                self.loads[b].set(instance, u64::from(count));
+            }
+        }
+    }
+
+    /// The request of `seed`, sent to `instance`, has ended there. O(log n) with own views,
+    /// nothing otherwise.
+    #[inline]
+    pub fn ended(&mut self, seed: u64, instance: InstanceId) {
+        let b = self.views.balancer_of(seed);
+        if let Some(count) = self.views.ended(b, instance) {
+            if self.spec == BalancerSpec::LeastConnections {
+                self.loads[b].set(instance, u64::from(count));
+            }
         }
     }
 
@@ -204,7 +265,8 @@ impl Balancer {
     }
 
     /// Picks one of `candidates` (slots of `instances`) for a request about `key` (which
-    /// only consistent hashing reads); `None` if there are none. The candidates must be those
+    /// only consistent hashing reads) whose seed is `seed` (which names the balancer instance
+    /// it goes through, with own views); `None` if there are none. The candidates must be those
     /// last given to [`Balancer::candidates_changed`].
     ///
     /// Cost: O(1) for round robin and random, O(log n) for least connections and weighted
@@ -216,16 +278,18 @@ impl Balancer {
         candidates: &[InstanceId],
         instances: &[Instance],
         key: u64,
+        seed: u64,
     ) -> Option<InstanceId> {
         let n = candidates.len();
         if n == 0 {
             return None;
         }
+        let b = self.views.balancer_of(seed);
         let i = match self.spec {
             // A queue has no push routing; round robin stands in if ever asked.
             BalancerSpec::RoundRobin | BalancerSpec::Queue { .. } => {
-                let i = wrap(self.cursor, n);
-                self.cursor = wrap(i + 1, n);
+                let i = wrap(self.cursors[b], n);
+                self.cursors[b] = wrap(i + 1, n);
                 i
             }
             BalancerSpec::WeightedRoundRobin => {
@@ -234,9 +298,9 @@ impl Balancer {
             }
             BalancerSpec::Random => self.rng.random_range(0..n),
             BalancerSpec::LeastResponseTime { .. } => {
-                debug_assert_eq!(self.loads.len(), n, "candidates_changed was not called");
-                let best = self.loads.first_least_from(wrap(self.cursor, n));
-                self.cursor = wrap(best + 1, n);
+                debug_assert_eq!(self.loads[0].len(), n, "candidates_changed was not called");
+                let best = self.loads[0].first_least_from(wrap(self.cursors[0], n));
+                self.cursors[0] = wrap(best + 1, n);
                 best
             }
             BalancerSpec::PeakEwma { d, .. } => {
@@ -247,14 +311,15 @@ impl Balancer {
             BalancerSpec::LeastConnections => {
                 // The first candidate with the fewest open requests, scanning round from
                 // the cursor: ties go round robin.
-                debug_assert_eq!(self.loads.len(), n, "candidates_changed was not called");
-                let best = self.loads.first_least_from(wrap(self.cursor, n));
+                let tree = &self.loads[b];
+                debug_assert_eq!(tree.len(), n, "candidates_changed was not called");
+                let best = tree.first_least_from(wrap(self.cursors[b], n));
                 debug_assert_eq!(
-                    self.loads.min[self.loads.width + best],
-                    u64::from(instances[candidates[best].index()].open_requests()),
+                    tree.min[tree.width + best],
+                    u64::from(self.views.load(b, candidates[best], instances)),
                     "load_changed was not called"
                 );
-                self.cursor = wrap(best + 1, n);
+                self.cursors[b] = wrap(best + 1, n);
                 best
             }
             BalancerSpec::ConsistentHash { .. } => {
@@ -262,7 +327,8 @@ impl Balancer {
                 self.ring.shard_of(key_hash(key)) as usize
             }
             BalancerSpec::PowerOfD { d, replacement } => {
-                let open = |c: InstanceId| u64::from(instances[c.index()].open_requests());
+                let views = &self.views;
+                let open = |c: InstanceId| u64::from(views.load(b, c, instances));
                 power_of_d(&mut self.rng, candidates, d as usize, replacement, open)
             }
         };
@@ -340,7 +406,11 @@ mod tests {
             .map(|_| Instance::new(ServiceId(0), &spec, Phase::Ready, SimTime::ZERO))
             .collect();
         let mut candidates: Vec<InstanceId> = (0..37).map(InstanceId::from_index).collect();
-        let mut b = Balancer::new(BalancerSpec::LeastConnections, stream(1, 0, "t", "b"));
+        let mut b = Balancer::new(
+            BalancerSpec::LeastConnections,
+            LoadView::Exact,
+            stream(1, 0, "t", "b"),
+        );
         b.candidates_changed(&candidates, &instances);
         let mut rng = stream(2, 0, "t", "ops");
         let mut slot = 0;
@@ -348,8 +418,8 @@ mod tests {
             match rng.random_range(0..10) {
                 // Route a request to the pick.
                 0..=5 => {
-                    let want = candidates[scan(b.cursor, &candidates, &instances)];
-                    let got = b.pick(&candidates, &instances, 0).unwrap();
+                    let want = candidates[scan(b.cursors[0], &candidates, &instances)];
+                    let got = b.pick(&candidates, &instances, 0, 0).unwrap();
                     assert_eq!(got, want, "step {step}");
                     let r = crate::ids::SpanRef {
                         id: crate::ids::SpanId::from_index(slot),
@@ -413,7 +483,7 @@ mod tests {
     /// Each key's node, by ordinal, for keys 0..n.
     fn owners(b: &mut Balancer, candidates: &[InstanceId], instances: &[Instance]) -> Vec<u32> {
         (0..20_000u64)
-            .map(|k| instances[b.pick(candidates, instances, k).unwrap().index()].ordinal)
+            .map(|k| instances[b.pick(candidates, instances, k, 0).unwrap().index()].ordinal)
             .collect()
     }
 
@@ -424,7 +494,7 @@ mod tests {
     #[test]
     fn consistent_hashing_moves_only_the_keys_of_the_node_that_changed() {
         let spec = BalancerSpec::ConsistentHash { vnodes: 160 };
-        let mut b = Balancer::new(spec, stream(1, 0, "t", "b"));
+        let mut b = Balancer::new(spec, LoadView::Exact, stream(1, 0, "t", "b"));
         let (instances, all) = nodes(&[0, 1, 2, 3]);
         b.candidates_changed(&all[..3], &instances);
         let three = owners(&mut b, &all[..3], &instances);
@@ -472,11 +542,15 @@ mod tests {
         instances[0].weight = 3;
         instances[1].weight = 2;
         instances[2].weight = 5;
-        let mut b = Balancer::new(BalancerSpec::WeightedRoundRobin, stream(1, 0, "t", "b"));
+        let mut b = Balancer::new(
+            BalancerSpec::WeightedRoundRobin,
+            LoadView::Exact,
+            stream(1, 0, "t", "b"),
+        );
         let two = &all[..2];
         b.candidates_changed(two, &instances);
         let picks: Vec<usize> = (0..1000)
-            .map(|_| b.pick(two, &instances, 0).unwrap().index())
+            .map(|_| b.pick(two, &instances, 0, 0).unwrap().index())
             .collect();
         assert_eq!(&picks[..5], &[0, 1, 0, 1, 0]);
         for w in picks.chunks(5) {
@@ -484,7 +558,7 @@ mod tests {
         }
         b.candidates_changed(&all, &instances);
         let picks: Vec<usize> = (0..1000)
-            .map(|_| b.pick(&all, &instances, 0).unwrap().index())
+            .map(|_| b.pick(&all, &instances, 0, 0).unwrap().index())
             .collect();
         // Weights 3:2:5 over ten picks, from the first ten after the join on.
         for w in picks.chunks(10) {

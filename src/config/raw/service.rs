@@ -112,7 +112,10 @@ pub enum RawBalancer {
     /// Uniformly at random.
     Random {},
     /// The instance with the fewest open requests (ties: round robin among them).
-    LeastConnections {},
+    LeastConnections {
+        /// The loads it sees (default: every open request as it changes).
+        view: Option<RawLoadView>,
+    },
     /// The request's key on a hash ring of the instances (ketama): one key keeps reaching
     /// one instance (a cache node, a sticky session), and an instance leaving or joining
     /// moves only the keys it owned or takes.
@@ -128,6 +131,8 @@ pub enum RawBalancer {
         d: Option<i64>,
         /// Whether one instance may be drawn twice (default false).
         replacement: Option<bool>,
+        /// The loads it sees (default: every open request as it changes).
+        view: Option<RawLoadView>,
     },
     /// The instance with the least cost: its peak-EWMA response time times its open
     /// requests plus one (nginx Plus `least_time`); O(log n) a pick.
@@ -148,6 +153,18 @@ pub enum RawBalancer {
         /// Most messages waiting (default: unbounded).
         max_length: Option<i64>,
     },
+}
+
+/// The loads a balancer sees: `{"refresh": "1s"}` (copies published at an interval) or
+/// `{"balancers": 4}` (several balancer instances, each counting only its own requests).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoadView {
+    /// Loads are read from a copy refreshed this often (stale in between).
+    pub refresh: Option<Duration>,
+    /// Balancer instances in front of the fleet (2 to 256); each request goes through one
+    /// at random, and each counts only the requests it sent.
+    pub balancers: Option<i64>,
 }
 
 /// Instance life-cycle delays.

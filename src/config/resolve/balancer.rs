@@ -1,22 +1,33 @@
 //! A service's balancer from its file form.
 
 use super::{At, positive_duration};
-use crate::components::balancer::BalancerSpec;
+use crate::components::balancer::{BalancerSpec, LoadView, MAX_BALANCERS};
 use crate::components::shard::MAX_VNODES;
 use crate::config::ConfigError;
-use crate::config::raw::{RawBalancer, RawService};
+use crate::config::raw::{RawBalancer, RawLoadView, RawService};
 use crate::kernel::SimDuration;
 
 /// Tokens per instance of a consistent-hash balancer unless the file says (ketama's 160).
 pub(crate) const DEFAULT_VNODES: u32 = 160;
 
-/// The balancer of service `s` at `rel` (round robin unless it names one).
-pub(super) fn balancer(s: &RawService, at: At, rel: &str) -> Result<BalancerSpec, ConfigError> {
-    Ok(match s.balancer {
+/// The balancer of service `s` at `rel` (round robin unless it names one), and the loads it
+/// sees.
+pub(super) fn balancer(
+    s: &RawService,
+    at: At,
+    rel: &str,
+) -> Result<(BalancerSpec, LoadView), ConfigError> {
+    let view = match &s.balancer {
+        Some(RawBalancer::LeastConnections { view }) | Some(RawBalancer::PowerOfD { view, .. }) => {
+            load_view(s, view.as_ref(), at, rel)?
+        }
+        _ => LoadView::Exact,
+    };
+    let spec = match s.balancer {
         None | Some(RawBalancer::RoundRobin {}) => BalancerSpec::RoundRobin,
         Some(RawBalancer::WeightedRoundRobin {}) => BalancerSpec::WeightedRoundRobin,
         Some(RawBalancer::Random {}) => BalancerSpec::Random,
-        Some(RawBalancer::LeastConnections {}) => BalancerSpec::LeastConnections,
+        Some(RawBalancer::LeastConnections { .. }) => BalancerSpec::LeastConnections,
         Some(RawBalancer::ConsistentHash { vnodes }) => BalancerSpec::ConsistentHash {
             vnodes: match vnodes {
                 None => DEFAULT_VNODES,
@@ -29,7 +40,7 @@ pub(super) fn balancer(s: &RawService, at: At, rel: &str) -> Result<BalancerSpec
                 }
             },
         },
-        Some(RawBalancer::PowerOfD { d, replacement }) => {
+        Some(RawBalancer::PowerOfD { d, replacement, .. }) => {
             let replacement = replacement.unwrap_or(false);
             BalancerSpec::PowerOfD {
                 d: choices(s, at, rel, d, replacement)?,
@@ -55,7 +66,8 @@ pub(super) fn balancer(s: &RawService, at: At, rel: &str) -> Result<BalancerSpec
                 None => u32::MAX,
             },
         },
-    })
+    };
+    Ok((spec, view))
 }
 
 /// A power-of-d balancer's `d` (default 2).
@@ -93,5 +105,43 @@ fn decay_of(
     match decay {
         None => Ok(SimDuration::from_secs(10)),
         Some(d) => positive_duration(at, &format!("{rel}.balancer.decay"), d, "decay"),
+    }
+}
+
+/// The loads a least-connections or power-of-d balancer sees.
+fn load_view(
+    s: &RawService,
+    view: Option<&RawLoadView>,
+    at: At,
+    rel: &str,
+) -> Result<LoadView, ConfigError> {
+    let vrel = format!("{rel}.balancer.view");
+    let Some(v) = view else {
+        return Ok(LoadView::Exact);
+    };
+    if s.database.is_some() {
+        return Err(at.err(
+            &vrel,
+            "a database routes its queries itself (`database.reads`); a load view applies to a service's own balancer",
+        ));
+    }
+    match (v.refresh, v.balancers) {
+        (Some(r), None) => Ok(LoadView::Published {
+            refresh: positive_duration(at, &format!("{vrel}.refresh"), r, "refresh")?,
+        }),
+        (None, Some(b)) => Ok(LoadView::Own {
+            balancers: super::int_in(
+                at,
+                &format!("{vrel}.balancers"),
+                b,
+                2,
+                i64::from(MAX_BALANCERS),
+                "balancers",
+            )?,
+        }),
+        _ => Err(at.err(
+            &vrel,
+            "a view is either {\"refresh\": \"1s\"} (loads copied at an interval) or {\"balancers\": 4} (balancer instances each counting their own requests)",
+        )),
     }
 }

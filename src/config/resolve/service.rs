@@ -140,7 +140,7 @@ pub(super) fn service(
     let i = &s.instance;
     let irel = format!("{rel}.instance");
     let instance = instance_shape(i, at, &irel)?;
-    let balancer = super::balancer::balancer(s, at, rel)?;
+    let (balancer, load_view) = super::balancer::balancer(s, at, rel)?;
     let groups = super::groups::groups(s, &instance, at, rel)?;
     let unlimited = std::iter::once((irel.clone(), &instance)).chain(
         groups
@@ -335,6 +335,7 @@ pub(super) fn service(
         name: name.to_string(),
         replicas: s.replicas as u32,
         balancer,
+        load_view,
         endpoints,
         lifecycle,
         schedule,
