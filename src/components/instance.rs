@@ -248,6 +248,14 @@ pub struct Instance {
     pub weight: u32,
     /// Work that grows with its open requests, if any (its shape's).
     pub contention: Option<Contention>,
+    /// What its service's health checks believe of it: it passed its probes (always, without
+    /// active checks), and it is not ejected for failing answers.
+    pub passing: bool,
+    pub ejected: bool,
+    /// Probes in a row that passed (positive) or failed (negative).
+    pub probe_streak: i32,
+    /// Answers in a row that failed (passive checks).
+    pub error_streak: u32,
     /// When it was asked for (billing starts here).
     pub created_at: SimTime,
     /// When it stopped, if it has.
@@ -318,6 +326,10 @@ impl Instance {
             group: None,
             weight: 1,
             contention: spec.contention,
+            passing: true,
+            ejected: false,
+            probe_streak: 0,
+            error_streak: 0,
             created_at: now,
             stopped_at: None,
             ready_at: (phase == Phase::Ready).then_some(now),

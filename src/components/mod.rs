@@ -6,6 +6,7 @@ pub mod cache;
 pub mod cost;
 pub mod database;
 pub mod endpoint;
+pub mod health;
 pub mod instance;
 pub mod lifecycle;
 pub mod pool;

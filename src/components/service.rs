@@ -31,6 +31,8 @@ pub struct ServiceSpec {
     pub schedule: Vec<ScheduledScaling>,
     /// Faults at set times.
     pub faults: Vec<Fault>,
+    /// How its balancer finds out which instances are up.
+    pub health: crate::components::health::HealthSpec,
     /// A policy that changes the replica count from what it observes.
     pub autoscaler: Option<crate::autoscaler::AutoscalerSpec>,
     /// How its instances are billed, if priced.
@@ -104,26 +106,56 @@ pub struct Resize {
     pub rolling: bool,
 }
 
-/// A slow-down of some of a service's instances from `start` for `lasts`: each step that
-/// starts meanwhile takes `factor` times its time (a gray failure).
+/// A fault of some of a service's instances from `start` for `lasts`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Fault {
     pub start: crate::kernel::SimDuration,
     pub lasts: crate::kernel::SimDuration,
-    pub factor: f64,
+    pub kind: FaultKind,
     /// It hits the instances whose ordinal is below this (`None`: all).
     pub instances: Option<u32>,
 }
 
+/// What a fault does to the instances it hits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FaultKind {
+    /// Each step that starts meanwhile takes `factor` times its time (a gray failure: the
+    /// instance is up and answers, late).
+    Slow { factor: f64 },
+    /// The process stops making progress (a deadlock, a stuck event loop, a full disk): a
+    /// CPU slice that gets a core meanwhile, and an I/O wait that starts meanwhile, end only
+    /// after the hang does (plus their own time), and health probes go unanswered.
+    Hang,
+    /// Each request that starts being served meanwhile fails at once with probability
+    /// `rate` (a bad deploy's 500s).
+    Errors { rate: f64 },
+    /// The process dies at `start`: what it holds fails (`crashed`), and it starts again
+    /// after `lasts` (a supervisor's restart delay), taking start-up and readiness.
+    Crash,
+}
+
 impl Fault {
-    /// Whether it slows the instance of `ordinal` at `now`.
+    /// Whether it hits the instance of `ordinal` at `now`.
     #[inline]
     pub fn hits(&self, ordinal: u32, now: crate::kernel::SimTime) -> bool {
         let since = now.as_nanos();
         let start = self.start.as_nanos();
-        since >= start
-            && since < start.saturating_add(self.lasts.as_nanos())
-            && self.instances.is_none_or(|n| ordinal < n)
+        since >= start && since < self.end_ns() && self.instances.is_none_or(|n| ordinal < n)
+    }
+
+    /// When it ends, in nanoseconds from the start of the run.
+    #[inline]
+    pub fn end_ns(&self) -> u64 {
+        self.start.as_nanos().saturating_add(self.lasts.as_nanos())
+    }
+
+    /// The time a step of `ns` takes on an instance this fault slows.
+    #[inline]
+    pub fn stretch(&self, ns: u64) -> u64 {
+        match self.kind {
+            FaultKind::Slow { factor } => (ns as f64 * factor).min(u64::MAX as f64 / 4.0) as u64,
+            _ => ns,
+        }
     }
 }
 

@@ -29,11 +29,14 @@ pub enum Outcome {
     /// Its caller gave up on it, or the join it belonged to no longer needed it, and its
     /// server stopped the work.
     Cancelled,
+    /// Its instance's process crashed while it held it, or it was sent to an instance whose
+    /// process was down (connection refused) by a balancer that had not yet noticed.
+    Crashed,
 }
 
 impl Outcome {
     /// Every outcome, in report order.
-    pub const ALL: [Outcome; 10] = [
+    pub const ALL: [Outcome; 11] = [
         Outcome::Ok,
         Outcome::Rejected,
         Outcome::TimedOut,
@@ -44,6 +47,7 @@ impl Outcome {
         Outcome::Expired,
         Outcome::Failed,
         Outcome::Cancelled,
+        Outcome::Crashed,
     ];
 
     /// The name used in reports.
@@ -59,6 +63,7 @@ impl Outcome {
             Outcome::Expired => "expired",
             Outcome::Failed => "failed",
             Outcome::Cancelled => "cancelled",
+            Outcome::Crashed => "crashed",
         }
     }
 

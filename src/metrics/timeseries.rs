@@ -21,6 +21,10 @@ pub struct ServiceBucket {
     pub draining: u32,
     /// Longest wait of a CPU segment for a core, in seconds.
     pub max_event_loop_lag_s: f64,
+    /// Instances the balancer sends requests to at the end of the bucket (the serving ones
+    /// its health checks have not taken out, and, with active checks, dead ones they have not
+    /// yet noticed).
+    pub in_rotation: u32,
 }
 
 /// One bucket.

@@ -253,6 +253,17 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         );
     }
     for (name, svc) in &s.services {
+        if let Some(h) = &svc.health {
+            let prefix = format!("services.{name}.health");
+            m.insert(format!("{prefix}.probes_failed"), h.probes_failed as f64);
+            m.insert(
+                format!("{prefix}.marked_unhealthy"),
+                h.marked_unhealthy as f64,
+            );
+            m.insert(format!("{prefix}.marked_healthy"), h.marked_healthy as f64);
+            m.insert(format!("{prefix}.ejections"), h.ejections as f64);
+            m.insert(format!("{prefix}.refused"), h.refused as f64);
+        }
         for (group, g) in &svc.groups {
             let prefix = format!("services.{name}.groups.{group}");
             m.insert(format!("{prefix}.routed_fraction"), g.routed_fraction);

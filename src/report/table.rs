@@ -239,6 +239,18 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             }
             rows.push(lag);
         }
+        for (label, key) in [
+            ("probes failed", "probes_failed"),
+            ("taken out by probes", "marked_unhealthy"),
+            ("put back by probes", "marked_healthy"),
+            ("ejections", "ejections"),
+            ("sent to a dead instance", "refused"),
+        ] {
+            let name = format!("services.{s}.health.{key}");
+            if happened(&name) {
+                rows.push(row(&section, label, &name));
+            }
+        }
         // A mixed fleet: what each group carried, and how busy it was.
         let groups = super::union_keys(
             report

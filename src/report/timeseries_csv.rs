@@ -11,7 +11,7 @@ use crate::simulation::RunOutput;
 use std::fmt::Write;
 
 /// The columns each service adds, after its name and a dot.
-const SERVICE_COLUMNS: [&str; 8] = [
+const SERVICE_COLUMNS: [&str; 9] = [
     "arrivals",
     "desired",
     "starting",
@@ -20,6 +20,7 @@ const SERVICE_COLUMNS: [&str; 8] = [
     "cpu_utilisation",
     "queue_length",
     "max_event_loop_lag_s",
+    "in_rotation",
 ];
 
 /// The columns each cache adds, after `cache.`, its name and a dot (`flushed` and `lost`:
@@ -149,6 +150,7 @@ pub fn render(results: &[RunResult]) -> String {
                 field(&mut out, &b.cpu_utilisation);
                 field(&mut out, &b.queue_length);
                 field(&mut out, &b.max_event_loop_lag_s);
+                field(&mut out, &b.in_rotation);
             }
             for at in &at_caches {
                 let Some(c) = at.and_then(|j| row.caches.get(j)) else {
@@ -331,6 +333,7 @@ pub fn read_first_replications(text: &str, report: &Report) -> Result<Vec<RunRes
                 cpu_utilisation: num(b + 5)?,
                 queue_length: num(b + 6)?,
                 max_event_loop_lag_s: num(b + 7)?,
+                in_rotation: replicas(b + 8)?,
             };
         }
         let at_caches = at + 4 + SERVICE_COLUMNS.len() * services.len();

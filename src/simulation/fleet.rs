@@ -23,8 +23,14 @@ use crate::metrics::TimeAverage;
 pub(super) struct Fleet {
     /// Starting, in the order they started (or restarted).
     starting: Vec<InstanceId>,
-    /// Ready, in the order they became ready: the balancer's candidates.
+    /// Ready, in the order they became ready.
     ready: Vec<InstanceId>,
+    /// The balancer's candidates: the ready instances its health checks have not taken out
+    /// of rotation (in the order they became ready), then, with active checks, the starting
+    /// (restarting) ones they still believe healthy.
+    candidates: Vec<InstanceId>,
+    /// Whether the balancer learns of instances through active health checks only.
+    probed: bool,
     /// Draining, in the order they began to.
     draining: Vec<InstanceId>,
     /// Every instance not yet released, in creation order (the order of their serials):
@@ -45,10 +51,12 @@ pub(super) struct Fleet {
 }
 
 impl Fleet {
-    /// A fleet whose instances `ready` were ready at time zero, in `shape`.
+    /// A fleet whose instances `ready` were ready at time zero, in `shape`; `probed` if the
+    /// balancer learns of instances through active health checks only.
     pub(super) fn warm(
         shape: InstanceSpec,
         ready: Vec<InstanceId>,
+        probed: bool,
         instances: &InstanceArena,
         balancer: &mut Balancer,
     ) -> Fleet {
@@ -56,8 +64,9 @@ impl Fleet {
         serving_cores.start(SimTime::ZERO);
         let cores: u32 = ready.iter().map(|&id| instances[id].cores()).sum();
         serving_cores.set(SimTime::ZERO, i64::from(cores));
-        balancer.candidates_changed(&ready, instances.slots());
-        Fleet {
+        let mut fleet = Fleet {
+            candidates: Vec::new(),
+            probed,
             starting: Vec::new(),
             members: ready.clone(),
             desired: ready.len() as u32,
@@ -68,10 +77,29 @@ impl Fleet {
             shape,
             shape_version: 0,
             serving_cores,
-        }
+        };
+        fleet.rotate(instances, balancer);
+        fleet
     }
 
-    /// Ready instances, in the order they became ready (the balancer's candidates).
+    /// The balancer's candidates, recomputed from the lists and what the health checks
+    /// believe, and handed to the balancer. O(n).
+    pub(super) fn rotate(&mut self, instances: &InstanceArena, balancer: &mut Balancer) {
+        self.candidates.clear();
+        let in_rotation = |&&id: &&InstanceId| instances[id].passing && !instances[id].ejected;
+        let starting: &[InstanceId] = if self.probed { &self.starting } else { &[] };
+        self.candidates
+            .extend(self.ready.iter().chain(starting).filter(in_rotation));
+        balancer.candidates_changed(&self.candidates, instances.slots());
+    }
+
+    /// The instances the balancer sends requests to.
+    #[inline]
+    pub(super) fn candidates(&self) -> &[InstanceId] {
+        &self.candidates
+    }
+
+    /// Ready instances, in the order they became ready.
     #[inline]
     pub(super) fn ready(&self) -> &[InstanceId] {
         &self.ready
@@ -195,7 +223,7 @@ impl Fleet {
         let cores = inst.cores();
         remove(&mut self.starting, id);
         self.ready.push(id);
-        balancer.candidates_changed(&self.ready, instances.slots());
+        self.rotate(instances, balancer);
         self.serving_cores.add(now, i64::from(cores));
         self.peak_ready = self.peak_ready.max(self.ready.len() as u32);
     }
@@ -210,7 +238,7 @@ impl Fleet {
     ) {
         debug_assert_eq!(instances[id].phase, Phase::Ready);
         remove(&mut self.ready, id);
-        balancer.candidates_changed(&self.ready, instances.slots());
+        self.rotate(instances, balancer);
         self.draining.push(id);
         instances[id].phase = Phase::Draining;
     }
@@ -229,10 +257,11 @@ impl Fleet {
         debug_assert_eq!(instances[id].phase, Phase::Ready);
         let cores = instances[id].cores();
         remove(&mut self.ready, id);
-        balancer.candidates_changed(&self.ready, instances.slots());
         self.starting.push(id);
         self.serving_cores.add(now, -i64::from(cores));
         instances[id].restart(now, process_start);
+        // With active checks it stays in rotation, dead, until its probes fail.
+        self.rotate(instances, balancer);
     }
 
     /// Instance `id` (starting, ready or draining) stops at `now`: it leaves its list (and
@@ -251,7 +280,7 @@ impl Fleet {
             Phase::Starting => remove(&mut self.starting, id),
             Phase::Ready => {
                 remove(&mut self.ready, id);
-                balancer.candidates_changed(&self.ready, instances.slots());
+                self.rotate(instances, balancer);
                 self.serving_cores.add(now, -cores);
             }
             Phase::Draining => {
@@ -340,7 +369,7 @@ mod tests {
                 ))
             })
             .collect();
-        let mut fleet = Fleet::warm(shape(), warm.clone(), &instances, &mut balancer);
+        let mut fleet = Fleet::warm(shape(), warm.clone(), false, &instances, &mut balancer);
         assert_eq!(fleet.serving_cores().level(), 4);
         let t = SimTime::from_nanos;
         let a = launch(&mut fleet, &mut instances, t(1));
@@ -393,7 +422,7 @@ mod tests {
             LoadView::Exact,
             stream(1, 0, "t", "b"),
         );
-        let mut fleet = Fleet::warm(shape(), Vec::new(), &instances, &mut balancer);
+        let mut fleet = Fleet::warm(shape(), Vec::new(), false, &instances, &mut balancer);
         let id = launch(&mut fleet, &mut instances, SimTime::ZERO);
         instances[id].spot_notified = true;
         instances[id].interruption_due = true;

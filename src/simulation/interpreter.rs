@@ -9,6 +9,7 @@ use super::span::{CANCELLED, COUNTED, SLICED, Span, SpanKind, SpanState};
 use super::tree::Work;
 use super::{Event, Simulation};
 use crate::components::program::{CallOp, EnqueueOp, ForkOp, Op};
+use crate::components::service::FaultKind;
 use crate::distribution::Dist;
 use crate::ids::{EdgeId, EndpointRef, SpanId};
 use crate::kernel::{RequestRng, Scheduler, SimDuration, SimTime, keyed_seed};
@@ -54,12 +55,11 @@ impl<'a> Simulation<'a> {
                 Op::Io { wait, key } => {
                     let wait = draw(wait, sp.seed, *key);
                     let (service, instance) = (sp.service, sp.instance);
-                    let wait = SimDuration::from_nanos(self.slowed(
-                        service,
-                        instance,
-                        wait.as_nanos(),
-                        now,
-                    ));
+                    let slowed = self.slowed(service, instance, wait.as_nanos(), now);
+                    // A hung process sees no answer until it runs again.
+                    let wait = SimDuration::from_nanos(
+                        slowed.saturating_add(self.hung_for(instance, now)),
+                    );
                     let sp = self.spans.get_mut(id);
                     sp.state = SpanState::Io;
                     let generation = sp.generation;
@@ -175,12 +175,24 @@ impl<'a> Simulation<'a> {
             return ns;
         }
         let ordinal = self.instances[instance].ordinal;
-        let factor: f64 = faults
+        faults
             .iter()
             .filter(|f| f.hits(ordinal, now))
-            .map(|f| f.factor)
-            .product();
-        (ns as f64 * factor).min(u64::MAX as f64 / 4.0) as u64
+            .fold(ns, |ns, f| f.stretch(ns))
+    }
+
+    /// How long `instance` stays hung from `now` (0 when no hang fault hits it): a slice
+    /// given a core meanwhile holds it without progress until then.
+    #[inline]
+    fn hung_for(&self, instance: crate::ids::InstanceId, now: SimTime) -> u64 {
+        let inst = &self.instances[instance];
+        let faults = &self.variant.model.services[inst.service.index()].faults;
+        faults
+            .iter()
+            .filter(|f| f.kind == FaultKind::Hang && f.hits(inst.ordinal, now))
+            .map(|f| f.end_ns() - now.as_nanos())
+            .max()
+            .unwrap_or(0)
     }
 
     /// The span's CPU step asks its executor for a core.
@@ -206,9 +218,10 @@ impl<'a> Simulation<'a> {
         };
         sp.remaining_cpu -= slice;
         sp.state = SpanState::OnCore;
-        let generation = sp.generation;
+        let (generation, instance) = (sp.generation, sp.instance);
+        let hung = self.hung_for(instance, now);
         s.schedule_at(
-            now + SimDuration::from_nanos(slice),
+            now + SimDuration::from_nanos(slice.saturating_add(hung)),
             Event::SliceDone {
                 span: id,
                 generation,

@@ -44,7 +44,7 @@ pub(super) struct EventTally {
     counts: [u64; KINDS],
 }
 
-const KINDS: usize = 26;
+const KINDS: usize = 30;
 
 impl EventTally {
     #[inline]
@@ -92,6 +92,10 @@ fn kind(event: &Event) -> usize {
         Event::Reload { .. } => 23,
         Event::Retry { .. } => 24,
         Event::RefreshLoads { .. } => 25,
+        Event::Probe { .. } => 26,
+        Event::ProbeTimedOut { .. } => 27,
+        Event::Readmit { .. } => 28,
+        Event::Crash { .. } => 29,
     }
 }
 
@@ -122,6 +126,10 @@ const KIND_NAMES: [&str; KINDS] = [
     "cache reloads",
     "call retries",
     "balancer load refreshes",
+    "health probes",
+    "health probe timeouts",
+    "ejections ending",
+    "crash faults",
 ];
 
 impl Simulation<'_> {

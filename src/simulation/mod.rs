@@ -15,6 +15,7 @@ mod database;
 mod edge_guards;
 mod fleet;
 mod groups;
+mod health;
 mod instances;
 mod interpreter;
 mod limits;
@@ -31,6 +32,7 @@ mod warming;
 mod worker_pool;
 
 pub use groups::{GroupSummary, REST as REST_GROUP};
+pub use health::HealthSummary;
 pub use limits::{DEFAULT_MAX_EVENTS, DEFAULT_MAX_IN_FLIGHT, RunAborted, RunLimits};
 pub use observe::{InstanceSummary, RunSummary, ScalingAction, ServiceSummary, SloSummary};
 
@@ -86,6 +88,14 @@ pub enum Event {
     Scrape { service: ServiceId },
     /// A service's balancer gets a fresh copy of its instances' loads.
     RefreshLoads { service: ServiceId },
+    /// A service's health checker probes its live instances.
+    Probe { service: ServiceId },
+    /// A probe of a hung instance goes unanswered.
+    ProbeTimedOut { instance: InstanceRef },
+    /// An instance's ejection for failed answers ends.
+    Readmit { instance: InstanceRef },
+    /// A service's crash fault `fault` strikes.
+    Crash { service: ServiceId, fault: u32 },
     /// The cloud warns that a spot instance will be taken back.
     SpotNotice { instance: InstanceRef },
     /// The cloud takes a spot instance back.
@@ -585,6 +595,12 @@ impl Handler for Simulation<'_> {
             Event::Evaluate { service } => self.evaluate_policy(service, now, s),
             Event::Scrape { service } => self.scrape(service, now, s),
             Event::RefreshLoads { service } => self.refresh_loads(service, now, s),
+            Event::Probe { service } => self.probe(service, now, s),
+            Event::ProbeTimedOut { instance } => {
+                self.about_instance(instance, now, s, Self::probe_timed_out)
+            }
+            Event::Readmit { instance } => self.about_instance(instance, now, s, Self::readmit),
+            Event::Crash { service, fault } => self.crash(service, fault, now, s),
             Event::Scheduled { service, action } => self.scheduled(service, action, now, s),
             Event::InstanceReady { instance } => {
                 self.about_instance(instance, now, s, Self::instance_ready)

@@ -219,6 +219,9 @@ pub struct ServiceSummary {
     /// Each endpoint as the service saw it.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub endpoints: IndexMap<String, ServedSummary>,
+    /// What its health checks did (whole run), when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<super::HealthSummary>,
     /// Per instance group (and `rest`, the instances in none), when the service has groups.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub groups: IndexMap<String, super::groups::GroupSummary>,
@@ -683,6 +686,7 @@ impl Observer {
                 starting: s.fleet.starting().len() as u32,
                 instances: s.fleet.ready().len() as u32,
                 draining: s.fleet.draining().len() as u32,
+                in_rotation: s.fleet.candidates().len() as u32,
                 ..Default::default()
             })
             .collect();
@@ -1333,6 +1337,8 @@ fn summarise_service(
         peak_event_loop_lag_s: figures.peak_lag_ns as f64 / 1e9,
         endpoints: IndexMap::new(),
         groups: super::groups::summarise(spec, &per_instance),
+        health: (spec.health.active.is_some() || spec.health.passive.is_some())
+            .then_some(svc.counters.health),
         per_instance,
     }
 }

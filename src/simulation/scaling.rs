@@ -416,6 +416,8 @@ impl Simulation<'_> {
             now,
         );
         inst.shape_version = svc.fleet.shape_version();
+        // Active checks put a new instance in rotation only once its probes pass.
+        inst.passing = !self.variant.model.services[service.index()].health.probed();
         let id = super::spot::buy_capacity(inst, &mut svc.billing, &mut self.instances, now, s);
         svc.fleet.launched(id, &self.instances);
         s.schedule_at(

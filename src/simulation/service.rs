@@ -62,6 +62,8 @@ pub(super) struct ServiceCounters {
     /// Instances lost: taken back as spot capacity, and killed for memory.
     pub(super) spot_interruptions: u64,
     pub(super) oom_kills: u64,
+    /// What its health checks did.
+    pub(super) health: super::HealthSummary,
 }
 
 impl ServiceState {
@@ -116,7 +118,22 @@ impl ServiceState {
         if let Some(every) = balancer.refresh_interval() {
             scheduler.schedule_at(SimTime::ZERO + every, Event::RefreshLoads { service });
         }
-        let fleet = Fleet::warm(spec.instance.clone(), ready, instances, &mut balancer);
+        if let Some(check) = spec.health.active {
+            scheduler.schedule_at(SimTime::ZERO + check.interval, Event::Probe { service });
+        }
+        for (k, f) in spec.faults.iter().enumerate() {
+            if f.kind == crate::components::service::FaultKind::Crash {
+                let fault = k as u32;
+                scheduler.schedule_at(SimTime::ZERO + f.start, Event::Crash { service, fault });
+            }
+        }
+        let fleet = Fleet::warm(
+            spec.instance.clone(),
+            ready,
+            spec.health.probed(),
+            instances,
+            &mut balancer,
+        );
         let mut backlog_len = TimeAverage::default();
         backlog_len.start(SimTime::ZERO);
         ServiceState {

@@ -104,12 +104,19 @@ impl<'a> Simulation<'a> {
         }
         let picked = match self.databases.of(at.service) {
             Some(db) => self.route_query(db, id, at, now),
-            None => balancer.pick(svc.fleet.ready(), self.instances.slots(), key, seed),
+            None => balancer.pick(svc.fleet.candidates(), self.instances.slots(), key, seed),
         };
         let Some(instance) = picked else {
             self.finish(id, Outcome::NoInstance, None, now, s);
             return;
         };
+        if self.instances[instance].phase != Phase::Ready {
+            // Still in rotation, but its process is down: the connection is refused.
+            self.services[at.service as usize].counters.health.refused += 1;
+            self.answered(instance, false, now, s);
+            self.finish(id, Outcome::Crashed, None, now, s);
+            return;
+        }
         let r = self.spans.reference(id);
         let inst = &mut self.instances[instance];
         let admission = inst.admit(r, now);
@@ -127,6 +134,7 @@ impl<'a> Simulation<'a> {
         }
         match admission {
             Admission::Rejected => {
+                self.answered(instance, false, now, s);
                 self.finish(id, Outcome::Rejected, None, now, s);
                 return;
             }
@@ -153,6 +161,11 @@ impl<'a> Simulation<'a> {
     #[inline]
     pub(super) fn start(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
         let instance = self.spans.get(id).instance;
+        if self.fails_by_fault(instance, self.spans.get(id).seed, now) {
+            // A bad deploy's error: answered at once, with no work done.
+            self.finish(id, Outcome::Failed, None, now, s);
+            return;
+        }
         let executor = self.instances[instance].pin_executor();
         let sp = self.spans.get_mut(id);
         sp.executor = executor;
@@ -283,6 +296,11 @@ impl<'a> Simulation<'a> {
                     .routing
                     .balancer
                     .ended(sp.seed, instance);
+                // Passive checks judge the answers someone still waits for (a call that
+                // timed out was judged when it did).
+                if !sp.has(EDGE_DONE | ANSWERED) && outcome != Outcome::Cancelled {
+                    self.answered(instance, outcome == Outcome::Ok, now, s);
+                }
             }
         } else if sp.state == SpanState::Backlogged {
             // Ended while it waited in a worker pool's queue.
@@ -704,6 +722,10 @@ impl<'a> Simulation<'a> {
         };
         if c.has(EDGE_DONE) {
             return;
+        }
+        if c.has(HELD) && c.kind.is_served() && self.databases.of(c.service).is_none() {
+            // What the callee's balancer sees: a request that got no answer in time.
+            self.answered(c.instance, false, now, s);
         }
         self.record_edge(child, Outcome::TimedOut, now);
         self.let_go_of_call(child);

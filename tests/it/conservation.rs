@@ -433,6 +433,21 @@ fn generated(genes: &[u8], data: &[u8]) -> String {
             };
         }
         if !pools[i] && g.chance(4) {
+            // Health checks, and a fault for them to find.
+            if g.chance(2) {
+                svc["health_check"] = json!({"interval": g.ms(50, 500), "timeout": "40ms", "unhealthy_threshold": 1 + g.pick(3), "healthy_threshold": 1 + g.pick(3)});
+            }
+            if g.chance(2) {
+                svc["outlier_detection"] = json!({"consecutive_errors": 1 + g.pick(5), "eject_for": g.ms(10, 2000), "max_ejected": 0.5});
+            }
+            let at = format!("{}ms", 500 + g.pick(4000));
+            svc["faults"] = match g.pick(3) {
+                0 => json!([{"at": at, "for": g.ms(1, 2000), "kind": "crash", "instances": 1}]),
+                1 => json!([{"at": at, "for": g.ms(1, 2000), "kind": "hang"}]),
+                _ => json!([{"at": at, "for": g.ms(1, 2000), "kind": "errors", "rate": 0.5}]),
+            };
+        }
+        if !pools[i] && g.chance(4) {
             // A group of other instances with another weight (the lowest ordinals).
             let mut other = svc["instance"].clone();
             other["cores"] = json!(1 + g.pick(3));
@@ -639,6 +654,18 @@ fn the_generated_models_exercise_every_mechanism() {
                 }
             }
             for svc in s.services.values() {
+                if let Some(h) = &svc.health {
+                    for (what, n) in [
+                        ("instance taken out by probes", h.marked_unhealthy),
+                        ("instance put back by probes", h.marked_healthy),
+                        ("instance ejected", h.ejections),
+                        ("request sent to a dead instance", h.refused),
+                    ] {
+                        if n > 0 {
+                            seen.insert(what.into());
+                        }
+                    }
+                }
                 for e in svc.endpoints.values() {
                     if e.branches_cancelled > 0 {
                         seen.insert("branches cancelled".into());
@@ -713,6 +740,10 @@ fn the_generated_models_exercise_every_mechanism() {
         }
     }
     for want in [
+        "instance taken out by probes",
+        "instance put back by probes",
+        "instance ejected",
+        "request sent to a dead instance",
         "edge ok",
         "edge timed_out",
         "edge cancelled",

@@ -30,6 +30,7 @@ mod data_tier;
 mod determinism;
 mod graph_experiments;
 mod graph_theory;
+mod health;
 mod html;
 mod mutation;
 mod plots;

@@ -84,7 +84,17 @@ impl Latencies {
     /// decayed costs do (see the module's note).
     #[inline]
     pub(super) fn cost(&self, instance: InstanceId, instances: &[Instance]) -> u64 {
-        let e = self.estimates[instance.index()].expect("a candidate has an estimate");
+        // A non-candidate (one draining, or gone) costs as a new one: its cost is asked for
+        // only when its load changes, and no tree holds it.
+        let e = self
+            .estimates
+            .get(instance.index())
+            .copied()
+            .flatten()
+            .unwrap_or(Estimate {
+                ns: 0.0,
+                at: SimTime::ZERO,
+            });
         let open = instances[instance.index()].open_requests();
         if e.ns == 0.0 && open > 0 {
             return PENALTY;

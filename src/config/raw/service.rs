@@ -38,6 +38,12 @@ pub struct RawService {
     /// Faults at set times: {"at": "60s", "for": "1m", "kind": "slow", "factor": 20,
     /// "instances": 1}.
     pub faults: Option<Vec<RawFault>>,
+    /// Active health checks by the balancer: {"interval": "30s", "timeout": "5s",
+    /// "unhealthy_threshold": 2, "healthy_threshold": 2} (absent: the balancer knows at once
+    /// when an instance is down).
+    pub health_check: Option<RawHealthCheck>,
+    /// Passive health checks: eject an instance whose answers keep failing.
+    pub outlier_detection: Option<RawOutlierDetection>,
     /// A policy that changes the replica count from what it observes.
     pub autoscaler: Option<RawAutoscaler>,
     /// How its instances are billed (absent: the service costs nothing in reports).
@@ -85,12 +91,46 @@ pub struct RawFault {
     #[serde(rename = "for")]
     pub lasts: Duration,
     /// "slow": every `cpu`, `block` and `io` step that starts meanwhile takes `factor` times
-    /// its drawn time (a gray failure: the instance is up and answers, late).
+    /// its drawn time (a gray failure: the instance is up and answers, late); "hang": a CPU
+    /// slice or I/O wait meanwhile ends only after the fault does, and health probes go
+    /// unanswered; "errors": a
+    /// request that starts being served meanwhile fails at once with probability `rate`;
+    /// "crash": the process dies at `at` with what it holds, and starts again `for` later
+    /// (then takes the service's start-up and readiness).
     pub kind: RawFaultKind,
     /// With "slow": how many times slower (above 1, at most 10,000).
     pub factor: Option<f64>,
+    /// With "errors": the share of requests that fail (above 0, at most 1).
+    pub rate: Option<f64>,
     /// How many instances it hits, those of the lowest ordinals (default: all).
     pub instances: Option<i64>,
+}
+
+/// Active health checks.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealthCheck {
+    /// Between two probes of an instance.
+    pub interval: Duration,
+    /// How long a probe waits for an answer (default "5s"; less than the interval).
+    pub timeout: Option<Duration>,
+    /// Failed probes in a row that take an instance out of rotation (1 to 100, default 2).
+    pub unhealthy_threshold: Option<i64>,
+    /// Passed probes in a row that put it back (1 to 100, default 2).
+    pub healthy_threshold: Option<i64>,
+}
+
+/// Passive health checks: outlier ejection, as Envoy's.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutlierDetection {
+    /// Failed answers in a row that eject an instance (1 to 1,000, default 5).
+    pub consecutive_errors: Option<i64>,
+    /// How long an ejection lasts (default "30s").
+    pub eject_for: Option<Duration>,
+    /// The largest share of the fleet ejected at once, above 0 and at most 1 (default 0.1;
+    /// one instance may always be).
+    pub max_ejected: Option<f64>,
 }
 
 /// What a fault does.
@@ -98,6 +138,9 @@ pub struct RawFault {
 #[serde(rename_all = "snake_case")]
 pub enum RawFaultKind {
     Slow,
+    Hang,
+    Errors,
+    Crash,
 }
 
 /// A load-balancing algorithm.

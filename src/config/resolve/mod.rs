@@ -15,6 +15,7 @@ mod client;
 mod data;
 mod database;
 mod dist;
+mod faults;
 mod groups;
 mod instance;
 mod rate;

@@ -292,46 +292,11 @@ pub(super) fn service(
             resize,
         });
     }
-    let mut faults = Vec::new();
-    for (k, f) in s.faults.iter().flatten().enumerate() {
-        let frel = format!("{rel}.faults[{k}]");
-        let factor = match (f.kind, f.factor) {
-            (crate::config::raw::RawFaultKind::Slow, Some(x)) if x > 1.0 && x <= 10_000.0 => x,
-            (crate::config::raw::RawFaultKind::Slow, Some(x)) => {
-                return Err(at.err(
-                    &format!("{frel}.factor"),
-                    format!(
-                        "a slow instance takes above 1 and at most 10,000 times as long, got {x}"
-                    ),
-                ));
-            }
-            (crate::config::raw::RawFaultKind::Slow, None) => {
-                return Err(at.err(
-                    &format!("{frel}.factor"),
-                    "a slow fault needs its `factor` (how many times slower)",
-                ));
-            }
-        };
-        let instances = match f.instances {
-            None => None,
-            Some(n) => Some(int_in(
-                at,
-                &format!("{frel}.instances"),
-                n,
-                1,
-                MAX_INSTANCES,
-                "instances",
-            )?),
-        };
-        faults.push(crate::components::service::Fault {
-            start: f.at.0,
-            lasts: positive_duration(at, &format!("{frel}.for"), f.lasts, "a fault")?,
-            factor,
-            instances,
-        });
-    }
+    let faults = super::faults::faults(s, at, rel)?;
+    let health = super::faults::health(s, at, rel)?;
     Ok(ServiceSpec {
         faults,
+        health,
         name: name.to_string(),
         replicas: s.replicas as u32,
         balancer,

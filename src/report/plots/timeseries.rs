@@ -613,6 +613,7 @@ fn cause_colour(o: Outcome) -> RGBColor {
         Outcome::Killed => RGBColor(128, 0, 38),
         Outcome::OomKilled => RGBColor(197, 27, 138),
         Outcome::Interrupted => RGBColor(1, 102, 94),
+        Outcome::Crashed => RGBColor(84, 39, 143),
         _ => RGBColor(255, 127, 14),
     }
 }

@@ -1,0 +1,206 @@
+//! A service's faults and health checks from their file form.
+
+use super::{At, MAX_INSTANCES, int_in, positive_duration};
+use crate::components::health::{ActiveCheck, HealthSpec, OutlierDetection};
+use crate::components::service::{Fault, FaultKind};
+use crate::config::ConfigError;
+use crate::config::raw::{RawFault, RawFaultKind, RawService};
+use crate::kernel::SimDuration;
+
+/// The service's faults, in file order.
+pub(super) fn faults(s: &RawService, at: At, rel: &str) -> Result<Vec<Fault>, ConfigError> {
+    s.faults
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(k, f)| fault(f, at, &format!("{rel}.faults[{k}]")))
+        .collect()
+}
+
+fn fault(f: &RawFault, at: At, frel: &str) -> Result<Fault, ConfigError> {
+    let field = |name: &str| format!("{frel}.{name}");
+    let unused = |name: &str, value: bool| -> Result<(), ConfigError> {
+        if value {
+            return Err(at.err(
+                &field(name),
+                format!("a {} fault has no `{name}`", kind_name(f.kind)),
+            ));
+        }
+        Ok(())
+    };
+    unused(
+        "factor",
+        f.factor.is_some() && !matches!(f.kind, RawFaultKind::Slow),
+    )?;
+    unused(
+        "rate",
+        f.rate.is_some() && !matches!(f.kind, RawFaultKind::Errors),
+    )?;
+    let kind = match f.kind {
+        RawFaultKind::Slow => {
+            match f.factor {
+                Some(x) if x > 1.0 && x <= 10_000.0 => FaultKind::Slow { factor: x },
+                Some(x) => {
+                    return Err(at.err(
+                    &field("factor"),
+                    format!("a slow instance takes above 1 and at most 10,000 times as long, got {x}"),
+                ));
+                }
+                None => {
+                    return Err(at.err(
+                        &field("factor"),
+                        "a slow fault needs its `factor` (how many times slower)",
+                    ));
+                }
+            }
+        }
+        RawFaultKind::Hang => FaultKind::Hang,
+        RawFaultKind::Errors => match f.rate {
+            Some(p) if p > 0.0 && p <= 1.0 => FaultKind::Errors { rate: p },
+            Some(p) => {
+                return Err(at.err(
+                    &field("rate"),
+                    format!("an error rate is above 0 and at most 1, got {p}"),
+                ));
+            }
+            None => {
+                return Err(at.err(
+                    &field("rate"),
+                    "an errors fault needs its `rate` (the share of requests that fail)",
+                ));
+            }
+        },
+        RawFaultKind::Crash => FaultKind::Crash,
+    };
+    let instances = match f.instances {
+        None => None,
+        Some(n) => Some(int_in(
+            at,
+            &field("instances"),
+            n,
+            1,
+            MAX_INSTANCES,
+            "instances",
+        )?),
+    };
+    // A crashed process may start again at once; every other fault lasts a while.
+    let lasts = match kind {
+        FaultKind::Crash => f.lasts.0,
+        _ => positive_duration(at, &field("for"), f.lasts, "a fault")?,
+    };
+    Ok(Fault {
+        start: f.at.0,
+        lasts,
+        kind,
+        instances,
+    })
+}
+
+fn kind_name(k: RawFaultKind) -> &'static str {
+    match k {
+        RawFaultKind::Slow => "slow",
+        RawFaultKind::Hang => "hang",
+        RawFaultKind::Errors => "errors",
+        RawFaultKind::Crash => "crash",
+    }
+}
+
+/// The service's health checks.
+pub(super) fn health(s: &RawService, at: At, rel: &str) -> Result<HealthSpec, ConfigError> {
+    let active = match &s.health_check {
+        None => None,
+        Some(h) => {
+            let hrel = format!("{rel}.health_check");
+            let interval =
+                positive_duration(at, &format!("{hrel}.interval"), h.interval, "interval")?;
+            let timeout = match h.timeout {
+                None => SimDuration::from_secs(5).min(interval),
+                Some(t) => positive_duration(at, &format!("{hrel}.timeout"), t, "timeout")?,
+            };
+            if timeout > interval {
+                return Err(at.err(
+                    &format!("{hrel}.timeout"),
+                    format!(
+                        "a probe's timeout ({:.3} s) must not exceed the interval between probes ({:.3} s)",
+                        timeout.as_secs_f64(),
+                        interval.as_secs_f64()
+                    ),
+                ));
+            }
+            let threshold = |name: &str, v: Option<i64>| match v {
+                None => Ok(2),
+                Some(v) => int_in(at, &format!("{hrel}.{name}"), v, 1, 100, name),
+            };
+            Some(ActiveCheck {
+                interval,
+                timeout,
+                unhealthy: threshold("unhealthy_threshold", h.unhealthy_threshold)?,
+                healthy: threshold("healthy_threshold", h.healthy_threshold)?,
+            })
+        }
+    };
+    let passive = match &s.outlier_detection {
+        None => None,
+        Some(o) => {
+            let orel = format!("{rel}.outlier_detection");
+            let consecutive_errors = match o.consecutive_errors {
+                None => 5,
+                Some(v) => int_in(
+                    at,
+                    &format!("{orel}.consecutive_errors"),
+                    v,
+                    1,
+                    1000,
+                    "consecutive_errors",
+                )?,
+            };
+            let eject_for = match o.eject_for {
+                None => SimDuration::from_secs(30),
+                Some(d) => positive_duration(at, &format!("{orel}.eject_for"), d, "eject_for")?,
+            };
+            let max_ejected = match o.max_ejected {
+                None => 0.1,
+                Some(x) if x > 0.0 && x <= 1.0 => x,
+                Some(x) => {
+                    return Err(at.err(
+                        &format!("{orel}.max_ejected"),
+                        format!("the share of the fleet ejected at once is above 0 and at most 1, got {x}"),
+                    ));
+                }
+            };
+            Some(OutlierDetection {
+                consecutive_errors,
+                eject_for,
+                max_ejected,
+            })
+        }
+    };
+    if (active.is_some() || passive.is_some()) && s.database.is_some() {
+        let field = if active.is_some() {
+            "health_check"
+        } else {
+            "outlier_detection"
+        };
+        return Err(at.err(
+            &format!("{rel}.{field}"),
+            "a database routes its queries itself (`database.reads`); health checks apply to a service's own balancer",
+        ));
+    }
+    if (active.is_some() || passive.is_some())
+        && matches!(
+            s.balancer,
+            Some(crate::config::raw::RawBalancer::Queue { .. })
+        )
+    {
+        let field = if active.is_some() {
+            "health_check"
+        } else {
+            "outlier_detection"
+        };
+        return Err(at.err(
+            &format!("{rel}.{field}"),
+            "a worker pool's workers pull their messages; health checks apply to a balancer that pushes requests",
+        ));
+    }
+    Ok(HealthSpec { active, passive })
+}

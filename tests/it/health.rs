@@ -1,0 +1,241 @@
+//! Health checks against faults, each scenario's outcome exact: active probes find a crashed
+//! instance after their unhealthy threshold and take a restarted one back after their healthy
+//! one; outlier ejection takes out an instance whose answers fail, for its time, and again.
+
+use crate::support::{assert_error_at, experiment, load_error, run_conserved, summary_of};
+use surge::metrics::Outcome;
+
+/// Four single-core instances behind round robin at 200 requests/s of 10 ms; the first
+/// crashes at 61 s and its process starts again 30 s later, then takes 10 s of start-up.
+/// `checks` is the service's health settings.
+fn crash_model(checks: &str) -> String {
+    format!(
+        r#"{{ "duration": "150s", "warmup": "0s", "seed": 5, "resolution": "1s",
+          "model": {{ "services": {{ "api": {{ "replicas": 4,
+            "instance": {{ "cores": 1, "runtime": "thread_pool" }},
+            "lifecycle": {{ "startup": "10s" }},
+            {checks}
+            "faults": [ {{ "at": "61s", "for": "30s", "kind": "crash", "instances": 1 }} ],
+            "endpoints": {{ "e": {{ "steps": [ {{ "cpu": {{ "kind": "exponential", "mean": "10ms" }} }} ] }} }} }} }} }},
+          "workload": [ {{ "kind": "open", "rate": {{ "kind": "constant", "rps": 200 }},
+                           "mix": [ {{ "service": "api", "endpoint": "e" }} ] }} ] }}"#
+    )
+}
+
+/// Probes every 10 s, two failures to take out, two passes to put back (the Mercenary
+/// guide's thresholds at a third of its interval). The crash at 61 s is refused by the probes
+/// at 70 and 80 s, so the instance leaves rotation at 80 s, and the 19 s between cost a
+/// quarter of the requests (round robin still sends it its turn): 200 x 19 / 4 = 950 refused
+/// (Poisson counts: sd 16). It is ready again at 101 s, passes at 110 and 120 s, and is back
+/// at 120 s; the probes at 90 and 100 s found it still starting. Without checks the
+/// balancer knows at once and refuses nothing.
+#[test]
+fn active_checks_find_a_crash_after_their_threshold_and_take_the_instance_back_after_theirs() {
+    let checks = r#""health_check": { "interval": "10s", "timeout": "2s", "unhealthy_threshold": 2, "healthy_threshold": 2 },"#;
+    let results = run_conserved(&experiment("health-crash", &crash_model(checks)));
+    let r = &results[0];
+    let s = &r.output.summary;
+    let h = s.services["api"].health.expect("health figures");
+    assert_eq!(
+        (h.probes_failed, h.marked_unhealthy, h.marked_healthy),
+        (4, 1, 1),
+        "{h:?}"
+    );
+    assert!((h.refused as f64 - 950.0).abs() < 80.0, "{h:?}");
+    // Requests failed as `crashed`: the refused ones and the few the process held.
+    let crashed = s
+        .outcomes
+        .get(Outcome::Crashed.name())
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        crashed >= h.refused && crashed < h.refused + 20,
+        "{crashed} vs {h:?}"
+    );
+    for row in &r.output.timeseries {
+        let in_rotation = row.services[0].in_rotation;
+        let t = row.t_s;
+        let want = if (80.0..120.0).contains(&(t + 1.0)) {
+            3
+        } else {
+            4
+        };
+        if (t - 79.0).abs() > 0.5 && (t - 119.0).abs() > 0.5 {
+            assert_eq!(in_rotation, want, "at {t} s");
+        }
+    }
+
+    let unchecked = run_conserved(&experiment("health-crash-unchecked", &crash_model("")));
+    let s = summary_of(&unchecked, "base");
+    assert!(s.services["api"].health.is_none());
+    let crashed = s
+        .outcomes
+        .get(Outcome::Crashed.name())
+        .copied()
+        .unwrap_or(0);
+    assert!(crashed < 20, "only what the process held: {crashed}");
+}
+
+/// The same fleet, but the first instance hangs from 61 s to 101 s: its probes are not
+/// refused but unanswered, so each fails only at its 2 s timeout: the probes of 70 and 80 s
+/// take it out at 82 s; those of 90 and 100 s fail too (the hang lasts until 101 s); those of
+/// 110 and 120 s pass and put it back at 120 s. Nothing is refused (the process is up), but
+/// the requests it was sent before 82 s wait out the hang.
+#[test]
+fn active_checks_find_a_hang_only_when_their_probes_time_out() {
+    let checks = r#""health_check": { "interval": "10s", "timeout": "2s", "unhealthy_threshold": 2, "healthy_threshold": 2 },"#;
+    let json = crash_model(checks).replace(
+        r#""at": "61s", "for": "30s", "kind": "crash""#,
+        r#""at": "61s", "for": "40s", "kind": "hang""#,
+    );
+    let results = run_conserved(&experiment("health-hang-probed", &json));
+    let r = &results[0];
+    let h = r.output.summary.services["api"]
+        .health
+        .expect("health figures");
+    assert_eq!(
+        (
+            h.probes_failed,
+            h.marked_unhealthy,
+            h.marked_healthy,
+            h.refused
+        ),
+        (4, 1, 1, 0),
+        "{h:?}"
+    );
+    for row in &r.output.timeseries {
+        let t = row.t_s;
+        let want = if (82.0..120.0).contains(&(t + 1.0)) {
+            3
+        } else {
+            4
+        };
+        if (t - 81.0).abs() > 0.5 && (t - 119.0).abs() > 0.5 {
+            assert_eq!(row.services[0].in_rotation, want, "at {t} s");
+        }
+    }
+    // About 21 s x 50 requests/s sent to it before it left rotation, all answered late.
+    assert!(r.output.summary.latency_s.p99 > 1.0);
+}
+
+/// A gateway calls four instances (round robin, 1 s call timeout, 25 calls/s each); the first
+/// hangs from 30 s to 90 s. Outlier detection ejects it once 5 calls in a row got no answer,
+/// for 30 s: at about 31.2 s (the fifth call's timeout), let back at about 61.2 s, still
+/// hung, ejected again at about 62.4 s, let back at about 92.4 s, after the hang: 2
+/// ejections. The calls sent to it before each ejection took effect time out: about 1.2 s x
+/// 25/s = 30 each time (Poisson arrivals: sd about 3.5 for the pair).
+#[test]
+fn outlier_detection_ejects_a_hung_instance_for_its_time_and_again() {
+    let json = r#"{ "duration": "120s", "warmup": "0s", "seed": 9,
+      "model": { "services": {
+        "gateway": { "replicas": 1, "instance": { "cores": 8 },
+          "endpoints": { "e": { "steps": [ { "call": { "service": "api", "endpoint": "e", "timeout": "1s" } } ] } } },
+        "api": { "replicas": 4, "instance": { "cores": 1, "runtime": "thread_pool" },
+          "outlier_detection": { "consecutive_errors": 5, "eject_for": "30s", "max_ejected": 0.5 },
+          "faults": [ { "at": "30s", "for": "60s", "kind": "hang", "instances": 1 } ],
+          "endpoints": { "e": { "steps": [ { "cpu": "1ms" } ] } } } } },
+      "workload": [ { "kind": "open", "rate": { "kind": "constant", "rps": 100 },
+                       "mix": [ { "service": "gateway", "endpoint": "e" } ] } ] }"#;
+    let results = run_conserved(&experiment("health-hang", json));
+    let s = summary_of(&results, "base");
+    let h = s.services["api"].health.expect("health figures");
+    assert_eq!(h.ejections, 2, "{h:?}");
+    let call = &s.calls.values().next().expect("the gateway's call");
+    let timed_out = call.outcomes.get("timed_out").copied().unwrap_or(0);
+    assert!((timed_out as f64 - 60.0).abs() < 20.0, "{call:?}");
+}
+
+/// An errors fault at rate 1 on the first of four instances (a bad deploy) from 30 s to 90 s;
+/// outlier detection at 5 errors ejects it after its fifth failed answer, lets it back 30 s
+/// later to fail five more and be ejected again, and lets it back at about 90 s, healthy: 10
+/// requests fail in all, 2 ejections.
+#[test]
+fn outlier_detection_stops_a_bad_deploy_after_five_errors_a_time() {
+    let json = r#"{ "duration": "120s", "warmup": "0s", "seed": 3,
+      "model": { "services": { "api": { "replicas": 4, "instance": { "cores": 1, "runtime": "thread_pool" },
+          "outlier_detection": { "consecutive_errors": 5, "eject_for": "30s" },
+          "faults": [ { "at": "30s", "for": "60s", "kind": "errors", "rate": 1, "instances": 1 } ],
+          "endpoints": { "e": { "steps": [ { "cpu": "1ms" } ] } } } } },
+      "workload": [ { "kind": "open", "rate": { "kind": "constant", "rps": 100 },
+                       "mix": [ { "service": "api", "endpoint": "e" } ] } ] }"#;
+    let results = run_conserved(&experiment("health-errors", json));
+    let s = summary_of(&results, "base");
+    assert_eq!(s.services["api"].health.unwrap().ejections, 2);
+    assert_eq!(s.outcomes.get(Outcome::Failed.name()).copied(), Some(10));
+}
+
+#[test]
+fn bad_health_checks_and_faults_are_refused_with_their_path() {
+    let base = crash_model(
+        r#""health_check": { "interval": "10s", "timeout": "2s" }, "outlier_detection": { "consecutive_errors": 5 },"#,
+    );
+    for (tag, from, to, path, words) in [
+        (
+            "hc-timeout",
+            r#""timeout": "2s""#,
+            r#""timeout": "20s""#,
+            "model.services.api.health_check.timeout",
+            "must not exceed the interval",
+        ),
+        (
+            "hc-interval",
+            r#""interval": "10s""#,
+            r#""interval": "0s""#,
+            "model.services.api.health_check.interval",
+            "interval",
+        ),
+        (
+            "hc-threshold",
+            r#""timeout": "2s""#,
+            r#""timeout": "2s", "healthy_threshold": 0"#,
+            "model.services.api.health_check.healthy_threshold",
+            "from 1 to 100",
+        ),
+        (
+            "od-errors",
+            r#""consecutive_errors": 5"#,
+            r#""consecutive_errors": 0"#,
+            "model.services.api.outlier_detection.consecutive_errors",
+            "from 1 to 1000",
+        ),
+        (
+            "od-share",
+            r#""consecutive_errors": 5"#,
+            r#""consecutive_errors": 5, "max_ejected": 1.5"#,
+            "model.services.api.outlier_detection.max_ejected",
+            "at most 1",
+        ),
+        (
+            "fault-rate",
+            r#""kind": "crash""#,
+            r#""kind": "errors", "rate": 0"#,
+            "model.services.api.faults[0].rate",
+            "above 0",
+        ),
+        (
+            "fault-no-rate",
+            r#""kind": "crash""#,
+            r#""kind": "errors""#,
+            "model.services.api.faults[0].rate",
+            "needs its `rate`",
+        ),
+        (
+            "fault-factor",
+            r#""kind": "crash""#,
+            r#""kind": "hang", "factor": 3"#,
+            "model.services.api.faults[0].factor",
+            "a hang fault has no `factor`",
+        ),
+        (
+            "fault-kind",
+            r#""kind": "crash""#,
+            r#""kind": "meltdown""#,
+            "model.services.api.faults[0].kind",
+            "unknown kind `meltdown`",
+        ),
+    ] {
+        assert!(base.contains(from), "{tag}");
+        let e = load_error(tag, &base.replacen(from, to, 1));
+        assert_error_at(&e, path, words);
+    }
+}
