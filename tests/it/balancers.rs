@@ -382,3 +382,26 @@ fn bad_load_views_are_refused_with_their_path() {
         assert_error_at(&e, path, words);
     }
 }
+
+/// The bundled comparison: on the even fleet least connections beats round robin, which
+/// beats random, and 100 ms stale loads make least connections worse than random; on the
+/// mixed fleet round robin saturates the small instances while weights by capacity keep every
+/// core near the offered 51%.
+#[test]
+fn the_bundled_balancer_comparison_ranks_the_algorithms() {
+    let path = crate::support::repo().join("experiments/lb-algorithms.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(r#""replications": 3"#, r#""replications": 1"#);
+    let results = crate::support::run_conserved(&experiment("lb-algorithms", &text));
+    let mean = |v: &str| crate::support::summary_of(&results, v).latency_s.mean;
+    assert!(mean("even-least-conn") < mean("even-round-robin"));
+    assert!(mean("even-round-robin") < mean("even-random"));
+    assert!(mean("even-least-conn-stale") > mean("even-random"));
+    assert!(mean("even-power-of-two-stale") < mean("even-least-conn-stale"));
+    let mixed = |v: &str, g: &str| {
+        crate::support::summary_of(&results, v).services["api"].groups[g].cpu_utilisation
+    };
+    assert!(mixed("mixed-round-robin", "rest") > 0.99);
+    assert!((mixed("mixed-weighted", "rest") - 0.51).abs() < 0.05);
+}

@@ -45,6 +45,7 @@ mod scenarios;
 mod schema;
 mod seeds_a;
 mod seeds_b;
+mod seeds_c;
 mod sharding;
 mod staleness;
 mod support;

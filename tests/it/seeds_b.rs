@@ -13,7 +13,7 @@ use surge::simulation::RunSummary;
 /// Loads `experiments/seeds/NAME.json` after `patch` has edited its JSON (a shorter horizon,
 /// fewer variants). A model named by path is made absolute, so the patched copy can live in a
 /// temporary directory.
-fn seed(name: &str, patch: impl FnOnce(&mut Value)) -> Experiment {
+pub(crate) fn seed(name: &str, patch: impl FnOnce(&mut Value)) -> Experiment {
     let dir = repo().join("experiments/seeds");
     let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap();
     let mut doc: Value = serde_json::from_str(&text).unwrap();
@@ -27,13 +27,13 @@ fn seed(name: &str, patch: impl FnOnce(&mut Value)) -> Experiment {
 }
 
 /// Sets the value at a JSON pointer, which must exist.
-fn set(doc: &mut Value, pointer: &str, value: Value) {
+pub(crate) fn set(doc: &mut Value, pointer: &str, value: Value) {
     *doc.pointer_mut(pointer)
         .unwrap_or_else(|| panic!("no {pointer}")) = value;
 }
 
 /// Keeps only the named variants.
-fn keep(doc: &mut Value, variants: &[&str]) {
+pub(crate) fn keep(doc: &mut Value, variants: &[&str]) {
     let all = doc["variants"].as_object_mut().unwrap();
     all.retain(|k, _| variants.contains(&k.as_str()));
     assert_eq!(all.len(), variants.len(), "unknown variant in {variants:?}");
