@@ -270,6 +270,9 @@ pub struct Instance {
     pub crash_streak: u32,
     /// Times its process was killed for using too much memory.
     pub oom_kills: u32,
+    /// Times its process restarted (a crash, an OOM kill, a resize): what it held in memory
+    /// is gone each time.
+    pub restarts: u32,
     /// Runs on spot capacity (may be interrupted).
     pub spot: bool,
     /// Got the cloud's interruption notice while it existed.
@@ -337,6 +340,7 @@ impl Instance {
             restarted_at: None,
             crash_streak: 0,
             oom_kills: 0,
+            restarts: 0,
             spot: false,
             spot_notified: false,
             interruption_due: false,
@@ -408,6 +412,7 @@ impl Instance {
     /// caller answers those requests).
     pub fn restart(&mut self, now: SimTime, process_start: SimTime) {
         self.phase = Phase::Starting;
+        self.restarts += 1;
         self.restarted_at = Some(process_start);
         self.drop_work(now);
     }

@@ -12,4 +12,5 @@ pub mod lifecycle;
 pub mod pool;
 pub mod program;
 pub mod service;
+pub mod session;
 pub mod shard;

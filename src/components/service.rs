@@ -33,6 +33,8 @@ pub struct ServiceSpec {
     pub faults: Vec<Fault>,
     /// How its balancer finds out which instances are up.
     pub health: crate::components::health::HealthSpec,
+    /// Sessions kept in its instances' memory, if it keeps any.
+    pub sessions: Option<crate::components::session::SessionSpec>,
     /// A policy that changes the replica count from what it observes.
     pub autoscaler: Option<crate::autoscaler::AutoscalerSpec>,
     /// How its instances are billed, if priced.

@@ -253,6 +253,13 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
         );
     }
     for (name, svc) in &s.services {
+        if let Some(t) = &svc.sessions {
+            let prefix = format!("services.{name}.sessions");
+            m.insert(format!("{prefix}.miss_fraction"), t.miss_fraction());
+            m.insert(format!("{prefix}.elsewhere_rps"), per_second(t.elsewhere));
+            m.insert(format!("{prefix}.lost"), t.lost as f64);
+            m.insert(format!("{prefix}.new_rps"), per_second(t.new));
+        }
         if let Some(h) = &svc.health {
             let prefix = format!("services.{name}.health");
             m.insert(format!("{prefix}.probes_failed"), h.probes_failed as f64);

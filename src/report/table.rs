@@ -239,6 +239,18 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
             }
             rows.push(lag);
         }
+        let sessions = format!("services.{s}.sessions.miss_fraction");
+        if report
+            .variants
+            .values()
+            .any(|v| v.metrics.contains_key(&sessions))
+        {
+            rows.push(row(&section, "sessions missed", &sessions));
+            let lost = format!("services.{s}.sessions.lost");
+            if happened(&lost) {
+                rows.push(row(&section, "sessions lost", &lost));
+            }
+        }
         for (label, key) in [
             ("probes failed", "probes_failed"),
             ("taken out by probes", "marked_unhealthy"),

@@ -24,6 +24,7 @@ mod pools;
 mod resize;
 mod scaling;
 mod service;
+mod sessions;
 mod sharding;
 pub mod span;
 mod spot;
@@ -35,6 +36,7 @@ pub use groups::{GroupSummary, REST as REST_GROUP};
 pub use health::HealthSummary;
 pub use limits::{DEFAULT_MAX_EVENTS, DEFAULT_MAX_IN_FLIGHT, RunAborted, RunLimits};
 pub use observe::{InstanceSummary, RunSummary, ScalingAction, ServiceSummary, SloSummary};
+pub use sessions::SessionSummary;
 
 use crate::experiment::{Experiment, Variant};
 use crate::ids::{InstanceId, InstanceRef, ServiceId, SpanId, SpanRef};

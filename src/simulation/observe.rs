@@ -219,6 +219,9 @@ pub struct ServiceSummary {
     /// Each endpoint as the service saw it.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub endpoints: IndexMap<String, ServedSummary>,
+    /// What its requests found of their sessions, when it keeps them in memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<super::SessionSummary>,
     /// What its health checks did (whole run), when it has any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<super::HealthSummary>,
@@ -1337,6 +1340,7 @@ fn summarise_service(
         peak_event_loop_lag_s: figures.peak_lag_ns as f64 / 1e9,
         endpoints: IndexMap::new(),
         groups: super::groups::summarise(spec, &per_instance),
+        sessions: svc.sessions.as_ref().map(|t| t.counts),
         health: (spec.health.active.is_some() || spec.health.passive.is_some())
             .then_some(svc.counters.health),
         per_instance,

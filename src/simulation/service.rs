@@ -22,6 +22,8 @@ pub(super) struct ServiceState {
     pub(super) billing: Billing,
     pub(super) policy: PolicyState,
     pub(super) counters: ServiceCounters,
+    /// The sessions its instances hold, if it keeps any.
+    pub(super) sessions: Option<super::sessions::SessionTable>,
 }
 
 /// How requests reach a service's instances.
@@ -151,6 +153,9 @@ impl ServiceState {
                 last_counters_at: SimTime::ZERO,
             },
             counters: ServiceCounters::default(),
+            sessions: spec
+                .sessions
+                .map(|_| super::sessions::SessionTable::default()),
         }
     }
 

@@ -22,6 +22,7 @@ use crate::components::endpoint::{Leftovers, OnError};
 use crate::components::instance::Admission;
 use crate::components::lifecycle::Phase;
 use crate::components::program::{CallOp, ForkOp, Op};
+use crate::components::session::OnMiss;
 use crate::ids::{EdgeId, EndpointRef, InstanceId, SpanId, SpanRef};
 use crate::kernel::{RequestRng, Scheduler, SimDuration, SimTime, keyed_seed};
 use crate::metrics::Outcome;
@@ -161,10 +162,21 @@ impl<'a> Simulation<'a> {
     #[inline]
     pub(super) fn start(&mut self, id: SpanId, now: SimTime, s: &mut Scheduler<Event>) {
         let instance = self.spans.get(id).instance;
-        if self.fails_by_fault(instance, self.spans.get(id).seed, now) {
+        let sp = self.spans.get(id);
+        if self.fails_by_fault(instance, sp.seed, now) {
             // A bad deploy's error: answered at once, with no work done.
             self.finish(id, Outcome::Failed, None, now, s);
             return;
+        }
+        let (service, key, counted) = (sp.service as usize, sp.key, sp.has(COUNTED));
+        if let Some(table) = &mut self.services[service].sessions {
+            let found = table.visit(key, instance, self.instances.slots(), counted);
+            let spec = self.variant.model.services[service].sessions;
+            if !found && spec.is_some_and(|s| s.on_miss == OnMiss::Fail) {
+                // Its session is on another instance, or was lost: it must log in again.
+                self.finish(id, Outcome::Failed, None, now, s);
+                return;
+            }
         }
         let executor = self.instances[instance].pin_executor();
         let sp = self.spans.get_mut(id);

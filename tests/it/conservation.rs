@@ -417,6 +417,14 @@ fn generated(genes: &[u8], data: &[u8]) -> String {
             "endpoints": endpoints,
             "lifecycle": {"provisioning": "0s", "startup": "1s", "readiness": "0s", "drain_timeout": g.ms(1, 30)},
         });
+        if !pools[i] && g.chance(5) {
+            // Sessions in memory, found by the key every endpoint then draws.
+            for e in svc["endpoints"].as_object_mut().unwrap().values_mut() {
+                e["key"] = json!("k");
+            }
+            let on_miss = ["fail", "reauthenticate"][g.pick(2)];
+            svc["sessions"] = json!({ "on_miss": on_miss });
+        }
         if pools[i] {
             svc["balancer"] = json!({"kind": "queue", "max_length": 5 + g.pick(50)});
         } else if g.chance(3) {
@@ -627,7 +635,7 @@ fn the_generated_models_exercise_every_mechanism() {
         rng ^= rng << 17;
         (rng >> 24) as u8
     };
-    for _ in 0..60 {
+    for _ in 0..90 {
         let genes: Vec<u8> = (0..400).map(|_| next()).collect();
         let data: Vec<u8> = (0..64).map(|_| next()).collect();
         let text = generated(&genes, &data);
@@ -654,6 +662,17 @@ fn the_generated_models_exercise_every_mechanism() {
                 }
             }
             for svc in s.services.values() {
+                if let Some(t) = &svc.sessions {
+                    for (what, n) in [
+                        ("session found", t.found),
+                        ("session elsewhere", t.elsewhere),
+                        ("session lost", t.lost),
+                    ] {
+                        if n > 0 {
+                            seen.insert(what.into());
+                        }
+                    }
+                }
                 if let Some(h) = &svc.health {
                     for (what, n) in [
                         ("instance taken out by probes", h.marked_unhealthy),
@@ -740,6 +759,9 @@ fn the_generated_models_exercise_every_mechanism() {
         }
     }
     for want in [
+        "session found",
+        "session elsewhere",
+        "session lost",
         "instance taken out by probes",
         "instance put back by probes",
         "instance ejected",

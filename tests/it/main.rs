@@ -46,6 +46,7 @@ mod schema;
 mod seeds_a;
 mod seeds_b;
 mod seeds_c;
+mod sessions;
 mod sharding;
 mod staleness;
 mod support;

@@ -44,6 +44,9 @@ pub struct RawService {
     pub health_check: Option<RawHealthCheck>,
     /// Passive health checks: eject an instance whose answers keep failing.
     pub outlier_detection: Option<RawOutlierDetection>,
+    /// Sessions kept in each instance's memory, by the request's key: {"on_miss":
+    /// "reauthenticate"} (served anyway, counted; the default) or {"on_miss": "fail"}.
+    pub sessions: Option<RawSessions>,
     /// A policy that changes the replica count from what it observes.
     pub autoscaler: Option<RawAutoscaler>,
     /// How its instances are billed (absent: the service costs nothing in reports).
@@ -104,6 +107,24 @@ pub struct RawFault {
     pub rate: Option<f64>,
     /// How many instances it hits, those of the lowest ordinals (default: all).
     pub instances: Option<i64>,
+}
+
+/// In-memory sessions.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSessions {
+    /// What a request whose session is on another instance, or was lost, does.
+    pub on_miss: Option<RawOnMiss>,
+}
+
+/// What a request without its session does.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawOnMiss {
+    /// Served anyway (a new login), counted.
+    Reauthenticate,
+    /// Fails.
+    Fail,
 }
 
 /// Active health checks.

@@ -294,9 +294,11 @@ pub(super) fn service(
     }
     let faults = super::faults::faults(s, at, rel)?;
     let health = super::faults::health(s, at, rel)?;
+    let sessions = sessions(s, at, rel)?;
     Ok(ServiceSpec {
         faults,
         health,
+        sessions,
         name: name.to_string(),
         replicas: s.replicas as u32,
         balancer,
@@ -347,4 +349,39 @@ fn cost_spot_fraction(c: &RawCost, types: &[crate::components::cost::InstanceTyp
         Some(p) if t.on_demand_per_hour > 0.0 => p / t.on_demand_per_hour,
         _ => crate::components::cost::DEFAULT_SPOT_FRACTION,
     })
+}
+
+/// The service's in-memory sessions: keyed by the request's key, so every endpoint names one.
+fn sessions(
+    s: &RawService,
+    at: At,
+    rel: &str,
+) -> Result<Option<crate::components::session::SessionSpec>, ConfigError> {
+    use crate::components::session::{OnMiss, SessionSpec};
+    let Some(raw) = &s.sessions else {
+        return Ok(None);
+    };
+    if let Some((name, _)) = s.endpoints.iter().find(|(_, e)| e.key.is_none()) {
+        return Err(at.err(
+            &format!("{rel}.endpoints.{name}.key"),
+            "a service that keeps sessions finds them by the request's key: give each of its endpoints a `key` (the user's key space)",
+        ));
+    }
+    if s.database.is_some()
+        || matches!(
+            s.balancer,
+            Some(crate::config::raw::RawBalancer::Queue { .. })
+        )
+    {
+        return Err(at.err(
+            &format!("{rel}.sessions"),
+            "sessions live on instances a balancer picks; a database or a worker pool routes its own way",
+        ));
+    }
+    Ok(Some(SessionSpec {
+        on_miss: match raw.on_miss {
+            None | Some(crate::config::raw::RawOnMiss::Reauthenticate) => OnMiss::Reauthenticate,
+            Some(crate::config::raw::RawOnMiss::Fail) => OnMiss::Fail,
+        },
+    }))
 }
