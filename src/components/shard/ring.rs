@@ -14,6 +14,12 @@ use super::mix;
 pub struct Ring {
     positions: Vec<u64>,
     owners: Vec<u32>,
+    /// For each of 2^`bits` equal slices of the circle (about as many as tokens), the first
+    /// token at or after the slice's start: a lookup starts there and steps past the (about
+    /// one) tokens of its slice that lie before the hash, O(1) expected instead of a binary
+    /// search's log T dependent cache misses.
+    starts: Vec<u32>,
+    bits: u32,
 }
 
 impl Ring {
@@ -37,6 +43,14 @@ impl Ring {
         self.owners.clear();
         self.positions.extend(tokens.iter().map(|&(p, _)| p));
         self.owners.extend(tokens.iter().map(|&(_, s)| s));
+        // As many slices as tokens (a power of two), so a slice holds one token on average.
+        self.bits = self.positions.len().next_power_of_two().trailing_zeros();
+        self.starts.clear();
+        let (positions, bits) = (&self.positions, self.bits);
+        self.starts.extend((0..1u64 << bits).map(|b| {
+            let start = if bits == 0 { 0 } else { b << (64 - bits) };
+            positions.partition_point(|&p| p < start) as u32
+        }));
     }
 
     /// Whether it has no tokens.
@@ -48,13 +62,28 @@ impl Ring {
     /// not be empty.
     #[inline]
     pub fn shard_of(&self, hash: u64) -> u32 {
-        let i = self.positions.partition_point(|&p| p < hash);
+        let slice = if self.bits == 0 {
+            0
+        } else {
+            hash >> (64 - self.bits)
+        };
+        let mut i = self.starts[slice as usize] as usize;
+        while i < self.positions.len() && self.positions[i] < hash {
+            i += 1;
+        }
         let i = if i == self.positions.len() { 0 } else { i };
         self.owners[i]
     }
 
+    /// The tokens' positions in order, and their owners.
+    #[cfg(test)]
+    pub(super) fn tokens(&self) -> (&[u64], &[u32]) {
+        (&self.positions, &self.owners)
+    }
+
     pub(super) fn memory_bytes(&self) -> usize {
-        self.positions.capacity() * size_of::<u64>() + self.owners.capacity() * size_of::<u32>()
+        self.positions.capacity() * size_of::<u64>()
+            + (self.owners.capacity() + self.starts.capacity()) * size_of::<u32>()
     }
 
     /// Each shard's share of the hash circle: the arcs its tokens own, over 2^64.
