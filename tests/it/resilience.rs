@@ -196,3 +196,42 @@ fn a_slow_fault_multiplies_the_steps_it_overlaps() {
     let e = load_error("slow-fault-late", &late);
     assert!(e.contains("faults[0].at") && e.contains("has ended"), "{e}");
 }
+
+/// The metastability map (`experiments/metastability-map.json`) cut to its corners: with
+/// retries the system stays collapsed after a 10 s spike at 800 req/s (3 tries a call offer
+/// 2,400 tries/s against the backend's ~1,500: every 30 s SLO window to the end violated) but
+/// recovers from a 2 s one, and from a 10 s spike at 300 req/s (900 tries/s) within a couple of
+/// minutes; throttled retries recover everywhere within a minute.
+#[test]
+fn the_metastability_map_separates_recovery_from_collapse() {
+    let path = repo().join("experiments/metastability-map.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    doc["sweep"]["parameters"][0]["values"] = serde_json::json!([300, 800]);
+    doc["sweep"]["parameters"][1]["values"] = serde_json::json!(["2s", "10s"]);
+    doc["variants"]
+        .as_object_mut()
+        .unwrap()
+        .retain(|k, _| k != "no-retries");
+    let file = crate::support::write_experiment("metastability-map", &doc.to_string());
+    let sweep = surge::sweep::load_sweep(&file).unwrap();
+    let report = surge::sweep::run_sweep(&sweep, &surge::sweep::SweepOptions::default(), None)
+        .expect("the sweep stays within its limits");
+    let minutes = |load: i64, plateau: &str, variant: &str| {
+        let p = report
+            .points
+            .iter()
+            .find(|p| {
+                p.parameters["workload[0].rate.baseline_rps"] == serde_json::json!(load)
+                    && p.parameters["workload[0].rate.plateau"] == serde_json::json!(plateau)
+            })
+            .unwrap();
+        p.variants[variant].metrics["slo.violation_minutes"].mean
+    };
+    assert_eq!(minutes(800, "10s", "retries"), 4.0);
+    assert_eq!(minutes(800, "2s", "retries"), 0.0);
+    assert!(minutes(300, "10s", "retries") <= 2.0);
+    for (load, plateau) in [(300, "2s"), (300, "10s"), (800, "2s"), (800, "10s")] {
+        assert!(minutes(load, plateau, "retries-throttled") <= 1.0);
+    }
+}
