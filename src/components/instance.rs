@@ -256,6 +256,10 @@ pub struct Instance {
     pub probe_streak: i32,
     /// Answers in a row that failed (passive checks).
     pub error_streak: u32,
+    /// Since when its accept queue has been non-empty (load shedding's overload test).
+    pub standing_since: SimTime,
+    /// Its own rate limit's tokens (a per-instance limit).
+    pub bucket: Option<crate::components::protection::TokenBucket>,
     /// When it was asked for (billing starts here).
     pub created_at: SimTime,
     /// When it stopped, if it has.
@@ -333,6 +337,8 @@ impl Instance {
             ejected: false,
             probe_streak: 0,
             error_streak: 0,
+            standing_since: now,
+            bucket: None,
             created_at: now,
             stopped_at: None,
             ready_at: (phase == Phase::Ready).then_some(now),
@@ -478,6 +484,9 @@ impl Instance {
             self.in_progress += 1;
             Admission::Admitted
         } else if (self.accept_queue.len() as u32) < self.queue_limit {
+            if self.accept_queue.is_empty() {
+                self.standing_since = now;
+            }
             self.accept_queue.push_back(request);
             self.note_queue_change(now);
             Admission::Queued
@@ -496,12 +505,30 @@ impl Instance {
     /// caller admits it with [`Instance::take_slot`], or drops it if it is stale or expired).
     #[inline]
     pub fn next_queued(&mut self, now: SimTime) -> Option<SpanRef> {
+        self.take_queued(now, false)
+    }
+
+    /// The oldest (or, `newest`, the newest) request waiting, taken out of the queue, if a
+    /// slot is free.
+    pub fn take_queued(&mut self, now: SimTime, newest: bool) -> Option<SpanRef> {
         if self.in_progress >= self.concurrency_limit {
             return None;
         }
-        let next = self.accept_queue.pop_front()?;
+        let next = if newest {
+            self.accept_queue.pop_back()?
+        } else {
+            self.accept_queue.pop_front()?
+        };
         self.note_queue_change(now);
         Some(next)
+    }
+
+    /// The oldest request waiting, if a slot is free (load shedding looks at it first).
+    pub fn oldest_queued(&self) -> Option<SpanRef> {
+        if self.in_progress >= self.concurrency_limit {
+            return None;
+        }
+        self.accept_queue.front().copied()
     }
 
     /// Takes a request that will never start (its caller gave up and it was cancelled) out of

@@ -11,6 +11,7 @@ pub mod instance;
 pub mod lifecycle;
 pub mod pool;
 pub mod program;
+pub mod protection;
 pub mod service;
 pub mod session;
 pub mod shard;

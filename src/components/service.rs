@@ -33,6 +33,10 @@ pub struct ServiceSpec {
     pub faults: Vec<Fault>,
     /// How its balancer finds out which instances are up.
     pub health: crate::components::health::HealthSpec,
+    /// Its rate limit, if any.
+    pub rate_limit: Option<crate::components::protection::RateLimit>,
+    /// Its instances' load shedding, if any.
+    pub shedding: Option<crate::components::protection::Shedding>,
     /// Sessions kept in its instances' memory, if it keeps any.
     pub sessions: Option<crate::components::session::SessionSpec>,
     /// A policy that changes the replica count from what it observes.
@@ -198,6 +202,10 @@ impl ServiceSpec {
         inst.ordinal = ordinal;
         inst.group = group;
         inst.weight = weight;
+        inst.bucket = self
+            .rate_limit
+            .filter(|r| r.per_instance)
+            .map(|r| crate::components::protection::TokenBucket::full(&r));
         inst
     }
 

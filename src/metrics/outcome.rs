@@ -32,11 +32,16 @@ pub enum Outcome {
     /// Its instance's process crashed while it held it, or it was sent to an instance whose
     /// process was down (connection refused) by a balancer that had not yet noticed.
     Crashed,
+    /// Refused by a rate limit that had no token left (HTTP 429).
+    RateLimited,
+    /// Dropped unserved by its server's load shedding: it had waited past the queue's
+    /// allowed delay (controlled delay).
+    Shed,
 }
 
 impl Outcome {
     /// Every outcome, in report order.
-    pub const ALL: [Outcome; 11] = [
+    pub const ALL: [Outcome; 13] = [
         Outcome::Ok,
         Outcome::Rejected,
         Outcome::TimedOut,
@@ -48,6 +53,8 @@ impl Outcome {
         Outcome::Failed,
         Outcome::Cancelled,
         Outcome::Crashed,
+        Outcome::RateLimited,
+        Outcome::Shed,
     ];
 
     /// The name used in reports.
@@ -64,6 +71,8 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::Cancelled => "cancelled",
             Outcome::Crashed => "crashed",
+            Outcome::RateLimited => "rate_limited",
+            Outcome::Shed => "shed",
         }
     }
 

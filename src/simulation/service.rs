@@ -24,6 +24,8 @@ pub(super) struct ServiceState {
     pub(super) counters: ServiceCounters,
     /// The sessions its instances hold, if it keeps any.
     pub(super) sessions: Option<super::sessions::SessionTable>,
+    /// Its service-wide rate limit's tokens, if it has one.
+    pub(super) bucket: Option<crate::components::protection::TokenBucket>,
 }
 
 /// How requests reach a service's instances.
@@ -156,6 +158,10 @@ impl ServiceState {
             sessions: spec
                 .sessions
                 .map(|_| super::sessions::SessionTable::default()),
+            bucket: spec
+                .rate_limit
+                .filter(|r| !r.per_instance)
+                .map(|r| crate::components::protection::TokenBucket::full(&r)),
         }
     }
 

@@ -98,6 +98,14 @@ impl<'a> Simulation<'a> {
         let svc = &mut self.services[at.service as usize];
         svc.counters.arrivals += 1;
         self.observer.served_arrival(at, root, counted);
+        let limit = self.variant.model.services[at.service as usize].rate_limit;
+        if let (Some(bucket), Some(limit)) = (&mut svc.bucket, limit) {
+            if !bucket.take(now, &limit) {
+                self.finish(id, Outcome::RateLimited, None, now, s);
+                return;
+            }
+        }
+        let svc = &mut self.services[at.service as usize];
         let balancer = &mut svc.routing.balancer;
         if let BalancerSpec::Queue { max_length } = balancer.spec() {
             self.enqueue_message(id, max_length, now, s);
@@ -117,6 +125,12 @@ impl<'a> Simulation<'a> {
             self.answered(instance, false, now, s);
             self.finish(id, Outcome::Crashed, None, now, s);
             return;
+        }
+        if let (Some(bucket), Some(limit)) = (&mut self.instances[instance].bucket, limit) {
+            if !bucket.take(now, &limit) {
+                self.finish(id, Outcome::RateLimited, None, now, s);
+                return;
+            }
         }
         let r = self.spans.reference(id);
         let inst = &mut self.instances[instance];
@@ -423,7 +437,21 @@ impl<'a> Simulation<'a> {
     /// within its deadlines takes it; expired ones are dropped unserved on the way.
     #[inline]
     fn fill_slots(&mut self, instance: InstanceId, now: SimTime, s: &mut Scheduler<Event>) {
-        while let Some(r) = self.instances[instance].next_queued(now) {
+        let service = self.instances[instance].service.index();
+        let shedding = self.variant.model.services[service].shedding;
+        loop {
+            let newest = match shedding {
+                None => false,
+                Some(sh) => {
+                    if self.shed_oldest(instance, &sh, now, s) {
+                        continue;
+                    }
+                    sh.lifo && sh.overloaded(self.instances[instance].standing_since, now)
+                }
+            };
+            let Some(r) = self.instances[instance].take_queued(now, newest) else {
+                break;
+            };
             if !self.spans.is_current(r) || self.spans.get(r.id).state != SpanState::Queued {
                 continue; // cancelled while it waited
             }
@@ -435,6 +463,32 @@ impl<'a> Simulation<'a> {
             self.spans.get_mut(r.id).flags |= HOLDS_SLOT;
             self.work.push_back(Work::Start(r));
         }
+    }
+
+    /// Load shedding: drops the oldest request waiting on `instance`, if a slot is free for
+    /// it and it has waited longer than the queue allows now; whether it did.
+    fn shed_oldest(
+        &mut self,
+        instance: InstanceId,
+        sh: &crate::components::protection::Shedding,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) -> bool {
+        let inst = &self.instances[instance];
+        let Some(r) = inst.oldest_queued() else {
+            return false;
+        };
+        let current = self.spans.is_current(r) && self.spans.get(r.id).state == SpanState::Queued;
+        let allowed = sh.allowed(inst.standing_since, now);
+        if current && now.since(self.spans.get(r.id).arrived) <= allowed {
+            return false;
+        }
+        // Past its allowed wait (or cancelled while it waited): out of the queue.
+        self.instances[instance].take_queued(now, false);
+        if current {
+            self.finish(r.id, Outcome::Shed, None, now, s);
+        }
+        true
     }
 
     /// Whether a span that waited in a queue is past its server's queue deadline, or past its

@@ -425,6 +425,16 @@ fn generated(genes: &[u8], data: &[u8]) -> String {
             let on_miss = ["fail", "reauthenticate"][g.pick(2)];
             svc["sessions"] = json!({ "on_miss": on_miss });
         }
+        if !pools[i] && g.chance(5) {
+            // Protection: a rate limit, for the service or each instance, and shedding.
+            let per = ["service", "instance"][g.pick(2)];
+            svc["rate_limit"] =
+                json!({"rps": 20 + g.pick(200), "burst": 1 + g.pick(20), "per": per});
+        }
+        if !pools[i] && g.chance(5) {
+            svc["shedding"] =
+                json!({"target": g.ms(1, 10), "interval": g.ms(10, 100), "lifo": g.chance(2)});
+        }
         if pools[i] {
             svc["balancer"] = json!({"kind": "queue", "max_length": 5 + g.pick(50)});
         } else if g.chance(3) {
@@ -759,6 +769,8 @@ fn the_generated_models_exercise_every_mechanism() {
         }
     }
     for want in [
+        "client rate_limited",
+        "client shed",
         "session found",
         "session elsewhere",
         "session lost",

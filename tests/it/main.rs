@@ -36,6 +36,7 @@ mod mutation;
 mod plots;
 mod policies;
 mod pools;
+mod protection;
 mod regression;
 mod reliability;
 mod replication;

@@ -114,3 +114,25 @@ fn c20_retries_recover_transient_failures_geometrically() {
         );
     }
 }
+
+/// M-24: at 1.5 times what its database can do, an API without a limit times out every
+/// request (the database works through queries whose callers have gone); a token bucket,
+/// shared or one per instance, passes its 760/s (to within its burst) and refuses the rest at
+/// once, and what passes is answered within 100 ms at p99.
+#[test]
+fn m24_a_rate_limit_turns_a_collapse_into_fast_refusals() {
+    let exp = seed("m24-rate-limiting", |d| set(d, "/duration", json!("60s")));
+    let results = run_conserved(&exp);
+    let none = summary_of(&results, "no-limit");
+    assert!(none.error_rate > 0.95, "{}", none.error_rate);
+    for v in ["shared-limit", "local-limits"] {
+        let s = summary_of(&results, v);
+        assert!(
+            (s.throughput_rps - 760.0).abs() < 5.0,
+            "{v}: {}",
+            s.throughput_rps
+        );
+        assert!(s.latency_s.p99 < 0.1, "{v}: {}", s.latency_s.p99);
+        assert_eq!(s.outcomes[Outcome::TimedOut.name()], 0, "{v}");
+    }
+}

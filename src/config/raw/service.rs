@@ -44,6 +44,12 @@ pub struct RawService {
     pub health_check: Option<RawHealthCheck>,
     /// Passive health checks: eject an instance whose answers keep failing.
     pub outlier_detection: Option<RawOutlierDetection>,
+    /// A token-bucket rate limit: {"rps": 500, "burst": 50, "per": "service"}; a request
+    /// that finds no token is refused at once (`rate_limited`, HTTP 429).
+    pub rate_limit: Option<RawRateLimit>,
+    /// Load shedding by queueing delay (Facebook's controlled delay): {"target": "5ms",
+    /// "interval": "100ms", "lifo": true}.
+    pub shedding: Option<RawShedding>,
     /// Sessions kept in each instance's memory, by the request's key: {"on_miss":
     /// "reauthenticate"} (served anyway, counted; the default) or {"on_miss": "fail"}.
     pub sessions: Option<RawSessions>,
@@ -107,6 +113,41 @@ pub struct RawFault {
     pub rate: Option<f64>,
     /// How many instances it hits, those of the lowest ordinals (default: all).
     pub instances: Option<i64>,
+}
+
+/// A token-bucket rate limit.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    /// Tokens added per second (above 0).
+    pub rps: f64,
+    /// Most tokens held: the burst let through at once (at least 1; default: a second's
+    /// worth, at least 1).
+    pub burst: Option<f64>,
+    /// "service" (default: one bucket at the balancer) or "instance" (one per instance).
+    pub per: Option<RawRateLimitScope>,
+}
+
+/// What one rate limit's bucket covers.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawRateLimitScope {
+    Service,
+    Instance,
+}
+
+/// Load shedding by queueing delay.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawShedding {
+    /// The longest a request may wait once an instance's queue has stood non-empty for
+    /// `interval` (default "5ms").
+    pub target: Option<Duration>,
+    /// The longest it may wait otherwise, and how long a queue must stand to count as
+    /// overloaded (default "100ms"; at least `target`).
+    pub interval: Option<Duration>,
+    /// Serve the newest request first while overloaded (adaptive LIFO; default false).
+    pub lifo: Option<bool>,
 }
 
 /// In-memory sessions.

@@ -18,6 +18,7 @@ mod dist;
 mod faults;
 mod groups;
 mod instance;
+mod protection;
 mod rate;
 mod service;
 mod shard;

@@ -295,10 +295,13 @@ pub(super) fn service(
     let faults = super::faults::faults(s, at, rel)?;
     let health = super::faults::health(s, at, rel)?;
     let sessions = sessions(s, at, rel)?;
+    let (rate_limit, shedding) = super::protection::protection(s, at, rel)?;
     Ok(ServiceSpec {
         faults,
         health,
         sessions,
+        rate_limit,
+        shedding,
         name: name.to_string(),
         replicas: s.replicas as u32,
         balancer,

@@ -614,6 +614,8 @@ fn cause_colour(o: Outcome) -> RGBColor {
         Outcome::OomKilled => RGBColor(197, 27, 138),
         Outcome::Interrupted => RGBColor(1, 102, 94),
         Outcome::Crashed => RGBColor(84, 39, 143),
+        Outcome::RateLimited => RGBColor(31, 119, 180),
+        Outcome::Shed => RGBColor(140, 86, 75),
         _ => RGBColor(255, 127, 14),
     }
 }
