@@ -65,7 +65,28 @@ fn active_checks_find_a_crash_after_their_threshold_and_take_the_instance_back_a
         }
     }
 
+    // The replicas plot draws what the balancer sends to where it differs from what is ready.
+    let exp = experiment("health-crash-plot", &crash_model(checks));
+    let report = surge::report::Report::new(&exp, &results);
+    let plot = surge::report::plots::replicas(&report, &results)
+        .unwrap()
+        .unwrap();
+    assert!(plot.svg.contains("data-series=\"base: in rotation\""));
+    assert!(
+        plot.svg.lines().any(|l| l == "in rotation"),
+        "the legend names it"
+    );
+
     let unchecked = run_conserved(&experiment("health-crash-unchecked", &crash_model("")));
+    let exp = experiment("health-crash-unchecked-plot", &crash_model(""));
+    let report = surge::report::Report::new(&exp, &unchecked);
+    let plot = surge::report::plots::replicas(&report, &unchecked)
+        .unwrap()
+        .unwrap();
+    assert!(
+        !plot.svg.contains("in rotation"),
+        "no line where nothing differs"
+    );
     let s = summary_of(&unchecked, "base");
     assert!(s.services["api"].health.is_none());
     let crashed = s

@@ -123,7 +123,15 @@ pub fn replicas(report: &Report, results: &[RunResult]) -> Result<Option<Plot>, 
                         "starting replicas".into(),
                         Swatch::Line(starting_colour(s.colour), 2),
                     ),
-                ],
+                ]
+                .into_iter()
+                .chain(
+                    services
+                        .iter()
+                        .any(|svc| rotation_differs(s, svc))
+                        .then(|| ("in rotation".into(), Swatch::Line(ROTATION.into(), 2))),
+                )
+                .collect::<Vec<_>>(),
             )?;
         }
         Ok(())
@@ -266,7 +274,32 @@ fn replica_panel(
     })?;
     in_series(&marks, &format!("{caption}: ready replicas"), || {
         draw_lines(area, &series(|b| b.instances), s.colour.stroke_width(2))
-    })
+    })?;
+    // What the balancer sends to, where health checks make it differ from what is ready: a
+    // dead instance not yet found out, a new one not yet passed.
+    if rotation_differs(s, service) {
+        in_series(&marks, &format!("{caption}: in rotation"), || {
+            draw_lines(area, &series(|b| b.in_rotation), ROTATION.stroke_width(2))
+        })?;
+    }
+    Ok(())
+}
+
+/// The colour of the replicas plot's in-rotation line.
+const ROTATION: RGBColor = RGBColor(214, 39, 40);
+
+/// Whether `service`'s instances in rotation differ from its ready ones in some bucket of `s`.
+fn rotation_differs(s: &Shown, service: &str) -> bool {
+    let Some(idx) = s
+        .run
+        .and_then(|r| r.output.summary.services.get_index_of(service))
+    else {
+        return false;
+    };
+    s.rows()
+        .iter()
+        .filter_map(|r| r.services.get(idx))
+        .any(|b| b.in_rotation != b.instances)
 }
 
 /// p99 latency per bucket, one line per variant, in milliseconds; a log scale when the lines
