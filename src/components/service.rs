@@ -19,6 +19,9 @@ pub struct ServiceSpec {
     pub groups: Vec<InstanceGroup>,
     /// The balancing weight of instances outside `groups`.
     pub weight: u32,
+    /// Its availability zones, if it names any: the instance of ordinal k runs in zone
+    /// k mod n (as a zone-spread scheduler places replicas in turn).
+    pub zones: Vec<String>,
     /// How requests are spread.
     pub balancer: BalancerSpec,
     /// The loads the balancer sees.
@@ -120,6 +123,8 @@ pub struct Fault {
     pub kind: FaultKind,
     /// It hits the instances whose ordinal is below this (`None`: all).
     pub instances: Option<u32>,
+    /// It hits only the instances of this zone: (the zone's index, the service's zone count).
+    pub zone: Option<(u32, u32)>,
 }
 
 /// What a fault does to the instances it hits.
@@ -146,7 +151,14 @@ impl Fault {
     pub fn hits(&self, ordinal: u32, now: crate::kernel::SimTime) -> bool {
         let since = now.as_nanos();
         let start = self.start.as_nanos();
-        since >= start && since < self.end_ns() && self.instances.is_none_or(|n| ordinal < n)
+        since >= start && since < self.end_ns() && self.covers(ordinal)
+    }
+
+    /// Whether it hits the instance of `ordinal` when it does strike.
+    #[inline]
+    pub fn covers(&self, ordinal: u32) -> bool {
+        self.instances.is_none_or(|n| ordinal < n)
+            && self.zone.is_none_or(|(z, zones)| ordinal % zones == z)
     }
 
     /// When it ends, in nanoseconds from the start of the run.

@@ -271,6 +271,11 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
             m.insert(format!("{prefix}.ejections"), h.ejections as f64);
             m.insert(format!("{prefix}.refused"), h.refused as f64);
         }
+        for (zone, z) in &svc.zones {
+            let prefix = format!("services.{name}.zones.{zone}");
+            m.insert(format!("{prefix}.routed_fraction"), z.routed_fraction);
+            m.insert(format!("{prefix}.cpu_utilisation"), z.cpu_utilisation);
+        }
         for (group, g) in &svc.groups {
             let prefix = format!("services.{name}.groups.{group}");
             m.insert(format!("{prefix}.routed_fraction"), g.routed_fraction);

@@ -263,6 +263,27 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
                 rows.push(row(&section, label, &name));
             }
         }
+        // Zones: what each carried, and how busy it was (after a zone's loss, the survivors).
+        let zones = super::union_keys(
+            report
+                .runs
+                .iter()
+                .filter_map(|r| r.summary.services.get(s.as_str()))
+                .map(|svc| &svc.zones),
+        );
+        for z in zones {
+            let key = format!("services.{s}.zones.{z}");
+            rows.push(row(
+                &section,
+                &format!("zone {z}: requests"),
+                &format!("{key}.routed_fraction"),
+            ));
+            rows.push(row(
+                &section,
+                &format!("zone {z}: CPU utilisation"),
+                &format!("{key}.cpu_utilisation"),
+            ));
+        }
         // A mixed fleet: what each group carried, and how busy it was.
         let groups = super::union_keys(
             report

@@ -1,5 +1,5 @@
-//! What each instance group of a service carried: its share of the routed requests next to
-//! its share of the weight, and how busy its instances were.
+//! What each instance group (and each zone) of a service carried: its share of the routed
+//! requests next to its share of the weight, and how busy its instances were.
 
 use super::observe::InstanceSummary;
 use crate::components::service::ServiceSpec;
@@ -72,4 +72,49 @@ pub fn summarise(
         );
     }
     out
+}
+
+/// One zone's figures over the measured window.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ZoneSummary {
+    /// Instances of the zone that existed during the run.
+    pub instances_started: u32,
+    /// Requests routed to its instances, and their share of the service's.
+    pub routed: u64,
+    pub routed_fraction: f64,
+    /// Mean CPU utilisation of its instances.
+    pub cpu_utilisation: f64,
+}
+
+/// Per zone in file order; empty without zones.
+pub fn by_zone(
+    spec: &ServiceSpec,
+    per_instance: &[InstanceSummary],
+) -> IndexMap<String, ZoneSummary> {
+    let total: u64 = per_instance.iter().map(|p| p.routed).sum();
+    spec.zones
+        .iter()
+        .map(|z| {
+            let members: Vec<&InstanceSummary> = per_instance
+                .iter()
+                .filter(|p| p.zone.as_deref() == Some(z.as_str()))
+                .collect();
+            let routed: u64 = members.iter().map(|p| p.routed).sum();
+            let summary = ZoneSummary {
+                instances_started: members.len() as u32,
+                routed,
+                routed_fraction: if total == 0 {
+                    0.0
+                } else {
+                    routed as f64 / total as f64
+                },
+                cpu_utilisation: if members.is_empty() {
+                    0.0
+                } else {
+                    members.iter().map(|p| p.cpu_utilisation).sum::<f64>() / members.len() as f64
+                },
+            };
+            (z.clone(), summary)
+        })
+        .collect()
 }

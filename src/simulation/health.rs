@@ -196,7 +196,7 @@ impl Simulation<'_> {
             .ready()
             .iter()
             .copied()
-            .filter(|&id| f.instances.is_none_or(|n| self.instances[id].ordinal < n))
+            .filter(|&id| f.covers(self.instances[id].ordinal))
             .collect();
         for id in victims {
             self.restart(id, now + f.lasts, Outcome::Crashed, now, s);

@@ -225,6 +225,9 @@ pub struct ServiceSummary {
     /// What its health checks did (whole run), when it has any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<super::HealthSummary>,
+    /// Per zone, when the service names zones.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub zones: IndexMap<String, super::groups::ZoneSummary>,
     /// Per instance group (and `rest`, the instances in none), when the service has groups.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub groups: IndexMap<String, super::groups::GroupSummary>,
@@ -266,6 +269,9 @@ pub struct InstanceSummary {
     /// Its instance group, if it is in one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// Its zone, if the service names zones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 /// The SLO verdict.
@@ -442,8 +448,8 @@ pub(super) struct Observer {
 /// over instances, and each instance's own figures with its serial.
 #[derive(Debug, Clone, Default)]
 struct InstanceFigures {
-    /// (serial, group, figures).
-    per_instance: Vec<(u32, Option<u16>, InstanceSummary)>,
+    /// (serial, group, ordinal, figures).
+    per_instance: Vec<(u32, Option<u16>, u32, InstanceSummary)>,
     busy_core_ns: u128,
     queue_ns: u128,
     peak_queue: u64,
@@ -469,6 +475,7 @@ impl InstanceFigures {
             peak_event_loop_lag_s: 0.0,
             routed: 0,
             group: None,
+            zone: None,
         };
         let end = inst.stopped_at.unwrap_or(horizon);
         if end >= from {
@@ -491,7 +498,8 @@ impl InstanceFigures {
         if end >= from {
             summary.routed = inst.stats.routed;
         }
-        self.per_instance.push((inst.serial, inst.group, summary));
+        self.per_instance
+            .push((inst.serial, inst.group, inst.ordinal, summary));
     }
 
     /// Adds what `other` holds.
@@ -1300,12 +1308,14 @@ fn summarise_service(
     figures.merge(retired);
     figures
         .per_instance
-        .sort_unstable_by_key(|&(serial, _, _)| serial);
+        .sort_unstable_by_key(|&(serial, _, _, _)| serial);
     let per_instance: Vec<InstanceSummary> = figures
         .per_instance
         .into_iter()
-        .map(|(_, group, mut p)| {
+        .map(|(_, group, ordinal, mut p)| {
             p.group = group.map(|g| spec.groups[g as usize].name.clone());
+            let zones = spec.zones.len() as u32;
+            p.zone = (zones > 0).then(|| spec.zones[(ordinal % zones) as usize].clone());
             p
         })
         .collect();
@@ -1340,6 +1350,7 @@ fn summarise_service(
         peak_event_loop_lag_s: figures.peak_lag_ns as f64 / 1e9,
         endpoints: IndexMap::new(),
         groups: super::groups::summarise(spec, &per_instance),
+        zones: super::groups::by_zone(spec, &per_instance),
         sessions: svc.sessions.as_ref().map(|t| t.counts),
         health: (spec.health.active.is_some() || spec.health.passive.is_some())
             .then_some(svc.counters.health),

@@ -260,3 +260,71 @@ fn bad_health_checks_and_faults_are_refused_with_their_path() {
         assert_error_at(&e, path, words);
     }
 }
+
+/// The bundled zone outage: zone a's three instances die at 60 s. With health checks the
+/// balancer keeps sending to them until its probes find them, and least connections sends
+/// them more than their share (a dead instance holds nothing, so it always looks least
+/// loaded); the survivors then carry everything, which nine instances can and six cannot
+/// (their queues fill and refuse). Without checks nothing is sent to the dead zone; only what
+/// its processes held fails.
+#[test]
+fn the_bundled_zone_outage_shows_detection_and_what_survivors_carry() {
+    let path = crate::support::repo().join("experiments/zone-outage.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let results = run_conserved(&experiment("zone-outage", &text));
+    let nine = summary_of(&results, "nine-instances");
+    let h = nine.services["api"].health.unwrap();
+    assert_eq!((h.marked_unhealthy, h.marked_healthy), (3, 3), "{h:?}");
+    // About 20 s until the probes find them, at 500 req/s, more than a third of it.
+    assert!(h.refused > 2_000 && h.refused < 6_000, "{h:?}");
+    let zones = &nine.services["api"].zones;
+    assert!(zones["a"].routed_fraction < 0.2 && zones["b"].routed_fraction > 0.4);
+    assert!(nine.error_rate < 0.02, "{}", nine.error_rate);
+    let six = summary_of(&results, "six-instances");
+    assert!(six.outcomes[Outcome::Rejected.name()] as f64 / 240_000.0 > 0.05);
+    // Only the requests the dead processes held fail (a handful).
+    let unchecked = summary_of(&results, "nine-no-checks");
+    assert!(unchecked.outcomes[Outcome::Crashed.name()] < 20);
+    let errors: u64 = unchecked
+        .outcomes
+        .iter()
+        .filter(|(k, _)| k.as_str() != Outcome::Ok.name())
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(errors, unchecked.outcomes[Outcome::Crashed.name()]);
+}
+
+#[test]
+fn zone_faults_name_a_zone_of_the_service() {
+    let base = crash_model("").replace(
+        r#""replicas": 4,"#,
+        r#""replicas": 4, "zones": ["a", "b"],"#,
+    );
+    for (tag, from, to, path, words) in [
+        (
+            "zone-unknown",
+            r#""instances": 1 }"#,
+            r#""zone": "c" }"#,
+            "model.services.api.faults[0].zone",
+            "unknown zone `c` (the service's zones: a, b)",
+        ),
+        (
+            "zone-twice",
+            r#""zones": ["a", "b"]"#,
+            r#""zones": ["a", "a"]"#,
+            "model.services.api.zones[1]",
+            "named twice",
+        ),
+        (
+            "zone-none",
+            r#""zones": ["a", "b"]"#,
+            r#""zones": []"#,
+            "model.services.api.zones",
+            "1 to 16 zones",
+        ),
+    ] {
+        assert!(base.contains(from), "{tag}");
+        let e = load_error(tag, &base.replacen(from, to, 1));
+        assert_error_at(&e, path, words);
+    }
+}

@@ -35,6 +35,9 @@ pub struct RawService {
     pub lifecycle: Option<RawLifecycle>,
     /// Replica changes and resizes at set times (scheduled scaling), in time order.
     pub schedule: Option<Vec<RawScheduled>>,
+    /// Availability zones, e.g. ["a", "b", "c"]: the instance of ordinal k runs in zone k mod
+    /// n, as a zone-spread scheduler places replicas in turn.
+    pub zones: Option<Vec<String>>,
     /// Faults at set times: {"at": "60s", "for": "1m", "kind": "slow", "factor": 20,
     /// "instances": 1}.
     pub faults: Option<Vec<RawFault>>,
@@ -113,6 +116,8 @@ pub struct RawFault {
     pub rate: Option<f64>,
     /// How many instances it hits, those of the lowest ordinals (default: all).
     pub instances: Option<i64>,
+    /// Only the instances of this zone of the service's `zones` (a zone outage).
+    pub zone: Option<String>,
 }
 
 /// A token-bucket rate limit.

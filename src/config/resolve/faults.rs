@@ -9,15 +9,37 @@ use crate::kernel::SimDuration;
 
 /// The service's faults, in file order.
 pub(super) fn faults(s: &RawService, at: At, rel: &str) -> Result<Vec<Fault>, ConfigError> {
+    let zones = zones(s, at, rel)?;
     s.faults
         .iter()
         .flatten()
         .enumerate()
-        .map(|(k, f)| fault(f, at, &format!("{rel}.faults[{k}]")))
+        .map(|(k, f)| fault(f, &zones, at, &format!("{rel}.faults[{k}]")))
         .collect()
 }
 
-fn fault(f: &RawFault, at: At, frel: &str) -> Result<Fault, ConfigError> {
+/// The service's zones: distinct names, 1 to 16 of them.
+pub(super) fn zones(s: &RawService, at: At, rel: &str) -> Result<Vec<String>, ConfigError> {
+    let zones = s.zones.clone().unwrap_or_default();
+    if s.zones.is_some() && !(1..=16).contains(&zones.len()) {
+        return Err(at.err(
+            &format!("{rel}.zones"),
+            format!("a service spreads over 1 to 16 zones, got {}", zones.len()),
+        ));
+    }
+    for (k, z) in zones.iter().enumerate() {
+        super::check_name(at, &format!("{rel}.zones[{k}]"), z, "a zone")?;
+        if zones[..k].contains(z) {
+            return Err(at.err(
+                &format!("{rel}.zones[{k}]"),
+                format!("zone `{z}` is named twice"),
+            ));
+        }
+    }
+    Ok(zones)
+}
+
+fn fault(f: &RawFault, zones: &[String], at: At, frel: &str) -> Result<Fault, ConfigError> {
     let field = |name: &str| format!("{frel}.{name}");
     let unused = |name: &str, value: bool| -> Result<(), ConfigError> {
         if value {
@@ -88,11 +110,33 @@ fn fault(f: &RawFault, at: At, frel: &str) -> Result<Fault, ConfigError> {
         FaultKind::Crash => f.lasts.0,
         _ => positive_duration(at, &field("for"), f.lasts, "a fault")?,
     };
+    let zone = match &f.zone {
+        None => None,
+        Some(z) => match zones.iter().position(|n| n == z) {
+            Some(k) => Some((k as u32, zones.len() as u32)),
+            None if zones.is_empty() => {
+                return Err(at.err(
+                    &field("zone"),
+                    format!("the service names no `zones`, so no zone `{z}` can fail"),
+                ));
+            }
+            None => {
+                return Err(at.err(
+                    &field("zone"),
+                    format!(
+                        "unknown zone `{z}` (the service's zones: {})",
+                        zones.join(", ")
+                    ),
+                ));
+            }
+        },
+    };
     Ok(Fault {
         start: f.at.0,
         lasts,
         kind,
         instances,
+        zone,
     })
 }
 

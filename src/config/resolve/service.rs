@@ -323,6 +323,7 @@ pub(super) fn service(
         instance,
         groups,
         weight: super::groups::weight(at, &format!("{rel}.weight"), s.weight)?,
+        zones: super::faults::zones(s, at, rel)?,
         deadlines: crate::components::service::DeadlineSpec {
             queue_timeout: match s.queue_timeout {
                 Some(d) => Some(positive_duration(
