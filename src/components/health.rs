@@ -52,3 +52,13 @@ impl HealthSpec {
         self.active.is_some()
     }
 }
+
+/// Failures at random (a fleet's MTBF and MTTR): each ready instance's process dies after an
+/// exponential time of mean `mtbf`, with what it holds (`crashed`), and starts again after an
+/// exponential time of mean `mttr`, then takes start-up and readiness. Without start-up, one
+/// instance is ready a share mtbf / (mtbf + mttr) of the time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FailureSpec {
+    pub mtbf: SimDuration,
+    pub mttr: SimDuration,
+}

@@ -34,6 +34,8 @@ pub struct ServiceSpec {
     pub schedule: Vec<ScheduledScaling>,
     /// Faults at set times.
     pub faults: Vec<Fault>,
+    /// Failures at random, if it has them.
+    pub failures: Option<crate::components::health::FailureSpec>,
     /// How its balancer finds out which instances are up.
     pub health: crate::components::health::HealthSpec,
     /// Its rate limit, if any.

@@ -226,6 +226,7 @@ pub fn flatten(s: &RunSummary) -> IndexMap<String, f64> {
             svc.scaling_actions as f64,
         );
         m.insert(format!("services.{name}.oom_kills"), svc.oom_kills as f64);
+        m.insert(format!("services.{name}.failures"), svc.failures as f64);
         m.insert(
             format!("services.{name}.spot_interruptions"),
             svc.spot_interruptions as f64,

@@ -329,6 +329,7 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
         for (label, key) in [
             ("OOM kills", "oom_kills"),
             ("spot interruptions", "spot_interruptions"),
+            ("random failures", "failures"),
         ] {
             let name = format!("services.{s}.{key}");
             if happened(&name) {

@@ -203,6 +203,56 @@ impl Simulation<'_> {
         }
     }
 
+    /// A ready instance's next failure at random, drawn from its service's MTBF.
+    pub(super) fn schedule_failure(
+        &mut self,
+        id: InstanceId,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        let service = self.instances[id].service.index();
+        let Some(spec) = self.variant.model.services[service].failures else {
+            return;
+        };
+        let rng = self.services[service]
+            .failure_rng
+            .as_mut()
+            .expect("a failure stream");
+        let after = exponential(rng, spec.mtbf);
+        s.schedule_at(
+            now + after,
+            Event::Failure {
+                instance: self.instances.reference(id),
+                restarts: self.instances[id].restarts,
+            },
+        );
+    }
+
+    /// A failure at random strikes `id`, unless it has restarted since it was drawn: the
+    /// process dies with what it holds and starts again after a repair time drawn from the
+    /// service's MTTR.
+    pub(super) fn fail_at_random(
+        &mut self,
+        id: InstanceId,
+        restarts: u32,
+        now: SimTime,
+        s: &mut Scheduler<Event>,
+    ) {
+        let inst = &self.instances[id];
+        if inst.phase != Phase::Ready || inst.restarts != restarts {
+            return;
+        }
+        let service = inst.service.index();
+        let spec = self.variant.model.services[service]
+            .failures
+            .expect("a service with failures");
+        let svc = &mut self.services[service];
+        svc.counters.failures += 1;
+        let rng = svc.failure_rng.as_mut().expect("a failure stream");
+        let repair = exponential(rng, spec.mttr);
+        self.restart(id, now + repair, Outcome::Crashed, now, s);
+    }
+
     /// Whether an error fault on `instance` fails the request of `seed` starting there now.
     #[inline]
     pub(super) fn fails_by_fault(&self, instance: InstanceId, seed: u64, now: SimTime) -> bool {
@@ -216,4 +266,13 @@ impl Simulation<'_> {
             _ => false,
         })
     }
+}
+
+/// An exponential time of mean `mean`, by inversion.
+pub(super) fn exponential(
+    rng: &mut crate::kernel::Stream,
+    mean: crate::kernel::SimDuration,
+) -> crate::kernel::SimDuration {
+    let u: f64 = rng.random();
+    crate::kernel::SimDuration::from_secs_f64(-(1.0 - u).ln() * mean.as_secs_f64())
 }

@@ -44,7 +44,7 @@ pub(super) struct EventTally {
     counts: [u64; KINDS],
 }
 
-const KINDS: usize = 30;
+const KINDS: usize = 31;
 
 impl EventTally {
     #[inline]
@@ -96,6 +96,7 @@ fn kind(event: &Event) -> usize {
         Event::ProbeTimedOut { .. } => 27,
         Event::Readmit { .. } => 28,
         Event::Crash { .. } => 29,
+        Event::Failure { .. } => 30,
     }
 }
 
@@ -130,6 +131,7 @@ const KIND_NAMES: [&str; KINDS] = [
     "health probe timeouts",
     "ejections ending",
     "crash faults",
+    "random failures",
 ];
 
 impl Simulation<'_> {

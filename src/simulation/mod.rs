@@ -98,6 +98,12 @@ pub enum Event {
     Readmit { instance: InstanceRef },
     /// A service's crash fault `fault` strikes.
     Crash { service: ServiceId, fault: u32 },
+    /// A ready instance fails at random (its MTBF), unless it has restarted since the failure
+    /// was drawn (`restarts` tells).
+    Failure {
+        instance: InstanceRef,
+        restarts: u32,
+    },
     /// The cloud warns that a spot instance will be taken back.
     SpotNotice { instance: InstanceRef },
     /// The cloud takes a spot instance back.
@@ -603,6 +609,11 @@ impl Handler for Simulation<'_> {
             }
             Event::Readmit { instance } => self.about_instance(instance, now, s, Self::readmit),
             Event::Crash { service, fault } => self.crash(service, fault, now, s),
+            Event::Failure { instance, restarts } => {
+                if let Some(id) = self.instances.current(instance) {
+                    self.fail_at_random(id, restarts, now, s);
+                }
+            }
             Event::Scheduled { service, action } => self.scheduled(service, action, now, s),
             Event::InstanceReady { instance } => {
                 self.about_instance(instance, now, s, Self::instance_ready)

@@ -188,6 +188,9 @@ pub struct ServiceSummary {
     pub oom_kills: u64,
     /// Spot instances the cloud took back (whole run).
     pub spot_interruptions: u64,
+    /// Instances that failed at random, by the service's MTBF (whole run).
+    #[serde(default)]
+    pub failures: u64,
     /// Instance-hours within the measured window, from the request for an instance until it
     /// stopped (provisioning is billed, as clouds bill it).
     pub instance_hours: f64,
@@ -1328,6 +1331,7 @@ fn summarise_service(
         peak_instances: svc.fleet.peak_ready(),
         oom_kills: svc.counters.oom_kills,
         spot_interruptions: svc.counters.spot_interruptions,
+        failures: svc.counters.failures,
         instances_started: per_instance.len() as u32,
         scaling_actions: actions,
         instance_hours: figures.instance_ns as f64 / 3600e9,

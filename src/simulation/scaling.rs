@@ -447,6 +447,7 @@ impl Simulation<'_> {
             self.pull(id, now, s);
         }
         self.database_instance_ready(id, now);
+        self.schedule_failure(id, now, s);
     }
 
     /// The ready instance a scale-in drains: the newest, sparing a database's primary unless

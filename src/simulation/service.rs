@@ -26,6 +26,8 @@ pub(super) struct ServiceState {
     pub(super) sessions: Option<super::sessions::SessionTable>,
     /// Its service-wide rate limit's tokens, if it has one.
     pub(super) bucket: Option<crate::components::protection::TokenBucket>,
+    /// Draws of failure and repair times, if it fails at random (a stream of its own).
+    pub(super) failure_rng: Option<crate::kernel::Stream>,
 }
 
 /// How requests reach a service's instances.
@@ -66,6 +68,8 @@ pub(super) struct ServiceCounters {
     /// Instances lost: taken back as spot capacity, and killed for memory.
     pub(super) spot_interruptions: u64,
     pub(super) oom_kills: u64,
+    /// Instances that failed at random.
+    pub(super) failures: u64,
     /// What its health checks did.
     pub(super) health: super::HealthSummary,
 }
@@ -125,6 +129,22 @@ impl ServiceState {
         if let Some(check) = spec.health.active {
             scheduler.schedule_at(SimTime::ZERO + check.interval, Event::Probe { service });
         }
+        // The initial fleet's first failures at random (later ones are drawn as each instance
+        // becomes ready again).
+        let mut failure_rng = spec
+            .failures
+            .map(|_| stream(seed, replication, &spec.name, "failures"));
+        if let (Some(f), Some(rng)) = (spec.failures, failure_rng.as_mut()) {
+            for &id in &ready {
+                scheduler.schedule_at(
+                    SimTime::ZERO + super::health::exponential(rng, f.mtbf),
+                    Event::Failure {
+                        instance: instances.reference(id),
+                        restarts: 0,
+                    },
+                );
+            }
+        }
         for (k, f) in spec.faults.iter().enumerate() {
             if f.kind == crate::components::service::FaultKind::Crash {
                 let fault = k as u32;
@@ -162,6 +182,7 @@ impl ServiceState {
                 .rate_limit
                 .filter(|r| !r.per_instance)
                 .map(|r| crate::components::protection::TokenBucket::full(&r)),
+            failure_rng,
         }
     }
 

@@ -431,6 +431,10 @@ fn generated(genes: &[u8], data: &[u8]) -> String {
             svc["rate_limit"] =
                 json!({"rps": 20 + g.pick(200), "burst": 1 + g.pick(20), "per": per});
         }
+        if g.chance(6) {
+            // Failures at random: processes die and come back.
+            svc["failures"] = json!({"mtbf": g.ms(500, 3000), "mttr": g.ms(10, 500)});
+        }
         if !pools[i] && g.chance(5) {
             svc["shedding"] =
                 json!({"target": g.ms(1, 10), "interval": g.ms(10, 100), "lifo": g.chance(2)});

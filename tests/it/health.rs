@@ -328,3 +328,33 @@ fn zone_faults_name_a_zone_of_the_service() {
         assert_error_at(&e, path, words);
     }
 }
+
+/// Failures at random: one instance failing with MTBF 60 s and repaired with MTTR 10 s (no
+/// start-up) is an alternating renewal process, ready a share MTBF / (MTBF + MTTR) = 6/7 of
+/// the time; the requests that arrive while it is down find no instance. Over 20 h, about
+/// 72,000 / 70 = 1,029 cycles: the down share's standard error is about 0.0054 (delta method
+/// on the cycles' exponential up and down times), the failure count's about 28.
+#[test]
+fn failures_at_random_leave_an_instance_up_mtbf_over_mtbf_plus_mttr() {
+    let json = r#"{ "duration": "20h", "warmup": "0s", "seed": 4, "resolution": "1h",
+      "model": { "services": { "api": { "replicas": 1, "instance": { "cores": 1 },
+        "failures": { "mtbf": "60s", "mttr": "10s" },
+        "endpoints": { "e": { "steps": [ { "cpu": "1ms" } ] } } } } },
+      "workload": [ { "kind": "open", "rate": { "kind": "constant", "rps": 10 },
+                       "mix": [ { "service": "api", "endpoint": "e" } ] } ] }"#;
+    let results = run_conserved(&experiment("failures-random", json));
+    let s = summary_of(&results, "base");
+    let ended: u64 = s.outcomes.values().sum();
+    let down = s.outcomes[Outcome::NoInstance.name()] as f64 / ended as f64;
+    assert!((down - 1.0 / 7.0).abs() < 4.0 * 0.0054, "down {down}");
+    let failures = s.services["api"].failures as f64;
+    assert!(
+        (failures - 72_000.0 / 70.0).abs() < 4.0 * 28.0,
+        "{failures}"
+    );
+    let e = load_error(
+        "failures-zero",
+        &json.replace(r#""mttr": "10s""#, r#""mttr": "0s""#),
+    );
+    assert_error_at(&e, "model.services.api.failures.mttr", "mttr");
+}

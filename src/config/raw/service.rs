@@ -41,6 +41,9 @@ pub struct RawService {
     /// Faults at set times: {"at": "60s", "for": "1m", "kind": "slow", "factor": 20,
     /// "instances": 1}.
     pub faults: Option<Vec<RawFault>>,
+    /// Failures at random: {"mtbf": "2h", "mttr": "5m"}: each ready instance's process dies
+    /// after an exponential time of mean `mtbf` and starts again after one of mean `mttr`.
+    pub failures: Option<RawFailures>,
     /// Active health checks by the balancer: {"interval": "30s", "timeout": "5s",
     /// "unhealthy_threshold": 2, "healthy_threshold": 2} (absent: the balancer knows at once
     /// when an instance is down).
@@ -171,6 +174,16 @@ pub enum RawOnMiss {
     Reauthenticate,
     /// Fails.
     Fail,
+}
+
+/// Failures at random.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFailures {
+    /// Mean time between failures of one instance, while it is ready.
+    pub mtbf: Duration,
+    /// Mean time to repair: from the failure to the process starting again.
+    pub mttr: Duration,
 }
 
 /// Active health checks.

@@ -149,6 +149,33 @@ fn kind_name(k: RawFaultKind) -> &'static str {
     }
 }
 
+/// The service's failures at random.
+pub(super) fn failures(
+    s: &RawService,
+    at: At,
+    rel: &str,
+) -> Result<Option<crate::components::health::FailureSpec>, ConfigError> {
+    let Some(f) = &s.failures else {
+        return Ok(None);
+    };
+    let frel = format!("{rel}.failures");
+    // A mean under a millisecond would flood the run with failures; no fleet fails that often.
+    let at_least_ms = |name: &str, d: crate::config::quantity::Duration| {
+        let d = positive_duration(at, &format!("{frel}.{name}"), d, name)?;
+        if d < SimDuration::from_millis(1) {
+            return Err(at.err(
+                &format!("{frel}.{name}"),
+                format!("a mean {name} of at least 1 ms, got {} ns", d.as_nanos()),
+            ));
+        }
+        Ok(d)
+    };
+    Ok(Some(crate::components::health::FailureSpec {
+        mtbf: at_least_ms("mtbf", f.mtbf)?,
+        mttr: at_least_ms("mttr", f.mttr)?,
+    }))
+}
+
 /// The service's health checks.
 pub(super) fn health(s: &RawService, at: At, rel: &str) -> Result<HealthSpec, ConfigError> {
     let active = match &s.health_check {

@@ -294,10 +294,12 @@ pub(super) fn service(
     }
     let faults = super::faults::faults(s, at, rel)?;
     let health = super::faults::health(s, at, rel)?;
+    let failures = super::faults::failures(s, at, rel)?;
     let sessions = sessions(s, at, rel)?;
     let (rate_limit, shedding) = super::protection::protection(s, at, rel)?;
     Ok(ServiceSpec {
         faults,
+        failures,
         health,
         sessions,
         rate_limit,
