@@ -65,6 +65,21 @@ impl Contention {
 }
 
 impl InstanceSpec {
+    /// A plain shape for unit tests: `cores` cores of `runtime`, no limits, no memory model.
+    #[cfg(test)]
+    pub fn plain(cores: u32, runtime: Runtime) -> InstanceSpec {
+        InstanceSpec {
+            cores,
+            runtime,
+            concurrency_limit: u32::MAX,
+            queue_limit: 0,
+            cpu_quantum: None,
+            workers: 1,
+            memory: None,
+            contention: None,
+        }
+    }
+
     /// Cores the runtime can keep busy: all of them for a thread pool, one per event loop
     /// (a single Node process uses one core of many).
     pub fn usable_cores(&self) -> u32 {
@@ -501,15 +516,10 @@ impl Instance {
         self.in_progress -= 1;
     }
 
-    /// The oldest request waiting for admission, if a slot is free: it leaves the queue (the
-    /// caller admits it with [`Instance::take_slot`], or drops it if it is stale or expired).
+    /// The oldest (or, `newest`, the newest) request waiting for admission, if a slot is
+    /// free: it leaves the queue (the caller admits it with [`Instance::take_slot`], or drops
+    /// it if it is stale, expired or shed).
     #[inline]
-    pub fn next_queued(&mut self, now: SimTime) -> Option<SpanRef> {
-        self.take_queued(now, false)
-    }
-
-    /// The oldest (or, `newest`, the newest) request waiting, taken out of the queue, if a
-    /// slot is free.
     pub fn take_queued(&mut self, now: SimTime, newest: bool) -> Option<SpanRef> {
         if self.in_progress >= self.concurrency_limit {
             return None;

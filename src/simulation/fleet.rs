@@ -332,16 +332,7 @@ mod tests {
     use crate::kernel::stream;
 
     fn shape() -> InstanceSpec {
-        InstanceSpec {
-            cores: 2,
-            runtime: Runtime::ThreadPool,
-            concurrency_limit: u32::MAX,
-            queue_limit: 0,
-            cpu_quantum: None,
-            workers: 1,
-            memory: None,
-            contention: None,
-        }
+        InstanceSpec::plain(2, Runtime::ThreadPool)
     }
 
     fn launch(fleet: &mut Fleet, instances: &mut InstanceArena, now: SimTime) -> InstanceId {

@@ -124,16 +124,7 @@ mod tests {
     /// once, down towards faster ones, towards zero while idle.
     #[test]
     fn costs_rank_as_the_decayed_estimates_do() {
-        let spec = InstanceSpec {
-            cores: 1,
-            runtime: Runtime::ThreadPool,
-            concurrency_limit: u32::MAX,
-            queue_limit: 0,
-            cpu_quantum: None,
-            workers: 1,
-            memory: None,
-            contention: None,
-        };
+        let spec = InstanceSpec::plain(1, Runtime::ThreadPool);
         let instances: Vec<Instance> = (0..2)
             .map(|_| Instance::new(ServiceId(0), &spec, Phase::Ready, SimTime::ZERO))
             .collect();

@@ -154,9 +154,11 @@ impl Balancer {
         }
     }
 
-    /// The candidates changed (an instance became ready or left service). O(n) for least
-    /// connections, which re-reads every candidate's load; O(n v log(n v)) for consistent
-    /// hashing, which rebuilds its ring; nothing for the others.
+    /// The candidates changed (an instance became ready or left service, or its health
+    /// checks changed their verdict). O(n) a view for least connections and least response
+    /// time, which re-read every candidate's load or cost, and for weighted round robin and
+    /// peak EWMA, which carry their candidates' passes and estimates over; O(n v log(n v)) for
+    /// consistent hashing, which rebuilds its ring; nothing for the others.
     pub fn candidates_changed(&mut self, candidates: &[InstanceId], instances: &[Instance]) {
         self.views.candidates_changed(candidates, instances);
         match self.spec {
@@ -228,11 +230,8 @@ impl Balancer {
     #[inline]
     pub fn sent(&mut self, seed: u64, instance: InstanceId) {
         let b = self.views.balancer_of(seed);
-        if let Some(count) = self.views.sent(b, instance) {
-            if self.spec == BalancerSpec::LeastConnections {
-                self.loads[b].set(instance, u64::from(count));
-            }
-        }
+        let count = self.views.sent(b, instance);
+        self.own_count_changed(b, instance, count);
     }
 
     /// The request of `seed`, sent to `instance`, has ended there. O(log n) with own views,
@@ -240,10 +239,16 @@ impl Balancer {
     #[inline]
     pub fn ended(&mut self, seed: u64, instance: InstanceId) {
         let b = self.views.balancer_of(seed);
-        if let Some(count) = self.views.ended(b, instance) {
-            if self.spec == BalancerSpec::LeastConnections {
-                self.loads[b].set(instance, u64::from(count));
-            }
+        let count = self.views.ended(b, instance);
+        self.own_count_changed(b, instance, count);
+    }
+
+    /// Balancer instance `b`'s own count of `instance` is now `count` (`None`: the view keeps
+    /// no own counts); least connections' tree of that view follows it.
+    #[inline]
+    fn own_count_changed(&mut self, b: usize, instance: InstanceId, count: Option<u32>) {
+        if let (Some(count), BalancerSpec::LeastConnections) = (count, self.spec) {
+            self.loads[b].set(instance, u64::from(count));
         }
     }
 
@@ -269,9 +274,9 @@ impl Balancer {
     /// it goes through, with own views); `None` if there are none. The candidates must be those
     /// last given to [`Balancer::candidates_changed`].
     ///
-    /// Cost: O(1) for round robin and random, O(log n) for least connections and weighted
-    /// round robin, O(log(n v))
-    /// for consistent hashing, O(d) for the power of d choices.
+    /// Cost: O(1) for round robin and random, O(log n) for least connections, least response
+    /// time and weighted round robin, O(1) expected for consistent hashing (the ring's sliced
+    /// lookup), O(d) for the power of d choices and peak EWMA.
     #[inline]
     pub fn pick(
         &mut self,
@@ -392,16 +397,7 @@ mod tests {
 
     #[test]
     fn least_connections_picks_as_a_scan_from_the_cursor_would() {
-        let spec = InstanceSpec {
-            cores: 1,
-            runtime: crate::components::instance::Runtime::ThreadPool,
-            concurrency_limit: u32::MAX,
-            queue_limit: 0,
-            cpu_quantum: None,
-            workers: 1,
-            memory: None,
-            contention: None,
-        };
+        let spec = InstanceSpec::plain(1, crate::components::instance::Runtime::ThreadPool);
         let mut instances: Vec<Instance> = (0..37)
             .map(|_| Instance::new(ServiceId(0), &spec, Phase::Ready, SimTime::ZERO))
             .collect();
@@ -458,16 +454,7 @@ mod tests {
 
     /// Ready instances with the ordinals `ordinals`, in that order.
     fn nodes(ordinals: &[u32]) -> (Vec<Instance>, Vec<InstanceId>) {
-        let spec = InstanceSpec {
-            cores: 1,
-            runtime: crate::components::instance::Runtime::EventLoop,
-            concurrency_limit: u32::MAX,
-            queue_limit: 0,
-            cpu_quantum: None,
-            workers: 1,
-            memory: None,
-            contention: None,
-        };
+        let spec = InstanceSpec::plain(1, crate::components::instance::Runtime::EventLoop);
         let instances: Vec<Instance> = ordinals
             .iter()
             .map(|&o| {

@@ -7,14 +7,18 @@ use crate::config::ConfigError;
 use crate::config::raw::{RawFault, RawFaultKind, RawService};
 use crate::kernel::SimDuration;
 
-/// The service's faults, in file order.
-pub(super) fn faults(s: &RawService, at: At, rel: &str) -> Result<Vec<Fault>, ConfigError> {
-    let zones = zones(s, at, rel)?;
+/// The service's faults, in file order, naming its `zones`.
+pub(super) fn faults(
+    s: &RawService,
+    zones: &[String],
+    at: At,
+    rel: &str,
+) -> Result<Vec<Fault>, ConfigError> {
     s.faults
         .iter()
         .flatten()
         .enumerate()
-        .map(|(k, f)| fault(f, &zones, at, &format!("{rel}.faults[{k}]")))
+        .map(|(k, f)| fault(f, zones, at, &format!("{rel}.faults[{k}]")))
         .collect()
 }
 
@@ -58,39 +62,34 @@ fn fault(f: &RawFault, zones: &[String], at: At, frel: &str) -> Result<Fault, Co
         "rate",
         f.rate.is_some() && !matches!(f.kind, RawFaultKind::Errors),
     )?;
+    // A kind's own number: present, and within its range.
+    let number =
+        |name: &str, value: Option<f64>, within: fn(f64) -> bool, range: &str, missing: &str| {
+            match value {
+                Some(x) if within(x) => Ok(x),
+                Some(x) => Err(at.err(&field(name), format!("{range}, got {x}"))),
+                None => Err(at.err(&field(name), missing)),
+            }
+        };
     let kind = match f.kind {
-        RawFaultKind::Slow => {
-            match f.factor {
-                Some(x) if x > 1.0 && x <= 10_000.0 => FaultKind::Slow { factor: x },
-                Some(x) => {
-                    return Err(at.err(
-                    &field("factor"),
-                    format!("a slow instance takes above 1 and at most 10,000 times as long, got {x}"),
-                ));
-                }
-                None => {
-                    return Err(at.err(
-                        &field("factor"),
-                        "a slow fault needs its `factor` (how many times slower)",
-                    ));
-                }
-            }
-        }
+        RawFaultKind::Slow => FaultKind::Slow {
+            factor: number(
+                "factor",
+                f.factor,
+                |x| x > 1.0 && x <= 10_000.0,
+                "a slow instance takes above 1 and at most 10,000 times as long",
+                "a slow fault needs its `factor` (how many times slower)",
+            )?,
+        },
         RawFaultKind::Hang => FaultKind::Hang,
-        RawFaultKind::Errors => match f.rate {
-            Some(p) if p > 0.0 && p <= 1.0 => FaultKind::Errors { rate: p },
-            Some(p) => {
-                return Err(at.err(
-                    &field("rate"),
-                    format!("an error rate is above 0 and at most 1, got {p}"),
-                ));
-            }
-            None => {
-                return Err(at.err(
-                    &field("rate"),
-                    "an errors fault needs its `rate` (the share of requests that fail)",
-                ));
-            }
+        RawFaultKind::Errors => FaultKind::Errors {
+            rate: number(
+                "rate",
+                f.rate,
+                |p| p > 0.0 && p <= 1.0,
+                "an error rate is above 0 and at most 1",
+                "an errors fault needs its `rate` (the share of requests that fail)",
+            )?,
         },
         RawFaultKind::Crash => FaultKind::Crash,
     };

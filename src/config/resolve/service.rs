@@ -292,7 +292,8 @@ pub(super) fn service(
             resize,
         });
     }
-    let faults = super::faults::faults(s, at, rel)?;
+    let zones = super::faults::zones(s, at, rel)?;
+    let faults = super::faults::faults(s, &zones, at, rel)?;
     let health = super::faults::health(s, at, rel)?;
     let failures = super::faults::failures(s, at, rel)?;
     let sessions = sessions(s, at, rel)?;
@@ -325,7 +326,7 @@ pub(super) fn service(
         instance,
         groups,
         weight: super::groups::weight(at, &format!("{rel}.weight"), s.weight)?,
-        zones: super::faults::zones(s, at, rel)?,
+        zones,
         deadlines: crate::components::service::DeadlineSpec {
             queue_timeout: match s.queue_timeout {
                 Some(d) => Some(positive_duration(
